@@ -1,0 +1,17 @@
+"""The symbolic core: graphs, autodiff, the optimizer and ``function``.
+
+Examples
+--------
+>>> import core.tensor as T
+>>> from core import function, shared
+>>> x = T.dscalar('x'); function([x], T.grad(x ** 2, x))(4)
+array(8.)
+"""
+from .config import config
+from .compile.function import Function, In, function
+from .compile.shared import SharedVariable, shared
+from .gradient import grad
+from .printing import debugprint, pp
+
+__all__ = ["config", "function", "In", "Function", "shared", "SharedVariable", "grad", "pp",
+           "debugprint"]

@@ -1,0 +1,240 @@
+"""``function``: compile symbolic inputs and outputs into a Python callable."""
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+import numpy as np
+
+from ..config import config
+from ..graph.basic import Constant, Variable
+from ..graph.fg import FunctionGraph
+from ..graph.trace import format_trace
+from ..graph.utils import clone_replace, graph_inputs
+from .linker import Program
+from .shared import SharedVariable
+
+
+class MissingInputError(ValueError):
+    """An output depends on an input that was not given to ``function``."""
+
+
+class UnusedInputError(ValueError):
+    """An input given to ``function`` does not influence any output."""
+
+
+class In:
+    """An input with options: a default ``value``, a keyword ``name``.
+
+    Examples
+    --------
+    >>> f = function([x, In(y, value=1)], x + y); f(2)
+    array(3.)
+    """
+
+    def __init__(self, variable: Variable, name: str | None = None, value: Any = None,
+                 borrow: bool = False, mutable: bool = False):
+        if not isinstance(variable, Variable):
+            raise TypeError(f"In: expected a symbolic variable, got {variable!r}")
+        if isinstance(variable, (Constant, SharedVariable)):
+            raise TypeError(f"In: {variable} is a constant or shared variable and cannot be an input")
+        self.variable = variable
+        self.name = name if name is not None else variable.name
+        self.value = value
+        self.has_default = value is not None
+        self.borrow = borrow
+        self.mutable = mutable
+
+
+class FunctionMaker:
+    """Holds what compilation produced (``fgraph``), as Theano's maker does."""
+
+    def __init__(self, fgraph: FunctionGraph, mode: str):
+        self.fgraph = fgraph
+        self.mode = mode
+
+
+class Function:
+    """A compiled function. Call it with input values (positional or by name)."""
+
+    def __init__(self, ins: list[In], outputs_single: bool, n_outputs: int,
+                 shared_inputs: list[SharedVariable], update_targets: list[SharedVariable],
+                 program: Program, maker: FunctionMaker, name: str | None, trust_input: bool,
+                 allow_input_downcast: bool | None):
+        self.ins = ins
+        self.single = outputs_single
+        self.n_outputs = n_outputs
+        self.shared_inputs = shared_inputs
+        self.update_targets = update_targets
+        self.program = program
+        self._run = program.run
+        self.maker = maker
+        self.name = name
+        self.trust_input = trust_input
+        self.allow_input_downcast = allow_input_downcast
+        self._by_name = {i.name: k for k, i in enumerate(ins) if i.name}
+
+    def _bind(self, args, kwargs) -> list:
+        n = len(self.ins)
+        if len(args) > n:
+            raise TypeError(f"{self._label()} takes {n} input(s), got {len(args)}")
+        values = list(args) + [_MISSING] * (n - len(args))
+        for key, val in kwargs.items():
+            if key not in self._by_name:
+                raise TypeError(f"{self._label()}: unknown keyword input {key!r}; "
+                                f"inputs are {[i.name for i in self.ins]}")
+            k = self._by_name[key]
+            if values[k] is not _MISSING:
+                raise TypeError(f"{self._label()}: input {key!r} given twice")
+            values[k] = val
+        for k, val in enumerate(values):
+            if val is _MISSING:
+                if not self.ins[k].has_default:
+                    raise TypeError(f"{self._label()}: missing a value for input {k} "
+                                    f"({self.ins[k].name or self.ins[k].variable}); it takes {n} input(s)")
+                values[k] = self.ins[k].value
+        if not self.trust_input:
+            for k, (inp, val) in enumerate(zip(self.ins, values)):
+                what = f"{self._label()}: input {k} ({inp.name or 'unnamed'}, {inp.variable.type})"
+                values[k] = inp.variable.type.filter(val, allow_downcast=self.allow_input_downcast,
+                                                     what=what)
+        return values
+
+    def __call__(self, *args, **kwargs):
+        if self.trust_input and not kwargs and len(args) == len(self.ins):
+            values = list(args)
+        else:
+            values = self._bind(args, kwargs)
+        for sv in self.shared_inputs:
+            values.append(sv._value)
+        try:
+            results = self._run(*values)
+        except Exception as exc:
+            detail = self.program.describe_failure(exc)
+            if detail is None:
+                raise
+            raise _with_message(exc, f"{exc}\n{detail}") from exc
+        n = self.n_outputs
+        for sv, value in zip(self.update_targets, results[n:]):
+            sv._value = value if type(value) is np.ndarray else np.asarray(value)
+        outs = [r if type(r) is np.ndarray else np.asarray(r) for r in results[:n]]
+        return outs[0] if self.single else outs
+
+    def _label(self) -> str:
+        return f"function {self.name!r}" if self.name else "function"
+
+    def __repr__(self):
+        return f"<compiled {self._label()} of {len(self.ins)} input(s)>"
+
+
+_MISSING = object()
+
+
+def _with_message(exc: Exception, message: str) -> Exception:
+    try:
+        new = type(exc)(message)
+    except Exception:
+        new = RuntimeError(message)
+    return new
+
+
+def _normalize_updates(updates) -> list[tuple[SharedVariable, Variable]]:
+    from ..tensor.math import cast
+    from ..tensor.variable import as_tensor_variable
+
+    if updates is None:
+        return []
+    pairs = list(updates.items()) if isinstance(updates, dict) else list(updates)
+    result, seen = [], set()
+    for pair in pairs:
+        if not isinstance(pair, (tuple, list)) or len(pair) != 2:
+            raise TypeError(f"updates: expected (shared_variable, new_expression) pairs, got {pair!r}")
+        target, expr = pair
+        if not isinstance(target, SharedVariable):
+            raise TypeError(f"updates: {target} is not a shared variable; only shared variables "
+                            f"can be updated")
+        if id(target) in seen:
+            raise ValueError(f"updates: shared variable {target} is updated twice")
+        seen.add(id(target))
+        expr = as_tensor_variable(expr)
+        if expr.ndim != target.type.ndim:
+            raise TypeError(f"updates: the update of {target} ({target.type}) has "
+                            f"{expr.ndim} dimensions ({expr.type})")
+        if expr.dtype != target.type.dtype:
+            if not np.can_cast(expr.dtype, target.type.dtype, "same_kind") and not (
+                    np.can_cast(expr.dtype, target.type.dtype, "safe")):
+                raise TypeError(f"updates: the update of {target} has dtype {expr.dtype}, which "
+                                f"cannot be cast safely to {target.type.dtype}")
+            expr = cast(expr, target.type.dtype)
+        result.append((target, expr))
+    return result
+
+
+def function(inputs: Sequence, outputs=None, updates=None, givens=None, name: str | None = None,
+             mode: str | None = None, on_unused_input: str = "raise", trust_input: bool = False,
+             allow_input_downcast: bool | None = None, profile: bool | None = None,
+             no_default_updates: bool = False) -> Function:
+    """Compile a callable computing ``outputs`` from ``inputs``.
+
+    Parameters
+    ----------
+    inputs : list of Variables or ``In``
+    outputs : a Variable or a list of Variables (a list gives a list back)
+    updates : (shared, expression) pairs, applied together after the outputs are computed
+    givens : {variable: replacement} substituted in the graph before compiling
+    mode : 'FAST_RUN' (default) or 'FAST_COMPILE'
+    on_unused_input : 'raise', 'warn' or 'ignore'
+    trust_input : skip input checking and conversion (inputs must be ndarrays of the right dtype)
+
+    Examples
+    --------
+    >>> x, y = T.dscalars('x', 'y'); f = function([x, y], x + y); f(2, 3)
+    array(5.)
+    """
+    from ..tensor.variable import as_tensor_variable
+    from ..rewrite import optimize_graph
+    from backends import make_kernel
+
+    if not isinstance(inputs, (list, tuple)):
+        raise TypeError("function: inputs must be a list of variables")
+    mode = mode or config.mode
+    ins = [i if isinstance(i, In) else In(i) for i in inputs]
+    in_vars = [i.variable for i in ins]
+    if len({id(v) for v in in_vars}) != len(in_vars):
+        raise ValueError("function: the same variable appears twice among the inputs")
+    single = outputs is not None and not isinstance(outputs, (list, tuple))
+    out_list = [] if outputs is None else ([outputs] if single else list(outputs))
+    out_list = [as_tensor_variable(o) for o in out_list]
+    update_pairs = _normalize_updates(updates)
+    exprs = out_list + [e for _, e in update_pairs]
+    if givens:
+        pairs = list(givens.items()) if isinstance(givens, dict) else list(givens)
+        replace = {old: as_tensor_variable(new) for old, new in pairs}
+        exprs, _ = clone_replace(exprs, replace=replace)
+
+    free = graph_inputs(exprs)
+    in_ids = {id(v) for v in in_vars}
+    shared_inputs = [v for v in free if isinstance(v, SharedVariable) and id(v) not in in_ids]
+    for sv, _ in update_pairs:
+        if sv not in shared_inputs:
+            shared_inputs.append(sv)
+    for v in free:
+        if id(v) not in in_ids and not isinstance(v, (Constant, SharedVariable)):
+            raise MissingInputError(
+                f"function: the graph needs input {v} ({v.type}), which is not in the inputs "
+                f"list; it was created at {format_trace(v.tag.trace)}")
+    used = {id(v) for v in free}
+    for i in ins:
+        if id(i.variable) not in used and on_unused_input != "ignore":
+            msg = (f"function: input {i.variable} ({i.variable.type}) is not used to compute the "
+                   f"outputs; pass on_unused_input='ignore' to allow it")
+            if on_unused_input == "raise":
+                raise UnusedInputError(msg)
+            import warnings
+
+            warnings.warn(msg, stacklevel=2)
+
+    fgraph = FunctionGraph(in_vars + shared_inputs, exprs)
+    optimize_graph(fgraph, mode)
+    program = Program(fgraph, make_kernel)
+    return Function(ins, single, len(out_list), shared_inputs, [sv for sv, _ in update_pairs],
+                    program, FunctionMaker(fgraph, mode), name, trust_input, allow_input_downcast)

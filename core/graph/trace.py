@@ -1,0 +1,36 @@
+"""Source traces: the first stack frame outside this library.
+
+Every variable remembers where the user created it, so that errors raised
+while building or running a graph can point at the user's own line.
+"""
+from __future__ import annotations
+
+import linecache
+import os
+import sys
+
+_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+_PACKAGE_DIRS = tuple(
+    os.path.join(_ROOT, name) + os.sep for name in ("core", "backends", "layers_on_graph")
+)
+
+
+def user_frame() -> tuple[str, int, str] | None:
+    """Return ``(filename, lineno, function)`` of the innermost frame outside the library."""
+    frame = sys._getframe(1)
+    while frame is not None:
+        filename = frame.f_code.co_filename
+        if not filename.startswith(_PACKAGE_DIRS) and not filename.startswith("<frozen"):
+            return (filename, frame.f_lineno, frame.f_code.co_name)
+        frame = frame.f_back
+    return None
+
+
+def format_trace(trace: tuple[str, int, str] | None) -> str:
+    """Render a trace as ``File "x.py", line 3, in f: <source line>``."""
+    if trace is None:
+        return "(created inside the library; no user source line known)"
+    filename, lineno, func = trace
+    line = linecache.getline(filename, lineno).strip()
+    text = f'File "{filename}", line {lineno}, in {func}'
+    return f"{text}\n    {line}" if line else text
