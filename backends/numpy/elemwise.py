@@ -31,6 +31,8 @@ def elemwise_kernel(node):
     destroy = dict(node.op.inplace_pattern)
 
     inplace_input = destroy.get(0) if isinstance(fn, np.ufunc) else None
+    if len(node.outputs) > 1:
+        return _multi_output_kernel(node, fn, strict)
 
     def kernel(*inputs):
         if inplace_input is not None:
@@ -52,6 +54,23 @@ def elemwise_kernel(node):
         if not shape:
             res = np.asarray(res)
         return res
+
+    return kernel
+
+
+def _multi_output_kernel(node, fn, strict):
+    """An Elemwise with several outputs (a fused Composite): ``fn`` returns a tuple."""
+    dtypes = [np.dtype(o.dtype) for o in node.outputs]
+
+    def kernel(*inputs):
+        shape = np.broadcast_shapes(*[np.shape(i) for i in inputs])
+        for i in strict:
+            if inputs[i].shape != shape:
+                err = _broadcast_error(node, inputs, shape)
+                if err is not None:
+                    raise err
+        return tuple(np.array(np.broadcast_to(r, shape), dtype=d) if np.shape(r) != shape
+                     else np.asarray(r, dtype=d) for r, d in zip(fn(*inputs), dtypes))
 
     return kernel
 
