@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from core.tensor.shape_ops import Alloc, MakeVector, Reshape, Shape, Shape_i
+from core.tensor.shape_ops import Alloc, MakeVector, Rebroadcast, Reshape, Shape, Shape_i
 
 from . import registry
 
@@ -40,10 +40,35 @@ def reshape_kernel(node):
 @registry.register(Alloc)
 def alloc_kernel(node):
     dtype = np.dtype(node.outputs[0].dtype)
+    value_type = node.inputs[0].type
+    # Axes of the value that must match the target size (broadcasting is static).
+    strict = [d for d, s in enumerate(value_type.shape) if s != 1]
 
     def kernel(value, *shape):
-        out = np.empty(tuple(int(s) for s in shape), dtype=dtype)
+        shape = tuple(int(s) for s in shape)
+        offset = len(shape) - value.ndim
+        for d in strict:
+            if value.shape[d] != shape[offset + d]:
+                raise ValueError(
+                    f"alloc: the value has shape {value.shape}, but its axis {d} (not declared "
+                    f"broadcastable, {value_type}) must equal the target size {shape[offset + d]}; "
+                    f"target shape {shape}")
+        out = np.empty(shape, dtype=dtype)
         out[...] = value
         return out
+
+    return kernel
+
+
+@registry.register(Rebroadcast)
+def rebroadcast_kernel(node):
+    axes = [a for a, flag in node.op.axes if flag]
+
+    def kernel(x):
+        for a in axes:
+            if x.shape[a] != 1:
+                raise ValueError(f"addbroadcast: axis {a} was declared broadcastable but has "
+                                 f"size {x.shape[a]} (input shape {x.shape})")
+        return x
 
     return kernel

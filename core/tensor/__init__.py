@@ -11,8 +11,9 @@ from . import nnet
 from .elemwise import DimShuffle, Elemwise
 from .math import *  # noqa: F401,F403  (elementwise functions, reductions, dot)
 from .math import CAReduce, Argmax, Argmin, Dot, abs, all, any, max, min, pow, round, sum
-from .shape_ops import (Alloc, MakeVector, Reshape, Shape, Shape_i, alloc, dimshuffle, flatten,
-                    ones, reshape, shape, shape_i, stack, transpose, zeros)
+from .shape_ops import (Alloc, MakeVector, Rebroadcast, Reshape, Shape, Shape_i, addbroadcast,
+                        alloc, dimshuffle, flatten, ones, patternbroadcast, reshape, shape, shape_i,
+                        stack, transpose, unbroadcast, zeros)
 from .type import *  # noqa: F401,F403  (TensorType and the dscalar ... ftensor4 constructors)
 from .type import TensorType, tensor
 from .variable import TensorConstant, TensorVariable, as_tensor_variable, constant

@@ -191,6 +191,57 @@ def transpose(x, axes: Sequence[int] | None = None) -> Variable:
     return dimshuffle(x, axes)
 
 
+class Rebroadcast(Op):
+    """Set which axes broadcast: ``axes`` lists ``(axis, True | False)`` pairs.
+
+    Marking an axis broadcastable asserts at run time that its size is 1.
+    """
+
+    __props__ = ("axes",)
+    view_map = {0: [0]}
+
+    def __init__(self, axes: Sequence[tuple[int, bool]]):
+        self.axes = tuple(sorted((int(a), bool(b)) for a, b in axes))
+
+    def make_node(self, x) -> Apply:
+        x = as_tensor_variable(x)
+        shape = list(x.type.shape)
+        for axis, flag in self.axes:
+            if not 0 <= axis < x.ndim:
+                raise ValueError(f"Rebroadcast: axis {axis} out of range for {x.type}")
+            if flag and shape[axis] not in (None, 1):
+                raise ValueError(f"addbroadcast: axis {axis} of {x.type} has static size "
+                                 f"{shape[axis]}, not 1")
+            shape[axis] = 1 if flag else (None if shape[axis] == 1 else shape[axis])
+        return Apply(self, [x], [TensorType(x.dtype, tuple(shape))()])
+
+    def grad(self, inputs, gz):
+        x = inputs[0]
+        return [patternbroadcast(gz[0], x.type.broadcastable)]
+
+
+def _rebroadcast(x, pairs) -> Variable:
+    x = as_tensor_variable(x)
+    pairs = [(a % x.ndim if x.ndim else a, flag) for a, flag in pairs
+             if x.type.broadcastable[a % x.ndim if x.ndim else a] != flag]
+    return Rebroadcast(pairs)(x) if pairs else x
+
+
+def addbroadcast(x, *axes: int) -> Variable:
+    """``x`` with ``axes`` declared broadcastable (checked to have size 1 at run time)."""
+    return _rebroadcast(x, [(a, True) for a in axes])
+
+
+def unbroadcast(x, *axes: int) -> Variable:
+    """``x`` with ``axes`` declared not broadcastable."""
+    return _rebroadcast(x, [(a, False) for a in axes])
+
+
+def patternbroadcast(x, broadcastable: Sequence[bool]) -> Variable:
+    """``x`` with the broadcastable pattern ``broadcastable``."""
+    return _rebroadcast(x, list(enumerate(broadcastable)))
+
+
 class Alloc(Op):
     """``alloc(value, *shape)``: value broadcast to a (symbolic) shape."""
 
