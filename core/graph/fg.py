@@ -52,19 +52,88 @@ class FunctionGraph:
         return list(self._order)
 
     def replace(self, old: Variable, new: Variable, reason: str | None = None) -> None:
-        """Make every client of ``old`` read ``new`` instead."""
+        """Make every client of ``old`` read ``new`` instead.
+
+        Incremental: imports the nodes ``new`` brings, moves the client entries,
+        and drops the nodes left without clients; cost is proportional to the
+        nodes touched, not to the graph.
+        """
         if old is new:
             return
         if old.type != new.type and getattr(old.type, "ndim", None) != getattr(new.type, "ndim", None):
             raise TypeError(f"FunctionGraph.replace({reason}): {old.type} cannot become {new.type}")
         if new.tag.__dict__.get("trace") is None:
             new.tag.trace = old.tag.trace
-        for client, i in list(self.clients.get(old, [])):
+        moved = self.clients.get(old, [])
+        self.clients[old] = []
+        self._import_var(new, reason)  # after taking old's clients: new may read old
+        new_clients = self.clients.setdefault(new, [])
+        for client, i in moved:
             if client == "output":
                 self.outputs[i] = new
             else:
                 client.inputs[i] = new
-        self._rebuild()
+            new_clients.append((client, i))
+        self._prune(old)
+        self._order = None
+
+    def _import_var(self, var: Variable, reason) -> None:
+        """Add the nodes between the graph and ``var`` (in dependency order)."""
+        if var in self.clients or var.owner is None or var.owner in self.apply_nodes:
+            if var.owner is None and var not in self.clients:
+                self._check_free(var, reason)
+                self.clients[var] = []
+            return
+        order: list[Apply] = []
+        stack = [(var.owner, 0)]
+        seen = {var.owner}
+        while stack:  # post-order walk that stops at what the graph already has
+            node, i = stack.pop()
+            if i < len(node.inputs):
+                stack.append((node, i + 1))
+                inp = node.inputs[i]
+                if inp in self.clients:
+                    continue
+                owner = inp.owner
+                if owner is None:
+                    self._check_free(inp, reason)
+                elif owner not in self.apply_nodes and owner not in seen:
+                    seen.add(owner)
+                    stack.append((owner, 0))
+            else:
+                order.append(node)
+        for node in order:
+            self._import(node)
+
+    def _check_free(self, var: Variable, reason) -> None:
+        from .basic import Constant
+
+        if not isinstance(var, Constant):
+            raise ValueError(f"FunctionGraph.replace({reason}): {var} ({var.type}) is not "
+                             f"computable from the graph's inputs")
+
+    def _prune(self, var: Variable) -> None:
+        """Remove ``var``'s owner (and its now unused ancestors) if nothing reads them."""
+        stack = [var]
+        while stack:
+            v = stack.pop()
+            node = v.owner
+            if node is None or node not in self.apply_nodes:
+                continue
+            if any(self.clients.get(o) for o in node.outputs):
+                continue
+            self.apply_nodes.discard(node)
+            for o in node.outputs:
+                self.clients.pop(o, None)
+            for i, inp in enumerate(node.inputs):
+                cl = self.clients.get(inp)
+                if cl is not None:
+                    try:
+                        cl.remove((node, i))
+                    except ValueError:
+                        pass
+                    if not cl:
+                        stack.append(inp)
 
     def replace_all(self, pairs, reason: str | None = None) -> None:
         for old, new in pairs:
