@@ -14,8 +14,11 @@ except ImportError:  # pragma: no cover
 
 
 def _sigmoid(x):
-    # The tanh form cannot overflow, whatever the magnitude of x.
-    return 0.5 * (1.0 + np.tanh(0.5 * x))
+    # exp(-|x|) cannot overflow, and e / (1 + e) keeps full relative precision
+    # for very negative x (where 0.5 * (1 + tanh(x / 2)) cancels to 0).
+    e = np.exp(-np.abs(x))
+    d = 1.0 + e
+    return np.where(x >= 0, 1.0 / d, e / d).astype(e.dtype, copy=False)
 
 
 def _second(a, b):
