@@ -4,3 +4,4 @@ from ..registry import KernelRegistry
 registry = KernelRegistry("numpy")
 
 from . import elemwise, math, nnet, shape, subtensor  # noqa: E402,F401  (fill the registry)
+from . import random  # noqa: E402,F401  (random streams, ifelse, scan, print)

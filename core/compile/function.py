@@ -169,6 +169,33 @@ def _normalize_updates(updates) -> list[tuple[SharedVariable, Variable]]:
     return result
 
 
+def _default_updates(outputs, pairs, in_vars, no_default_updates) -> list:
+    """``(shared, shared.default_update)`` for shared variables the graph reaches.
+
+    Skipped for variables updated explicitly, listed in ``no_default_updates``
+    (or all, when it is True), and where the update needs values the function
+    does not have (a random draw inside a scan step, say).
+    """
+    if no_default_updates is True:
+        return []
+    skip = {id(sv) for sv, _ in pairs} | {id(v) for v in (no_default_updates or [])}
+    known = {id(v) for v in in_vars}
+    found, frontier = [], list(outputs) + [e for _, e in pairs]
+    while frontier:
+        new = []
+        for v in graph_inputs(frontier):
+            upd = getattr(v, "default_update", None)
+            if upd is None or id(v) in skip:
+                continue
+            if all(isinstance(i, (Constant, SharedVariable)) or id(i) in known
+                   for i in graph_inputs([upd])):
+                skip.add(id(v))
+                found.append((v, upd))
+                new.append(upd)
+        frontier = new
+    return _normalize_updates(found)
+
+
 def function(inputs: Sequence, outputs=None, updates=None, givens=None, name: str | None = None,
              mode: str | None = None, on_unused_input: str = "raise", trust_input: bool = False,
              allow_input_downcast: bool | None = None, profile: bool | None = None,
@@ -205,6 +232,7 @@ def function(inputs: Sequence, outputs=None, updates=None, givens=None, name: st
     out_list = [] if outputs is None else ([outputs] if single else list(outputs))
     out_list = [as_tensor_variable(o) for o in out_list]
     update_pairs = _normalize_updates(updates)
+    update_pairs += _default_updates(out_list, update_pairs, in_vars, no_default_updates)
     exprs = out_list + [e for _, e in update_pairs]
     if givens:
         pairs = list(givens.items()) if isinstance(givens, dict) else list(givens)
