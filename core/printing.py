@@ -110,3 +110,4 @@ def debugprint(obj, file=None, ids: str = "CHAR", print_type: bool = True) -> st
         return text
     (file or sys.stdout).write(text)
     return None
+from .print_op import Print  # noqa: E402,F401  (runtime printing op)
