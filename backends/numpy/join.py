@@ -1,0 +1,51 @@
+"""Joining and generating kernels."""
+from __future__ import annotations
+
+import numpy as np
+
+from core.tensor.join import ARange, Eye, Join, Repeat, Split
+
+from . import registry
+
+
+@registry.register(Join)
+def join_kernel(node):
+    axis = node.op.axis
+    return lambda *xs: np.concatenate(xs, axis=axis)
+
+
+@registry.register(Split)
+def split_kernel(node):
+    axis, n = node.op.axis, node.op.n_splits
+
+    def kernel(x, sizes):
+        if len(sizes) != n or np.any(sizes < 0) or int(np.sum(sizes)) != x.shape[axis]:
+            raise ValueError(f"split: sizes {sizes.tolist()} (for {n} splits) do not add up to "
+                             f"{x.shape[axis]}, the size of axis {axis} of an array of shape {x.shape}")
+        return tuple(np.split(x, np.cumsum(sizes)[:-1], axis=axis))
+
+    return kernel
+
+
+@registry.register(Repeat)
+def repeat_kernel(node):
+    axis = node.op.axis
+    return lambda x, repeats: np.repeat(x, repeats, axis=axis)
+
+
+@registry.register(ARange)
+def arange_kernel(node):
+    dtype = np.dtype(node.op.dtype)
+
+    def kernel(start, stop, step):
+        if step == 0:
+            raise ValueError("arange: step cannot be zero")
+        return np.arange(start.item(), stop.item(), step.item(), dtype=dtype)
+
+    return kernel
+
+
+@registry.register(Eye)
+def eye_kernel(node):
+    dtype = np.dtype(node.op.dtype)
+    return lambda n, m, k: np.eye(int(n), int(m), int(k), dtype=dtype)
