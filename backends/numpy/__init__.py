@@ -3,5 +3,5 @@ from ..registry import KernelRegistry
 
 registry = KernelRegistry("numpy")
 
-from . import elemwise, math, nnet, join, shape, subtensor  # noqa: E402,F401  (fill the registry)
+from . import elemwise, math, nnet, extra, join, shape, subtensor  # noqa: E402,F401  (fill the registry)
 from . import print_op, random  # noqa: E402,F401  (random streams, ifelse, scan, print)

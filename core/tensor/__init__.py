@@ -14,6 +14,7 @@ from .math import CAReduce, Argmax, Argmin, Dot, abs, all, any, max, min, pow, r
 from .shape_ops import (Alloc, MakeVector, Rebroadcast, Reshape, Shape, Shape_i, addbroadcast,
                         alloc, dimshuffle, flatten, ones, patternbroadcast, reshape, shape, shape_i,
                         stack, transpose, unbroadcast, zeros)
+from .extra import batched_dot, outer, tensordot
 from .join import arange, concatenate, eye, repeat, split, tile
 from .subtensor import inc_subtensor, set_subtensor
 from .type import *  # noqa: F401,F403  (TensorType and the dscalar ... ftensor4 constructors)

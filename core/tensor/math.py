@@ -367,7 +367,7 @@ def dot(x, y):
         return _dot(x, y)
     from .extra import tensordot
 
-    return tensordot(x, y, axes=[[x.ndim - 1], [max(0, y.ndim - 2)]])
+    return tensordot(x, y, axes=[[x.ndim - 1], [y.ndim - 2 if y.ndim >= 2 else 0]])
 
 
 def outer(x, y):
