@@ -1,7 +1,83 @@
-"""The graph optimizer (filled by the optimizer issue): ``optimize_graph`` entry point."""
+"""The graph optimizer: named rewrites in phases, merge and constant folding.
+
+``optimize_graph(fgraph, mode)`` rewrites a FunctionGraph in place:
+
+- ``FAST_COMPILE``: merge, constant folding.
+- ``FAST_RUN``: merge, then canonicalize, stabilize and specialize (each phase
+  runs its rules and those of the phases before it to a fixed point, then
+  merges), then elementwise fusion and inplace.
+
+Any rewrite can be ruled out by name or by tag (a phase name is a tag too),
+globally with ``core.config.optimizer_excluding = "name1:name2"`` or per
+function with ``function(..., excluding=["local_log1p"])``.
+
+Examples
+--------
+>>> x = T.dvector('x'); f = function([x], T.log(1 + x))
+>>> [str(n.op) for n in f.maker.fgraph.toposort()]
+['Elemwise{log1p}']
+"""
 from __future__ import annotations
 
+from typing import Iterable
 
-def optimize_graph(fgraph, mode: str = "FAST_RUN", excluding=()):
-    """Rewrite ``fgraph`` in place for ``mode``; returns it."""
+from . import canonicalize, passes, specialize, stabilize  # noqa: F401  (register the rules)
+from .engine import PHASES, REGISTRY, RuleIndex, Stats, register, run_local
+from .fusion import fuse
+from .inplace import insert_inplace
+from .passes import constant_folding, merge
+
+__all__ = ["optimize_graph", "register", "REGISTRY", "PHASES", "merge", "fuse",
+           "insert_inplace", "Stats"]
+
+_LOCAL_PHASES = ("canonicalize", "stabilize", "specialize")
+_INDEX_CACHE: dict = {}
+
+
+def _index(phases: tuple, only: tuple = ()) -> RuleIndex:
+    key = (phases, only, len(REGISTRY))
+    if key not in _INDEX_CACHE:
+        rules = [rw for rw in REGISTRY.values() if rw.phase in phases
+                 and (not only or rw.name in only)]
+        _INDEX_CACHE[key] = RuleIndex(rules)
+    return _INDEX_CACHE[key]
+
+
+def _exclusions(excluding: Iterable[str]) -> frozenset:
+    from ..config import config
+
+    names = [n for n in str(config.optimizer_excluding or "").split(":") if n]
+    if isinstance(excluding, str):
+        excluding = [n for n in excluding.split(":") if n]
+    return frozenset(names) | frozenset(excluding or ())
+
+
+def optimize_graph(fgraph, mode: str = "FAST_RUN", excluding: Iterable[str] = (),
+                   stats: Stats | None = None):
+    """Rewrite ``fgraph`` in place for ``mode`` ('FAST_RUN' or 'FAST_COMPILE'); returns it.
+
+    ``excluding`` lists rewrite names or tags to skip (added to
+    ``config.optimizer_excluding``); ``stats`` collects how often each applied.
+    """
+    if mode not in ("FAST_RUN", "FAST_COMPILE"):
+        raise ValueError(f"optimize_graph: unknown mode {mode!r}; use 'FAST_RUN' or 'FAST_COMPILE'")
+    ex = _exclusions(excluding)
+    use_merge = "merge" not in ex
+    if use_merge:
+        merge(fgraph)
+    if mode == "FAST_COMPILE":
+        run_local(fgraph, _index(("canonicalize",), ("constant_folding",)), ex, stats)
+        if use_merge:
+            merge(fgraph)
+        return fgraph
+    for k, phase in enumerate(_LOCAL_PHASES):
+        if phase in ex:
+            continue
+        run_local(fgraph, _index(_LOCAL_PHASES[:k + 1]), ex, stats)
+        if use_merge:
+            merge(fgraph)
+    if "fuse" not in ex and "fusion" not in ex:
+        fuse(fgraph)
+    if "inplace" not in ex:
+        insert_inplace(fgraph)
     return fgraph

@@ -113,11 +113,12 @@ class Composite(ps.ScalarOp):
         by_input = dict(zip(map(id, wrt), gs))
         return [by_input.get(id(i)) for i in inputs]
 
-    def rebuild(self, inputs: Sequence, make_op) -> list:
+    def rebuild(self, inputs: Sequence, make_op, scalar: bool = False) -> list:
         """Evaluate the inner graph symbolically: ``make_op(scalar_op)`` builds each node's op.
 
-        ``inputs`` replace the inner inputs; constants become ``ScalarConstant``
-        data passed as numpy scalars of their dtype. Returns the outputs.
+        ``inputs`` replace the inner inputs. Inner constants stay ``ScalarConstant``s
+        when ``scalar`` (building another scalar graph), else become tensor
+        constants of their dtype. Returns the outputs.
         """
         from .variable import constant
 
@@ -126,7 +127,7 @@ class Composite(ps.ScalarOp):
         def get(v):
             if id(v) in env:
                 return env[id(v)]
-            return constant(np.asarray(v.data, dtype=v.type.dtype))
+            return v if scalar else constant(np.asarray(v.data, dtype=v.type.dtype))
 
         for node in self._order:
             res = make_op(node.op)(*[get(v) for v in node.inputs])

@@ -1,0 +1,232 @@
+"""Canonicalize: bring graphs to one normal form, so that merge and later rules see equals.
+
+Each rule reads like the algebra it applies; the docstring states it.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from ..graph.basic import Constant
+from ..tensor import math as tm
+from ..tensor import scalar_ops as ps
+from ..tensor.elemwise import DimShuffle, Elemwise
+from ..tensor.math import CAReduce
+from ..tensor.shape_ops import Alloc, Reshape, shape_i
+from .engine import register
+from .utils import const_like, fit, is_const, owner_op, scalar_value, single_client
+
+
+@register("canonicalize", ps.Second, tags=("fill",))
+def local_useless_fill(fgraph, node):
+    """fill(a, b) -> b when b already has the output's shape."""
+    a, b = node.inputs
+    out = node.outputs[0]
+    if b.type.shape == out.type.shape:
+        return [fit(b, out)]
+    return None
+
+
+@register("canonicalize", Alloc, tags=("fill",))
+def local_useless_alloc(fgraph, node):
+    """alloc(v, *shape) -> v when v already has the output's static shape."""
+    v, out = node.inputs[0], node.outputs[0]
+    if v.type.shape == out.type.shape and None not in out.type.shape:
+        return [fit(v, out)]
+    return None
+
+
+@register("canonicalize", Elemwise, tags=("fill",))
+def local_fill_sink(fgraph, node):
+    """op(fill(a, b), c) -> fill(a, op(b, c)): fills move up to where they may vanish."""
+    sop = node.op.scalar_op
+    if isinstance(sop, ps.Second) or len(node.outputs) != 1:
+        return None
+    new_inputs, shape_refs, changed = [], [], False
+    for i in node.inputs:
+        if owner_op(i, ps.Second) and single_client(fgraph, i):
+            shape_refs.append(i.owner.inputs[0])
+            new_inputs.append(i.owner.inputs[1])
+            changed = True
+        else:
+            new_inputs.append(i)
+    if not changed:
+        return None
+    out = node.outputs[0]
+    new = node.op(*new_inputs)
+    for ref in shape_refs:
+        if any(o != 1 and n == 1 for o, n in zip(out.type.shape, new.type.shape)):
+            new = tm.fill(ref, new)
+    return [fit(new, out)]
+
+
+def _flatten_and_fold(fgraph, node, cls, ufunc, neutral):
+    """Shared logic of add/mul: flatten nested chains, fold their constants."""
+    terms, changed = [], False
+    for i in node.inputs:
+        if owner_op(i, cls) and single_client(fgraph, i):
+            terms.extend(i.owner.inputs)
+            changed = True
+        else:
+            terms.append(i)
+    consts = [t for t in terms if isinstance(t, Constant)]
+    others = [t for t in terms if not isinstance(t, Constant)]
+    out = node.outputs[0]
+    folded = None
+    if consts:
+        folded = consts[0].data
+        for c in consts[1:]:
+            folded = ufunc(folded, c.data)
+        dtype = np.result_type(*[c.data.dtype for c in consts])
+        folded = np.asarray(folded, dtype=dtype)
+        if len(consts) > 1 or terms.index(consts[0]) != 0:
+            changed = True
+        if others and folded.size and np.all(folded == neutral):
+            folded = None  # x * 1, x + 0
+            changed = True
+    if not changed:
+        return None
+    from ..tensor.variable import constant
+
+    new_terms = ([constant(folded)] if folded is not None else []) + others
+    if not new_terms:
+        return None
+    new = new_terms[0] if len(new_terms) == 1 else Elemwise(node.op.scalar_op)(*new_terms)
+    return [fit(new, out, shape_ref=others[0] if others else None)]
+
+
+@register("canonicalize", ps.Add, tags=("algebra",))
+def local_add_canonical(fgraph, node):
+    """add(add(a, b), c) -> add(a, b, c); constants folded into one, first; x + 0 -> x."""
+    return _flatten_and_fold(fgraph, node, ps.Add, np.add, 0)
+
+
+@register("canonicalize", ps.Mul, tags=("algebra",))
+def local_mul_canonical(fgraph, node):
+    """mul(mul(a, 2), 3) -> mul(6, a); x * 1 -> x."""
+    return _flatten_and_fold(fgraph, node, ps.Mul, np.multiply, 1)
+
+
+@register("canonicalize", ps.Neg, tags=("algebra",))
+def local_neg_neg(fgraph, node):
+    """--x -> x;  -(a - b) -> b - a."""
+    (x,) = node.inputs
+    if owner_op(x, ps.Neg):
+        return [fit(x.owner.inputs[0], node.outputs[0])]
+    if owner_op(x, ps.Sub) and single_client(fgraph, x):
+        a, b = x.owner.inputs
+        return [fit(tm.sub(b, a), node.outputs[0])]
+    return None
+
+
+@register("canonicalize", ps.Sub, tags=("algebra",))
+def local_sub_canonical(fgraph, node):
+    """x - x -> zeros_like(x);  x - 0 -> x;  a - (-b) -> a + b."""
+    a, b = node.inputs
+    out = node.outputs[0]
+    if a is b:
+        return [fit(tm.zeros_like(a, dtype=out.dtype), out)]
+    if is_const(b, 0) and isinstance(b, Constant):
+        return [fit(a, out, shape_ref=b)]
+    if owner_op(b, ps.Neg):
+        return [fit(tm.add(a, b.owner.inputs[0]), out)]
+    return None
+
+
+_POW_SPECIAL = {
+    2: tm.sqr,
+    0.5: tm.sqrt,
+    -1: tm.reciprocal,
+    1: lambda x: x,
+}
+
+
+@register("canonicalize", ps.Pow, tags=("algebra",))
+def local_pow_specialize(fgraph, node):
+    """x**2 -> sqr(x);  x**0.5 -> sqrt(x);  x**-1 -> reciprocal(x);  x**1 -> x;  x**0 -> 1."""
+    x, y = node.inputs
+    if not isinstance(y, Constant) and not owner_op(y, ps.Second):
+        return None
+    v = scalar_value(y)
+    if v is None:
+        return None
+    out = node.outputs[0]
+    if v == 0:
+        return [fit(tm.ones_like(x, dtype=out.dtype), out, shape_ref=y)]
+    for k, f in _POW_SPECIAL.items():
+        if v == k:
+            xx = tm.cast(x, out.dtype) if x.dtype != out.dtype else x
+            return [fit(f(xx), out, shape_ref=y)]
+    return None
+
+
+@register("canonicalize", ps.TrueDiv, tags=("algebra",))
+def local_div_canonical(fgraph, node):
+    """x / x -> 1 (floats, assuming x != 0 as Theano does);  x / 1 -> x."""
+    a, b = node.inputs
+    out = node.outputs[0]
+    if a is b and np.dtype(out.dtype).kind == "f":
+        return [fit(tm.ones_like(a, dtype=out.dtype), out)]
+    if isinstance(b, Constant) and is_const(b, 1):
+        return [fit(a, out, shape_ref=b)]
+    return None
+
+
+@register("canonicalize", ps.Cast, tags=("algebra",))
+def local_cast_cast(fgraph, node):
+    """cast(cast(x, wider), d) -> cast(x, d) when the inner cast loses nothing."""
+    (x,) = node.inputs
+    if owner_op(x, ps.Cast):
+        inner = x.owner.inputs[0]
+        if np.can_cast(inner.dtype, x.dtype, "safe"):
+            return [fit(tm.cast(inner, node.outputs[0].dtype), node.outputs[0])]
+    return None
+
+
+@register("canonicalize", DimShuffle, tags=("shape",))
+def local_dimshuffle_chain(fgraph, node):
+    """dimshuffle(dimshuffle(x, p), q) -> dimshuffle(x, p o q); identity dimshuffle -> x."""
+    op = node.op
+    (x,) = node.inputs
+    order = op.new_order
+    if x.owner is not None and isinstance(x.owner.op, DimShuffle):
+        inner = x.owner.op.new_order
+        composed = tuple("x" if d == "x" else inner[d] for d in order)
+        base = x.owner.inputs[0]
+        if composed == tuple(range(base.ndim)):
+            return [fit(base, node.outputs[0])]
+        return [fit(DimShuffle(base.ndim, composed)(base), node.outputs[0])]
+    if order == tuple(range(x.ndim)):
+        return [x]
+    return None
+
+
+@register("canonicalize", Reshape, tags=("shape",))
+def local_reshape_chain(fgraph, node):
+    """reshape(reshape(x, s1), s2) -> reshape(x, s2)."""
+    x, shp = node.inputs
+    if x.owner is not None and isinstance(x.owner.op, Reshape):
+        new = Reshape(node.op.ndim)(x.owner.inputs[0], shp)
+        return [fit(new, node.outputs[0])] if new.type == node.outputs[0].type else None
+    return None
+
+
+@register("canonicalize", CAReduce, tags=("algebra",))
+def local_sum_of_fill(fgraph, node):
+    """sum(fill(x, c), axis) -> c * (product of x's sizes along axis), for a constant c."""
+    if not isinstance(node.op.scalar_op, ps.Add):
+        return None
+    (x,) = node.inputs
+    if not owner_op(x, ps.Second):
+        return None
+    ref, c = x.owner.inputs
+    out = node.outputs[0]
+    if (not isinstance(c, Constant) or not all(c.type.broadcastable) or ref.ndim != x.ndim
+            or not all(out.type.broadcastable)):
+        return None
+    count = None
+    for a in node.op.axis:
+        n = tm.cast(shape_i(ref, a), out.dtype)
+        count = n if count is None else count * n
+    value = const_like(np.asarray(c.data).reshape(()), out)
+    new = value if count is None else value * count
+    return [fit(new, out)]

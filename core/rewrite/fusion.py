@@ -1,0 +1,109 @@
+"""Elementwise fusion: trees of Elemwise nodes become one ``Elemwise(Composite)`` node.
+
+A producer joins its consumer's group when every client of its output is in
+the group (so nothing is computed twice) and its output broadcasts like the
+group's root (so the fused loop does no more work than the original nodes).
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from ..graph.basic import Constant
+from ..graph.fg import FunctionGraph
+from ..tensor import scalar_ops as ps
+from ..tensor.composite import Composite
+from ..tensor.elemwise import Elemwise
+from .engine import copy_trace
+
+MAX_INPUTS = 32  # backends pass each input as an argument; keep the count sane
+
+
+def _fusable(node) -> bool:
+    return (isinstance(node.op, Elemwise) and len(node.outputs) == 1
+            and not node.op.inplace_pattern)
+
+
+def _scalar_constant(var):
+    """A ScalarConstant for a constant with one element (inlined into the Composite), else None."""
+    if isinstance(var, Constant) and np.asarray(var.data).size == 1 and all(var.type.broadcastable):
+        return ps.scalar_constant(np.asarray(var.data).reshape(()), var.dtype)
+    return None
+
+
+def _grow(fgraph: FunctionGraph, root) -> list:
+    """The nodes fused with ``root``: producers whose clients all lie in the group."""
+    group = {root}
+    pattern = root.outputs[0].type.broadcastable
+    frontier = list(root.inputs)
+    changed = True
+    while changed:
+        changed = False
+        for var in list(frontier):
+            p = var.owner
+            if p is None or p in group or not _fusable(p) or var.type.broadcastable != pattern:
+                continue
+            clients = fgraph.clients.get(var, [])
+            if not clients or any(c == "output" or c not in group for c, _ in clients):
+                continue
+            group.add(p)
+            frontier.remove(var)
+            frontier.extend(p.inputs)
+            changed = True
+    return list(group)
+
+
+def _build(fgraph, nodes, position):
+    """The Elemwise(Composite) equivalent of ``nodes`` (a connected group, one output)."""
+    nodes = sorted(nodes, key=position.__getitem__)
+    produced = {o for n in nodes for o in n.outputs}
+    outer, inner = [], {}
+    for n in nodes:
+        for v in n.inputs:
+            if v in produced or v in inner:
+                continue
+            c = _scalar_constant(v)
+            if c is not None:
+                inner[v] = c
+            else:
+                outer.append(v)
+                inner[v] = ps.ScalarType(v.dtype)()
+    if len(outer) > MAX_INPUTS:
+        return None
+    scalar_inputs = [inner[v] for v in outer]
+    for n in nodes:
+        sop = n.op.scalar_op
+        args = [inner[v] for v in n.inputs]
+        if isinstance(sop, Composite):  # inline an earlier fusion
+            (res,) = sop.rebuild(args, lambda op: op, scalar=True)
+        else:
+            res = sop.make_node(*args).outputs[0]
+        inner[n.outputs[0]] = res
+    root_out = nodes[-1].outputs[0]
+    comp = Composite(scalar_inputs, [inner[root_out]])
+    new = Elemwise(comp)(*outer)
+    if new.type.dtype != root_out.type.dtype or new.ndim != root_out.ndim:
+        return None
+    return new
+
+
+def fuse(fgraph: FunctionGraph) -> int:
+    """Fuse elementwise trees; returns the number of fused nodes created."""
+    order = fgraph.toposort()
+    position = {n: k for k, n in enumerate(order)}
+    done = 0
+    consumed: set = set()
+    for root in reversed(order):
+        if root in consumed or root not in fgraph.apply_nodes or not _fusable(root):
+            continue
+        group = _grow(fgraph, root)
+        if len(group) < 2:
+            continue
+        new = _build(fgraph, group, position)
+        if new is None:
+            continue
+        consumed.update(group)
+        old = root.outputs[0]
+        copy_trace(new, old, fgraph)
+        fgraph.replace(old, new, reason="fusion")
+        done += 1
+    return done

@@ -1,0 +1,49 @@
+"""Inplace: an Elemwise node may write its output into an input's buffer.
+
+Allowed only when that input is an intermediate result (not a graph input, a
+shared value or a constant) read by this node alone, made by an op that
+returns a fresh buffer (not a view), with the output's exact static shape and
+dtype.
+"""
+from __future__ import annotations
+
+from ..graph.fg import FunctionGraph
+from ..tensor.elemwise import Elemwise
+from ..tensor.math import CAReduce, Dot
+from .engine import copy_trace
+
+# Ops whose kernels return a freshly allocated array (never a view of an input).
+FRESH_OUTPUT_OPS = (Elemwise, Dot, CAReduce)
+
+
+def _can_destroy(fgraph: FunctionGraph, node, i: int) -> bool:
+    var, out = node.inputs[i], node.outputs[0]
+    owner = var.owner
+    if owner is None or var in fgraph.inputs or not isinstance(owner.op, FRESH_OUTPUT_OPS):
+        return False
+    if owner.op.view_map or var.type.shape != out.type.shape or var.dtype != out.dtype:
+        return False
+    clients = fgraph.clients.get(var, [])
+    return len(clients) == 1 and clients[0] == (node, i)
+
+
+def insert_inplace(fgraph: FunctionGraph) -> int:
+    """Turn eligible Elemwise nodes into their inplace versions; returns how many."""
+    done = 0
+    for node in fgraph.toposort():
+        op = node.op
+        if (not isinstance(op, Elemwise) or op.inplace_pattern or len(node.outputs) != 1
+                or node not in fgraph.apply_nodes):
+            continue
+        for i in range(len(node.inputs)):
+            if _can_destroy(fgraph, node, i):
+                new_op = Elemwise(op.scalar_op, {0: i}, name=op.name)
+                new = new_op.make_node(*node.inputs).outputs[0]
+                old = node.outputs[0]
+                if new.type != old.type:
+                    break
+                copy_trace(new, old, fgraph)
+                fgraph.replace(old, new, reason="inplace")
+                done += 1
+                break
+    return done

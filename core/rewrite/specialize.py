@@ -1,0 +1,44 @@
+"""Specialize: cheaper forms of canonical expressions, for the backends."""
+from __future__ import annotations
+
+import numpy as np
+
+from ..graph.basic import Constant
+from ..tensor import math as tm
+from ..tensor import scalar_ops as ps
+from .engine import register
+from .utils import fit, is_const, scalar_value
+
+
+@register("specialize", ps.Mul, tags=("algebra",))
+def local_mul_neg_one(fgraph, node):
+    """mul(-1, x) -> -x."""
+    consts = [i for i in node.inputs if isinstance(i, Constant)]
+    if len(node.inputs) != 2 or len(consts) != 1 or not is_const(consts[0], -1):
+        return None
+    x = node.inputs[1] if node.inputs[0] is consts[0] else node.inputs[0]
+    return [fit(-x, node.outputs[0], shape_ref=consts[0])]
+
+
+@register("specialize", ps.TrueDiv, tags=("algebra",))
+def local_div_by_constant(fgraph, node):
+    """x / c -> x * (1/c) for a float constant c (a multiply is cheaper than a divide)."""
+    x, c = node.inputs
+    out = node.outputs[0]
+    if not isinstance(c, Constant) or np.dtype(out.dtype).kind != "f" or c.dtype != out.dtype:
+        return None
+    v = scalar_value(c)
+    if v is None or v == 0 or not np.isfinite(v):
+        return None
+    inv = np.asarray(1 / np.asarray(c.data, dtype=out.dtype), dtype=out.dtype)
+    from ..tensor.variable import constant
+
+    return [fit(tm.mul(x, constant(inv)), out)]
+
+
+@register("specialize", ps.Mul, tags=("algebra",))
+def local_mul_self(fgraph, node):
+    """x * x -> sqr(x)."""
+    if len(node.inputs) == 2 and node.inputs[0] is node.inputs[1]:
+        return [fit(tm.sqr(node.inputs[0]), node.outputs[0])]
+    return None

@@ -1,0 +1,177 @@
+"""Stabilize: replace expressions that overflow or lose precision by stable equivalents."""
+from __future__ import annotations
+
+from ..graph.basic import Constant
+from ..tensor import math as tm
+from ..tensor import scalar_ops as ps
+from ..tensor.elemwise import DimShuffle
+from ..tensor.math import CAReduce
+from ..tensor.nnet import (CrossentropyCategorical1Hot, CrossentropyCategorical1HotGrad,
+                           LogSoftmax, Softmax, SoftmaxGrad)
+from ..tensor.rewritten_ops import (CrossentropySoftmax1Hot, CrossentropySoftmax1HotDx,
+                                    LogSumExp)
+from .engine import register
+from .utils import fit, is_const, is_op, owner_op
+
+
+def _split_one(var):
+    """If ``var`` is ``1 + rest`` (an add with a constant 1 term), return ``rest``, else None."""
+    if not owner_op(var, ps.Add):
+        return None
+    terms = var.owner.inputs
+    ones = [t for t in terms if isinstance(t, Constant) and is_const(t, 1)]
+    if not ones:
+        return None
+    rest = list(terms)
+    rest.remove(ones[0])
+    return rest[0] if len(rest) == 1 else tm.add(*rest)
+
+
+@register("stabilize", ps.Log, tags=("log1p",))
+def local_log1p(fgraph, node):
+    """log(1 + x) -> log1p(x);  log(1 + exp(x)) -> softplus(x)."""
+    rest = _split_one(node.inputs[0])
+    if rest is None:
+        return None
+    out = node.outputs[0]
+    if owner_op(rest, ps.Exp):
+        return [fit(tm.softplus(rest.owner.inputs[0]), out, shape_ref=node.inputs[0])]
+    return [fit(tm.log1p(rest), out, shape_ref=node.inputs[0])]
+
+
+@register("stabilize", ps.Log1p, tags=("softplus",))
+def local_log1p_exp(fgraph, node):
+    """log1p(exp(x)) -> softplus(x)."""
+    (x,) = node.inputs
+    if owner_op(x, ps.Exp):
+        return [fit(tm.softplus(x.owner.inputs[0]), node.outputs[0])]
+    return None
+
+
+@register("stabilize", ps.Sub, tags=("expm1",))
+def local_expm1(fgraph, node):
+    """exp(x) - 1 -> expm1(x);  1 - sigmoid(x) -> sigmoid(-x)."""
+    a, b = node.inputs
+    out = node.outputs[0]
+    if owner_op(a, ps.Exp) and isinstance(b, Constant) and is_const(b, 1):
+        return [fit(tm.expm1(a.owner.inputs[0]), out, shape_ref=b)]
+    if owner_op(b, ps.Sigmoid) and isinstance(a, Constant) and is_const(a, 1):
+        return [fit(tm.sigmoid(-b.owner.inputs[0]), out, shape_ref=a)]
+    return None
+
+
+def _one_over_one_plus_exp(denominator):
+    """If ``denominator`` is ``1 + exp(e)``, return ``sigmoid(-e)`` (= 1 / (1 + exp(e)))."""
+    rest = _split_one(denominator)
+    if rest is not None and owner_op(rest, ps.Exp):
+        e = rest.owner.inputs[0]
+        return tm.sigmoid(e.owner.inputs[0] if owner_op(e, ps.Neg) else -e)
+    return None
+
+
+@register("stabilize", ps.TrueDiv, tags=("sigmoid",))
+def local_sigmoid_from_div(fgraph, node):
+    """1 / (1 + exp(-x)) -> sigmoid(x);  a / (1 + exp(x)) -> a * sigmoid(-x)."""
+    a, b = node.inputs
+    s = _one_over_one_plus_exp(b)
+    if s is None:
+        return None
+    out = node.outputs[0]
+    if isinstance(a, Constant) and is_const(a, 1):
+        return [fit(s, out, shape_ref=a)]
+    return [fit(a * s, out)]
+
+
+@register("stabilize", ps.Reciprocal, tags=("sigmoid",))
+def local_sigmoid_from_reciprocal(fgraph, node):
+    """reciprocal(1 + exp(-x)) -> sigmoid(x)."""
+    s = _one_over_one_plus_exp(node.inputs[0])
+    return None if s is None else [fit(s, node.outputs[0], shape_ref=node.inputs[0])]
+
+
+@register("stabilize", ps.Log, tags=("softplus",))
+def local_log_sigmoid(fgraph, node):
+    """log(sigmoid(x)) -> -softplus(-x)."""
+    (x,) = node.inputs
+    if owner_op(x, ps.Sigmoid):
+        return [fit(-tm.softplus(-x.owner.inputs[0]), node.outputs[0])]
+    return None
+
+
+@register("stabilize", ps.Log, tags=("log_softmax",))
+def local_log_softmax(fgraph, node):
+    """log(softmax(x)) -> log_softmax(x)."""
+    (x,) = node.inputs
+    if is_op(x, Softmax):
+        return [LogSoftmax(x.owner.op.axis)(x.owner.inputs[0])]
+    sub = x.owner
+    if sub is not None and type(sub.op).__name__ == "AdvancedSubtensor" and is_op(sub.inputs[0], Softmax):
+        # log(softmax(z)[idx]) -> log_softmax(z)[idx]  (the hand-written crossentropy)
+        sm = sub.inputs[0]
+        return [sub.op(LogSoftmax(sm.owner.op.axis)(sm.owner.inputs[0]), *sub.inputs[1:])]
+    return None
+
+
+@register("stabilize", SoftmaxGrad, tags=("log_softmax",))
+def local_softmax_grad_to_log_softmax_grad(fgraph, node):
+    """softmax_grad(g / sm, sm) -> g - sm * sum(g): the gradient of log_softmax, finite at sm = 0.
+
+    Also for ``g`` scattered into zeros by advanced indexing (the gradient of
+    ``log(softmax(z)[idx])``).
+    """
+    dy, sm = node.inputs
+    axis = node.op.axis
+    g = None
+    if owner_op(dy, ps.TrueDiv) and dy.owner.inputs[1] is sm:
+        g = dy.owner.inputs[0]
+    elif dy.owner is not None and type(dy.owner.op).__name__ == "AdvancedIncSubtensor":
+        op = dy.owner.op
+        zeros, vals, *idx = dy.owner.inputs
+        if (not op.set_instead_of_inc and is_const(zeros, 0) and owner_op(vals, ps.TrueDiv)):
+            num, den = vals.owner.inputs
+            if (den.owner is not None and type(den.owner.op).__name__ == "AdvancedSubtensor"
+                    and den.owner.inputs[0] is sm and den.owner.op.idx_list == op.idx_list
+                    and list(den.owner.inputs[1:]) == idx):
+                g = op(zeros, num, *idx)
+    if g is None:
+        return None
+    return [fit(g - sm * tm.sum(g, axis=axis, keepdims=True), node.outputs[0])]
+
+
+@register("stabilize", ps.Log, tags=("logsumexp",))
+def local_logsumexp(fgraph, node):
+    """log(sum(exp(x), axis)) -> logsumexp(x, axis) (also through a keepdims dimshuffle)."""
+    (s,) = node.inputs
+    expand = None
+    if is_op(s, DimShuffle) and not s.owner.op.drop and sorted(
+            d for d in s.owner.op.new_order if d != "x") == list(range(s.owner.inputs[0].ndim)):
+        expand, s = s.owner.op, s.owner.inputs[0]
+    if not (is_op(s, CAReduce) and isinstance(s.owner.op.scalar_op, ps.Add)):
+        return None
+    e = s.owner.inputs[0]
+    if not owner_op(e, ps.Exp) or s.dtype != e.dtype:
+        return None
+    new = LogSumExp(s.owner.op.axis)(e.owner.inputs[0])
+    if expand is not None:
+        new = expand(new)
+    return [fit(new, node.outputs[0])]
+
+
+@register("stabilize", CrossentropyCategorical1Hot, tags=("softmax_crossentropy",))
+def local_crossentropy_softmax(fgraph, node):
+    """crossentropy(softmax(z), y) -> crossentropy_softmax(z, y), one stable op."""
+    sm, y = node.inputs
+    if is_op(sm, Softmax) and sm.owner.op.axis == 1:
+        return [CrossentropySoftmax1Hot()(sm.owner.inputs[0], y)]
+    return None
+
+
+@register("stabilize", SoftmaxGrad, tags=("softmax_crossentropy",))
+def local_crossentropy_softmax_grad(fgraph, node):
+    """softmax_grad(crossentropy_grad(g, sm, y), sm) -> (sm - onehot(y)) * g."""
+    dy, sm = node.inputs
+    if (is_op(dy, CrossentropyCategorical1HotGrad) and dy.owner.inputs[1] is sm
+            and node.op.axis == 1):
+        g, _, y = dy.owner.inputs
+        return [CrossentropySoftmax1HotDx()(g, sm, y)]
+    return None
