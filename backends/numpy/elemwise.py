@@ -22,40 +22,62 @@ def _broadcast_error(node, inputs, out_shape):
     return None
 
 
+def _strict_inputs(node) -> list[int]:
+    """Inputs that could broadcast at run time where their type says they must not.
+
+    Input i needs a run-time check on axis d only if its static size there is
+    unknown and some other input's is not 1 (else the output is 1 there too).
+    """
+    shapes = [v.type.shape for v in node.inputs]
+    return [i for i, shape in enumerate(shapes)
+            if any(s is None and any(o[d] != 1 for j, o in enumerate(shapes) if j != i)
+                   for d, s in enumerate(shape))]
+
+
+def _natural_dtype(fn, node):
+    """The dtype ``fn`` gives for the node's input dtypes, or None if unsure."""
+    try:
+        with np.errstate(all="ignore"):
+            res = fn(*[np.ones(1, dtype=v.type.dtype) for v in node.inputs])
+        return np.asarray(res).dtype
+    except Exception:
+        return None
+
+
 @registry.register(Elemwise)
 def elemwise_kernel(node):
-    fn = scalar_impl(node.op.scalar_op)
-    out_dtype = np.dtype(node.outputs[0].dtype)
-    # Inputs with an axis that must not broadcast at run time.
-    strict = [i for i, v in enumerate(node.inputs) if not all(v.type.broadcastable)]
-    destroy = dict(node.op.inplace_pattern)
-
-    inplace_input = destroy.get(0) if isinstance(fn, np.ufunc) else None
+    fn = scalar_impl(node.op.scalar_op, len(node.inputs))
+    strict = _strict_inputs(node)
     if len(node.outputs) > 1:
         return _multi_output_kernel(node, fn, strict)
+    out_dtype = np.dtype(node.outputs[0].dtype)
+    needs_cast = _natural_dtype(fn, node) != out_dtype
+    zero_d = node.outputs[0].ndim == 0
+    target = dict(node.op.inplace_pattern).get(0) if isinstance(fn, np.ufunc) else None
+    target_ok = target is not None and node.inputs[target].type.shape == node.outputs[0].type.shape
 
-    def kernel(*inputs):
-        if inplace_input is not None:
-            target = inputs[inplace_input]
-            if type(target) is np.ndarray and target.dtype == out_dtype and target.flags.writeable:
-                res = fn(*inputs, out=target)
-            else:
-                res = fn(*inputs)
-        else:
-            res = fn(*inputs)
-        if res.dtype != out_dtype:
-            res = res.astype(out_dtype)
+    def check(inputs, res):
         shape = res.shape
         for i in strict:
             if inputs[i].shape != shape:
                 err = _broadcast_error(node, inputs, shape)
                 if err is not None:
                     raise err
-        if not shape:
-            res = np.asarray(res)
-        return res
 
-    return kernel
+    if strict or needs_cast or zero_d or target_ok:
+        def kernel(*inputs):
+            if target_ok and inputs[target].dtype == out_dtype and inputs[target].flags.writeable:
+                res = fn(*inputs, out=inputs[target])
+            else:
+                res = fn(*inputs)
+            if needs_cast and res.dtype != out_dtype:
+                res = res.astype(out_dtype)
+            if strict:
+                check(inputs, res)
+            return np.asarray(res) if zero_d else res
+
+        return kernel
+    return fn  # the ufunc itself: nothing to check, convert or wrap
 
 
 def _multi_output_kernel(node, fn, strict):

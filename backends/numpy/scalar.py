@@ -51,9 +51,13 @@ SCALAR_IMPLS = {
     ps.Switch: np.where, ps.Clip: np.clip, ps.Second: _second,
 }
 
+_BINARY_UFUNCS = {ps.Add: np.add, ps.Mul: np.multiply}
 
-def scalar_impl(scalar_op):
-    """The numpy function computing ``scalar_op`` elementwise on arrays."""
+
+def scalar_impl(scalar_op, nin: int | None = None):
+    """The numpy function computing ``scalar_op`` elementwise on arrays (of ``nin`` inputs)."""
+    if nin is not None and nin <= 2 and type(scalar_op) in _BINARY_UFUNCS:
+        return _BINARY_UFUNCS[type(scalar_op)]
     if isinstance(scalar_op, ps.Cast):
         dtype = np.dtype(scalar_op.dtype)
         return lambda x: np.asarray(x).astype(dtype)

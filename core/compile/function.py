@@ -54,27 +54,39 @@ class FunctionMaker:
 
 
 class Function:
-    """A compiled function. Call it with input values (positional or by name)."""
+    """A compiled function. Call it with input values (positional or by name).
 
-    def __init__(self, ins: list[In], outputs_single: bool, n_outputs: int,
+    The call runs one generated Python function (see ``linker.Program``):
+    input checks, kernels, output copies and updates, with nothing else per
+    call. ``trust_input = True`` skips the input checks.
+    """
+
+    def __init__(self, ins: list[In], program: Program, maker: FunctionMaker,
                  shared_inputs: list[SharedVariable], update_targets: list[SharedVariable],
-                 program: Program, maker: FunctionMaker, name: str | None, trust_input: bool,
-                 allow_input_downcast: bool | None):
+                 name: str | None, trust_input: bool, checkers: list):
         self.ins = ins
-        self.single = outputs_single
-        self.n_outputs = n_outputs
+        self.program = program
+        self.maker = maker
         self.shared_inputs = shared_inputs
         self.update_targets = update_targets
-        self.program = program
-        self._run = program.run
-        self.maker = maker
         self.name = name
-        self.trust_input = trust_input
-        self.allow_input_downcast = allow_input_downcast
+        self._n_in = len(ins)
         self._by_name = {i.name: k for k, i in enumerate(ins) if i.name}
+        self._defaults = [check(i.value) if i.has_default else _MISSING
+                          for i, check in zip(ins, checkers)]
+        self.trust_input = trust_input
+
+    @property
+    def trust_input(self) -> bool:
+        """Whether calls skip input checking and conversion."""
+        return self._fn is self.program.run_trusted
+
+    @trust_input.setter
+    def trust_input(self, value: bool) -> None:
+        self._fn = self.program.run_trusted if value else self.program.run_checked
 
     def _bind(self, args, kwargs) -> list:
-        n = len(self.ins)
+        n = self._n_in
         if len(args) > n:
             raise TypeError(f"{self._label()} takes {n} input(s), got {len(args)}")
         values = list(args) + [_MISSING] * (n - len(args))
@@ -88,45 +100,51 @@ class Function:
             values[k] = val
         for k, val in enumerate(values):
             if val is _MISSING:
-                if not self.ins[k].has_default:
+                if self._defaults[k] is _MISSING:
                     raise TypeError(f"{self._label()}: missing a value for input {k} "
                                     f"({self.ins[k].name or self.ins[k].variable}); it takes {n} input(s)")
-                values[k] = self.ins[k].value
-        if not self.trust_input:
-            for k, (inp, val) in enumerate(zip(self.ins, values)):
-                what = f"{self._label()}: input {k} ({inp.name or 'unnamed'}, {inp.variable.type})"
-                values[k] = inp.variable.type.filter(val, allow_downcast=self.allow_input_downcast,
-                                                     what=what)
+                values[k] = self._defaults[k]
         return values
 
     def __call__(self, *args, **kwargs):
-        if self.trust_input and not kwargs and len(args) == len(self.ins):
-            values = list(args)
-        else:
-            values = self._bind(args, kwargs)
-        for sv in self.shared_inputs:
-            values.append(sv._value)
+        if kwargs or len(args) != self._n_in:
+            args = self._bind(args, kwargs)
         try:
-            results = self._run(*values)
+            return self._fn(*args)
         except Exception as exc:
             detail = self.program.describe_failure(exc)
             if detail is None:
                 raise
             raise _with_message(exc, f"{exc}\n{detail}") from exc
-        n = self.n_outputs
-        for sv, value in zip(self.update_targets, results[n:]):
-            sv._value = value if type(value) is np.ndarray else np.asarray(value)
-        outs = [r if type(r) is np.ndarray else np.asarray(r) for r in results[:n]]
-        return outs[0] if self.single else outs
 
     def _label(self) -> str:
-        return f"function {self.name!r}" if self.name else "function"
+        return _label(self.name)
 
     def __repr__(self):
         return f"<compiled {self._label()} of {len(self.ins)} input(s)>"
 
 
 _MISSING = object()
+
+
+def _label(name: str | None) -> str:
+    return f"function {name!r}" if name else "function"
+
+
+def _input_checker(name: str | None, k: int, inp: In, allow_input_downcast: bool | None):
+    """Converts a value for input ``k``, or raises naming the function and the input."""
+    ttype = inp.variable.type
+    what = f"{_label(name)}: input {k} ({inp.name or 'unnamed'}, {ttype})"
+
+    def check(value):
+        try:
+            return ttype.filter(value, allow_downcast=allow_input_downcast, what=what)
+        except TypeError as exc:
+            if "cannot be cast safely" in str(exc):
+                raise TypeError(f"{exc}, or pass allow_input_downcast=True to function()") from None
+            raise
+
+    return check
 
 
 def _with_message(exc: Exception, message: str) -> Exception:
@@ -263,6 +281,8 @@ def function(inputs: Sequence, outputs=None, updates=None, givens=None, name: st
 
     fgraph = FunctionGraph(in_vars + shared_inputs, exprs)
     optimize_graph(fgraph, mode)
-    program = Program(fgraph, make_kernel)
-    return Function(ins, single, len(out_list), shared_inputs, [sv for sv, _ in update_pairs],
-                    program, FunctionMaker(fgraph, mode), name, trust_input, allow_input_downcast)
+    targets = [sv for sv, _ in update_pairs]
+    checkers = [_input_checker(name, k, i, allow_input_downcast) for k, i in enumerate(ins)]
+    program = Program(fgraph, make_kernel, len(ins), len(out_list), targets, single, checkers)
+    return Function(ins, program, FunctionMaker(fgraph, mode), shared_inputs, targets, name,
+                    trust_input, checkers)

@@ -106,9 +106,7 @@ class Elemwise(Op):
     def make_node(self, *inputs) -> Apply:
         inputs = as_tensors_weak(inputs)
         ndim = max(i.ndim for i in inputs)
-        inputs = [i if i.ndim == ndim else
-                  DimShuffle(i.ndim, ("x",) * (ndim - i.ndim) + tuple(range(i.ndim)))(i)
-                  for i in inputs]
+        inputs = [i if i.ndim == ndim else _left_pad(i, ndim) for i in inputs]
         shape = broadcast_static_shapes([i.type.shape for i in inputs], self)
         scalar_inputs = [ps.ScalarType(i.dtype)() for i in inputs]
         scalar_node = self.scalar_op.make_node(*scalar_inputs)
@@ -140,6 +138,14 @@ class Elemwise(Op):
         if self.inplace_pattern:
             return f"Elemwise{{{label},inplace}}"
         return f"Elemwise{{{label}}}"
+
+
+def _left_pad(x: Variable, ndim: int) -> Variable:
+    """``x`` with broadcastable axes prepended up to ``ndim`` (constants are reshaped directly)."""
+    if isinstance(x, TensorConstant) and x.name is None:
+        pad = (1,) * (ndim - x.ndim)
+        return TensorType(x.dtype, pad + x.type.shape).make_constant(x.data.reshape(pad + x.data.shape))
+    return DimShuffle(x.ndim, ("x",) * (ndim - x.ndim) + tuple(range(x.ndim)))(x)
 
 
 def broadcast_static_shapes(shapes: Sequence[tuple], op=None) -> tuple:

@@ -92,7 +92,7 @@ class TensorType(Type):
             return arr.astype(self.dtype)
         raise TypeError(
             f"{what}: an array of dtype {arr.dtype} cannot be cast safely to {self.dtype} ({self}); "
-            f"cast it first (x.astype('{self.dtype}')) or pass allow_input_downcast=True")
+            f"cast it first (x.astype('{self.dtype}'))")
 
     def value_zeros(self, shape) -> np.ndarray:
         return np.zeros(shape, dtype=self.dtype)
