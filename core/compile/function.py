@@ -217,7 +217,7 @@ def _default_updates(outputs, pairs, in_vars, no_default_updates) -> list:
 def function(inputs: Sequence, outputs=None, updates=None, givens=None, name: str | None = None,
              mode: str | None = None, on_unused_input: str = "raise", trust_input: bool = False,
              allow_input_downcast: bool | None = None, profile: bool | None = None,
-             no_default_updates: bool = False) -> Function:
+             no_default_updates: bool = False, excluding: Sequence[str] = ()) -> Function:
     """Compile a callable computing ``outputs`` from ``inputs``.
 
     Parameters
@@ -229,6 +229,7 @@ def function(inputs: Sequence, outputs=None, updates=None, givens=None, name: st
     mode : 'FAST_RUN' (default) or 'FAST_COMPILE'
     on_unused_input : 'raise', 'warn' or 'ignore'
     trust_input : skip input checking and conversion (inputs must be ndarrays of the right dtype)
+    excluding : names or tags of graph rewrites not to apply (see ``core.rewrite``)
 
     Examples
     --------
@@ -280,7 +281,7 @@ def function(inputs: Sequence, outputs=None, updates=None, givens=None, name: st
             warnings.warn(msg, stacklevel=2)
 
     fgraph = FunctionGraph(in_vars + shared_inputs, exprs)
-    optimize_graph(fgraph, mode)
+    optimize_graph(fgraph, mode, excluding=excluding)
     targets = [sv for sv, _ in update_pairs]
     checkers = [_input_checker(name, k, i, allow_input_downcast) for k, i in enumerate(ins)]
     program = Program(fgraph, make_kernel, len(ins), len(out_list), targets, single, checkers)

@@ -106,15 +106,49 @@ def local_mul_canonical(fgraph, node):
     return _flatten_and_fold(fgraph, node, ps.Mul, np.multiply, 1)
 
 
+@register("canonicalize", ps.Mul, tags=("algebra",))
+def local_mul_neg_out(fgraph, node):
+    """mul(-a, b) -> -mul(a, b): signs move out of products (and cancel there)."""
+    negs = [i for i in node.inputs if owner_op(i, ps.Neg) and single_client(fgraph, i)]
+    if not negs or np.dtype(node.outputs[0].dtype).kind not in "fc":
+        return None
+    terms = [i.owner.inputs[0] if i in negs else i for i in node.inputs]
+    new = tm.mul(*terms)
+    if len(negs) % 2:
+        new = -new
+    return [fit(new, node.outputs[0])]
+
+
+@register("canonicalize", ps.TrueDiv, tags=("algebra",))
+def local_div_neg_out(fgraph, node):
+    """(-a) / b -> -(a / b);  a / (-b) -> -(a / b)."""
+    a, b = node.inputs
+    flips = 0
+    if owner_op(a, ps.Neg) and single_client(fgraph, a):
+        a, flips = a.owner.inputs[0], flips + 1
+    if owner_op(b, ps.Neg) and single_client(fgraph, b):
+        b, flips = b.owner.inputs[0], flips + 1
+    if not flips:
+        return None
+    new = tm.true_div(a, b)
+    return [fit(-new if flips % 2 else new, node.outputs[0])]
+
+
 @register("canonicalize", ps.Neg, tags=("algebra",))
 def local_neg_neg(fgraph, node):
-    """--x -> x;  -(a - b) -> b - a."""
+    """--x -> x;  -(a - b) -> b - a;  -(c * x) -> (-c) * x for a constant c."""
     (x,) = node.inputs
     if owner_op(x, ps.Neg):
         return [fit(x.owner.inputs[0], node.outputs[0])]
     if owner_op(x, ps.Sub) and single_client(fgraph, x):
         a, b = x.owner.inputs
         return [fit(tm.sub(b, a), node.outputs[0])]
+    if owner_op(x, ps.Mul) and single_client(fgraph, x) and isinstance(x.owner.inputs[0], Constant):
+        c, *rest = x.owner.inputs
+        if np.dtype(c.dtype).kind in "fc":
+            from ..tensor.variable import constant
+
+            return [fit(tm.mul(constant(-np.asarray(c.data)), *rest), node.outputs[0])]
     return None
 
 

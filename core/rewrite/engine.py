@@ -16,6 +16,7 @@ from typing import Callable
 
 from ..graph.basic import Apply, Constant, Variable
 from ..graph.fg import FunctionGraph
+from ..tensor.elemwise import Elemwise
 
 PHASES = ("canonicalize", "stabilize", "specialize", "fuse", "inplace")
 
@@ -76,7 +77,7 @@ class RuleIndex:
         self._cache: dict[tuple, list[Rewrite]] = {}
 
     def rules_for(self, node: Apply) -> list[Rewrite]:
-        sop = getattr(node.op, "scalar_op", None)
+        sop = node.op.scalar_op if isinstance(node.op, Elemwise) else None
         key = (type(node.op), type(sop))
         rules = self._cache.get(key)
         if rules is None:

@@ -11,7 +11,7 @@ from ..tensor.nnet import (CrossentropyCategorical1Hot, CrossentropyCategorical1
 from ..tensor.rewritten_ops import (CrossentropySoftmax1Hot, CrossentropySoftmax1HotDx,
                                     LogSumExp)
 from .engine import register
-from .utils import fit, is_const, is_op, owner_op
+from .utils import fit, is_const, is_op, owner_op, single_client
 
 
 def _split_one(var):
@@ -174,4 +174,80 @@ def local_crossentropy_softmax_grad(fgraph, node):
             and node.op.axis == 1):
         g, _, y = dy.owner.inputs
         return [CrossentropySoftmax1HotDx()(g, sm, y)]
+    return None
+
+
+def _negates(b, a) -> bool:
+    """True if ``b`` is ``-a`` (or ``a`` is ``-b``)."""
+    return (owner_op(b, ps.Neg) and b.owner.inputs[0] is a) or (
+        owner_op(a, ps.Neg) and a.owner.inputs[0] is b)
+
+
+@register("stabilize", ps.Mul, tags=("sigmoid",))
+def local_mul_sigmoid_exp(fgraph, node):
+    """sigmoid(a) * exp(-a) -> sigmoid(-a);  (x / d) * d -> x.
+
+    Both appear in gradients of sigmoids written by hand, where the left side
+    is 0 * inf for large |a|.
+    """
+    terms = list(node.inputs)
+    for i, t in enumerate(terms):
+        if owner_op(t, ps.Sigmoid):
+            a = t.owner.inputs[0]
+            for j, u in enumerate(terms):
+                if j != i and owner_op(u, ps.Exp) and _negates(u.owner.inputs[0], a):
+                    rest = [v for k, v in enumerate(terms) if k not in (i, j)]
+                    new = tm.sigmoid(u.owner.inputs[0])
+                    return [fit(tm.mul(new, *rest) if rest else new, node.outputs[0])]
+    for i, t in enumerate(terms):
+        if owner_op(t, ps.TrueDiv) and single_client(fgraph, t):
+            x, d = t.owner.inputs
+            for j, u in enumerate(terms):
+                if j != i and u is d:
+                    rest = [v for k, v in enumerate(terms) if k not in (i, j)]
+                    new = tm.mul(x, *rest) if rest else x
+                    return [fit(new, node.outputs[0], shape_ref=d)]
+    return None
+
+
+def _sum_exp_of(var):
+    """If ``var`` is ``dimshuffle(sum(exp(x), axis=[k]))`` re-inserting axis k, return (x, k)."""
+    if not is_op(var, DimShuffle):
+        return None
+    ds, s = var.owner.op, var.owner.inputs[0]
+    if not (is_op(s, CAReduce) and isinstance(s.owner.op.scalar_op, ps.Add)
+            and len(s.owner.op.axis) == 1 and owner_op(s.owner.inputs[0], ps.Exp)):
+        return None
+    k = s.owner.op.axis[0]
+    x = s.owner.inputs[0].owner.inputs[0]
+    expected = tuple(range(k)) + ("x",) + tuple(range(k, x.ndim - 1))
+    return (x, k) if ds.new_order == expected else None
+
+
+@register("stabilize", ps.TrueDiv, tags=("softmax",))
+def local_softmax_from_div(fgraph, node):
+    """exp(x) / sum(exp(x), axis=k, keepdims) -> softmax(x, k)."""
+    a, b = node.inputs
+    found = _sum_exp_of(b)
+    if found and owner_op(a, ps.Exp) and a.owner.inputs[0] is found[0]:
+        return [fit(Softmax(found[1])(found[0]), node.outputs[0])]
+    return None
+
+
+@register("stabilize", ps.Mul, tags=("softmax",))
+def local_softmax_from_mul(fgraph, node):
+    """exp(x) * (c / sum(exp(x), axis=k))[keepdims] -> c * softmax(x, k) (as in logsumexp's gradient)."""
+    terms = list(node.inputs)
+    for i, t in enumerate(terms):
+        if not (is_op(t, DimShuffle) and owner_op(t.owner.inputs[0], ps.TrueDiv)):
+            continue
+        c, s = t.owner.inputs[0].owner.inputs
+        found = _sum_exp_of(t.owner.op(s))
+        if not found:
+            continue
+        for j, u in enumerate(terms):
+            if j != i and owner_op(u, ps.Exp) and u.owner.inputs[0] is found[0]:
+                rest = [v for k, v in enumerate(terms) if k not in (i, j)]
+                new = Softmax(found[1])(found[0]) * t.owner.op(c)
+                return [fit(tm.mul(new, *rest) if rest else new, node.outputs[0])]
     return None
