@@ -147,3 +147,6 @@ def categorical_crossentropy(coding_dist, true_dist):
         return CrossentropyCategorical1Hot()(coding_dist, true_dist)
     raise TypeError(f"categorical_crossentropy: true_dist {true_dist.type} must be one-hot like "
                     f"{coding_dist.type} or integer labels with one dimension fewer")
+
+
+from .conv import conv2d  # noqa: E402,F401  (T.nnet.conv2d)

@@ -1,0 +1,125 @@
+"""conv2d: forward against a direct loop reference, static shapes, gradients, errors."""
+import numpy as np
+import pytest
+
+import core.tensor as T
+from core import function
+from core.gradient import verify_grad
+from core.tensor.conv import Conv2d, Conv2dGradInputs, Conv2dGradWeights
+
+RNG = np.random.default_rng(0)
+
+
+def ref_conv2d(x, w, border_mode="valid", subsample=(1, 1), filter_flip=True,
+               filter_dilation=(1, 1)):
+    """Direct (loop) convolution, Theano's semantics."""
+    n, c, h, wd = x.shape
+    f, _, kh, kw = w.shape
+    dh, dw = filter_dilation
+    sh, sw = subsample
+    ekh, ekw = (kh - 1) * dh + 1, (kw - 1) * dw + 1
+    pads = {"valid": (0, 0), "full": (ekh - 1, ekw - 1), "half": (ekh // 2, ekw // 2)}
+    if isinstance(border_mode, int):
+        border_mode = (border_mode, border_mode)
+    ph, pw = pads[border_mode] if isinstance(border_mode, str) else border_mode
+    xp = np.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)))
+    if filter_flip:
+        w = w[:, :, ::-1, ::-1]
+    ho = (h + 2 * ph - ekh) // sh + 1
+    wo = (wd + 2 * pw - ekw) // sw + 1
+    out = np.zeros((n, f, ho, wo), dtype=np.result_type(x, w))
+    for b in range(n):
+        for o in range(f):
+            for i in range(ho):
+                for j in range(wo):
+                    patch = xp[b, :, i * sh:i * sh + ekh:dh, j * sw:j * sw + ekw:dw]
+                    out[b, o, i, j] = np.sum(patch * w[o])
+    return out
+
+
+CONFIGS = [
+    dict(),
+    dict(border_mode="full"),
+    dict(border_mode="half"),
+    dict(border_mode=(1, 2)),
+    dict(border_mode=1, subsample=(2, 2)),
+    dict(subsample=(2, 1), filter_flip=False),
+    dict(filter_dilation=(2, 2)),
+    dict(border_mode="half", filter_dilation=(2, 1), subsample=(1, 2)),
+    dict(border_mode="full", filter_flip=False, subsample=(3, 2), filter_dilation=(1, 2)),
+]
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+@pytest.mark.parametrize("cfg", CONFIGS)
+def test_forward_matches_reference(cfg, dtype):
+    xv = RNG.normal(size=(2, 3, 7, 8)).astype(dtype)
+    wv = RNG.normal(size=(4, 3, 3, 2)).astype(dtype)
+    x, w = T.tensor4("x", dtype=dtype), T.tensor4("w", dtype=dtype)
+    out = T.nnet.conv2d(x, w, **cfg)
+    got = function([x, w], out)(xv, wv)
+    exp = ref_conv2d(xv.astype("float64"), wv.astype("float64"), **cfg)
+    assert got.dtype == dtype and got.shape == exp.shape
+    np.testing.assert_allclose(got, exp, rtol=1e-4 if dtype == "float32" else 1e-10, atol=1e-4)
+    static = T.nnet.conv2d(T.tensor(dtype, xv.shape), T.tensor(dtype, wv.shape), **cfg)
+    assert static.type.shape == exp.shape
+
+
+def test_filter_flip_is_true_convolution():
+    signal = pytest.importorskip("scipy.signal")
+    xv, wv = RNG.normal(size=(1, 1, 6, 5)), RNG.normal(size=(1, 1, 3, 2))
+    x, w = T.dtensor4("x"), T.dtensor4("w")
+    full = function([x, w], T.nnet.conv2d(x, w, border_mode="full"))(xv, wv)
+    np.testing.assert_allclose(full[0, 0], signal.convolve2d(xv[0, 0], wv[0, 0], mode="full"))
+    corr = function([x, w], T.nnet.conv2d(x, w, filter_flip=False))(xv, wv)
+    np.testing.assert_allclose(corr[0, 0], signal.correlate2d(xv[0, 0], wv[0, 0], mode="valid"))
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+@pytest.mark.parametrize("cfg", CONFIGS)
+def test_gradients(cfg, dtype):
+    xv = RNG.normal(size=(2, 2, 6, 5))
+    wv = RNG.normal(size=(3, 2, 3, 2))
+    verify_grad(lambda x, w: T.nnet.conv2d(x, w, **cfg), [xv, wv], dtype=dtype)
+
+
+def test_gradients_are_their_own_ops():
+    x, w = T.dtensor4("x"), T.dtensor4("w")
+    gx, gw = T.grad(T.nnet.conv2d(x, w, border_mode="half").sum(), [x, w])
+    assert isinstance(gx.owner.op, Conv2dGradInputs)
+    assert isinstance(gw.owner.op, Conv2dGradWeights)
+    assert gx.owner.op.border_mode == "half"
+
+
+def test_second_order_gradients():
+    xv, wv = RNG.normal(size=(1, 2, 5, 5)), RNG.normal(size=(2, 2, 2, 3))
+    cfg = dict(border_mode=(1, 0), subsample=(2, 1))
+
+    def grad_wrt(which):
+        def fn(x, w):
+            cost = (T.nnet.conv2d(x, w, **cfg) ** 2).sum()
+            return T.grad(cost, [x, w][which])
+        return fn
+
+    verify_grad(grad_wrt(0), [xv, wv])
+    verify_grad(grad_wrt(1), [xv, wv])
+
+
+def test_errors():
+    x, w = T.dtensor4("x"), T.dtensor4("w")
+    with pytest.raises(TypeError, match="4-d"):
+        T.nnet.conv2d(T.dmatrix(), w)
+    with pytest.raises(ValueError, match="channels"):
+        T.nnet.conv2d(T.tensor("float64", (None, 3, None, None)), T.tensor("float64", (2, 4, 3, 3)))
+    with pytest.raises(ValueError, match="border_mode"):
+        T.nnet.conv2d(x, w, border_mode="same")
+    with pytest.raises(ValueError, match="smaller"):
+        T.nnet.conv2d(T.tensor("float64", (1, 1, 2, 2)), T.tensor("float64", (1, 1, 3, 3)))
+    with pytest.raises(ValueError, match="input_shape"):
+        T.nnet.conv2d(T.tensor("float64", (1, 1, 5, 5)), w, input_shape=(1, 1, 6, 5))
+    f = function([x, w], T.nnet.conv2d(x, w))
+    with pytest.raises(ValueError, match="test_conv.py"):
+        f(np.zeros((1, 3, 5, 5)), np.zeros((2, 2, 3, 3)))
+    with pytest.raises(ValueError, match="smaller"):
+        f(np.zeros((1, 2, 2, 5)), np.zeros((2, 2, 3, 3)))
+    assert isinstance(T.nnet.conv2d(x, w).owner.op, Conv2d)
