@@ -1,0 +1,155 @@
+"""Scan and ScanGrad kernels: the compiled step run in a Python loop over buffers.
+
+The step is compiled once per node (``op.inner_program``) and called with
+arrays only (no input checking), so a step costs its kernels plus a few list
+operations.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from core.scan.op import Scan, ScanGrad, scan_steps
+
+from . import registry
+
+
+def _layout(info):
+    seq_offsets = [[k - min(taps) for k in taps] for taps in info.seq_taps]
+    return seq_offsets, info.max_taps()
+
+
+def _step_inputs(t, seqs, seq_offsets, bufs, state_taps, mts, shared, nonseqs):
+    ins = [s[t + o, ...] for s, offs in zip(seqs, seq_offsets) for o in offs]
+    for buf, taps, mt in zip(bufs, state_taps, mts):
+        ins += [buf[mt + t + k, ...] for k in taps]
+    return ins + shared + nonseqs
+
+
+def _initial_buffers(op, inits, mts, n, dtypes):
+    bufs = []
+    for j, (init, mt) in enumerate(zip(inits, mts)):
+        if init.shape[0] < mt:
+            raise ValueError(f"{op}: recurrent output {j} looks {mt} step(s) back, so its "
+                             f"initial value needs {mt} row(s); got shape {init.shape}")
+        buf = np.empty((mt + n,) + init.shape[1:], dtype=dtypes[j])
+        buf[:mt] = init[init.shape[0] - mt:]
+        bufs.append(buf)
+    return bufs
+
+
+def _store(op, what, row_index, buf, value):
+    if value.shape != buf.shape[1:]:
+        raise ValueError(f"{op}: step {row_index} returned {what} of shape {value.shape}, but "
+                         f"earlier values have shape {buf.shape[1:]}; a scan output must keep "
+                         f"one shape over all steps")
+    buf[row_index] = value
+
+
+@registry.register(Scan)
+def scan_kernel(node):
+    op = node.op
+    info = op.info
+    run = op.inner_program(registry.make_kernel).run_trusted
+    seq_offsets, mts = _layout(info)
+    n_states, n_nit, n_shared = info.n_states, info.n_nitsot, info.n_shared
+    dtypes = [o.type.dtype for o in node.outputs]
+    nit_types = [o.type for o in node.outputs[n_states:n_states + n_nit]]
+
+    def kernel(n_steps, *args):
+        _, seqs, inits, shared, nonseqs = info.split_outer((None,) + args)
+        if info.go_backwards:
+            seqs = [s[::-1] for s in seqs]
+        n = scan_steps(str(op), info, n_steps, seqs)
+        bufs = _initial_buffers(op, inits, mts, n, dtypes)
+        nits = [None] * n_nit
+        traces = [np.empty((n,) + np.shape(v), dtype=v.dtype) for v in shared]
+        for t in range(n):
+            for trace, v in zip(traces, shared):
+                trace[t] = v
+            outs = run(*_step_inputs(t, seqs, seq_offsets, bufs, info.state_taps, mts, shared,
+                                     nonseqs))
+            for j in range(n_states):
+                _store(op, f"recurrent output {j}", mts[j] + t, bufs[j], outs[j])
+            for k in range(n_nit):
+                value = outs[n_states + k]
+                if nits[k] is None:
+                    nits[k] = np.empty((n,) + value.shape, dtype=dtypes[n_states + k])
+                _store(op, f"output {n_states + k}", t, nits[k], value)
+            shared = list(outs[n_states + n_nit:])
+        for k in range(n_nit):
+            if nits[k] is None:  # zero steps: the static shape is the best guess
+                nits[k] = np.empty((0,) + tuple(s or 0 for s in nit_types[k].shape[1:]),
+                                   dtype=nit_types[k].dtype)
+        res = (tuple(b[mt:] for b, mt in zip(bufs, mts)) + tuple(nits) + tuple(shared)
+               + tuple(traces))
+        return res[0] if len(res) == 1 else res
+
+    return kernel
+
+
+@registry.register(ScanGrad)
+def scan_grad_kernel(node):
+    op = node.op
+    info = op.info
+    run = op.inner_program(registry.make_kernel).run_trusted
+    seq_offsets, mts = _layout(info)
+    n_states, n_nit, n_shared = info.n_states, info.n_nitsot, info.n_shared
+    n_fwd = info.n_outer_inputs()
+    state_cot = op.cot_mask[:n_states]
+    nit_cot = op.cot_mask[n_states:]
+    n_seq = info.n_seqs
+    seq_mask = op.wrt_mask[:n_seq]
+    state_mask = op.wrt_mask[n_seq:n_seq + n_states]
+    nonseq_mask = op.wrt_mask[n_seq + n_states:]
+
+    def kernel(*args):
+        n_steps, seqs, inits, shared0, nonseqs = info.split_outer(args[:n_fwd])
+        rest = args[n_fwd:]
+        state_outs = rest[:n_states]
+        traces = rest[n_states:n_states + n_shared]
+        cots = iter(rest[n_states + n_shared:])
+        fwd_seqs = [s[::-1] for s in seqs] if info.go_backwards else list(seqs)
+        n = scan_steps(str(op), info, n_steps, fwd_seqs)
+        bufs = [np.concatenate([init[init.shape[0] - mt:], out.astype(init.dtype, copy=False)])
+                for init, out, mt in zip(inits, state_outs, mts)]
+        dbufs = []
+        for buf, mt, has_cot in zip(bufs, mts, state_cot):
+            d = np.zeros_like(buf) if has_cot else None
+            if has_cot:
+                d[mt:] += next(cots)
+            dbufs.append(d)
+        nit_cots = [next(cots) if has else None for has in nit_cot]
+        dseqs = [np.zeros(s.shape, dtype=s.dtype) if m else None for s, m in zip(seqs, seq_mask)]
+        dviews = [d[::-1] if (d is not None and info.go_backwards) else d for d in dseqs]
+        dnon = [np.zeros(np.shape(v), dtype=v.dtype) if m else None
+                for v, m in zip(nonseqs, nonseq_mask)]
+        last = n if info.truncate_gradient < 0 else min(n, info.truncate_gradient)
+        for t in range(n - 1, n - 1 - last, -1):
+            shared = [tr[t] for tr in traces]
+            ins = _step_inputs(t, fwd_seqs, seq_offsets, bufs, info.state_taps, mts, shared,
+                               nonseqs)
+            ins += [d[mt + t] for d, mt in zip(dbufs, mts) if d is not None]
+            ins += [c[t] for c in nit_cots if c is not None]
+            grads = iter(run(*ins))
+            for dv, offs in zip(dviews, seq_offsets):
+                if dv is not None:
+                    for o in offs:
+                        dv[t + o] += next(grads)
+            for d, taps, mt, m in zip(dbufs, info.state_taps, mts, state_mask):
+                if m:
+                    for k in taps:
+                        d[mt + t + k] += next(grads)
+            for acc in dnon:
+                if acc is not None:
+                    acc += next(grads)
+        dinits = []
+        for init, d, mt, m in zip(inits, dbufs, mts, state_mask):
+            if m:
+                g = np.zeros_like(init)
+                g[init.shape[0] - mt:] = d[:mt]
+                dinits.append(g)
+        res = tuple([d for d in dseqs if d is not None] + dinits
+                    + [d for d in dnon if d is not None])
+        return res[0] if len(res) == 1 else res
+
+    return kernel

@@ -1,0 +1,5 @@
+"""Loops: ``scan`` (Theano's), the ``Scan`` op and its backward loop ``ScanGrad``."""
+from .builder import scan
+from .op import Scan, ScanGrad, ScanInfo
+
+__all__ = ["scan", "Scan", "ScanGrad", "ScanInfo"]

@@ -1,0 +1,207 @@
+"""scan: the Theano tutorial loops, taps, nit-sot outputs, shared and random updates,
+gradients through the loop, errors, and compile-once."""
+import numpy as np
+import pytest
+
+import core
+import core.tensor as T
+from core import function, shared
+from core.gradient import verify_grad
+from core.scan import Scan, ScanGrad, scan
+from core.tensor.random import RandomStreams
+
+rng = np.random.default_rng(0)
+
+
+def test_power_by_scan():
+    k = T.iscalar("k")
+    A = T.dvector("A")
+    result, updates = scan(lambda prior, A: prior * A, outputs_info=T.ones_like(A),
+                           non_sequences=A, n_steps=k)
+    power = function([A, k], result[-1], updates=updates)
+    np.testing.assert_allclose(power(np.arange(10.0), 2), np.arange(10.0) ** 2)
+    np.testing.assert_allclose(power(np.arange(4.0), 5), np.arange(4.0) ** 5)
+    assert core.scan is scan
+
+
+def test_polynomial_from_coefficients():
+    coefficients = T.dvector("coefficients")
+    x = T.dscalar("x")
+    max_coefficients_supported = 10000
+    components, _ = scan(lambda c, power, free_var: c * (free_var ** power),
+                         sequences=[coefficients, T.arange(max_coefficients_supported)],
+                         non_sequences=x)
+    polynomial = components.sum()
+    f = function([coefficients, x], polynomial)
+    np.testing.assert_allclose(f(np.asarray([1.0, 0.0, 2.0]), 3.0), 19.0)
+
+
+def test_running_sum_and_go_backwards():
+    v = T.dvector("v")
+    acc0 = T.as_tensor_variable(np.asarray(0.0))
+    fwd, _ = scan(lambda x, acc: acc + x, sequences=v, outputs_info=acc0)
+    bwd, _ = scan(lambda x, acc: acc + x, sequences=v, outputs_info=acc0, go_backwards=True)
+    f = function([v], [fwd, bwd])
+    data = rng.normal(size=7)
+    a, b = f(data)
+    np.testing.assert_allclose(a, np.cumsum(data))
+    np.testing.assert_allclose(b, np.cumsum(data[::-1]))
+
+
+def test_several_sequences_taps_and_nitsot_outputs():
+    x, y = T.dvector("x"), T.dmatrix("y")
+
+    def step(x_tm1, x_t, x_tp1, y_t, h_tm2, h_tm1, w):
+        h = h_tm1 * w + h_tm2 + x_t * y_t.sum()
+        return h, x_tm1 + x_tp1, y_t * 2
+
+    h0 = T.dvector("h0")
+    w = T.dscalar("w")
+    (h, side, dbl), _ = scan(step, sequences=[dict(input=x, taps=[-1, 0, 1]), y],
+                             outputs_info=[dict(initial=h0, taps=[-2, -1]), None, None],
+                             non_sequences=w)
+    f = function([x, y, h0, w], [h, side, dbl])
+    xv, yv, hv = rng.normal(size=6), rng.normal(size=(5, 3)), np.array([0.5, -1.0])
+    got_h, got_side, got_dbl = f(xv, yv, hv, 0.7)
+    n = 4  # 6 - (1 - (-1)) steps
+    hist = list(hv)
+    for t in range(n):
+        hist.append(hist[-1] * 0.7 + hist[-2] + xv[t + 1] * yv[t].sum())
+    np.testing.assert_allclose(got_h, hist[2:])
+    np.testing.assert_allclose(got_side, xv[:n] + xv[2:n + 2])
+    np.testing.assert_allclose(got_dbl, yv[:n] * 2)
+
+
+def test_outputs_info_none_only_and_n_steps_without_sequences():
+    n = T.iscalar("n")
+    out, _ = scan(lambda: T.as_tensor_variable(np.ones(2)), n_steps=n)
+    assert function([n], out)(3).shape == (3, 2)
+
+
+def test_shared_updates_inside_the_step():
+    counter = shared(np.asarray(0.0), name="counter")
+    v = T.dvector("v")
+
+    def step(x):
+        return x + counter, {counter: counter + 1}
+
+    out, updates = scan(step, sequences=v)
+    assert list(updates) == [counter]
+    f = function([v], out, updates=updates)
+    np.testing.assert_allclose(f(np.zeros(3)), [0.0, 1.0, 2.0])
+    assert counter.get_value() == 3.0
+    np.testing.assert_allclose(f(np.zeros(2)), [3.0, 4.0])
+
+
+def test_random_numbers_inside_the_step():
+    srng = RandomStreams(seed=3)
+    n = T.iscalar("n")
+    out, updates = scan(lambda: srng.uniform((2,)), n_steps=n)
+    assert len(updates) == 1
+    f = function([n], out, updates=updates)
+    a = f(4)
+    assert a.shape == (4, 2) and len({tuple(r) for r in a}) == 4  # each step draws anew
+    assert not np.allclose(f(4), a)  # and each call too
+    srng.seed(3)
+    np.testing.assert_array_equal(f(4), a)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_gradient_of_rnn_against_finite_differences(dtype):
+    def rnn(x, h0, W, U):
+        h, _ = scan(lambda x_t, h_tm1, W, U: T.tanh(T.dot(x_t, W) + T.dot(h_tm1, U)),
+                    sequences=x, outputs_info=h0, non_sequences=[W, U])
+        return h
+
+    verify_grad(rnn, [rng.normal(size=(5, 3)), rng.normal(size=4),
+                      rng.normal(size=(3, 4)) * 0.5, rng.normal(size=(4, 4)) * 0.5], dtype=dtype)
+
+
+def test_gradient_with_taps_backwards_and_nitsot():
+    def f(x, h0, w):
+        def step(x_tm2, x_t, h_tm2, h_tm1, w):
+            h = T.tanh(h_tm1 * w + 0.5 * h_tm2 + x_t * x_tm2)
+            return h, T.sin(h * x_t)
+
+        (h, s), _ = scan(step, sequences=dict(input=x, taps=[-2, 0]),
+                         outputs_info=[dict(initial=h0, taps=[-2, -1]), None],
+                         non_sequences=w, go_backwards=True)
+        return h.sum() + (s ** 2).sum()
+
+    verify_grad(f, [rng.normal(size=7), rng.normal(size=2), np.asarray(0.8)])
+
+
+def test_gradient_through_power_scan_uses_scangrad():
+    A = T.dvector("A")
+    result, _ = scan(lambda prior, A: prior * A, outputs_info=T.ones_like(A),
+                     non_sequences=A, n_steps=4)
+    g = T.grad(result[-1].sum(), A)
+    f = function([A], g)
+    assert any(isinstance(n.op, ScanGrad) for n in f.maker.fgraph.toposort())
+    a = np.array([1.0, 2.0, -0.5])
+    np.testing.assert_allclose(f(a), 4 * a ** 3)
+
+
+def test_truncated_gradient():
+    x = T.dvector("x")
+    h, _ = scan(lambda x_t, h: h * 0.5 + x_t, sequences=x,
+                outputs_info=T.as_tensor_variable(np.asarray(0.0)), truncate_gradient=2)
+    g = function([x], T.grad(h[-1], x))(np.ones(5))
+    np.testing.assert_allclose(g, [0, 0, 0, 0.5, 1.0])
+
+
+def test_step_compiled_once_not_per_step(monkeypatch):
+    v = T.dvector("v")
+    out, _ = scan(lambda x, acc: acc + x * 2, sequences=v,
+                  outputs_info=T.as_tensor_variable(np.asarray(0.0)))
+    scan_op = out.owner.op
+    assert isinstance(scan_op, Scan)
+    calls = []
+    original = type(scan_op).inner_program
+
+    def counting(self, make_kernel):
+        calls.append(1)
+        return original(self, make_kernel)
+
+    monkeypatch.setattr(type(scan_op), "inner_program", counting)
+    f = function([v], out)
+    f(np.ones(50))
+    f(np.ones(20))
+    assert len(calls) == 1
+
+
+def test_errors_name_the_problem():
+    v = T.dvector("v")
+    with pytest.raises(ValueError, match="n_steps"):
+        scan(lambda: v, outputs_info=None)
+    with pytest.raises(ValueError, match="outputs_info"):
+        scan(lambda x, a: (a, a), sequences=v, outputs_info=[T.dscalar()])
+    with pytest.raises(TypeError, match="dtype"):
+        scan(lambda x, a: a + x, sequences=v, outputs_info=T.iscalar())
+    with pytest.raises(ValueError, match="dimensions"):
+        scan(lambda x, a: T.stack([a, x]), sequences=v, outputs_info=T.dscalar())
+    n = T.iscalar("n")
+    out, _ = scan(lambda x: x, sequences=v, n_steps=n)
+    with pytest.raises(ValueError, match="allow only 3 steps"):
+        function([v, n], out)(np.ones(3), 5)
+    grow, _ = scan(lambda i: T.arange(i), sequences=T.arange(3))
+    with pytest.raises(ValueError, match="keep one shape"):
+        function([], grow)()
+
+
+def test_matrix_states_and_float32():
+    x = T.tensor3("x", dtype="float32")
+    h0 = T.matrix("h0", dtype="float32")
+    W = T.matrix("W", dtype="float32")
+    h, _ = scan(lambda x_t, h, W: T.tanh(x_t + T.dot(h, W)), sequences=x, outputs_info=h0,
+                non_sequences=W)
+    assert h.dtype == "float32"
+    xv = rng.normal(size=(4, 2, 3)).astype("float32")
+    hv = np.zeros((2, 3), "float32")
+    Wv = rng.normal(size=(3, 3)).astype("float32")
+    got = function([x, h0, W], h)(xv, hv, Wv)
+    ref, cur = [], hv
+    for t in range(4):
+        cur = np.tanh(xv[t] + cur @ Wv)
+        ref.append(cur)
+    np.testing.assert_allclose(got, ref, rtol=1e-5)
