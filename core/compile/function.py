@@ -238,7 +238,7 @@ def function(inputs: Sequence, outputs=None, updates=None, givens=None, name: st
     """
     from ..tensor.variable import as_tensor_variable
     from ..rewrite import optimize_graph
-    from backends import make_kernel
+    from backends import default_backend, make_kernel, make_kernels
 
     if not isinstance(inputs, (list, tuple)):
         raise TypeError("function: inputs must be a list of variables")
@@ -284,6 +284,23 @@ def function(inputs: Sequence, outputs=None, updates=None, givens=None, name: st
     optimize_graph(fgraph, mode, excluding=excluding)
     targets = [sv for sv, _ in update_pairs]
     checkers = [_input_checker(name, k, i, allow_input_downcast) for k, i in enumerate(ins)]
-    program = Program(fgraph, make_kernel, len(ins), len(out_list), targets, single, checkers)
-    return Function(ins, program, FunctionMaker(fgraph, mode), shared_inputs, targets, name,
-                    trust_input, checkers)
+    backend = default_backend(mode)
+    prof = None
+    if config.profile if profile is None else profile:
+        from .profiling import ProfileStats
+
+        prof = ProfileStats(name, backend)
+
+    def kernels_for(nodes):
+        kernels = make_kernels(nodes, backend)
+        return prof.wrap_kernels(nodes, kernels) if prof is not None else kernels
+
+    program = Program(fgraph, make_kernel, len(ins), len(out_list), targets, single, checkers,
+                      make_kernels=kernels_for)
+    if prof is not None:
+        program.run_trusted = prof.wrap_call(program.run_trusted)
+        program.run_checked = prof.wrap_call(program.run_checked)
+    fn = Function(ins, program, FunctionMaker(fgraph, mode), shared_inputs, targets, name,
+                  trust_input, checkers)
+    fn.profile = prof
+    return fn

@@ -31,9 +31,12 @@ class Program:
 
     def __init__(self, fgraph: FunctionGraph, make_kernel: Callable, n_user_inputs: int,
                  n_outputs: int, update_targets: Sequence = (), single: bool = False,
-                 checkers: Sequence[Callable] | None = None):
+                 checkers: Sequence[Callable] | None = None,
+                 make_kernels: Callable | None = None):
         self.fgraph = fgraph
         self.nodes = fgraph.toposort()
+        # make_kernels(nodes) builds every kernel at once (one C module per function)
+        kernels = make_kernels(self.nodes) if make_kernels is not None else None
         self.namespace: dict = {"ndarray": np.ndarray, "_copy": np.array}
         names: dict[Variable, str] = {}
         params = [f"v{i}" for i in range(n_user_inputs)]
@@ -52,7 +55,7 @@ class Program:
                 names[out] = f"v{counter}"
                 counter += 1
                 outs.append(names[out])
-            self.namespace[f"k{k}"] = make_kernel(node)
+            self.namespace[f"k{k}"] = kernels[k] if kernels is not None else make_kernel(node)
             body.append((f"{', '.join(outs)}{',' if len(outs) == 1 and node.nout > 1 else ''}"
                          f" = k{k}({', '.join(args)})", k))
         results = []

@@ -1,0 +1,207 @@
+"""Compile one C module per function with the system compiler; load it through cffi.
+
+A module is a shared library built by ONE compiler call and opened with cffi's
+ABI mode (``ffi.dlopen``). It is cached on disk under
+``core.config.compiledir/c`` by a hash of (source, compiler, flags, CPU), so a
+second process finds it. Builds take a per-entry file lock, write to a
+temporary file and rename, so concurrent processes never see half a library;
+every entry stores the SHA-256 of its library, and an entry that does not
+match (truncated, corrupt) is rebuilt with one warning.
+"""
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import os
+import shutil
+import subprocess
+import tempfile
+import warnings
+
+import cffi
+
+from core.config import config
+
+_FULL_FLAGS = ["-O3", "-march=native", "-std=gnu11", "-fPIC", "-shared", "-fno-math-errno",
+               "-fopenmp", "-w"]
+_FULL_LIBS = ["-lmvec", "-lm"]
+_BASIC_FLAGS = ["-O2", "-std=gnu11", "-fPIC", "-shared", "-fno-math-errno", "-w"]
+_BASIC_LIBS = ["-lm"]
+
+ffi = cffi.FFI()
+ffi.cdef("void *lg_get(int);")
+_signatures: dict[str, str] = {}
+_loaded: dict[str, tuple] = {}  # cache key -> (lib, pointers): one dlopen per module per process
+_warned: set[str] = set()
+
+
+class CompileError(RuntimeError):
+    """The C compiler rejected a generated module."""
+
+
+def warn_once(key: str, message: str) -> None:
+    """Emit ``message`` as a RuntimeWarning the first time ``key`` is seen in this process."""
+    if key not in _warned:
+        _warned.add(key)
+        warnings.warn(message, RuntimeWarning, stacklevel=3)
+
+
+def find_compiler() -> str | None:
+    """Path of the C compiler ($CC, else cc/gcc/clang), or None."""
+    for name in (os.environ.get("CC"), "cc", "gcc", "clang"):
+        if name:
+            path = shutil.which(name)
+            if path:
+                return os.path.realpath(path)
+    return None
+
+
+_compiler_cache: list = []
+
+
+def compiler() -> str | None:
+    if not _compiler_cache:
+        _compiler_cache.append(find_compiler())
+    return _compiler_cache[0]
+
+
+def signature(args: str) -> str:
+    """cffi function-pointer type for a kernel: 'i' is intptr_t, 'p' is char*; returns int."""
+    name = _signatures.get(args)
+    if name is None:
+        name = f"lg_sig_{args}"
+        params = ", ".join("intptr_t" if a == "i" else "char *" for a in args) or "void"
+        ffi.cdef(f"typedef int (*{name})({params});")
+        _signatures[args] = name
+    return name
+
+
+def _machine_tag() -> str:
+    """What ``-march=native`` depends on: the CPU's model and flags."""
+    try:
+        with open("/proc/cpuinfo") as f:
+            lines = [ln for ln in f.read(200000).splitlines()
+                     if ln.startswith(("model name", "flags"))][:2]
+        return "\n".join(lines)
+    except OSError:
+        return os.uname().machine
+
+
+_tag_cache: list = []
+
+
+def _key(source: str, cc: str, flags: list[str]) -> str:
+    if not _tag_cache:
+        st = os.stat(cc)
+        _tag_cache.append(f"{cc}|{st.st_size}|{st.st_mtime_ns}|{_machine_tag()}|cffi{cffi.__version__}")
+    h = hashlib.sha256()
+    for part in (_tag_cache[0], " ".join(flags), source):
+        h.update(part.encode())
+        h.update(b"\0")
+    return h.hexdigest()[:40]
+
+
+def _digest(path: str) -> str | None:
+    try:
+        with open(path, "rb") as f:
+            return hashlib.sha256(f.read()).hexdigest()
+    except OSError:
+        return None
+
+
+def _valid(lib_path: str, sum_path: str) -> bool:
+    try:
+        with open(sum_path) as f:
+            want = f.read().strip()
+    except OSError:
+        return False
+    return bool(want) and _digest(lib_path) == want
+
+
+def _build(source: str, cc: str, flags: list[str], libs: list[str], lib_path: str,
+           sum_path: str) -> None:
+    folder = os.path.dirname(lib_path)
+    fd, c_path = tempfile.mkstemp(suffix=".c", dir=folder)
+    tmp_lib = c_path[:-2] + ".so"
+    try:
+        with os.fdopen(fd, "w") as f:
+            f.write(source)
+        proc = subprocess.run([cc, *flags, "-o", tmp_lib, c_path, *libs], capture_output=True,
+                              text=True)
+        if proc.returncode != 0:
+            raise CompileError(f"C backend: {os.path.basename(cc)} failed (exit {proc.returncode}) "
+                               f"on a generated module:\n{proc.stderr[-3000:]}")
+        digest = _digest(tmp_lib)
+        os.replace(tmp_lib, lib_path)
+        tmp_sum = sum_path + f".{os.getpid()}.tmp"
+        with open(tmp_sum, "w") as f:
+            f.write(digest)
+        os.replace(tmp_sum, sum_path)
+    finally:
+        for p in (c_path, tmp_lib):
+            if os.path.exists(p):
+                os.unlink(p)
+
+
+def _cache_paths(key: str) -> tuple[str, str, str]:
+    folder = os.path.join(config.compiledir, "c", key[:2])
+    os.makedirs(folder, exist_ok=True)
+    base = os.path.join(folder, key)
+    return base + ".so", base + ".sha256", base + ".lock"
+
+
+def _compile_cached(source: str, cc: str, flags: list[str], libs: list[str]) -> tuple[str, str]:
+    key = _key(source, cc, flags + libs)
+    lib_path, sum_path, lock_path = _cache_paths(key)
+    if _valid(lib_path, sum_path):
+        return key, lib_path
+    with open(lock_path, "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            if _valid(lib_path, sum_path):  # another process built it while we waited
+                return key, lib_path
+            if os.path.exists(lib_path) or os.path.exists(sum_path):
+                warn_once("corrupt", f"C backend: the cache entry {lib_path} is corrupt or "
+                                     f"truncated (checksum mismatch); rebuilding it")
+            _build(source, cc, flags, libs, lib_path, sum_path)
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+    return key, lib_path
+
+
+_flag_sets: list = []  # the first flag set that compiles here, found once per process
+
+
+def load_module(source: str, n_symbols: int) -> list:
+    """Compile (or find in the cache) ``source`` and return its ``n_symbols`` function pointers.
+
+    The module must define ``void *lg_get(int i)`` returning its i-th kernel.
+    Raises ``CompileError`` when no compiler is found or the compiler fails.
+    """
+    cc = compiler()
+    if cc is None:
+        raise CompileError("C backend: no C compiler found (set $CC or install gcc)")
+    candidates = _flag_sets or [(_FULL_FLAGS, _FULL_LIBS), (_BASIC_FLAGS, _BASIC_LIBS)]
+    error = None
+    for flags, libs in candidates:
+        try:
+            key, lib_path = _compile_cached(source, cc, flags, libs)
+        except CompileError as exc:
+            error = exc
+            continue
+        if not _flag_sets:
+            _flag_sets.append((flags, libs))
+        break
+    else:
+        raise error
+    hit = _loaded.get(key)
+    if hit is None:
+        lib = ffi.dlopen(lib_path)
+        hit = (lib, [lib.lg_get(i) for i in range(n_symbols)])
+        _loaded[key] = hit
+    return hit[1]
+
+
+def flags_in_use() -> list[str]:
+    """The compiler flags this process compiles with (after the first module)."""
+    return list(_flag_sets[0][0]) if _flag_sets else list(_FULL_FLAGS)

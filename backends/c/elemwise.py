@@ -1,0 +1,291 @@
+"""C loops for Elemwise nodes, plain or fused (Composite).
+
+Each node gets two C functions:
+
+* ``<k>_c(n, out..., in...)``: every non-scalar operand C-contiguous with the
+  output's shape (the fast path; SIMD, and OpenMP when the loop is large);
+* ``<k>_s(desc)``: any strides and broadcasts, described by one int64 array
+  ``[ndim, shape..., (pointer, strides...) per operand]``.
+
+Inputs that are statically scalar (every axis broadcastable) are loaded once;
+scalar constants are inlined as C literals, so ``a ** 10`` becomes products.
+The Python side is a small generated function per node that checks the fast
+path's conditions and otherwise prepares the strided call.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from core.graph.basic import Constant
+from core.tensor import scalar_ops as ps
+
+from ..numpy.elemwise import _broadcast_error, elemwise_kernel as numpy_elemwise_kernel
+from .scalar import TRANSCENDENTAL, Arg, Unsupported, ctype, literal, scalar_c
+from .spec import KernelSpec, raise_status
+
+_EXPENSIVE = tuple(TRANSCENDENTAL) + (ps.Pow, ps.Sigmoid, ps.Softplus, ps.TrueDiv, ps.IntDiv,
+                                      ps.Mod)
+SMALL = 1024  # below this many elements a single numpy ufunc is cheaper than a cffi call
+
+
+def _inner_graph(scalar_op):
+    """(inner inputs, toposorted inner nodes, inner outputs) of a scalar op or Composite."""
+    if hasattr(scalar_op, "fgraph"):
+        fg = scalar_op.fgraph
+        return list(fg.inputs), fg.toposort(), list(fg.outputs)
+    return None
+
+
+def _const_value(var):
+    data = np.asarray(var.data)
+    return data.reshape(()) if data.size == 1 else None
+
+
+def body(node, in_args: list[Arg]) -> tuple[list[str], list[str], int]:
+    """C statements computing the node's outputs from ``in_args``; (stmts, out exprs, cost)."""
+    op = node.op.scalar_op
+    inner = _inner_graph(op)
+    if inner is None:
+        out_dtype = node.outputs[0].dtype
+        expr = scalar_c(op, in_args, out_dtype)
+        cost = 8 if isinstance(op, _EXPENSIVE) else 1
+        return [], [expr], cost
+    inputs, order, outputs = inner
+    env = {id(v): a for v, a in zip(inputs, in_args)}
+    stmts, cost = [], 0
+
+    def get(v):
+        a = env.get(id(v))
+        if a is None:  # an inner ScalarConstant
+            value = np.asarray(v.data, dtype=v.type.dtype).reshape(())
+            a = Arg(literal(value, v.type.dtype), v.type.dtype, value)
+            env[id(v)] = a
+        return a
+
+    for j, n in enumerate(order):
+        if len(n.outputs) != 1:
+            raise Unsupported(f"multi-output scalar op {n.op}")
+        out = n.outputs[0]
+        expr = scalar_c(n.op, [get(v) for v in n.inputs], out.type.dtype)
+        name = f"t{j}"
+        stmts.append(f"const {ctype(out.type.dtype)} {name} = {expr};")
+        env[id(out)] = Arg(name, out.type.dtype)
+        cost += 8 if isinstance(n.op, _EXPENSIVE) else 1
+    return stmts, [get(v).expr for v in outputs], max(cost, 1)
+
+
+def elemwise_spec(node) -> KernelSpec:
+    """Generate C for an Elemwise node (raises ``Unsupported`` when it cannot)."""
+    nin, nout = len(node.inputs), len(node.outputs)
+    in_dtypes = [v.dtype for v in node.inputs]
+    out_dtypes = [v.dtype for v in node.outputs]
+    in_ct = [ctype(d) for d in in_dtypes]
+    out_ct = [ctype(d) for d in out_dtypes]
+    # role of each input: 'const' (a literal), 'scalar' (static size 1, loaded once), 'array'
+    roles, in_args = [], []
+    for k, v in enumerate(node.inputs):
+        value = _const_value(v) if isinstance(v, Constant) else None
+        if value is not None:
+            roles.append("const")
+            in_args.append(Arg(literal(value, in_dtypes[k]), in_dtypes[k], value))
+        elif all(v.type.broadcastable):
+            roles.append("scalar")
+            in_args.append(Arg(f"x{k}", in_dtypes[k]))
+        else:
+            roles.append("array")
+            in_args.append(Arg(f"x{k}", in_dtypes[k]))
+    stmts, outs, cost = body(node, in_args)
+    threshold = max(4096, (1 << 18) // cost)
+    compute = "\n            ".join(stmts)
+
+    def loop_body(load):
+        loads = "".join(f"const {in_ct[k]} x{k} = {load(k)};\n            "
+                        for k in range(nin) if roles[k] == "array")
+        stores = "".join(f"*({out_ct[k]} *)({store_addr(k)}) = {e};\n            "
+                         for k, e in enumerate(outs))
+        return loads + compute + "\n            " + stores
+
+    scalar_loads = "".join(f"    const {in_ct[k]} x{k} = *(const {in_ct[k]} *)(i{k});\n"
+                           for k in range(nin) if roles[k] == "scalar")
+
+    store_addr = lambda k: f"o{k} + j * (intptr_t)sizeof({out_ct[k]})"  # noqa: E731
+    contig_params = ", ".join(["intptr_t n"] + [f"char *o{k}" for k in range(nout)]
+                              + [f"char *i{k}" for k in range(nin)])
+    contig = f"""
+int @K@_c({contig_params}) {{
+    int err = 0;
+{scalar_loads}    #pragma omp parallel for simd reduction(|:err) if(n > {threshold}) schedule(static)
+    for (intptr_t j = 0; j < n; j++) {{
+            {loop_body(lambda k: f"((const {in_ct[k]} *)i{k})[j]")}
+    }}
+    return err;
+}}"""
+    nops = nout + nin
+    ptr_setup = "".join(
+        f"        char *{'o' if k < nout else 'i'}{k if k < nout else k - nout} = base[{k}] + off[{k}];\n"
+        for k in range(nops))
+    store_addr = lambda k: f"o{k} + j * st[{k}][nd - 1]"  # noqa: E731
+    strided_body = loop_body(lambda k: f"*(const {in_ct[k]} *)(i{k} + j * st[{nout + k}][nd - 1])")
+    store_addr = lambda k: f"o{k} + j * (intptr_t)sizeof({out_ct[k]})"  # noqa: E731
+    contig_body = loop_body(lambda k: f"((const {in_ct[k]} *)i{k})[j]")
+    sizes = [f"(int64_t)sizeof({t})" for t in out_ct] + [
+        f"(int64_t)sizeof({in_ct[k]})" if roles[k] == "array" else "0" for k in range(nin)]
+    scalar_loads_s = "".join(f"    const {in_ct[k]} x{k} = *(const {in_ct[k]} *)(base[{nout + k}]);\n"
+                             for k in range(nin) if roles[k] == "scalar")
+    strided = f"""
+int @K@_s(char *desc_) {{
+    const int64_t *d = (const int64_t *)desc_;
+    const int nd = (int)d[0];
+    const int64_t *shape = d + 1;
+    char *base[{nops}]; const int64_t *st[{nops}];
+    const int64_t size[{nops}] = {{{", ".join(sizes)}}};
+    int inner_contig = 1;
+    for (int k = 0; k < {nops}; k++) {{
+        base[k] = (char *)(intptr_t)d[1 + nd + k * (nd + 1)];
+        st[k] = d + 2 + nd + k * (nd + 1);
+        if (size[k] && st[k][nd - 1] != size[k]) inner_contig = 0;
+    }}
+{scalar_loads_s}    int64_t inner = shape[nd - 1], outer = 1;
+    for (int a = 0; a < nd - 1; a++) outer *= shape[a];
+    int err = 0;
+    #pragma omp parallel for reduction(|:err) if(outer * inner > {threshold} && outer > 1) schedule(static)
+    for (int64_t o = 0; o < outer; o++) {{
+        int64_t off[{nops}] = {{0}}, r = o;
+        for (int a = nd - 2; a >= 0; a--) {{
+            int64_t i = r % shape[a]; r /= shape[a];
+            for (int k = 0; k < {nops}; k++) off[k] += i * st[k][a];
+        }}
+{ptr_setup}        if (inner_contig) {{
+            #pragma omp simd reduction(|:err)
+            for (int64_t j = 0; j < inner; j++) {{
+            {contig_body}
+            }}
+        }} else {{
+            for (int64_t j = 0; j < inner; j++) {{
+            {strided_body}
+            }}
+        }}
+    }}
+    return err;
+}}"""
+    source = contig + strided
+    sig_c = "i" + "p" * nops
+
+    def bind(ptrs):
+        return _make_kernel(node, roles, ptrs[0], ptrs[1])
+
+    return KernelSpec(source, [("c", sig_c), ("s", "p")], bind)
+
+
+def _strided_call(node, roles, fs, inputs):
+    """Run the strided C loop: broadcast, choose a memory-friendly axis order, describe."""
+    dtypes = [np.dtype(v.dtype) for v in node.inputs]
+    arrays = []
+    for x, dt in zip(inputs, dtypes):
+        x = np.asarray(x)
+        arrays.append(x if x.dtype == dt else x.astype(dt))
+    try:
+        shape = np.broadcast_shapes(*[a.shape for a in arrays])
+    except ValueError:
+        raise ValueError(f"{node.op}: input shapes {[a.shape for a in arrays]} do not "
+                         f"broadcast together") from None
+    for k, (var, a) in enumerate(zip(node.inputs, arrays)):
+        if a.ndim != var.type.ndim:
+            raise ValueError(f"{node.op}: input {k} has {a.ndim} dimensions, expected "
+                             f"{var.type.ndim} ({var.type})")
+        if a.shape != shape and not all(var.type.broadcastable):
+            err = _broadcast_error(node, arrays, shape)
+            if err is not None:
+                raise err
+    out_dtypes = [np.dtype(v.dtype) for v in node.outputs]
+    nd = len(shape)
+    if 0 in shape:
+        outs = [np.empty(shape, dt) for dt in out_dtypes]
+        return outs[0] if len(outs) == 1 else tuple(outs)
+    views = [np.broadcast_to(a, shape) for a in arrays]
+    # Iterate in the memory order of the largest array operand (transposed inputs stay fast).
+    lead = max((v for v, r in zip(views, roles) if r == "array"), default=None,
+               key=lambda v: np.count_nonzero(v.strides))
+    perm = list(range(nd))
+    if lead is not None and nd > 1:
+        perm = sorted(range(nd), key=lambda a: -abs(lead.strides[a]))
+    pshape = [shape[a] for a in perm]
+    outs_p = [np.empty(pshape, dt) for dt in out_dtypes]
+    inv = np.argsort(perm)
+    outs = [o.transpose(inv) for o in outs_p]
+    ops = outs + views
+    if nd == 0:
+        pshape, perm = [1], [0]
+        ops = [o.reshape(1) for o in ops]
+    desc = [len(pshape), *pshape]
+    for a in ops:
+        desc.append(a.ctypes.data)
+        desc.extend((a.strides[p] if a.ndim else 0) for p in perm)
+    desc = np.array(desc, dtype=np.int64)
+    from .spec import ffi_from_buffer
+
+    status = fs(ffi_from_buffer(desc))
+    if status:
+        raise_status(node, status)
+    return outs[0] if len(outs) == 1 else tuple(outs)
+
+
+_TEMPLATE = """
+def make(fc, fs, fb, empty, strided, small, node, roles, raise_status, {dts}):
+    def kernel({args}):
+        if {cond}:
+{small_path}            {alloc}
+            if fc({n}, {ptrs}):
+                raise_status(node, 1)
+            return {ret}
+        return strided(node, roles, fs, ({args},))
+    return kernel
+"""
+
+
+def _make_kernel(node, roles, fc, fs):
+    from .spec import ffi_from_buffer
+
+    nin, nout = len(node.inputs), len(node.outputs)
+    args = ", ".join(f"x{k}" for k in range(nin))
+    arrays = [k for k in range(nin) if roles[k] == "array"]
+    dts = [f"D{k}" for k in range(nin)] + [f"O{k}" for k in range(nout)]
+    cond = [f"x{k}.dtype is D{k}" for k in range(nin)]
+    if arrays:
+        first = arrays[0]
+        cond += [f"x{k}.flags.c_contiguous" for k in arrays]
+        cond += [f"x{k}.shape == x{first}.shape" for k in arrays[1:]]
+        shape, n = f"x{first}.shape", f"x{first}.size"
+    else:
+        shape, n = repr(tuple(1 for _ in range(node.outputs[0].ndim))), "1"
+    inplace = dict(node.op.inplace_pattern)
+    allocs = []
+    for k in range(nout):
+        src = inplace.get(k)
+        if src is not None and roles[src] == "array" and node.inputs[src].dtype == node.outputs[k].dtype:
+            allocs.append(f"o{k} = x{src} if x{src}.flags.writeable else empty({shape}, O{k})")
+        else:
+            allocs.append(f"o{k} = empty({shape}, O{k})")
+    ptrs = ", ".join([f"fb(o{k})" for k in range(nout)] + [f"fb(x{k})" for k in range(nin)])
+    ret = "o0" if nout == 1 else "(" + ", ".join(f"o{k}" for k in range(nout)) + ",)"
+    small_path = ""
+    numpy_small = None
+    if (arrays and nout == 1 and not hasattr(node.op.scalar_op, "fgraph") and not inplace):
+        from ..numpy.scalar import scalar_impl
+
+        try:
+            fn = scalar_impl(node.op.scalar_op)
+        except NotImplementedError:
+            fn = None
+        if isinstance(fn, np.ufunc) and not any(r == "scalar" for r in roles):
+            numpy_small = numpy_elemwise_kernel(node)
+            small_path = (f"            if {n} < {SMALL}:\n"
+                          f"                return small({args})\n")
+    src = _TEMPLATE.format(dts=", ".join(dts), args=args, cond=" and ".join(cond),
+                           small_path=small_path, alloc="; ".join(allocs), n=n, ptrs=ptrs,
+                           ret=ret)
+    namespace: dict = {}
+    exec(compile(src, f"<c kernel {node.op}>", "exec"), namespace)
+    dtype_objs = [np.dtype(v.dtype) for v in node.inputs] + [np.dtype(v.dtype) for v in node.outputs]
+    return namespace["make"](fc, fs, ffi_from_buffer, np.empty, _strided_call, numpy_small, node,
+                             roles, raise_status, *dtype_objs)
