@@ -26,7 +26,8 @@ def as_tensors_weak(args: Sequence) -> list[Variable]:
             out.append(as_tensor_variable(a))
         elif strong and isinstance(a, (bool, int, float)) and not isinstance(a, np.generic):
             dtype = np.result_type(*strong, a)
-            if dtype.kind in "iu" and not np.can_cast(np.min_scalar_type(a), dtype):
+            if dtype.kind in "iu" and not np.iinfo(dtype).min <= a <= np.iinfo(dtype).max:
+                # numpy 2 raises OverflowError here; we widen to a type that holds the value
                 dtype = np.result_type(*strong, np.min_scalar_type(a))
             out.append(constant(a, dtype=str(dtype)))
         else:
