@@ -7,7 +7,7 @@ import numpy as np
 
 from .graph.basic import Variable
 from .graph.trace import format_trace
-from .graph.utils import toposort
+from .graph.utils import clone_replace, toposort
 
 
 class DisconnectedInputError(ValueError):
@@ -179,7 +179,10 @@ def Rop(f, wrt, eval_points, disconnected_outputs="raise"):
         lop = grad(None, ws, known_grads={fi: u}, disconnected_inputs="ignore")
         lop = lop if isinstance(lop, list) else [lop]
         inner = T.add(*[T.sum(g * e) for g, e in zip(lop, evs)])
-        out.append(grad(inner, u, disconnected_inputs="ignore"))
+        jv = grad(inner, u, disconnected_inputs="ignore")
+        # jv does not depend on u's value (the Lop is linear in u), but its graph may
+        # still read u (for a shape): give it zeros of f's shape.
+        out.append(clone_replace([jv], replace={u: T.zeros_like(fi)})[0][0])
     return out if isinstance(f, (list, tuple)) else out[0]
 
 
