@@ -205,3 +205,15 @@ def test_matrix_states_and_float32():
         cur = np.tanh(xv[t] + cur @ Wv)
         ref.append(cur)
     np.testing.assert_allclose(got, ref, rtol=1e-5)
+
+
+def test_custom_rnn_example_learns(capsys):
+    import importlib.util
+    import pathlib
+
+    path = pathlib.Path(__file__).resolve().parents[2] / "examples" / "custom_rnn.py"
+    spec = importlib.util.spec_from_file_location("custom_rnn", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    assert module.main(epochs=8, length=6) > 0.85
+    assert "test accuracy" in capsys.readouterr().out
