@@ -1,0 +1,16 @@
+"""layers-on-graph: Keras's API on a Theano-style symbolic core.
+
+Examples
+--------
+>>> from layers_on_graph import Sequential, layers
+>>> model = Sequential([layers.Dense(10, activation='softmax', input_shape=(64,))])
+>>> model.compile(optimizer='adam', loss='sparse_categorical_crossentropy',
+...               metrics=['accuracy'])
+"""
+from . import (activations, backend, callbacks, initializers, layers, losses, metrics,
+               optimizers, regularizers, utils)
+from .layers import Input, Layer
+from .models import Model, Sequential
+
+__all__ = ["Sequential", "Model", "Input", "Layer", "layers", "optimizers", "losses", "metrics",
+           "callbacks", "activations", "initializers", "regularizers", "backend", "utils"]

@@ -1,0 +1,22 @@
+"""``Activation``: apply an activation function as a layer."""
+from __future__ import annotations
+
+from .. import activations
+from .layer import Layer
+
+
+class Activation(Layer):
+    """``Activation('relu')(x)`` applies ``activations.get('relu')``."""
+
+    def __init__(self, activation, **kwargs):
+        super().__init__(**kwargs)
+        self.activation = activations.get(activation)
+
+    def call(self, inputs):
+        return self.activation(inputs)
+
+    def compute_output_shape(self, input_shape):
+        return input_shape
+
+    def get_config(self) -> dict:
+        return {**super().get_config(), "activation": activations.serialize(self.activation)}

@@ -1,0 +1,143 @@
+"""``Model``: a functional graph of layer calls (``Model(inputs, outputs)``) or a subclass
+that defines ``call``. It is a ``Layer`` and a ``Trainer`` (compile/fit/evaluate/predict)."""
+from __future__ import annotations
+
+from ..layers.input_layer import InputLayer
+from ..layers.layer import Layer, Node, flatten_structure, is_symbolic, map_structure, \
+    static_shape
+from .training import Trainer
+
+
+class Model(Trainer, Layer):
+    """A model. Functional: ``Model(inputs, outputs)`` with several inputs/outputs and shared
+    layers. Subclassed: define layers in ``__init__`` and the computation in ``call``.
+
+    Examples
+    --------
+    >>> inputs = Input(shape=(64,)); h = layers.Dense(32, activation='relu')(inputs)
+    >>> model = Model(inputs, layers.Dense(10, activation='softmax')(h))
+    """
+
+    def __init__(self, inputs=None, outputs=None, name: str | None = None,
+                 trainable: bool = True, **kwargs):
+        Layer.__init__(self, name=name, trainable=trainable, **kwargs)
+        Trainer.__init__(self)
+        self._functional = inputs is not None
+        if inputs is None:
+            if outputs is not None:
+                raise ValueError("Model: outputs given without inputs")
+            return
+        if outputs is None:
+            raise ValueError("Model: inputs given without outputs")
+        self._nested_inputs = inputs
+        self._nested_outputs = outputs
+        self.inputs = flatten_structure(inputs)
+        self.outputs = flatten_structure(outputs)
+        for t in self.inputs:
+            history = getattr(t, "_keras_history", None)
+            if history is None or not isinstance(history[0], InputLayer):
+                raise ValueError(f"Model: inputs must come from Input(), got {t}")
+        for t in self.outputs:
+            if getattr(t, "_keras_history", None) is None:
+                raise ValueError(f"Model: output {t} was not produced by a layer called on "
+                                 f"Input() tensors")
+        self._nodes = self._collect_nodes()
+        layers = [t._keras_history[0] for t in self.inputs]
+        for node in self._nodes:
+            if node.layer not in layers:
+                layers.append(node.layer)
+        object.__setattr__(self, "_layers", layers)
+        self.built = True
+
+    def _collect_nodes(self) -> list[Node]:
+        """Nodes from the inputs to the outputs in topological order."""
+        input_ids = {id(t) for t in self.inputs}
+        order: list[Node] = []
+        state: dict[int, int] = {}
+
+        def visit(tensor):
+            if id(tensor) in input_ids:
+                return
+            history = getattr(tensor, "_keras_history", None)
+            if history is None:
+                raise ValueError(f"Model: tensor {tensor} does not come from a layer call")
+            node = history[1]
+            if isinstance(node.layer, InputLayer):
+                raise ValueError(f"Model: the graph needs input {tensor} "
+                                 f"({node.layer.name}), which is not in the model's inputs")
+            mark = state.get(id(node))
+            if mark == 2:
+                return
+            if mark == 1:
+                raise ValueError("Model: the layer graph has a cycle")
+            state[id(node)] = 1
+            for t in node.input_tensors:
+                visit(t)
+            state[id(node)] = 2
+            order.append(node)
+
+        for out in self.outputs:
+            visit(out)
+        return order
+
+    @property
+    def layers(self) -> list:
+        """The layers, in the order Keras lists them (input layers first for functional)."""
+        return list(self._layers)
+
+    def get_layer(self, name: str | None = None, index: int | None = None) -> Layer:
+        """A layer by name or index."""
+        if index is not None:
+            if not -len(self.layers) <= index < len(self.layers):
+                raise ValueError(f"get_layer: index {index} out of range for {len(self.layers)} "
+                                 f"layers")
+            return self.layers[index]
+        for layer in self.layers:
+            if layer.name == name:
+                return layer
+        raise ValueError(f"get_layer: no layer named {name!r}; layers: "
+                         f"{[l.name for l in self.layers]}")
+
+    @property
+    def input_names(self) -> list[str]:
+        return [t._keras_history[0].name for t in self.inputs]
+
+    @property
+    def output_names(self) -> list[str]:
+        names = []
+        for t in self.outputs:
+            names.append(t._keras_history[0].name)
+        return names
+
+    def build(self, input_shape) -> None:
+        if self._functional:
+            self.built = True
+            return
+        super().build(input_shape)
+
+    def call(self, inputs, training=None):
+        if not self._functional:
+            raise NotImplementedError(f"{type(self).__name__}: a subclassed Model must define "
+                                      f"call()")
+        flat = flatten_structure(inputs)
+        if len(flat) != len(self.inputs):
+            raise ValueError(f"{self.name}: expected {len(self.inputs)} input(s), got {len(flat)}")
+        mapping = {id(k): v for k, v in zip(self.inputs, flat)}
+        for node in self._nodes:
+            args = map_structure(lambda t: mapping.get(id(t), t) if is_symbolic(t) else t,
+                                 node.args)
+            outs = node.layer(*args, training=training, **node.kwargs)
+            for old, new in zip(node.output_tensors, flatten_structure(outs)):
+                mapping[id(old)] = new
+        outs = [mapping[id(t)] for t in self.outputs]
+        it = iter(outs)
+        return map_structure(lambda t: next(it), self._nested_outputs)
+
+    def compute_output_shape(self, input_shape):
+        if not self._functional:
+            return None
+        shapes = [static_shape(t) for t in self.outputs]
+        return shapes[0] if len(shapes) == 1 else shapes
+
+    def get_config(self) -> dict:
+        return {"name": self.name, "trainable": self.trainable}

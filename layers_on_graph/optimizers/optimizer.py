@@ -1,0 +1,145 @@
+"""``Optimizer``: turns gradients into ``core.function`` updates, with Keras 3's formulas.
+
+The learning rate is a shared float32 scalar, so schedules and callbacks change
+it between steps without recompiling. ``iterations`` is a shared int64 counter.
+Gradient clipping (``clipnorm`` per variable, ``clipvalue``, ``global_clipnorm``)
+and decoupled ``weight_decay`` apply before each variable's update, as Keras.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+import core.tensor as T
+from core import shared
+
+from .. import backend
+
+
+class Optimizer:
+    """Base class. Subclasses implement ``build(var_list)`` and ``update_step(grad, var, lr)``."""
+
+    def __init__(self, learning_rate: float = 0.001, weight_decay: float | None = None,
+                 clipnorm: float | None = None, clipvalue: float | None = None,
+                 global_clipnorm: float | None = None, use_ema: bool = False,
+                 ema_momentum: float = 0.99, ema_overwrite_frequency=None, loss_scale_factor=None,
+                 gradient_accumulation_steps=None, name: str | None = None, **kwargs):
+        if kwargs:
+            raise TypeError(f"{type(self).__name__}: unknown argument(s) {sorted(kwargs)}")
+        if use_ema or loss_scale_factor or gradient_accumulation_steps:
+            raise ValueError(f"{type(self).__name__}: use_ema, loss_scale_factor and "
+                             f"gradient_accumulation_steps are not supported")
+        if clipnorm is not None and global_clipnorm is not None:
+            raise ValueError("pass only one of clipnorm and global_clipnorm")
+        for label, value in (("clipnorm", clipnorm), ("clipvalue", clipvalue),
+                             ("global_clipnorm", global_clipnorm)):
+            if value is not None and value <= 0:
+                raise ValueError(f"{type(self).__name__}: {label} must be positive, got {value}")
+        if callable(learning_rate) or not np.isscalar(learning_rate):
+            raise ValueError(f"{type(self).__name__}: learning_rate must be a number (use the "
+                             f"LearningRateScheduler callback for schedules), got "
+                             f"{learning_rate!r}")
+        from ..utils.naming import to_snake_case
+
+        self.name = name or to_snake_case(type(self).__name__)
+        self.weight_decay = weight_decay
+        self.clipnorm, self.clipvalue, self.global_clipnorm = clipnorm, clipvalue, global_clipnorm
+        self._lr = shared(np.asarray(learning_rate, dtype=backend.floatx()),
+                          name=f"{self.name}/learning_rate")
+        self.iterations = shared(np.asarray(0, dtype="int64"), name=f"{self.name}/iterations")
+        self._variables: list = []
+        self._built_for: list | None = None
+
+    # ----- learning rate -----
+    @property
+    def learning_rate(self) -> np.floating:
+        """The current learning rate (assign a number to change it)."""
+        return self._lr.get_value(borrow=True)[()]
+
+    @learning_rate.setter
+    def learning_rate(self, value) -> None:
+        self._lr.set_value(np.asarray(value, dtype=self._lr.type.dtype))
+
+    lr = learning_rate
+
+    @property
+    def learning_rate_variable(self):
+        """The shared variable holding the learning rate."""
+        return self._lr
+
+    # ----- slots -----
+    def add_variable_from_reference(self, reference, name: str, initial: float = 0.0):
+        """A slot variable shaped like ``reference`` (a shared weight)."""
+        value = np.full(reference.get_value(borrow=True).shape, initial,
+                        dtype=reference.type.dtype)
+        var = shared(value, name=f"{self.name}/{(reference.name or 'var').replace('/', '_')}_"
+                                 f"{name}")
+        self._variables.append(var)
+        return var
+
+    @property
+    def variables(self) -> list:
+        """iterations, then slot variables in creation order."""
+        return [self.iterations] + self._variables
+
+    def build(self, var_list: list) -> None:
+        """Create the slot variables for ``var_list``."""
+        self._built_for = list(var_list)
+
+    # ----- updates -----
+    def _clip(self, grads: list) -> list:
+        # Keras applies only the first of clipnorm, global_clipnorm, clipvalue that is set.
+        if self.clipnorm is not None:
+            return [_clip_by_norm(g, self.clipnorm) for g in grads]
+        if self.global_clipnorm is not None:
+            norm = T.sqrt(sum(T.sum(T.sqr(g)) for g in grads))
+            scale = self.global_clipnorm / T.maximum(norm, self.global_clipnorm)
+            return [g * T.cast(scale, g.dtype) for g in grads]
+        if self.clipvalue is not None:
+            return [T.clip(g, -self.clipvalue, self.clipvalue) for g in grads]
+        return grads
+
+    def get_updates(self, params: list, grads: list) -> list:
+        """(shared, new value) pairs for one training step of ``params`` given ``grads``."""
+        if len(params) != len(grads):
+            raise ValueError(f"{self.name}: {len(params)} variables but {len(grads)} gradients")
+        if self._built_for is None:
+            self.build(params)
+        elif [id(p) for p in params] != [id(p) for p in self._built_for]:
+            raise ValueError(f"{self.name}: this optimizer was built for other variables; create "
+                             f"a new optimizer for another model")
+        grads = self._clip([T.cast(g, p.type.dtype) for p, g in zip(params, grads)])
+        lr = self._lr
+        updates = []
+        for index, (p, g) in enumerate(zip(params, grads)):
+            self._index = index
+            var = p
+            if self.weight_decay:
+                var = p - p * T.cast(lr * self.weight_decay, p.type.dtype)
+            updates.extend(self.update_step(g, p, var, lr))
+        updates.append((self.iterations, self.iterations + 1))
+        return updates
+
+    def update_step(self, grad, param, value, lr) -> list:
+        """Updates for one variable: ``param`` the shared weight, ``value`` its current value
+        (after weight decay)."""
+        raise NotImplementedError
+
+    def _step_float(self):
+        """The 1-based step number of the update being built, as a float scalar."""
+        return T.cast(self.iterations + 1, backend.floatx())
+
+    def get_config(self) -> dict:
+        return {"name": self.name, "learning_rate": float(self.learning_rate),
+                "weight_decay": self.weight_decay, "clipnorm": self.clipnorm,
+                "clipvalue": self.clipvalue, "global_clipnorm": self.global_clipnorm}
+
+    @classmethod
+    def from_config(cls, config: dict) -> "Optimizer":
+        return cls(**config)
+
+
+def _clip_by_norm(g, clip: float):
+    """``g * clip / max(norm(g), clip)``, Keras's clip_by_norm (zero gradients pass)."""
+    l2sum = T.sum(T.sqr(g))
+    norm = T.sqrt(l2sum)
+    return g * clip / T.maximum(norm, clip)

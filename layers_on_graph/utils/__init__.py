@@ -1,0 +1,7 @@
+"""Utilities: random seeding, label encoding, names."""
+from .naming import to_snake_case, unique_name
+from .numerical import normalize, to_categorical
+from .random import get_rng, next_seed, set_random_seed
+
+__all__ = ["set_random_seed", "get_rng", "next_seed", "to_categorical", "normalize",
+           "to_snake_case", "unique_name"]
