@@ -106,18 +106,18 @@ def scan_grad_kernel(node):
         n_steps, seqs, inits, shared0, nonseqs = info.split_outer(args[:n_fwd])
         rest = args[n_fwd:]
         state_outs = rest[:n_states]
-        traces = rest[n_states:n_states + n_shared]
-        cots = iter(rest[n_states + n_shared:])
+        nit_outs = rest[n_states:n_states + n_nit]
+        traces = rest[n_states + n_nit:n_states + n_nit + n_shared]
+        cots = iter(rest[n_states + n_nit + n_shared:])
         fwd_seqs = [s[::-1] for s in seqs] if info.go_backwards else list(seqs)
         n = scan_steps(str(op), info, n_steps, fwd_seqs)
-        bufs = [np.concatenate([init[init.shape[0] - mt:], out.astype(init.dtype, copy=False)])
-                for init, out, mt in zip(inits, state_outs, mts)]
-        dbufs = []
-        for buf, mt, has_cot in zip(bufs, mts, state_cot):
-            d = np.zeros_like(buf) if has_cot else None
-            if has_cot:
-                d[mt:] += next(cots)
-            dbufs.append(d)
+        # State rows: row r of the forward buffer is the initial value's row r for r < mt,
+        # else output row r - mt; nothing is copied.
+        tails = [init[init.shape[0] - mt:] for init, mt in zip(inits, mts)]
+        state_cots = [next(cots) if has else None for has in state_cot]
+        # dbufs[j][r]: gradient reaching buffer row r from later steps (np.zeros pages in lazily).
+        dbufs = [np.zeros((mt + n,) + init.shape[1:], dtype=init.dtype) if has else None
+                 for init, mt, has in zip(inits, mts, state_cot)]
         nit_cots = [next(cots) if has else None for has in nit_cot]
         dseqs = [np.zeros(s.shape, dtype=s.dtype) if m else None for s, m in zip(seqs, seq_mask)]
         dviews = [d[::-1] if (d is not None and info.go_backwards) else d for d in dseqs]
@@ -125,10 +125,17 @@ def scan_grad_kernel(node):
                 for v, m in zip(nonseqs, nonseq_mask)]
         last = n if info.truncate_gradient < 0 else min(n, info.truncate_gradient)
         for t in range(n - 1, n - 1 - last, -1):
-            shared = [tr[t] for tr in traces]
-            ins = _step_inputs(t, fwd_seqs, seq_offsets, bufs, info.state_taps, mts, shared,
-                               nonseqs)
-            ins += [d[mt + t] for d, mt in zip(dbufs, mts) if d is not None]
+            ins = [s[t + o, ...] for s, offs in zip(fwd_seqs, seq_offsets) for o in offs]
+            for out, tail, taps, mt in zip(state_outs, tails, info.state_taps, mts):
+                ins += [out[t + k, ...] if t + k >= 0 else tail[mt + t + k, ...] for k in taps]
+            ins += [tr[t] for tr in traces]
+            ins += nonseqs
+            ins += [o[t] for o in state_outs] + [o[t] for o in nit_outs]
+            for d, c, mt in zip(dbufs, state_cots, mts):
+                if d is not None:
+                    row = d[mt + t]
+                    row += c[t]
+                    ins.append(row)
             ins += [c[t] for c in nit_cots if c is not None]
             grads = iter(run(*ins))
             for dv, offs in zip(dviews, seq_offsets):

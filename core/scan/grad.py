@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..graph.utils import clone_replace
 from .op import Scan, ScanGrad
 
 
@@ -43,13 +44,18 @@ def scan_grad(op: Scan, inputs, outputs, output_grads) -> list:
     for o, c in zip([o for o, m in zip(main_outs, cot_mask) if m], cots):
         known[o] = known[o] + c if o in known else c
     inner_grads = grad(None, inner_wrt, known_grads=known, disconnected_inputs="ignore")
-    gop = ScanGrad(list(fg.inputs) + cots, inner_grads, info, cot_mask, wrt_mask, op.name)
+    # The gradient may read the step's outputs (tanh's derivative reads tanh): feed it the
+    # values the forward loop stored instead of computing them again.
+    out_phs = [o.type(o.name) for o in main_outs]
+    inner_grads, _ = clone_replace(inner_grads, replace=dict(zip(main_outs, out_phs)))
+    gop = ScanGrad(list(fg.inputs) + out_phs + cots, inner_grads, info, cot_mask, wrt_mask,
+                   op.name)
 
     n_states = info.n_states
     n_shared = info.n_shared
     traces = outputs[n_main + n_shared:]
     cot_outer = [g for g, m in zip(output_grads[:n_main], cot_mask) if m]
-    results = gop(*inputs, *outputs[:n_states], *traces, *cot_outer)
+    results = gop(*inputs, *outputs[:n_main], *traces, *cot_outer)
     results = iter(results if isinstance(results, list) else [results])
     per_input = [next(results) if m else None for m in wrt_mask]
     n_seq = info.n_seqs

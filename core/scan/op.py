@@ -128,8 +128,10 @@ class ScanGrad(_InnerGraphOp):
     """Backpropagation through a Scan: runs the step's vector-Jacobian product
     from the last step to the first, accumulating gradients.
 
-    Outer inputs: the forward Scan's outer inputs, its recurrent outputs and
-    shared-state traces, then one cotangent per differentiable output.
+    Outer inputs: the forward Scan's outer inputs, its recurrent and nit-sot
+    outputs and shared-state traces, then one cotangent per differentiable
+    output. The inner graph reads the step's inputs, the step's outputs (as
+    the forward loop stored them) and the cotangents.
     Outputs: one gradient per differentiable outer input (``wrt_mask``).
     """
 
