@@ -217,3 +217,55 @@ def test_custom_rnn_example_learns(capsys):
     spec.loader.exec_module(module)
     assert module.main(epochs=8, length=6) > 0.85
     assert "test accuracy" in capsys.readouterr().out
+
+
+def test_gradient_replays_the_forward_random_draws():
+    srng = RandomStreams(seed=5)
+    x = T.dvector("x")
+    w = T.dscalar("w")
+
+    def step(x_t, h, w):
+        mask = srng.binomial((), p=0.5).astype("float64")
+        return T.tanh(h * w + x_t) * mask + h * (1 - mask)
+
+    h, _ = scan(step, sequences=x, outputs_info=T.as_tensor_variable(np.asarray(0.3)),
+                non_sequences=w)
+    cost = (h ** 2).sum()
+    # No updates: the generator state stays put, so the function is deterministic.
+    f = function([x, w], cost, no_default_updates=True)
+    g = function([x, w], T.grad(cost, [x, w]), no_default_updates=True)
+    xv, wv, eps = rng.normal(size=6), 0.7, 1e-6
+    gx, gw = g(xv, wv)
+    num_w = (f(xv, wv + eps) - f(xv, wv - eps)) / (2 * eps)
+    np.testing.assert_allclose(gw, num_w, rtol=1e-5)
+    num_x = [(f(xv + eps * e, wv) - f(xv - eps * e, wv)) / (2 * eps) for e in np.eye(6)]
+    np.testing.assert_allclose(gx, num_x, rtol=1e-5, atol=1e-8)
+    assert np.any(gx == 0) and np.any(gx != 0)  # some steps were masked out
+
+
+def test_nested_scan_and_its_gradient():
+    M = T.dmatrix("M")
+
+    def row_sum_of_squares(row):
+        inner, _ = scan(lambda v, acc: acc + v * v, sequences=row,
+                        outputs_info=T.as_tensor_variable(np.asarray(0.0)))
+        return inner[-1]
+
+    out, _ = scan(row_sum_of_squares, sequences=M)
+    mv = rng.normal(size=(3, 4))
+    np.testing.assert_allclose(function([M], out)(mv), (mv ** 2).sum(axis=1))
+    np.testing.assert_allclose(function([M], T.grad(out.sum(), M))(mv), 2 * mv)
+
+
+def test_unused_gradients_are_pruned():
+    x = T.tensor3("x")
+    W = T.dmatrix("W")
+    h, _ = scan(lambda x_t, h, W: T.tanh(x_t + T.dot(h, W)), sequences=x,
+                outputs_info=T.zeros((x.shape[1], x.shape[2])), non_sequences=W)
+    f_w = function([x, W], T.grad(h.sum(), W))
+    f_both = function([x, W], T.grad(h.sum(), [x, W]))
+    (node_w,) = [n for n in f_w.maker.fgraph.toposort() if isinstance(n.op, ScanGrad)]
+    (node_b,) = [n for n in f_both.maker.fgraph.toposort() if isinstance(n.op, ScanGrad)]
+    assert len(node_w.outputs) < len(node_b.outputs)
+    xv, wv = rng.normal(size=(4, 2, 3)), rng.normal(size=(3, 3)) * 0.5
+    np.testing.assert_allclose(f_w(xv, wv), f_both(xv, wv)[1])
