@@ -36,7 +36,10 @@ def interleaved_medians(fns: dict, repeats: int) -> dict:
     return {name: float(np.median(t)) for name, t in times.items()}
 
 
-def ours(data, params):
+def ours(data, params, backend: str):
+    from core import config
+
+    config.backend = backend
     Wv, Uv, bv = params
     W, U, b = shared(Wv, name="W"), shared(Uv, name="U"), shared(bv, name="b")
     x = T.tensor3("x")
@@ -115,8 +118,12 @@ def main(repeats: int) -> None:
     params = (rng.normal(size=(N_IN, HIDDEN)) * 0.05, rng.normal(size=(HIDDEN, HIDDEN)) * 0.05,
               np.zeros(HIDDEN))
     impls = {}
-    f, b, ours_res = ours(data, params)
+    f, b, ours_res = ours(data, params, "numpy")
     impls["layers-on-graph scan (numpy backend)"] = (f, b)
+    f, b, c_res = ours(data, params, "c")
+    impls["layers-on-graph scan (C backend)"] = (f, b)
+    for got, want in zip(c_res, ours_res):
+        np.testing.assert_allclose(got, want, rtol=1e-6, atol=1e-6)
     f, b, ref = plain_numpy(data, params)
     impls["hand-written numpy loop"] = (f, b)
     for got, want in zip(ours_res, ref):

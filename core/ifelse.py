@@ -44,9 +44,10 @@ class IfElse(Op):
                 zip(self.then_fgraph.outputs, self.else_fgraph.outputs)]
         return Apply(self, [cond, *inputs], outs)
 
-    def programs(self, make_kernel):
-        """Both branches, optimized and compiled with ``make_kernel`` (cached per backend)."""
-        pair = self._programs.get(make_kernel)
+    def programs(self, backend: str, make_kernels):
+        """Both branches, optimized and compiled by ``make_kernels(nodes) -> kernels``
+        (cached per ``backend`` name)."""
+        pair = self._programs.get(backend)
         if pair is None:
             from .compile.linker import Program
             from .config import config
@@ -56,8 +57,9 @@ class IfElse(Op):
             for fg in (self.then_fgraph, self.else_fgraph):
                 branch = FunctionGraph(fg.inputs, fg.outputs)
                 optimize_graph(branch, config.mode)
-                pair.append(Program(branch, make_kernel, len(branch.inputs), len(branch.outputs)))
-            self._programs[make_kernel] = pair = tuple(pair)
+                pair.append(Program(branch, None, len(branch.inputs), len(branch.outputs),
+                                    make_kernels=make_kernels))
+            self._programs[backend] = pair = tuple(pair)
         return pair
 
     def L_op(self, inputs, outputs, output_grads):

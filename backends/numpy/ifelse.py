@@ -4,11 +4,12 @@ from __future__ import annotations
 from core.ifelse import IfElse
 
 from . import registry
+from .scan import compile_inner
 
 
 @registry.register(IfElse)
 def ifelse_kernel(node):
-    then_run, else_run = (p.run_trusted for p in node.op.programs(registry.make_kernel))
+    then_run, else_run = (p.run_trusted for p in compile_inner(node.op.programs))
     single = node.nout == 1
 
     def kernel(cond, *inputs):

@@ -13,6 +13,16 @@ from core.scan.op import Scan, ScanGrad, scan_steps
 from . import registry
 
 
+def compile_inner(compile_with):
+    """Compile an inner graph with the backend compiled functions use (the C backend
+    hands loops to these numpy kernels, and their steps should still get C kernels)."""
+    from backends import default_backend, make_kernels
+    from core.config import config
+
+    backend = default_backend(config.mode)
+    return compile_with(backend, lambda nodes: make_kernels(nodes, backend))
+
+
 def _layout(info):
     seq_offsets = [[k - min(taps) for k in taps] for taps in info.seq_taps]
     return seq_offsets, info.max_taps()
@@ -49,7 +59,7 @@ def _store(op, what, row_index, buf, value):
 def scan_kernel(node):
     op = node.op
     info = op.info
-    run = op.inner_program(registry.make_kernel).run_trusted
+    run = compile_inner(op.inner_program).run_trusted
     seq_offsets, mts = _layout(info)
     n_states, n_nit, n_shared = info.n_states, info.n_nitsot, info.n_shared
     dtypes = [o.type.dtype for o in node.outputs]
@@ -91,7 +101,7 @@ def scan_kernel(node):
 def scan_grad_kernel(node):
     op = node.op
     info = op.info
-    run = op.inner_program(registry.make_kernel).run_trusted
+    run = compile_inner(op.inner_program).run_trusted
     seq_offsets, mts = _layout(info)
     n_states, n_nit, n_shared = info.n_states, info.n_nitsot, info.n_shared
     n_fwd = info.n_outer_inputs()

@@ -78,12 +78,11 @@ class _InnerGraphOp(Op):
     __eq__ = object.__eq__
     __hash__ = object.__hash__
 
-    def inner_program(self, make_kernel):
-        """The step, optimized and compiled with ``make_kernel`` (cached per backend).
-
-        Call its ``run_trusted(*arrays)``: no input checks, a list of outputs back.
-        """
-        program = self._programs.get(make_kernel)
+    def inner_program(self, backend: str, make_kernels):
+        """The step, optimized and compiled by ``make_kernels(nodes) -> kernels``
+        (cached per ``backend`` name). Call its ``run_trusted(*arrays)``: no input
+        checks, a list of outputs back."""
+        program = self._programs.get(backend)
         if program is None:
             from ..compile.linker import Program
             from ..config import config
@@ -91,8 +90,9 @@ class _InnerGraphOp(Op):
 
             fgraph = FunctionGraph(self.fgraph.inputs, self.fgraph.outputs)
             optimize_graph(fgraph, config.mode)
-            program = Program(fgraph, make_kernel, len(fgraph.inputs), len(fgraph.outputs))
-            self._programs[make_kernel] = program
+            program = Program(fgraph, None, len(fgraph.inputs), len(fgraph.outputs),
+                              make_kernels=make_kernels)
+            self._programs[backend] = program
         return program
 
 
