@@ -30,6 +30,7 @@ class IfElse(Op):
         self.name = name
         self._programs: dict = {}
 
+    no_constant_folding = True  # lazy evaluation happens at run time
     __eq__ = object.__eq__
     __hash__ = object.__hash__
 

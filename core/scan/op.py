@@ -74,7 +74,9 @@ class _InnerGraphOp(Op):
         self.name = name
         self._programs: dict = {}
 
-    # Two loops are equal only if they are the same object (inner graphs are not compared).
+    # A loop runs at run time: constant folding would run it (and any Print in it) while
+    # compiling. Two loops are equal only if they are the same object.
+    no_constant_folding = True
     __eq__ = object.__eq__
     __hash__ = object.__hash__
 

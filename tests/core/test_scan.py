@@ -269,3 +269,19 @@ def test_unused_gradients_are_pruned():
     assert len(node_w.outputs) < len(node_b.outputs)
     xv, wv = rng.normal(size=(4, 2, 3)), rng.normal(size=(3, 3)) * 0.5
     np.testing.assert_allclose(f_w(xv, wv), f_both(xv, wv)[1])
+
+
+def test_step_never_overwrites_the_callers_arrays():
+    x = T.dmatrix("x")
+    h0 = T.dvector("h0")
+    out, _ = scan(lambda x_t, h: T.exp(x_t * 2 + 1) + h, sequences=x, outputs_info=h0)
+    f = function([x, h0], [out, out * 3])
+    xv, hv = rng.normal(size=(3, 2)), rng.normal(size=2)
+    xc, hc = xv.copy(), hv.copy()
+    a, b = f(xv, hv)
+    np.testing.assert_array_equal(xv, xc)
+    np.testing.assert_array_equal(hv, hc)
+    np.testing.assert_allclose(b, 3 * a)
+    const_loop, _ = scan(lambda: T.as_tensor_variable(np.ones(2)), n_steps=4)
+    g = function([], const_loop)
+    assert any(isinstance(node.op, Scan) for node in g.maker.fgraph.toposort())
