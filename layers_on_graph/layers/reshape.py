@@ -5,7 +5,7 @@ import numpy as np
 
 import core.tensor as T
 
-from .layer import Layer
+from .layer import Layer, static_shape
 
 
 class Reshape(Layer):
@@ -25,7 +25,7 @@ class Reshape(Layer):
     def call(self, inputs):
         target = self.target_shape
         if -1 in target:
-            known = self.compute_output_shape((None,) + tuple(inputs.type.shape[1:]))[1:]
+            known = self.compute_output_shape(static_shape(inputs))[1:]
             target = tuple(-1 if s is None else s for s in known)
         return T.reshape(inputs, [T.shape_i(inputs, 0)] + list(target), ndim=len(target) + 1)
 
