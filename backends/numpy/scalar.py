@@ -7,10 +7,18 @@ import numpy as np
 
 from core.tensor import scalar_ops as ps
 
-try:  # the error function is optional; scipy is not a dependency
-    from scipy.special import erf as _erf
-except ImportError:  # pragma: no cover
-    _erf = np.vectorize(__import__("math").erf, otypes=[float])
+def _erf(x):
+    """The error function: scipy's when installed, loaded on first use (it is slow to import)."""
+    if not _ERF:
+        try:
+            from scipy.special import erf as impl
+        except ImportError:  # scipy is not a dependency
+            impl = np.vectorize(__import__("math").erf, otypes=[float])
+        _ERF.append(impl)
+    return _ERF[0](x)
+
+
+_ERF: list = []
 
 
 def _sigmoid(x):

@@ -6,8 +6,15 @@ import numpy as np
 import pytest
 
 import core.tensor as T
-from core import function
+from core import config, function
 from core.graph.trace import format_trace, user_frame
+
+
+@pytest.fixture(autouse=True)
+def _numpy_backend(monkeypatch):
+    """Core semantics are checked on the reference backend (C kernels are tested against it)."""
+    monkeypatch.setattr(config, "backend", "numpy")
+
 
 HERE = os.path.basename(__file__)
 

@@ -3,8 +3,14 @@ import numpy as np
 import pytest
 
 import core.tensor as T
-from core import In, function, shared
+from core import In, config, function, shared
 from core.compile.function import MissingInputError, UnusedInputError
+
+
+@pytest.fixture(autouse=True)
+def _numpy_backend(monkeypatch):
+    """Core semantics are checked on the reference backend (C kernels are tested against it)."""
+    monkeypatch.setattr(config, "backend", "numpy")
 
 
 def test_seed_snippets():

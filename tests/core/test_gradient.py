@@ -3,8 +3,14 @@ import numpy as np
 import pytest
 
 import core.tensor as T
-from core import function, shared
+from core import config, function, shared
 from core.gradient import DisconnectedInputError, NullTypeGradError, numeric_grad, verify_grad
+
+
+@pytest.fixture(autouse=True)
+def _numpy_backend(monkeypatch):
+    """Core semantics are checked on the reference backend (C kernels are tested against it)."""
+    monkeypatch.setattr(config, "backend", "numpy")
 
 
 def test_grad_of_x_squared():

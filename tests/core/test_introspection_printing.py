@@ -2,11 +2,18 @@
 import io
 
 import numpy as np
+import pytest
 
 import core.tensor as T
-from core import debugprint, function, pp, shared
+from core import config, debugprint, function, pp, shared
 from core.graph import Apply, Constant, Variable
 from core.tensor import scalar_ops as ps
+
+
+@pytest.fixture(autouse=True)
+def _numpy_backend(monkeypatch):
+    """Core semantics are checked on the reference backend (C kernels are tested against it)."""
+    monkeypatch.setattr(config, "backend", "numpy")
 
 
 def test_fgraph_toposort_nodes_and_variables():

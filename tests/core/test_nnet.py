@@ -4,8 +4,15 @@ import pytest
 import scipy.special
 
 import core.tensor as T
-from core import function
+from core import config, function
 from core.gradient import verify_grad
+
+
+@pytest.fixture(autouse=True)
+def _numpy_backend(monkeypatch):
+    """Core semantics are checked on the reference backend (C kernels are tested against it)."""
+    monkeypatch.setattr(config, "backend", "numpy")
+
 
 DTYPES = ["float32", "float64"]
 RTOL = {"float32": 1e-5, "float64": 1e-12}

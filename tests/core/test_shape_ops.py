@@ -3,8 +3,15 @@ import numpy as np
 import pytest
 
 import core.tensor as T
-from core import function
+from core import config, function
 from core.gradient import verify_grad
+
+
+@pytest.fixture(autouse=True)
+def _numpy_backend(monkeypatch):
+    """Core semantics are checked on the reference backend (C kernels are tested against it)."""
+    monkeypatch.setattr(config, "backend", "numpy")
+
 
 DTYPES = ["float32", "float64"]
 

@@ -5,7 +5,14 @@ import numpy as np
 import pytest
 
 import core.tensor as T
-from core import function
+from core import config, function
+
+
+@pytest.fixture(autouse=True)
+def _numpy_backend(monkeypatch):
+    """Core semantics are checked on the reference backend (C kernels are tested against it)."""
+    monkeypatch.setattr(config, "backend", "numpy")
+
 
 PREFIX_DTYPES = {"b": "int8", "w": "int16", "i": "int32", "l": "int64", "f": "float32",
                  "d": "float64"}
