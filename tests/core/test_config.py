@@ -1,0 +1,53 @@
+"""core.config: floatX and friends from LAYERS_ON_GRAPH_FLAGS and from code."""
+import os
+import subprocess
+import sys
+
+import pytest
+
+import core.tensor as T
+from core import config
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+
+def _run(code: str, flags: str | None) -> subprocess.CompletedProcess:
+    env = dict(os.environ, PYTHONPATH=ROOT)
+    env.pop("LAYERS_ON_GRAPH_FLAGS", None)
+    if flags is not None:
+        env["LAYERS_ON_GRAPH_FLAGS"] = flags
+    return subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
+                          timeout=120)
+
+
+def test_floatx_from_the_environment():
+    code = ("import core.tensor as T; from core import config, shared; "
+            "print(config.floatX, T.matrix().dtype, T.scalar().dtype, "
+            "(T.fmatrix() * 2.0).dtype, T.as_tensor_variable(1.5).dtype, config.device)")
+    assert _run(code, "floatX=float32,device=cpu").stdout.split() == [
+        "float32", "float32", "float32", "float32", "float32", "cpu"]
+    assert _run(code, None).stdout.split()[:3] == ["float64", "float64", "float64"]
+
+
+def test_bad_flags_are_a_clear_error():
+    result = _run("import core", "floatX")
+    assert result.returncode != 0 and "LAYERS_ON_GRAPH_FLAGS: cannot parse 'floatX'" in result.stderr
+    result = _run("import core", "floatX=int8")
+    assert "floatX must be one of" in result.stderr
+
+
+def test_floatx_in_code(monkeypatch):
+    monkeypatch.setattr(config, "floatX", "float32")
+    assert T.matrix("m").dtype == "float32"
+    assert T.cast(T.dvector(), "floatX").dtype == "float32"
+    assert T.TensorType("floatX", (None,)).dtype == "float32"
+    monkeypatch.setattr(config, "floatX", "float64")
+    assert T.matrix("m").dtype == "float64"
+
+
+def test_flags_validation():
+    with pytest.raises(ValueError, match="device must be one of"):
+        config.device = "tpu"
+    with pytest.raises(AttributeError, match="no flag 'floatx'"):
+        config.floatx
+    assert config.mode in ("FAST_RUN", "FAST_COMPILE")
