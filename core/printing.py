@@ -35,7 +35,9 @@ def pp(var: Variable) -> str:
             args = [render(i) for i in node.inputs]
             sop = _scalar_op(node)
             symbol = getattr(sop, "symbol", None)
-            if symbol and len(args) >= 2:
+            if hasattr(sop, "fgraph"):  # a fused Composite: show the expression it computes
+                text = sop.expression(args)[v.index]
+            elif symbol and len(args) >= 2:
                 text = "(" + f" {symbol} ".join(args) + ")"
             elif symbol and len(args) == 1:
                 text = f"{symbol}{args[0]}"
@@ -111,3 +113,4 @@ def debugprint(obj, file=None, ids: str = "CHAR", print_type: bool = True) -> st
     (file or sys.stdout).write(text)
     return None
 from .print_op import Print  # noqa: E402,F401  (runtime printing op)
+from .graphviz import pydotprint  # noqa: E402,F401  (Graphviz pictures of graphs)

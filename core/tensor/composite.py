@@ -136,6 +136,11 @@ class Composite(ps.ScalarOp):
                 env[id(out)] = r
         return [get(v) for v in self.outputs]
 
+    def expression(self, args: Sequence[str]) -> list[str]:
+        """The infix text of each output, with the inner inputs written as ``args``."""
+        names = {id(v): a for v, a in zip(self.inputs, args)}
+        return [_infix(o, names) for o in self.outputs]
+
     def __str__(self) -> str:
         if self._str is None:
             names = {id(v): f"i{k}" for k, v in enumerate(self.inputs)}
