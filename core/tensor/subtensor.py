@@ -304,7 +304,13 @@ class IncSubtensor(Op):
         x = as_tensor_variable(x)
         index = [as_tensor_variable(i) for i in index]
         name = "set_subtensor" if self.set_instead_of_inc else "inc_subtensor"
-        y = as_tensor_variable(y) if isinstance(y, Variable) else constant(y, dtype=x.dtype)
+        if not isinstance(y, Variable):  # a Python/numpy value takes x's dtype if it fits
+            value = np.asarray(y)
+            if not np.can_cast(value.dtype, x.dtype, "same_kind"):
+                raise TypeError(f"{name}: cannot put {y!r} into a tensor of dtype {x.dtype}, at "
+                                f"{format_trace(user_frame())}")
+            y = constant(value.astype(x.dtype))
+        y = as_tensor_variable(y)
         if y.dtype != x.dtype:
             if not np.can_cast(y.dtype, x.dtype, "same_kind"):
                 raise TypeError(f"{name}: cannot put values of dtype {y.dtype} into a tensor of "

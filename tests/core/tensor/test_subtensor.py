@@ -186,6 +186,8 @@ def test_errors():
         T.set_subtensor(x, 1.0)
     with pytest.raises(TypeError, match="dtype float64"):
         T.set_subtensor(T.imatrix()[0], T.dvector())
+    with pytest.raises(TypeError, match="dtype int32"):
+        T.inc_subtensor(T.imatrix()[0], 1.5)
     with pytest.raises(ValueError, match="cannot be broadcast"):
         T.set_subtensor(T.tensor("float64", (3, 4))[0], T.tensor("float64", (3,)))
     f = function([x], x[5])
@@ -195,3 +197,17 @@ def test_errors():
     g = function([x, v], T.set_subtensor(x[:2], v))
     with pytest.raises(ValueError, match="declared of size 1"):
         g(np.zeros((3, 4)), np.ones((1, 4)))
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_crossentropy_indexing_pattern(dtype):
+    """The tutorial's ``-mean(log(p)[arange(n), y])`` with symbolic labels."""
+    y = T.lvector("y")
+    z = T.tensor(dtype, (None, None), "z")
+    cost = -T.mean(T.log(T.nnet.softmax(z))[T.arange(y.shape[0]), y])
+    zv = np.random.default_rng(3).normal(size=(4, 3)).astype(dtype)
+    yv = np.array([0, 2, 1, 2])
+    got_cost, got_grad = function([z, y], [cost, T.grad(cost, z)])(zv, yv)
+    sm = np.exp(zv) / np.exp(zv).sum(axis=1, keepdims=True)
+    np.testing.assert_allclose(got_cost, -np.mean(np.log(sm)[np.arange(4), yv]), rtol=1e-5)
+    np.testing.assert_allclose(got_grad, (sm - np.eye(3)[yv]) / 4, rtol=1e-4, atol=1e-6)
