@@ -27,20 +27,23 @@ def get_registry(name: str) -> KernelRegistry:
 def make_kernel(node, backend: str = "numpy"):
     """A kernel for ``node`` from ``backend``."""
     if backend == "c":
-        return make_kernels([node], "c")[0]
+        from . import c
+
+        return c.make_kernels([node], lazy=False)[0]
     return get_registry(backend).make_kernel(node)
 
 
-def make_kernels(nodes: Sequence, backend: str = "numpy") -> list:
+def make_kernels(nodes: Sequence, backend: str = "numpy", lazy: bool = True) -> list:
     """One kernel per node of one function, in order.
 
     ``backend='c'`` compiles every C kernel of ``nodes`` in one module (one
     compiler call, cached on disk); nodes without one get their numpy kernel.
+    ``lazy``: compile when a kernel first meets a large input (see ``backends.c``).
     """
     if backend == "c":
         from . import c
 
-        return c.make_kernels(list(nodes))
+        return c.make_kernels(list(nodes), lazy=lazy)
     if backend not in BACKENDS:
         raise ValueError(f"unknown backend {backend!r}; available: {BACKENDS}")
     registry = get_registry(backend)

@@ -3,7 +3,9 @@
 ``make_kernels(nodes)`` generates C for every node it covers (Elemwise and
 fused Composite loops, reductions, argmax, the softmax family and the
 crossentropies), compiles them in ONE compiler call into ONE module, and
-returns one kernel per node. Nodes it does not cover run their numpy kernel:
+returns one kernel per node. In compiled functions the module is built when
+a kernel first meets a large input (``LAZY_MIN_SIZE``); small graphs keep the
+numpy kernels, whose per-call cost is lower. Nodes it does not cover run their numpy kernel:
 views, shapes, indexing and dense products (numpy's BLAS) by design, silently;
 a node it covers but cannot generate (float16, complex, an unknown scalar op),
 or every node when no compiler works, with one warning per process.
@@ -13,7 +15,8 @@ from __future__ import annotations
 import hashlib
 
 from ..registry import KernelRegistry
-from .compiler import CompileError, compiler, ffi, load_module, signature, warn_once
+from . import compiler
+from .compiler import CompileError, ffi, load_module, signature, warn_once
 from .scalar import Unsupported, preamble
 
 generators = KernelRegistry("c")
@@ -27,7 +30,7 @@ generators.register(_Elemwise)(_elemwise.elemwise_spec)
 
 def available() -> bool:
     """True when a C compiler was found."""
-    return compiler() is not None
+    return compiler.compiler() is not None
 
 
 def _numpy_kernel(node):
@@ -55,8 +58,70 @@ def module_source(specs) -> tuple[str, list[tuple[str, str]], list[list[int]]]:
     return "\n".join(parts), table, index
 
 
-def make_kernels(nodes) -> list:
-    """One kernel per node; the C ones compiled together in one module."""
+LAZY_MIN_SIZE = 4096  # an input at least this large makes a lazy module compile
+
+
+class _Module:
+    """The C module of one function: compiled once, on demand, for all its nodes together."""
+
+    def __init__(self, nodes, specs, fallbacks, missing):
+        self.nodes, self.specs, self.fallbacks, self.missing = nodes, specs, fallbacks, missing
+        self.kernels = None
+
+    def ensure(self) -> list:
+        if self.kernels is None:
+            _warn_missing(self.missing)
+            source, table, index = module_source(self.specs)
+            try:
+                pointers = load_module(source, len(table))
+            except CompileError as exc:
+                warn_once("compile", f"{exc}\nC backend: the numpy kernels run instead "
+                                     f"(reported once per process)")
+                self.kernels = list(self.fallbacks)
+                return self.kernels
+            kernels = []
+            for spec, idx, fallback in zip(self.specs, index, self.fallbacks):
+                if spec is None:
+                    kernels.append(fallback)
+                    continue
+                funcs = [ffi.cast(signature(sig), pointers[i])
+                         for i, (_, sig) in zip(idx, spec.symbols)]
+                kernels.append(spec.bind(funcs))
+            self.kernels = kernels
+        return self.kernels
+
+
+def _warn_missing(missing: list[str]) -> None:
+    if missing:
+        warn_once("missing", f"C backend: no C kernel for {missing[0]}"
+                             f"{f' and {len(missing) - 1} more node(s)' if len(missing) > 1 else ''}; "
+                             f"the numpy kernel runs instead (reported once per process)")
+
+
+def _lazy_kernel(module: _Module, i: int, fallback):
+    def kernel(*args):
+        kernels = module.kernels
+        if kernels is None:
+            for a in args:
+                if a.size >= LAZY_MIN_SIZE:
+                    break
+            else:
+                return fallback(*args)
+            kernels = module.ensure()
+        return kernels[i](*args)
+
+    kernel.__module__ = __name__
+    return kernel
+
+
+def make_kernels(nodes, lazy: bool = True) -> list:
+    """One kernel per node; the C ones compiled together in one module.
+
+    With ``lazy`` (the default for compiled functions) the module is compiled
+    the first time a kernel meets an input of ``LAZY_MIN_SIZE`` elements or
+    more; until then the numpy kernels run. Small graphs (most tests, tiny
+    functions) then never pay a compiler call, where C would not pay anyway.
+    """
     specs, missing = [], []
     for node in nodes:
         factory = generators.lookup(node.op)
@@ -67,24 +132,12 @@ def make_kernels(nodes) -> list:
             except Unsupported as exc:
                 missing.append(f"{node.op} ({exc})")
         specs.append(spec)
-    if missing:
-        warn_once("missing", f"C backend: no C kernel for {missing[0]}"
-                             f"{f' and {len(missing) - 1} more node(s)' if len(missing) > 1 else ''}; "
-                             f"the numpy kernel runs instead (reported once per process)")
-    pointers = None
-    if any(s is not None for s in specs):
-        source, table, index = module_source(specs)
-        try:
-            pointers = load_module(source, len(table))
-        except CompileError as exc:
-            warn_once("compile", f"{exc}\nC backend: the numpy kernels run instead "
-                                 f"(reported once per process)")
-    kernels = []
-    for node, spec, idx in zip(nodes, specs, index if pointers is not None else [None] * len(nodes)):
-        if spec is None or idx is None:
-            kernels.append(_numpy_kernel(node))
-            continue
-        funcs = [ffi.cast(signature(sig), pointers[i]) for i, (_, sig) in
-                 zip(idx, spec.symbols)]
-        kernels.append(spec.bind(funcs))
-    return kernels
+    fallbacks = [_numpy_kernel(node) for node in nodes]
+    if all(s is None for s in specs):
+        _warn_missing(missing)
+        return fallbacks
+    module = _Module(nodes, specs, fallbacks, missing)
+    if not lazy:
+        return list(module.ensure())
+    return [fallback if spec is None else _lazy_kernel(module, i, fallback)
+            for i, (spec, fallback) in enumerate(zip(specs, fallbacks))]

@@ -22,7 +22,7 @@ import cffi
 
 from core.config import config
 
-_FULL_FLAGS = ["-O3", "-march=native", "-std=gnu11", "-fPIC", "-shared", "-fno-math-errno",
+_FULL_FLAGS = ["-O2", "-march=native", "-std=gnu11", "-fPIC", "-shared", "-fno-math-errno",
                "-fopenmp", "-w"]
 _FULL_LIBS = ["-lmvec", "-lm"]
 _BASIC_FLAGS = ["-O2", "-std=gnu11", "-fPIC", "-shared", "-fno-math-errno", "-w"]

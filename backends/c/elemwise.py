@@ -96,43 +96,46 @@ def elemwise_spec(node) -> KernelSpec:
             in_args.append(Arg(f"x{k}", in_dtypes[k]))
     stmts, outs, cost = body(node, in_args)
     threshold = max(4096, (1 << 18) // cost)
-    compute = "\n            ".join(stmts)
-
-    def loop_body(load):
-        loads = "".join(f"const {in_ct[k]} x{k} = {load(k)};\n            "
-                        for k in range(nin) if roles[k] == "array")
-        stores = "".join(f"*({out_ct[k]} *)({store_addr(k)}) = {e};\n            "
-                         for k, e in enumerate(outs))
-        return loads + compute + "\n            " + stores
-
-    scalar_loads = "".join(f"    const {in_ct[k]} x{k} = *(const {in_ct[k]} *)(i{k});\n"
+    compute = "\n        ".join(stmts)
+    nops = nout + nin
+    # One vectorized loop per node (the chunk); the contiguous entry splits it across
+    # threads when large, the strided entry calls it per row when rows are contiguous.
+    loads = "".join(f"const {in_ct[k]} x{k} = P{nout + k}[j];\n        "
+                    for k in range(nin) if roles[k] == "array")
+    stores = "".join(f"P{k}[j] = {e};\n        " for k, e in enumerate(outs))
+    locals_ = "".join(f"    {out_ct[k]} *P{k} = ({out_ct[k]} *)p[{k}];\n" for k in range(nout)) + "".join(
+        f"    const {in_ct[k]} *P{nout + k} = (const {in_ct[k]} *)p[{nout + k}];\n"
+        for k in range(nin) if roles[k] == "array")
+    scalar_loads = "".join(f"    const {in_ct[k]} x{k} = *(const {in_ct[k]} *)p[{nout + k}];\n"
                            for k in range(nin) if roles[k] == "scalar")
-
-    store_addr = lambda k: f"o{k} + j * (intptr_t)sizeof({out_ct[k]})"  # noqa: E731
+    chunk = f"""
+__attribute__((noinline)) static void @K@_chunk(intptr_t lo, intptr_t hi, char **p, int *err_) {{
+    int err = 0;
+{scalar_loads}{locals_}    #pragma omp simd reduction(|:err)
+    for (intptr_t j = lo; j < hi; j++) {{
+        {loads}{compute}
+        {stores}
+    }}
+    *err_ |= err;
+}}"""
     contig_params = ", ".join(["intptr_t n"] + [f"char *o{k}" for k in range(nout)]
                               + [f"char *i{k}" for k in range(nin)])
+    ptr_list = ", ".join([f"o{k}" for k in range(nout)] + [f"i{k}" for k in range(nin)])
     contig = f"""
 int @K@_c({contig_params}) {{
-    int err = 0;
-{scalar_loads}    #pragma omp parallel for simd reduction(|:err) if(n > {threshold}) schedule(static)
-    for (intptr_t j = 0; j < n; j++) {{
-            {loop_body(lambda k: f"((const {in_ct[k]} *)i{k})[j]")}
-    }}
-    return err;
+    char *p[{nops}] = {{{ptr_list}}};
+    return lg_run(n, {threshold}, @K@_chunk, p);
 }}"""
-    nops = nout + nin
-    ptr_setup = "".join(
-        f"        char *{'o' if k < nout else 'i'}{k if k < nout else k - nout} = base[{k}] + off[{k}];\n"
-        for k in range(nops))
-    store_addr = lambda k: f"o{k} + j * st[{k}][nd - 1]"  # noqa: E731
-    strided_body = loop_body(lambda k: f"*(const {in_ct[k]} *)(i{k} + j * st[{nout + k}][nd - 1])")
-    store_addr = lambda k: f"o{k} + j * (intptr_t)sizeof({out_ct[k]})"  # noqa: E731
-    contig_body = loop_body(lambda k: f"((const {in_ct[k]} *)i{k})[j]")
     sizes = [f"(int64_t)sizeof({t})" for t in out_ct] + [
         f"(int64_t)sizeof({in_ct[k]})" if roles[k] == "array" else "0" for k in range(nin)]
-    scalar_loads_s = "".join(f"    const {in_ct[k]} x{k} = *(const {in_ct[k]} *)(base[{nout + k}]);\n"
+    s_loads = "".join(f"const {in_ct[k]} x{k} = *(const {in_ct[k]} *)(q[{nout + k}] + j * st[{nout + k}][nd - 1]);\n            "
+                      for k in range(nin) if roles[k] == "array")
+    s_stores = "".join(f"*({out_ct[k]} *)(q[{k}] + j * st[{k}][nd - 1]) = {e};\n            "
+                       for k, e in enumerate(outs))
+    s_scalar_loads = "".join(f"    const {in_ct[k]} x{k} = *(const {in_ct[k]} *)base[{nout + k}];\n"
                              for k in range(nin) if roles[k] == "scalar")
     strided = f"""
+__attribute__((optimize("no-tree-vectorize")))
 int @K@_s(char *desc_) {{
     const int64_t *d = (const int64_t *)desc_;
     const int nd = (int)d[0];
@@ -145,30 +148,31 @@ int @K@_s(char *desc_) {{
         st[k] = d + 2 + nd + k * (nd + 1);
         if (size[k] && st[k][nd - 1] != size[k]) inner_contig = 0;
     }}
-{scalar_loads_s}    int64_t inner = shape[nd - 1], outer = 1;
+{s_scalar_loads}    const int64_t inner = shape[nd - 1];
+    int64_t outer = 1;
     for (int a = 0; a < nd - 1; a++) outer *= shape[a];
     int err = 0;
     #pragma omp parallel for reduction(|:err) if(outer * inner > {threshold} && outer > 1) schedule(static)
     for (int64_t o = 0; o < outer; o++) {{
-        int64_t off[{nops}] = {{0}}, r = o;
+        char *q[{nops}];
+        int64_t r = o;
+        for (int k = 0; k < {nops}; k++) q[k] = base[k];
         for (int a = nd - 2; a >= 0; a--) {{
             int64_t i = r % shape[a]; r /= shape[a];
-            for (int k = 0; k < {nops}; k++) off[k] += i * st[k][a];
+            for (int k = 0; k < {nops}; k++) q[k] += i * st[k][a];
         }}
-{ptr_setup}        if (inner_contig) {{
-            #pragma omp simd reduction(|:err)
-            for (int64_t j = 0; j < inner; j++) {{
-            {contig_body}
-            }}
+        if (inner_contig) {{
+            @K@_chunk(0, inner, q, &err);
         }} else {{
             for (int64_t j = 0; j < inner; j++) {{
-            {strided_body}
+            {s_loads}{compute}
+            {s_stores}
             }}
         }}
     }}
     return err;
 }}"""
-    source = contig + strided
+    source = chunk + contig + strided
     sig_c = "i" + "p" * nops
 
     def bind(ptrs):
@@ -270,7 +274,9 @@ def _make_kernel(node, roles, fc, fs):
     ret = "o0" if nout == 1 else "(" + ", ".join(f"o{k}" for k in range(nout)) + ",)"
     small_path = ""
     numpy_small = None
-    if (arrays and nout == 1 and not hasattr(node.op.scalar_op, "fgraph") and not inplace):
+    same_float = {v.dtype for v in node.inputs + node.outputs} in ({"float32"}, {"float64"})
+    if (arrays and nout == 1 and same_float and not hasattr(node.op.scalar_op, "fgraph")
+            and not inplace):
         from ..numpy.scalar import scalar_impl
 
         try:

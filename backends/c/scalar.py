@@ -369,4 +369,29 @@ def preamble() -> str:
                              "uint64"))
     floats = _float_helpers("float", "f32", "f") + _float_helpers("double", "f64", "")
     return ("#include <stdint.h>\n#include <math.h>\n#include <string.h>\n"
-            "typedef uint8_t npy_bool;\n" + simd + ints + floats)
+            "#ifdef _OPENMP\n#include <omp.h>\n#endif\n"
+            "typedef uint8_t npy_bool;\n" + simd + ints + floats + _RUN)
+
+
+# Runs a chunk function over [0, n), split across the OpenMP threads when n > threshold.
+_RUN = """
+typedef void (*lg_chunk_fn)(intptr_t, intptr_t, char **, int *);
+__attribute__((noinline)) static int lg_run(intptr_t n, intptr_t threshold, lg_chunk_fn f, char **p) {
+    int err = 0;
+#ifdef _OPENMP
+    if (n > threshold && omp_get_max_threads() > 1) {
+        #pragma omp parallel reduction(|:err)
+        {
+            intptr_t t = omp_get_thread_num(), nt = omp_get_num_threads();
+            intptr_t lo = (n * t / nt) & ~(intptr_t)15, hi = t == nt - 1 ? n : (n * (t + 1) / nt) & ~(intptr_t)15;
+            int e = 0;
+            f(lo, hi, p, &e);
+            err |= e;
+        }
+        return err;
+    }
+#endif
+    f(0, n, p, &err);
+    return err;
+}
+"""

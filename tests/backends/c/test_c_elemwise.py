@@ -1,0 +1,185 @@
+"""C Elemwise/Composite kernels against the numpy reference: every scalar op, dtypes, layouts."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import core.tensor as T
+from core import function
+from core.tensor import scalar_ops as ps
+from core.tensor.elemwise import Elemwise
+from core.tensor.type import TensorType
+
+from c_helpers import assert_same, backend, c_and_numpy_kernels, layouts, needs_cc
+
+pytestmark = needs_cc
+
+DTYPES = ["bool", "int8", "int32", "int64", "uint8", "uint32", "float32", "float64"]
+INTS = ("int8", "int32", "int64", "uint8", "uint32")
+UNARY_ANY = [ps.neg, ps.abs_, ps.sqr, ps.sign, ps.identity, ps.floor, ps.ceil, ps.round_half_to_even]
+UNARY_FLOAT = [ps.exp, ps.log, ps.log2, ps.log10, ps.log1p, ps.expm1, ps.sqrt, ps.tanh, ps.sin,
+               ps.cos, ps.tan, ps.arctan, ps.sigmoid, ps.softplus, ps.erf, ps.reciprocal]
+BINARY = [ps.add, ps.mul, ps.sub, ps.true_div, ps.int_div, ps.mod, ps.pow, ps.maximum,
+          ps.minimum, ps.lt, ps.gt, ps.le, ps.ge, ps.eq, ps.neq, ps.second]
+BITWISE = [ps.and_, ps.or_, ps.xor]
+
+
+def _data(rng, dtype, shape, positive=False):
+    if dtype == "bool":
+        return rng.random(shape) > 0.5
+    if dtype in INTS:
+        lo = 1 if positive or dtype.startswith("u") else -5
+        return rng.integers(lo, 6, size=shape).astype(dtype)
+    x = rng.uniform(0.1 if positive else -2.0, 2.0, size=shape).astype(dtype)
+    return x
+
+
+def _applicable(op, dtype):
+    if dtype == "bool" and isinstance(op, (ps.Neg, ps.Sub, ps.IntDiv, ps.Mod, ps.Pow,
+                                           ps.TrueDiv, ps.Sign)):
+        return False  # numpy rejects these on booleans
+    if np.dtype(dtype).kind == "f" and op in BITWISE:
+        return False
+    if np.dtype(dtype).kind != "f" and op is ps.reciprocal:
+        return False  # the reference computes an integer reciprocal (1 // x), then casts
+    return True
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_every_scalar_op_matches_numpy_on_every_layout(dtype):
+    rng = np.random.default_rng(0)
+    x, y = TensorType(dtype, (None, None))("x"), TensorType(dtype, (None, None))("y")
+    nodes, positive = [], []
+    for op in UNARY_ANY + UNARY_FLOAT + [ps.invert, ps.isnan, ps.isinf]:
+        if _applicable(op, dtype) and not (op is ps.invert and np.dtype(dtype).kind == "f"):
+            nodes.append(Elemwise(op).make_node(x))
+            positive.append(op in UNARY_FLOAT)
+    for op in BINARY + BITWISE:
+        if _applicable(op, dtype):
+            nodes.append(Elemwise(op).make_node(x, y))
+            positive.append(op in (ps.pow, ps.int_div, ps.mod, ps.true_div))
+    nodes.append(Elemwise(ps.clip).make_node(x, y, Elemwise(ps.add).make_node(y, y).outputs[0]))
+    positive.append(True)
+    ck, nk = c_and_numpy_kernels(nodes)
+    shape, compared = (37, 41), 0  # above elemwise.SMALL: the C loop runs
+    for node, kc, kn, pos in zip(nodes, ck, nk, positive):
+        a = _data(rng, dtype, shape, pos)
+        b = _data(rng, dtype, shape, pos)
+        if isinstance(node.op.scalar_op, ps.Pow) and dtype in INTS:
+            b = rng.integers(0, 4, size=shape).astype(dtype)
+        args = [a, b, b + b][:len(node.inputs)]
+        ref_args = args
+        if node.outputs[0].dtype != dtype and np.dtype(node.outputs[0].dtype).kind == "f":
+            # float functions of integers compute in the output dtype (numpy would wrap
+            # -x of unsigned ints, or compute in float16 for small ints)
+            ref_args = [v.astype(node.outputs[0].dtype) for v in args]
+        try:
+            with np.errstate(all="ignore"):
+                want = kn(*ref_args)
+        except TypeError:  # the reference has no loop for this dtype (e.g. positive(bool))
+            continue
+        compared += 1
+        with np.errstate(all="ignore"):
+            for name, la in layouts(a):
+                lb = list(layouts(args[1]))[1][1] if len(args) > 1 else None
+                got = kc(*([la] + ([lb] if lb is not None else []) + args[2:]))
+                assert_same(got, want, dtype, f"{node.op} {dtype} {name}")
+    assert compared >= len(nodes) - 3
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64", "int32"])
+def test_broadcasting_rows_cols_scalars_and_rank3(dtype):
+    rng = np.random.default_rng(1)
+    m = TensorType(dtype, (None, None))("m")
+    row, col = TensorType(dtype, (1, None))("r"), TensorType(dtype, (None, 1))("c")
+    s = TensorType(dtype, ())("s")
+    t3 = TensorType(dtype, (None, 1, None))("t3")
+    t3b = TensorType(dtype, (None, None, None))("t3b")
+    cases = [((m, row), [(5, 6), (1, 6)]), ((m, col), [(5, 6), (5, 1)]), ((row, col), [(1, 6), (5, 1)]),
+             ((m, s), [(5, 6), ()]), ((s, s), [(), ()]), ((t3, t3b), [(3, 1, 4), (3, 5, 4)])]
+    nodes = [Elemwise(ps.add).make_node(*vs) for vs, _ in cases]
+    nodes += [Elemwise(ps.mul).make_node(*vs) for vs, _ in cases]
+    ck, nk = c_and_numpy_kernels(nodes)
+    for node, kc, kn, (_, shapes) in zip(nodes, ck, nk, cases + cases):
+        args = [_data(rng, dtype, sh) for sh in shapes]
+        assert_same(kc(*args), kn(*args), dtype, f"{node}")
+        if all(len(sh) >= 2 for sh in shapes):
+            fa = [np.asfortranarray(a) for a in args]
+            assert_same(kc(*fa), kn(*args), dtype, f"{node} fortran")
+
+
+def test_runtime_broadcast_of_a_non_broadcastable_axis_is_a_value_error():
+    x, y = T.dmatrix("x"), T.dmatrix("y")
+    (kc,), _ = c_and_numpy_kernels([(x + y).owner])
+    with pytest.raises(ValueError, match="not declared broadcastable"):
+        kc(np.ones((3, 4)), np.ones((1, 4)))
+    with pytest.raises(ValueError, match="broadcast"):
+        kc(np.ones((3, 4)), np.ones((2, 4)))
+
+
+def test_integer_power_with_negative_exponent_raises_like_numpy():
+    x, y = T.lvector("x"), T.lvector("y")
+    (kc,), _ = c_and_numpy_kernels([(x ** y).owner])
+    np.testing.assert_array_equal(kc(np.arange(2000), np.full(2000, 2)), np.arange(2000) ** 2)
+    with pytest.raises(ValueError, match="negative integer powers"):
+        kc(np.arange(2000), np.full(2000, -1))
+
+
+def test_inplace_pattern_writes_into_the_input_buffer():
+    x, y = T.dvector("x"), T.dvector("y")
+    node = Elemwise(ps.add, {0: 0}).make_node(x, y)
+    (kc,), _ = c_and_numpy_kernels([node])
+    a, b = np.arange(5000.0), np.ones(5000)
+    out = kc(a, b)
+    assert out is a and a[10] == 11.0
+
+
+def test_float16_falls_back_to_numpy_with_a_warning(monkeypatch):
+    from backends.c import compiler
+
+    monkeypatch.setattr(compiler, "_warned", set())
+    x = T.tensor("float16", shape=(None,))
+    with pytest.warns(RuntimeWarning, match="no C kernel"):
+        (kc,), (kn,) = c_and_numpy_kernels([T.exp(x).owner])
+    a = np.linspace(0, 1, 7).astype("float16")
+    np.testing.assert_array_equal(kc(a), kn(a))
+
+
+EXPRESSIONS = {
+    "a + a**10": lambda a, b: a + a ** 10,
+    "transcendental": lambda a, b: T.exp(-a) * T.sin(a) + T.tanh(a) * a,
+    "two outputs": lambda a, b: [T.sqr(a - b) * 0.5, T.sqrt(T.sqr(a - b) + 1.0)],
+    "switch relu": lambda a, b: T.switch(T.gt(a, 0), a, 0.1 * a) + b.dimshuffle("x", 0),
+    "mixed dtypes": lambda a, b: T.cast(a * 3, "int32") + b,
+    "clip sigmoid": lambda a, b: T.clip(T.nnet.sigmoid(a) * b, 0.2, 0.7) / (1 + T.abs(b)),
+}
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_fused_composites_match_numpy_backend(dtype):
+    rng = np.random.default_rng(2)
+    a, b = T.matrix("a", dtype=dtype), T.vector("b", dtype=dtype)
+    outs = []
+    for name, make in EXPRESSIONS.items():
+        r = make(a, b)
+        outs += r if isinstance(r, list) else [r]
+    with backend("c"):
+        fc = function([a, b], outs)
+    with backend("numpy"):
+        fn = function([a, b], outs)
+    assert any(hasattr(getattr(n.op, "scalar_op", None), "fgraph") for n in fc.maker.fgraph.toposort())
+    for shape in [(3, 4), (300, 70)]:
+        av = _data(rng, dtype, shape)
+        bv = _data(rng, dtype, shape[1:])
+        for name, lay in layouts(av):
+            for got, want in zip(fc(lay, bv), fn(av, bv)):
+                assert_same(got, want, want.dtype, f"{name} {shape}")
+
+
+def test_seed_example_and_gradient_through_the_c_backend():
+    a = T.dvector("a")
+    with backend("c"):
+        f = function([a], a + a ** 10)
+        np.testing.assert_array_equal(f([0, 1, 2]), [0.0, 2.0, 1026.0])
+        T.verify_grad(lambda x: T.exp(-x) * T.sin(x) + T.tanh(x) * x,
+                      [np.random.default_rng(3).normal(size=(4, 5))])
