@@ -34,14 +34,25 @@ def _strict_inputs(node) -> list[int]:
                    for d, s in enumerate(shape))]
 
 
-def _natural_dtype(fn, node):
-    """The dtype ``fn`` gives for the node's input dtypes, or None if unsure."""
+def _natural_dtype(fn, dtypes):
+    """The dtype ``fn`` gives for inputs of ``dtypes``, or None if unsure."""
     try:
         with np.errstate(all="ignore"):
-            res = fn(*[np.ones(1, dtype=v.type.dtype) for v in node.inputs])
+            res = fn(*[np.ones(1, dtype=d) for d in dtypes])
         return np.asarray(res).dtype
     except Exception:
         return None
+
+
+def _upcasting(fn, positions, dtype):
+    """``fn`` with the inputs at ``positions`` converted to ``dtype`` first."""
+    def upcast_fn(*inputs):
+        inputs = list(inputs)
+        for i in positions:
+            inputs[i] = inputs[i].astype(dtype)
+        return fn(*inputs)
+
+    return upcast_fn
 
 
 @registry.register(Elemwise)
@@ -51,7 +62,14 @@ def elemwise_kernel(node):
     if len(node.outputs) > 1:
         return _multi_output_kernel(node, fn, strict)
     out_dtype = np.dtype(node.outputs[0].dtype)
-    needs_cast = _natural_dtype(fn, node) != out_dtype
+    natural = _natural_dtype(fn, [v.type.dtype for v in node.inputs])
+    # numpy computes exp(int8) in float16; compute in the output's float type instead
+    upcast = tuple(i for i, v in enumerate(node.inputs) if np.dtype(v.type.dtype).kind in "biu") \
+        if natural != out_dtype and out_dtype.kind in "fc" else ()
+    if upcast:
+        fn = _upcasting(fn, upcast, out_dtype)
+        natural = _natural_dtype(fn, [v.type.dtype for v in node.inputs])
+    needs_cast = natural != out_dtype
     zero_d = node.outputs[0].ndim == 0
     target = dict(node.op.inplace_pattern).get(0) if isinstance(fn, np.ufunc) else None
     target_ok = target is not None and node.inputs[target].type.shape == node.outputs[0].type.shape
@@ -99,23 +117,19 @@ def _multi_output_kernel(node, fn, strict):
 
 @registry.register(DimShuffle)
 def dimshuffle_kernel(node):
+    """A view: index out the dropped axes, transpose the kept ones, index in the new ones."""
     op = node.op
-    drop, shuffle, order = op.drop, op.shuffle, op.new_order
-    n_out = len(order)
+    kept = [d for d in range(op.input_ndim) if d not in op.drop]
+    drop_index = tuple(0 if d in op.drop else slice(None) for d in range(op.input_ndim))
+    perm = tuple(kept.index(d) for d in op.shuffle)
+    identity = perm == tuple(range(len(perm)))
+    new_index = tuple(None if d == "x" else slice(None) for d in op.new_order)
 
     def kernel(x):
-        if drop:
-            x = x.reshape([s for d, s in enumerate(x.shape) if d not in drop]) if x.ndim else x
-            kept = [d for d in range(op.input_ndim) if d not in drop]
-            perm = [kept.index(d) for d in shuffle]
-        else:
-            perm = shuffle
-        y = np.transpose(x, perm) if perm else np.asarray(x)
-        shape = [1] * n_out
-        it = iter(y.shape)
-        for i, d in enumerate(order):
-            if d != "x":
-                shape[i] = next(it)
-        return y.reshape(shape)
+        if op.drop:
+            x = x[drop_index]
+        if not identity:
+            x = x.transpose(perm)
+        return x[new_index]
 
     return kernel

@@ -8,26 +8,32 @@ from core.tensor.math import Argmax, Argmin, CAReduce, Dot
 
 from . import registry
 
-_REDUCERS = {ps.Add: np.sum, ps.Mul: np.prod, ps.Maximum: np.max, ps.Minimum: np.min,
-             ps.AND: np.all, ps.OR: np.any}
+_REDUCERS = {ps.Add: np.add, ps.Mul: np.multiply, ps.Maximum: np.maximum,
+             ps.Minimum: np.minimum, ps.AND: np.logical_and, ps.OR: np.logical_or}
 
 
 @registry.register(CAReduce)
 def careduce_kernel(node):
     op = node.op
-    reducer = _REDUCERS.get(type(op.scalar_op))
-    if reducer is None:
+    ufunc = _REDUCERS.get(type(op.scalar_op))
+    if ufunc is None:
         raise NotImplementedError(f"no numpy reduction for {op.scalar_op}")
     axis = op.axis
     dtype = np.dtype(node.outputs[0].dtype)
-    typed = reducer in (np.sum, np.prod)
+    typed = ufunc in (np.add, np.multiply)  # accumulate in the output dtype
+    has_identity = ufunc not in (np.maximum, np.minimum)
+    zero_d = node.outputs[0].ndim == 0
 
     def kernel(x):
-        if typed:
-            return np.asarray(reducer(x, axis=axis, dtype=dtype))
-        if x.size == 0 and reducer in (np.max, np.min):
+        if not has_identity and x.size == 0 and axis:
             raise ValueError(f"{op}: cannot reduce an empty array of shape {x.shape}")
-        return np.asarray(reducer(x, axis=axis)).astype(dtype, copy=False)
+        if typed:
+            res = ufunc.reduce(x, axis=axis, dtype=dtype)
+        else:
+            res = ufunc.reduce(x, axis=axis)
+            if res.dtype != dtype:
+                res = res.astype(dtype)
+        return np.asarray(res) if zero_d else res
 
     return kernel
 

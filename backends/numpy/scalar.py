@@ -25,8 +25,8 @@ def _sigmoid(x):
     # exp(-|x|) cannot overflow, and e / (1 + e) keeps full relative precision
     # for very negative x (where 0.5 * (1 + tanh(x / 2)) cancels to 0).
     e = np.exp(-np.abs(x))
-    d = 1.0 + e
-    return np.where(x >= 0, 1.0 / d, e / d).astype(e.dtype, copy=False)
+    e /= 1.0 + e
+    return np.where(x < 0, e, 1.0 - e)
 
 
 def _second(a, b):

@@ -268,3 +268,17 @@ def test_alloc_rejects_size_one_axis_not_declared_broadcastable():
     with pytest.raises(ValueError, match="not declared broadcastable"):
         f(np.ones((1, 4)))
     np.testing.assert_array_equal(f(np.ones((3, 4))), np.ones((3, 4)))
+
+
+@pytest.mark.parametrize("dtype,out", [("int8", "float32"), ("uint8", "float32"),
+                                       ("int16", "float32"), ("int32", "float64"),
+                                       ("bool", "float32")])
+def test_float_ops_on_integers_compute_in_the_output_precision(dtype, out):
+    x = T.TensorType(dtype, (None,))("x")
+    xv = np.array([0, 1, 3, 5, 7], dtype=dtype)
+    f = function([x], [T.exp(x), T.sqrt(x), T.nnet.sigmoid(x), T.log1p(x)])
+    refs = [np.exp(xv.astype(out)), np.sqrt(xv.astype(out)), 1 / (1 + np.exp(-xv.astype(out))),
+            np.log1p(xv.astype(out))]
+    for got, want in zip(f(xv), refs):
+        assert got.dtype == out
+        np.testing.assert_allclose(got, want, rtol=1e-6)
