@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
-from core.tensor.signal.pool import AveragePoolGrad, MaxPoolGrad, Pool
+from core.tensor.signal.pool import AveragePoolGrad, MaxPoolGrad, MaxPoolGradGrad, Pool
 
 from . import registry
 
@@ -107,6 +107,23 @@ def max_pool_grad_kernel(node):
         g = gz.reshape(win.shape[:3])[..., None, None]
         contrib = np.where(win == m, g, np.zeros((), dtype=gz.dtype))
         return _scatter(contrib, op, x.shape, hp, wp)
+
+    return kernel
+
+
+@registry.register(MaxPoolGradGrad)
+def max_pool_grad_grad_kernel(node):
+    op = node.op
+
+    def kernel(x, maxout, g):
+        ho, wo, hp, wp = _geometry(op, x.shape)
+        fill = _fill(op, x.dtype)
+        x3, g3 = (a.reshape((-1,) + x.shape[-2:]) for a in (x, g))
+        win = _windows(_padded(x3, op, hp, wp, fill), op, ho, wo)
+        g_win = _windows(_padded(g3, op, hp, wp, 0), op, ho, wo)
+        m = maxout.reshape(win.shape[:3])[..., None, None]
+        out = np.where(win == m, g_win, np.zeros((), dtype=g.dtype)).sum(axis=(3, 4))
+        return out.reshape(maxout.shape)
 
     return kernel
 

@@ -1,7 +1,8 @@
 """2-d pooling over the last two axes, with Theano's semantics and output sizes.
 
 ``Pool`` computes the forward pass; ``MaxPoolGrad`` and ``AveragePoolGrad`` (sum and both
-averages) are its gradients, ops of their own so that rewrites and backends can target them.
+averages) are its gradients, ops of their own so that rewrites and backends can target them;
+``MaxPoolGradGrad`` gives second derivatives through max pooling.
 """
 from __future__ import annotations
 
@@ -99,6 +100,28 @@ class MaxPoolGrad(_PoolBase):
         x = self._input(x, "MaxPoolGrad")
         maxout, gz = as_tensor_variable(maxout), as_tensor_variable(gz)
         return Apply(self, [x, maxout, gz], [x.type()])
+
+    def grad(self, inputs, gz):
+        # Piecewise constant in x (and maxout); linear in gz.
+        from ..math import zeros_like
+
+        x, maxout, _ = inputs
+        return [zeros_like(x), zeros_like(maxout), MaxPoolGradGrad(**self._params())(x, maxout, gz[0])]
+
+
+class MaxPoolGradGrad(_PoolBase):
+    """Gradient of ``MaxPoolGrad`` with respect to its ``gz``: ``g`` read at each window's maxima."""
+
+    def make_node(self, x, maxout, g) -> Apply:
+        x = self._input(x, "MaxPoolGradGrad")
+        maxout = as_tensor_variable(maxout)
+        return Apply(self, [x, maxout, as_tensor_variable(g)], [maxout.type()])
+
+    def grad(self, inputs, gz):
+        from ..math import zeros_like
+
+        x, maxout, _ = inputs
+        return [zeros_like(x), zeros_like(maxout), MaxPoolGrad(**self._params())(x, maxout, gz[0])]
 
 
 class AveragePoolGrad(_PoolBase):

@@ -10,6 +10,13 @@ from core.tensor.conv import Conv2d, Conv2dGradInputs, Conv2dGradWeights
 RNG = np.random.default_rng(0)
 
 
+@pytest.fixture(autouse=True)
+def _fresh_rng():
+    """Each test draws the same data however the tests are selected or ordered."""
+    global RNG
+    RNG = np.random.default_rng(0)
+
+
 def ref_conv2d(x, w, border_mode="valid", subsample=(1, 1), filter_flip=True,
                filter_dilation=(1, 1)):
     """Direct (loop) convolution, Theano's semantics."""

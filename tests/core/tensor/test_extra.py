@@ -9,6 +9,13 @@ from core.tensor.extra import BatchedDot
 
 RNG = np.random.default_rng(0)
 
+
+@pytest.fixture(autouse=True)
+def _fresh_rng():
+    """Each test draws the same data however the tests are selected or ordered."""
+    global RNG
+    RNG = np.random.default_rng(0)
+
 TENSORDOT = [  # (shape a, shape b, axes)
     ((2, 3, 4), (3, 4, 5), 2),
     ((2, 3, 4), (4, 5), 1),

@@ -5,9 +5,17 @@ import pytest
 import core.tensor as T
 from core import function
 from core.gradient import verify_grad
-from core.tensor.signal.pool import AveragePoolGrad, MaxPoolGrad
+from core.graph.utils import toposort
+from core.tensor.signal.pool import AveragePoolGrad, MaxPoolGrad, MaxPoolGradGrad
 
 RNG = np.random.default_rng(0)
+
+
+@pytest.fixture(autouse=True)
+def _fresh_rng():
+    """Each test draws the same data however the tests are selected or ordered."""
+    global RNG
+    RNG = np.random.default_rng(0)
 
 
 def ref_pool(x, ws, ignore_border=True, stride=None, pad=(0, 0), mode="max"):
@@ -83,7 +91,7 @@ def test_other_ranks_and_int_max():
 @pytest.mark.parametrize("cfg", CONFIGS)
 def test_gradients(cfg, mode, dtype):
     # distinct values spaced apart so that max windows have no ties within finite-difference steps
-    xv = RNG.permutation(2 * 7 * 6).reshape(1, 2, 7, 6) / 10.0
+    xv = RNG.permutation(2 * 7 * 6).reshape(1, 2, 7, 6) / 100.0
     verify_grad(lambda x: T.signal.pool_2d(x, mode=mode, **cfg), [xv], dtype=dtype)
 
 
@@ -100,6 +108,22 @@ def test_gradient_ops_and_second_order_average():
         return T.grad(cost, x)
 
     verify_grad(fn, [xv])
+
+
+@pytest.mark.parametrize("cfg", [CONFIGS[1], CONFIGS[6]])
+def test_second_order_max(cfg):
+    xv = RNG.permutation(2 * 7 * 6).reshape(1, 2, 7, 6) / 100.0
+    gv = RNG.normal(size=xv.shape)
+
+    def fn(x, g):
+        cost = (T.signal.pool_2d(x, **cfg) ** 2).sum()
+        return T.grad(cost, x) * g  # depends on x through the max positions and pooled values
+
+    verify_grad(fn, [xv, gv])
+    x = T.dtensor4("x")
+    gx = T.grad((T.signal.pool_2d(x, **cfg) ** 2).sum(), x)
+    hx = T.grad((gx * gv).sum(), x)
+    assert any(isinstance(n.op, MaxPoolGradGrad) for n in toposort([hx]))
 
 
 def test_max_pool_gradient_goes_to_the_maximum():
