@@ -133,3 +133,12 @@ def test_errors():
     with pytest.raises(ValueError, match="smaller"):
         f(np.zeros((1, 2, 2, 5)), np.zeros((2, 2, 3, 3)))
     assert isinstance(T.nnet.conv2d(x, w).owner.op, Conv2d)
+
+
+def test_non_contiguous_inputs():
+    x, w = T.dtensor4("x"), T.dtensor4("w")
+    view = x[:, ::-1, ::-1, ::2].dimshuffle(0, 1, 3, 2)  # negative and transposed strides
+    f = function([x, w], T.nnet.conv2d(view, w, border_mode="half"))
+    xv, wv = RNG.normal(size=(2, 3, 8, 10)), RNG.normal(size=(4, 3, 3, 3))
+    dense = np.ascontiguousarray(xv[:, ::-1, ::-1, ::2].transpose(0, 1, 3, 2))
+    np.testing.assert_allclose(f(xv, wv), ref_conv2d(dense, wv, border_mode="half"))

@@ -147,3 +147,12 @@ def test_errors():
         T.signal.pool_2d(T.imatrix(), (2, 2), mode="average_exc_pad")
     with pytest.raises(TypeError, match="ws"):
         T.signal.pool_2d(x)
+
+
+def test_non_contiguous_input():
+    x = T.dtensor4("x")
+    f = function([x], T.signal.pool_2d(x[:, :, ::-1].dimshuffle(0, 1, 3, 2), (2, 3),
+                                       ignore_border=False, mode="average_exc_pad"))
+    xv = RNG.normal(size=(2, 3, 7, 5))
+    dense = np.ascontiguousarray(xv[:, :, ::-1].transpose(0, 1, 3, 2))
+    np.testing.assert_allclose(f(xv), ref_pool(dense, (2, 3), False, mode="average_exc_pad"))
