@@ -15,7 +15,7 @@ test: $(STAMP)
 	$(PY) -m pytest -q
 
 demo: $(STAMP)
-	$(PY) examples/theano_basics.py
+	$(PY) examples/cnn_digits.py
 
 bench: $(STAMP)
 	$(PY) -m pip install --quiet -e '.[bench]'

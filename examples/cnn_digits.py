@@ -55,4 +55,4 @@ def main(epochs: int = 20, verbose: int = 1, weights_path: str | None = "cnn_dig
 
 
 if __name__ == "__main__":
-    main()
+    main(weights_path=sys.argv[1] if len(sys.argv) > 1 else "cnn_digits.weights.h5")

@@ -1,0 +1,31 @@
+"""The examples run and reach their accuracy (the CNN example is timed by the benchmark)."""
+import os
+import runpy
+import sys
+
+import pytest
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+
+def _load(name):
+    sys.path.insert(0, os.path.join(ROOT, "examples"))
+    try:
+        return runpy.run_path(os.path.join(ROOT, "examples", name), run_name="example")
+    finally:
+        sys.path.pop(0)
+
+
+def test_mlp_digits_reaches_096(capsys):
+    assert _load("mlp_digits.py")["main"](verbose=0) >= 0.96
+
+
+def test_custom_layer_example(capsys):
+    assert _load("custom_layer.py")["main"](epochs=20) >= 0.9
+
+
+@pytest.mark.slow
+def test_cnn_digits_reaches_097(tmp_path, capsys):
+    path = str(tmp_path / "cnn.weights.h5")
+    assert _load("cnn_digits.py")["main"](verbose=0, weights_path=path) >= 0.97
+    assert os.path.exists(path)
