@@ -384,21 +384,30 @@ def _inc(x_sub, y, set_: bool, name: str) -> Variable:
     return op_cls(owner.op.idx_list, set_)(x, y, *index)
 
 
-def set_subtensor(x_sub: Variable, y) -> Variable:
+def set_subtensor(x_sub: Variable, y, inplace: bool = False,
+                  tolerate_inplace_aliasing: bool = False) -> Variable:
     """A copy of the indexed tensor with ``x[index]`` replaced by ``y`` (broadcast).
 
     Examples
     --------
     >>> z = T.set_subtensor(x[:, 0], 0.0)   # x with its first column zeroed
+
+    ``inplace`` and ``tolerate_inplace_aliasing`` are accepted for Theano compatibility;
+    in-place updates are the optimizer's decision.
     """
     return _inc(x_sub, y, True, "set_subtensor")
 
 
-def inc_subtensor(x_sub: Variable, y) -> Variable:
+def inc_subtensor(x_sub: Variable, y, inplace: bool = False, set_instead_of_inc: bool = False,
+                  tolerate_inplace_aliasing: bool = False) -> Variable:
     """A copy of the indexed tensor with ``y`` added to ``x[index]``; repeated indices add up.
 
     Examples
     --------
     >>> z = T.inc_subtensor(x[[0, 0, 1]], 1.0)   # row 0 gets 2, row 1 gets 1
+
+    ``set_instead_of_inc=True`` makes it ``set_subtensor`` (Theano's signature).
     """
+    if set_instead_of_inc:
+        return _inc(x_sub, y, True, "set_subtensor")
     return _inc(x_sub, y, False, "inc_subtensor")

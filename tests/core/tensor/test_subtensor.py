@@ -113,6 +113,8 @@ def test_set_and_inc_subtensor_values():
     for g, e in zip(got, exp):
         np.testing.assert_array_equal(g, e)
     np.testing.assert_array_equal(a, np.arange(12.0).reshape(3, 4))  # input untouched
+    via_flag = T.inc_subtensor(x[:, 1], y, set_instead_of_inc=True)
+    np.testing.assert_array_equal(function([x, y], via_flag)(a, v), exp[0])
 
 
 def test_inc_subtensor_repeated_indices_accumulate():
