@@ -11,7 +11,7 @@ from ..tensor import math as tm
 from ..tensor import scalar_ops as ps
 from ..tensor.elemwise import DimShuffle, Elemwise
 from ..tensor.math import CAReduce
-from ..tensor.shape_ops import Alloc, Reshape, shape_i
+from ..tensor.shape_ops import Alloc, Reshape, Shape_i, shape_i
 from .engine import register
 from .utils import const_like, fit, is_const, owner_op, scalar_value, single_client
 
@@ -264,3 +264,33 @@ def local_sum_of_fill(fgraph, node):
     value = const_like(np.asarray(c.data).reshape(()), out)
     new = value if count is None else value * count
     return [fit(new, out)]
+
+
+@register("canonicalize", CAReduce, tags=("algebra",))
+def local_sum_neg(fgraph, node):
+    """sum(-x) -> -sum(x) (the sign then meets other signs and cancels)."""
+    (x,) = node.inputs
+    if (isinstance(node.op.scalar_op, ps.Add) and owner_op(x, ps.Neg) and single_client(fgraph, x)
+            and np.dtype(node.outputs[0].dtype).kind in "fc"):
+        return [fit(-node.op(x.owner.inputs[0]), node.outputs[0])]
+    return None
+
+
+@register("canonicalize", Shape_i, tags=("shape",))
+def local_shape_i_lift(fgraph, node):
+    """shape_i(x) -> its static size when known; shape_i(elemwise(a, ...)) -> shape_i(a).
+
+    The second form reads an input whose axis is not broadcastable: with static
+    broadcasting its size is the output's, and the elementwise node need not be
+    kept alive just for its shape.
+    """
+    (x,) = node.inputs
+    i = node.op.i
+    out = node.outputs[0]
+    if x.type.shape[i] is not None:
+        return [fit(const_like(x.type.shape[i], out), out)]
+    if x.owner is not None and isinstance(x.owner.op, Elemwise):
+        for inp in x.owner.inputs:
+            if inp.ndim == x.ndim and inp.type.shape[i] != 1:
+                return [Shape_i(i)(inp)]
+    return None

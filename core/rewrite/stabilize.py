@@ -10,6 +10,9 @@ from ..tensor.nnet import (CrossentropyCategorical1Hot, CrossentropyCategorical1
                            LogSoftmax, Softmax, SoftmaxGrad)
 from ..tensor.rewritten_ops import (CrossentropySoftmax1Hot, CrossentropySoftmax1HotDx,
                                     LogSumExp)
+from ..tensor.join import ARange
+from ..tensor.shape_ops import Shape_i
+from ..tensor.subtensor import AdvancedSubtensor
 from .engine import register
 from .utils import fit, is_const, is_op, owner_op, single_client
 
@@ -251,3 +254,28 @@ def local_softmax_from_mul(fgraph, node):
                 new = Softmax(found[1])(found[0]) * t.owner.op(c)
                 return [fit(tm.mul(new, *rest) if rest else new, node.outputs[0])]
     return None
+
+
+@register("stabilize", AdvancedSubtensor, tags=("softmax_crossentropy",))
+def local_hand_written_crossentropy(fgraph, node):
+    """log_softmax(z)[arange(n), y] -> -crossentropy_softmax(z[:n], y), n = rows of z or len(y)."""
+    if node.op.idx_list != ("a", "a") or type(node.op) is not AdvancedSubtensor:
+        return None
+    lsm, rows, y = node.inputs
+    if not (is_op(lsm, LogSoftmax) and lsm.owner.op.axis == 1 and is_op(rows, ARange)
+            and y.ndim == 1 and y.dtype[0] in "iu"):
+        return None
+    start, stop, step = rows.owner.inputs
+    if not (isinstance(start, Constant) and is_const(start, 0)
+            and isinstance(step, Constant) and is_const(step, 1)):
+        return None
+    if not (is_op(stop, Shape_i) and stop.owner.op.i == 0):
+        return None
+    z, of = lsm.owner.inputs[0], stop.owner.inputs[0]
+    if of is z or of is lsm:
+        logits = z
+    elif of is y:
+        logits = z[:stop]  # the rows the indexing reads; a view
+    else:
+        return None
+    return [fit(-CrossentropySoftmax1Hot()(logits, y), node.outputs[0])]

@@ -113,15 +113,26 @@ def test_softmax_crossentropy_fused_and_finite(dtype):
     np.testing.assert_allclose(grad, want_grad, atol=1e-6)
 
 
-def test_hand_written_crossentropy_is_stable():
+@pytest.mark.parametrize("rows", ["labels", "logits"])
+def test_hand_written_crossentropy_is_fused_and_stable(rows):
     z, y = T.dmatrix("z"), T.lvector("y")
-    cost = -T.log(T.nnet.softmax(z)[T.arange(y.shape[0]), y]).mean()
+    n = y.shape[0] if rows == "labels" else z.shape[0]
+    cost = -T.log(T.nnet.softmax(z)[T.arange(n), y]).mean()
     f = function([z, y], [cost, T.grad(cost, z)])
-    assert "Softmax" not in scalar_ops(f)[:2] and "LogSoftmax" in scalar_ops(f)
+    assert "CrossentropySoftmax1Hot" in scalar_ops(f)
     loss, grad = f(LOGITS, LABELS)
     want_loss, want_grad = _xent_and_grad(LOGITS, LABELS)
     np.testing.assert_allclose(loss, want_loss)
     np.testing.assert_allclose(grad, want_grad, atol=1e-12)
+    if rows == "labels":  # fewer labels than rows: the first rows, as the indexing reads them
+        loss2, _ = f(LOGITS, LABELS[:2])
+        np.testing.assert_allclose(loss2, _xent_and_grad(LOGITS[:2], LABELS[:2])[0])
+
+
+def test_log_of_indexed_softmax_becomes_indexed_log_softmax():
+    z, i = T.dmatrix("z"), T.lvector("i")
+    fg = rewrite_only([z, i], [T.log(T.nnet.softmax(z)[i])], "local_log_softmax")
+    assert scalar_ops(fg) == ["LogSoftmax", "AdvancedSubtensor"]
 
 
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
