@@ -17,6 +17,8 @@ from .layer_normalization import LayerNormalization
 from .max_pooling2d import MaxPooling2D
 from .multiply import Average, Maximum, Minimum, Multiply
 from .permute import Permute
+from .recurrent import (GRU, LSTM, RNN, Bidirectional, Masking, SimpleRNN,
+                        TimeDistributed)
 from .reshape import Reshape
 from .subtract import Subtract
 
@@ -27,4 +29,5 @@ __all__ = ["Activation", "Add", "Average", "AveragePooling2D", "AvgPool2D", "Bat
            "Concatenate", "Conv2D", "Convolution2D", "Dense", "Dropout", "Embedding", "Flatten",
            "GlobalAveragePooling2D", "GlobalMaxPooling2D", "Input", "InputLayer", "Lambda",
            "Layer", "LayerNormalization", "MaxPool2D", "MaxPooling2D", "Maximum", "Minimum",
-           "Multiply", "Permute", "Reshape", "Subtract"]
+           "Multiply", "Permute", "Reshape", "Subtract",
+           "RNN", "SimpleRNN", "LSTM", "GRU", "Bidirectional", "TimeDistributed", "Masking"]

@@ -23,6 +23,7 @@ class Dropout(Layer):
         self.noise_shape = tuple(noise_shape) if noise_shape is not None else None
         self.seed = seed
         self._streams = RandomStreams(seed if seed is not None else next_seed())
+        self.supports_masking = True
 
     def call(self, inputs, training=None):
         if not training or self.rate == 0:

@@ -22,8 +22,9 @@ class Embedding(Layer):
         if input_dim <= 0 or output_dim <= 0:
             raise ValueError(f"Embedding: input_dim and output_dim must be positive, got "
                              f"{input_dim} and {output_dim}")
-        if embeddings_constraint is not None or mask_zero:
-            raise ValueError("Embedding: constraints and mask_zero are not supported")
+        if embeddings_constraint is not None:
+            raise ValueError("Embedding: constraints are not supported")
+        self.mask_zero = bool(mask_zero)
         self.input_dim, self.output_dim = int(input_dim), int(output_dim)
         if embeddings_initializer == "uniform":
             embeddings_initializer = initializers.RandomUniform()
@@ -44,9 +45,13 @@ class Embedding(Layer):
         ids = inputs if np.dtype(inputs.dtype).kind in "iu" else T.cast(inputs, "int64")
         return self.embeddings[ids]
 
+    def compute_mask(self, inputs, mask=None):
+        """With ``mask_zero``, index 0 is padding: the mask is ``inputs != 0``."""
+        return T.neq(inputs, 0) if self.mask_zero else None
+
     def compute_output_shape(self, input_shape):
         return tuple(input_shape) + (self.output_dim,)
 
     def get_config(self) -> dict:
         return {**super().get_config(), "input_dim": self.input_dim,
-                "output_dim": self.output_dim}
+                "output_dim": self.output_dim, "mask_zero": self.mask_zero}

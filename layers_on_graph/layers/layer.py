@@ -99,6 +99,7 @@ class Layer:
         self._batch_size_arg = batch_size
         self.activity_regularizer = regularizers.get(activity_regularizer)
         self._call_has_training = "training" in inspect.signature(self.call).parameters
+        self._call_has_mask = "mask" in inspect.signature(self.call).parameters
         self.supports_masking = False
 
     # ----- sublayer tracking -----
@@ -231,15 +232,25 @@ class Layer:
             self._check_and_build(shapes)
         if self._call_has_training:
             kwargs["training"] = bool(training)
+        # Keras masks ride on tensors (``_keras_mask``): passed to ``call(mask=)`` when it
+        # takes one, and set on the outputs from ``compute_mask``.
+        mask = kwargs.get("mask")
+        auto_mask = mask is None and _mask_of(inputs) is not None
+        if mask is None:
+            mask = _mask_of(inputs)
+        if auto_mask and self._call_has_mask:
+            kwargs["mask"] = mask
         _TRAINING.append(bool(training))
         try:
             outputs = self.call(inputs, *args[1:], **kwargs)
         finally:
             _TRAINING.pop()
         self._annotate(inputs, outputs)
+        _set_masks(outputs, self.compute_mask(inputs, mask))
         if any(hasattr(t, "_keras_history") for t in flatten_structure(args)):
+            skip = ("training", "mask") if auto_mask else ("training",)
             node = Node(self, (inputs,) + tuple(args[1:]), {k: v for k, v in kwargs.items()
-                                                          if k != "training"}, outputs)
+                                                          if k not in skip}, outputs)
             self._inbound_nodes.append(node)
             for i, t in enumerate(flatten_structure(outputs)):
                 t._keras_history = (self, node, i)
@@ -255,11 +266,16 @@ class Layer:
             raise
         self.built = True
 
+    def compute_mask(self, inputs, mask=None):
+        """The mask of the outputs (Keras): the input mask if ``supports_masking``, else None."""
+        return mask if self.supports_masking else None
+
     def _autocast(self, x):
         if is_symbolic(x) and np.dtype(x.dtype).kind == "f" and x.dtype != self.dtype:
             out = T.cast(x, self.dtype)
-            if hasattr(x, "_keras_shape"):
-                out._keras_shape = x._keras_shape
+            for attr in ("_keras_shape", "_keras_mask"):
+                if hasattr(x, attr):
+                    setattr(out, attr, getattr(x, attr))
             return out
         return x
 
@@ -286,9 +302,10 @@ class Layer:
                         for i, a in enumerate(flat_arrays)]
         it = iter(placeholders)
         symbolic = map_structure(lambda a: next(it), arrays)
-        outputs = self(symbolic, *args[1:], **kwargs)
+        with backend.collect_updates() as updates:  # e.g. a stateful RNN's states
+            outputs = self(symbolic, *args[1:], **kwargs)
         flat_out = flatten_structure(outputs)
-        fn = function(placeholders, flat_out, on_unused_input="ignore")
+        fn = function(placeholders, flat_out, updates=list(updates), on_unused_input="ignore")
         values = fn(*[a.astype(p.dtype) for a, p in zip(flat_arrays, placeholders)])
         it = iter(values)
         return map_structure(lambda t: next(it), outputs)
@@ -327,6 +344,27 @@ class Layer:
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} name={self.name}, built={self.built}>"
+
+
+def _mask_of(inputs):
+    """The ``_keras_mask`` of the inputs: one mask, a list (several inputs), or None."""
+    masks = [getattr(t, "_keras_mask", None) for t in flatten_structure(inputs)]
+    if all(m is None for m in masks):
+        return None
+    return masks[0] if len(masks) == 1 else masks
+
+
+def _set_masks(outputs, masks) -> None:
+    """Attach ``masks`` to symbolic outputs that do not carry a mask of their own."""
+    if masks is None:
+        return
+    flat = flatten_structure(outputs)
+    flat_masks = flatten_structure(masks) if isinstance(masks, (list, tuple)) else [masks]
+    if len(flat_masks) == 1 and len(flat) > 1:
+        flat_masks = flat_masks * len(flat)
+    for t, m in zip(flat, flat_masks):
+        if is_symbolic(t) and m is not None and getattr(t, "_keras_mask", None) is None:
+            t._keras_mask = m
 
 
 def _unique(items: list) -> list:

@@ -194,20 +194,23 @@ class Trainer:
                         if id(v) not in updated]
         self._train_fn = function(x_vars + y_vars + sw_vars, train_outputs, updates=updates,
                                   trust_input=True, on_unused_input="ignore", name="train")
-        test_out = flatten_structure(self(model_in, training=False))
+        with backend.collect_updates() as test_updates:  # stateful RNNs carry their states
+            test_out = flatten_structure(self(model_in, training=False))
         _, test_outputs = self._loss_and_metrics(test_out, y_vars, sw_vars, False)
         self._test_fn = function(x_vars + y_vars + sw_vars, test_outputs, trust_input=True,
-                                 on_unused_input="ignore", name="test")
-        self._make_predict_fn(x_vars, test_out)
+                                 updates=list(test_updates), on_unused_input="ignore",
+                                 name="test")
+        self._make_predict_fn(x_vars, test_out, test_updates)
 
-    def _make_predict_fn(self, x_vars=None, outs=None) -> None:
+    def _make_predict_fn(self, x_vars=None, outs=None, updates=None) -> None:
         if x_vars is None:
             x_vars = [T.TensorType(t.dtype, (None,) + tuple(static_shape(t)[1:]))(f"x{k}")
                       for k, t in enumerate(self.inputs)]
-            outs = flatten_structure(self(x_vars[0] if len(x_vars) == 1 else x_vars,
-                                          training=False))
+            with backend.collect_updates() as updates:
+                outs = flatten_structure(self(x_vars[0] if len(x_vars) == 1 else x_vars,
+                                              training=False))
         self._predict_fn = function(x_vars, outs, trust_input=True, on_unused_input="ignore",
-                                    name="predict")
+                                    updates=list(updates or []), name="predict")
 
     def _loss_and_metrics(self, outs, y_vars, sw_vars, training: bool):
         per_output = [loss(y, o, sw) for loss, y, o, sw in zip(self._losses, y_vars, outs,

@@ -1,0 +1,10 @@
+"""Recurrent layers on ``core.scan``: SimpleRNN, LSTM, GRU, and their wrappers and masks."""
+from .base_rnn import RNN
+from .bidirectional import Bidirectional
+from .gru import GRU
+from .lstm import LSTM
+from .masking import Masking
+from .simple_rnn import SimpleRNN
+from .time_distributed import TimeDistributed
+
+__all__ = ["RNN", "Bidirectional", "GRU", "LSTM", "Masking", "SimpleRNN", "TimeDistributed"]

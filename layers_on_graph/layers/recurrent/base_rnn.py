@@ -1,0 +1,312 @@
+"""``RNN``: the base of SimpleRNN, LSTM and GRU: one ``core.scan`` loop over time.
+
+A subclass gives its weights (``build_cell``), the recurrent weights the step
+reads (``step_weights``) and one step (``step``). The base does what Keras's
+``RNN`` does around the cell: the loop over the time axis, masks (masked steps
+carry the states over), initial and stateful states, dropout masks (drawn once
+per call, as Keras), ``return_sequences``/``return_state``/``go_backwards``.
+
+Speed: ``x @ kernel`` (+ the input bias) for every time step is one matrix
+product outside the loop (``project_inputs``); the loop's step holds only the
+recurrent product and the gate arithmetic, and is compiled once by ``scan``.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+import core.tensor as T
+from core import scan, shared
+from core.graph.basic import Variable
+from core.tensor.random import RandomStreams
+
+from ... import activations, backend, initializers, regularizers
+from ...utils.random import next_seed
+from ..layer import Layer, is_symbolic
+
+
+class RNN(Layer):
+    """Base class of the recurrent layers (inputs ``(batch, timesteps, features)``).
+
+    Parameters common to all of them, with Keras's meaning:
+    ``return_sequences`` (the output of every step, else the last), ``return_state``
+    (also return the final states), ``go_backwards`` (process the sequence in reverse and
+    return the outputs in processing order), ``stateful`` (the final states of a batch are
+    the initial states of the next; needs a fixed batch size; ``reset_states()``),
+    ``dropout``/``recurrent_dropout`` (fractions of the inputs / the recurrent state dropped
+    in training, one mask per call), ``zero_output_for_mask`` (masked steps output zeros
+    instead of the previous output; Bidirectional sets it to ``return_sequences``).
+    The layer is called as ``layer(x, initial_state=[...], mask=m, training=...)``.
+    """
+
+    n_gates = 1
+
+    def __init__(self, units: int, activation="tanh", use_bias: bool = True,
+                 kernel_initializer="glorot_uniform", recurrent_initializer="orthogonal",
+                 bias_initializer="zeros", kernel_regularizer=None, recurrent_regularizer=None,
+                 bias_regularizer=None, kernel_constraint=None, recurrent_constraint=None,
+                 bias_constraint=None, dropout: float = 0.0, recurrent_dropout: float = 0.0,
+                 seed: int | None = None, return_sequences: bool = False,
+                 return_state: bool = False, go_backwards: bool = False, stateful: bool = False,
+                 unroll: bool = False, zero_output_for_mask: bool = False, **kwargs):
+        super().__init__(**kwargs)
+        kind = type(self).__name__
+        if isinstance(units, bool) or not isinstance(units, (int, np.integer)) or units <= 0:
+            raise ValueError(f"{kind}: units must be a positive int, got {units!r}")
+        if any(c is not None for c in (kernel_constraint, recurrent_constraint,
+                                       bias_constraint)):
+            raise ValueError(f"{kind}: weight constraints are not supported")
+        self.units = int(units)
+        self.activation = activations.get(activation)
+        self.use_bias = bool(use_bias)
+        self.kernel_initializer = initializers.get(kernel_initializer)
+        self.recurrent_initializer = initializers.get(recurrent_initializer)
+        self.bias_initializer = initializers.get(bias_initializer)
+        self.kernel_regularizer = regularizers.get(kernel_regularizer)
+        self.recurrent_regularizer = regularizers.get(recurrent_regularizer)
+        self.bias_regularizer = regularizers.get(bias_regularizer)
+        self.dropout = min(1.0, max(0.0, float(dropout)))  # clipped, as Keras
+        self.recurrent_dropout = min(1.0, max(0.0, float(recurrent_dropout)))
+        self.seed = seed
+        self._streams = RandomStreams(seed if seed is not None else next_seed())
+        self.return_sequences = bool(return_sequences)
+        self.return_state = bool(return_state)
+        self.go_backwards = bool(go_backwards)
+        self.stateful = bool(stateful)
+        self.unroll = bool(unroll)  # accepted for Keras compatibility; the loop is always scan
+        self.zero_output_for_mask = bool(zero_output_for_mask)
+        self.supports_masking = True
+        self.states: list | None = None
+
+    # ----- what a subclass defines -----
+    @property
+    def state_size(self) -> list[int]:
+        return [self.units]
+
+    def build_cell(self, n_in: int) -> None:
+        """Create kernel, recurrent_kernel and bias (Keras's order and shapes)."""
+        raise NotImplementedError
+
+    def input_bias(self):
+        """The bias added to the input projection (None without bias)."""
+        return self.bias
+
+    def step_weights(self, per_gate: bool) -> list:
+        """The recurrent weights the step reads (non-sequences of the loop)."""
+        raise NotImplementedError
+
+    def step(self, x_t, states: list, weights: list, rec_masks: list | None) -> list:
+        """New states from the projected input ``x_t`` (batch, n_gates*units) and ``states``.
+        The first state is the step's output."""
+        raise NotImplementedError
+
+    # ----- weights -----
+    def build(self, input_shape) -> None:
+        shape = _sequence_shape(input_shape)
+        if len(shape) != 3:
+            raise ValueError(f"{self.name}: expects inputs of shape (batch, timesteps, "
+                             f"features), got shape {shape}")
+        if shape[-1] is None:
+            raise ValueError(f"{self.name}: the feature axis of the input must be known, got "
+                             f"shape {shape}")
+        if self.stateful and shape[0] is None:
+            raise ValueError(f"{self.name}: a stateful RNN needs a fixed batch size (give "
+                             f"Input(batch_shape=...) or batch_size=); got input shape {shape}")
+        self.build_cell(int(shape[-1]))
+        if self.stateful:
+            self.states = [shared(np.zeros((shape[0], n), dtype=self.dtype),
+                                  name=f"{self.name}/rnn_state")
+                           for n in self.state_size]
+        self.built = True
+
+    def reset_states(self, states=None) -> None:
+        """Set a stateful layer's states to zeros (or to the given arrays)."""
+        if not self.stateful:
+            raise ValueError(f"{self.name}: reset_states() needs stateful=True")
+        if self.states is None:
+            return
+        values = [None] * len(self.states) if states is None else (
+            list(states) if isinstance(states, (list, tuple)) else [states])
+        if len(values) != len(self.states):
+            raise ValueError(f"{self.name}: reset_states expected {len(self.states)} arrays, "
+                             f"got {len(values)}")
+        checked = []
+        for var, value in zip(self.states, values):
+            current = var.get_value(borrow=True)
+            value = np.zeros_like(current) if value is None else np.asarray(value)
+            if value.shape != current.shape:
+                raise ValueError(f"{self.name}: a state has shape {current.shape}, got an "
+                                 f"array of shape {value.shape}")
+            checked.append(value.astype(current.dtype))
+        for var, value in zip(self.states, checked):
+            var.set_value(value)
+
+    reset_state = reset_states
+
+    # ----- call -----
+    def __call__(self, inputs, *args, initial_state=None, **kwargs):
+        # Initial states travel with the inputs, so that a functional Model replays them.
+        if initial_state is not None:
+            states = list(initial_state) if isinstance(initial_state, (list, tuple)) \
+                else [initial_state]
+            x = inputs[0] if isinstance(inputs, (list, tuple)) else inputs
+            if is_symbolic(x):
+                states = [s if is_symbolic(s) else T.as_tensor_variable(
+                    np.asarray(s, dtype=self.dtype)) for s in states]
+            inputs = [x] + states
+        return super().__call__(inputs, *args, **kwargs)
+
+    def call(self, inputs, mask=None, training=None):
+        x, given = _split_inputs(inputs)
+        if isinstance(mask, (list, tuple)):
+            mask = mask[0]
+        if x.ndim != 3:
+            raise ValueError(f"{self.name}: expects inputs of shape (batch, timesteps, "
+                             f"features), got a tensor of {x.ndim} dimension(s) ({x.type})")
+        states = self._initial_states(x, given)
+        per_gate = bool(training) and 0.0 < self.recurrent_dropout < 1.0 and self.n_gates > 1
+        n_masks = self.n_gates if per_gate else 1
+        xs = x.dimshuffle(1, 0, 2)  # time-major: scan loops over the first axis
+        n_in = self.kernel.get_value(borrow=True).shape[0]
+        dp = self._dropout_masks(x, self.dropout, n_masks, n_in, training)
+        rdp = self._dropout_masks(x, self.recurrent_dropout, n_masks, self.units, training)
+        sequences = [self.project_inputs(xs, dp)]
+        m = None
+        if mask is not None:
+            mask = mask if is_symbolic(mask) else T.as_tensor_variable(np.asarray(mask))
+            m = T.neq(mask, 0).dimshuffle(1, 0, "x")  # (time, batch, 1)
+            sequences.append(m)
+        # Keras's masked output is the previous *output* (zeros before the first unmasked
+        # step), which differs from the carried state only when the initial state is not zero.
+        track_out = m is not None and (given is not None or self.stateful)
+        weights = self.step_weights(per_gate)
+        n_states, n_w = len(states), len(weights)
+
+        def step_fn(*args):
+            x_t, args = args[0], args[1:]
+            m_t = None
+            if m is not None:
+                m_t, args = args[0], args[1:]
+            prev, args = list(args[:n_states]), args[n_states:]
+            out_prev = None
+            if track_out:
+                out_prev, args = args[0], args[1:]
+            w, rd = list(args[:n_w]), list(args[n_w:]) or None
+            new = self.step(x_t, prev, w, rd)
+            if m_t is None:
+                return new
+            carried = [T.switch(m_t, n, p) for n, p in zip(new, prev)]
+            return carried + ([T.switch(m_t, new[0], out_prev)] if track_out else [])
+
+        outputs_info = states + ([T.zeros_like(states[0])] if track_out else [])
+        results, _ = scan(step_fn, sequences=sequences, outputs_info=outputs_info,
+                          non_sequences=weights + (rdp or []), go_backwards=self.go_backwards,
+                          name=self.name, return_list=True)
+        out_seq = results[-1] if track_out else results[0]
+        finals = [r[-1] for r in results[:n_states]]
+        last = out_seq[-1]
+        if m is not None and self.zero_output_for_mask:
+            m_proc = m[::-1] if self.go_backwards else m
+            out_seq = T.switch(m_proc, out_seq, T.zeros_like(out_seq))
+            last = T.switch(m_proc[-1], last, T.zeros_like(last))
+        if self.stateful:
+            for var, value in zip(self.states, finals):
+                backend.add_update(var, value)
+        output = out_seq.dimshuffle(1, 0, 2) if self.return_sequences else last
+        return [output] + finals if self.return_state else output
+
+    def project_inputs(self, xs, dp):
+        """``xs @ kernel + input bias`` for all steps at once: (time, batch, n_gates*units).
+        With one dropout mask per gate (recurrent dropout on), each gate's slice of the
+        kernel sees its own masked input, as Keras's implementation 1."""
+        n_in = self.kernel.get_value(borrow=True).shape[0]
+        lead = [T.shape_i(xs, 0), T.shape_i(xs, 1)]
+        if dp is not None and len(dp) > 1:
+            u = self.units
+            flats = [T.reshape(xs * d.dimshuffle("x", 0, 1), (-1, n_in)) for d in dp]
+            proj = T.concatenate([T.dot(f, self.kernel[:, k * u:(k + 1) * u])
+                                  for k, f in enumerate(flats)], axis=1)
+        else:
+            if dp is not None:
+                xs = xs * dp[0].dimshuffle("x", 0, 1)
+            proj = T.dot(T.reshape(xs, (-1, n_in)), self.kernel)
+        bias = self.input_bias() if self.use_bias else None
+        if bias is not None:
+            proj = proj + bias
+        return T.reshape(proj, lead + [self.n_gates * self.units], ndim=3)
+
+    def _initial_states(self, x, given) -> list:
+        if given is None:
+            if self.stateful:
+                return list(self.states)
+            batch = T.shape_i(x, 0)
+            return [T.zeros((batch, n), dtype=self.dtype) for n in self.state_size]
+        if len(given) != len(self.state_size):
+            raise ValueError(f"{self.name}: initial_state needs {len(self.state_size)} "
+                             f"tensor(s) of shapes (batch, {self.state_size}), got {len(given)}")
+        out = []
+        for s, n in zip(given, self.state_size):
+            s = s if is_symbolic(s) else T.as_tensor_variable(np.asarray(s, dtype=self.dtype))
+            if s.ndim != 2 or s.type.shape[-1] not in (None, n):
+                raise ValueError(f"{self.name}: an initial state must have shape (batch, {n}), "
+                                 f"got {s.type}")
+            out.append(s if s.dtype == self.dtype else T.cast(s, self.dtype))
+        return out
+
+    def _dropout_masks(self, x, rate: float, count: int, size, training):
+        """``count`` inverted-dropout masks of shape (batch, size), or None (Keras applies
+        dropout only for 0 < rate < 1, in training)."""
+        if not training or not 0.0 < rate < 1.0:
+            return None
+        keep = 1.0 - rate
+        masks = []
+        for _ in range(count):
+            u = self._streams.uniform(size=[T.shape_i(x, 0), int(size)], dtype=self.dtype)
+            masks.append(T.cast(T.lt(u, keep), self.dtype) * np.asarray(1.0 / keep, self.dtype))
+        return masks
+
+    # ----- shapes, masks, config -----
+    def compute_output_shape(self, input_shape):
+        shape = _sequence_shape(input_shape)
+        out = (shape[0], shape[1], self.units) if self.return_sequences \
+            else (shape[0], self.units)
+        if self.return_state:
+            return [out] + [(shape[0], n) for n in self.state_size]
+        return out
+
+    def compute_mask(self, inputs, mask=None):
+        if isinstance(mask, (list, tuple)):
+            mask = mask[0]
+        out = mask if self.return_sequences else None
+        if self.return_state:
+            return [out] + [None] * len(self.state_size)
+        return out
+
+    def get_config(self) -> dict:
+        return {**super().get_config(), "units": self.units,
+                "activation": activations.serialize(self.activation), "use_bias": self.use_bias,
+                "kernel_initializer": initializers.serialize(self.kernel_initializer),
+                "recurrent_initializer": initializers.serialize(self.recurrent_initializer),
+                "bias_initializer": initializers.serialize(self.bias_initializer),
+                "dropout": self.dropout, "recurrent_dropout": self.recurrent_dropout,
+                "seed": self.seed, "return_sequences": self.return_sequences,
+                "return_state": self.return_state, "go_backwards": self.go_backwards,
+                "stateful": self.stateful, "unroll": self.unroll,
+                "zero_output_for_mask": self.zero_output_for_mask}
+
+
+def _sequence_shape(input_shape) -> tuple:
+    """The shape of the sequence when the inputs are [sequence, *initial_states]."""
+    if input_shape and isinstance(input_shape[0], (tuple, list)):
+        return tuple(input_shape[0])
+    return tuple(input_shape)
+
+
+def _split_inputs(inputs):
+    if isinstance(inputs, (list, tuple)):
+        return inputs[0], (list(inputs[1:]) or None)
+    return inputs, None
+
+
+def recurrent_slices(kernel: Variable, units: int, n: int) -> list:
+    """The ``n`` column blocks (one per gate) of a (units, n*units) recurrent kernel."""
+    return [kernel[:, k * units:(k + 1) * units] for k in range(n)]
