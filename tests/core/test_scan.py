@@ -285,3 +285,13 @@ def test_step_never_overwrites_the_callers_arrays():
     const_loop, _ = scan(lambda: T.as_tensor_variable(np.ones(2)), n_steps=4)
     g = function([], const_loop)
     assert any(isinstance(node.op, Scan) for node in g.maker.fgraph.toposort())
+
+
+def test_second_order_through_scan_is_a_clear_error():
+    from core.gradient import NullTypeGradError
+
+    x = T.dvector("x")
+    h, _ = scan(lambda x_t, h: T.tanh(h + x_t), sequences=x,
+                outputs_info=T.as_tensor_variable(np.asarray(0.0)))
+    with pytest.raises(NullTypeGradError, match="ScanGrad"):
+        T.hessian(h.sum(), x)
