@@ -187,7 +187,7 @@ def local_pow_specialize(fgraph, node):
     if v == 0:
         return [fit(tm.ones_like(x, dtype=out.dtype), out, shape_ref=y)]
     for k, f in _POW_SPECIAL.items():
-        if v == k:
+        if v == k and (k in (1, 2) or np.dtype(out.dtype).kind == "f"):
             xx = tm.cast(x, out.dtype) if x.dtype != out.dtype else x
             return [fit(f(xx), out, shape_ref=y)]
     return None

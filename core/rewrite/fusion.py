@@ -67,7 +67,7 @@ def _build(fgraph, nodes, position):
             else:
                 outer.append(v)
                 inner[v] = ps.ScalarType(v.dtype)()
-    if len(outer) > MAX_INPUTS:
+    if not outer or len(outer) > MAX_INPUTS:
         return None
     scalar_inputs = [inner[v] for v in outer]
     for n in nodes:

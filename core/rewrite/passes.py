@@ -26,7 +26,7 @@ def merge(fgraph: FunctionGraph) -> int:
                 done += 1
     seen: dict = {}
     for node in fgraph.toposort():
-        if node not in fgraph.apply_nodes or node.op.destroy_map:
+        if node not in fgraph.apply_nodes or node.op.destroy_map or getattr(node.op, "keep_node", False):
             continue
         key = (node.op, tuple(map(id, node.inputs)))
         try:
@@ -54,7 +54,8 @@ def constant_folding(fgraph, node):
     if not node.inputs or not all(isinstance(i, Constant) for i in node.inputs):
         return None
     op = node.op
-    if op.destroy_map or getattr(op, "no_constant_folding", False) or type(op).__name__ in NO_FOLD_NAMES:
+    if (op.destroy_map or getattr(op, "no_constant_folding", False) or getattr(op, "keep_node", False)
+            or type(op).__name__ in NO_FOLD_NAMES):
         return None
     from backends import make_kernel
 

@@ -139,3 +139,20 @@ def test_merge_and_exp_plus_exp_is_one_exp():
     np.testing.assert_allclose(f([0.0, 1.0]), 2 * np.exp([0.0, 1.0]))
     g = function([x], T.exp(x) + T.exp(x), mode="FAST_COMPILE")
     assert scalar_ops(g) == ["Exp", "Add"]
+
+
+def test_integer_negative_power_still_raises_like_numpy():
+    i = T.ivector("i")
+    with pytest.raises(ValueError, match="negative integer powers"):
+        function([i], i ** -1)(np.array([1, 2], dtype="int32"))
+    np.testing.assert_array_equal(function([i], i ** 2)(np.array([3, 4], dtype="int32")), [9, 16])
+
+
+def test_print_nodes_are_neither_merged_nor_folded(capsys):
+    from core.printing import Print
+
+    x = T.dvector("x")
+    f = function([x], [Print("p")(x) + 1, Print("p")(x) * 2, Print("c")(T.constant(3.0)) + x])
+    f(np.array([1.0]))
+    out = capsys.readouterr().out
+    assert out.count("p __str__") == 2 and out.count("c __str__") == 1
