@@ -135,6 +135,8 @@ class Loss:
             return _eager(self, y_true, y_pred, sample_weight)
         values = self.values(y_true, y_pred)
         if sample_weight is not None:
+            if values.ndim > 1 and sample_weight.ndim == 1:  # per-sample weights, per-step values
+                sample_weight = sample_weight.dimshuffle(0, *["x"] * (values.ndim - 1))
             values = values * sample_weight
         if self.reduction == "none":
             return values

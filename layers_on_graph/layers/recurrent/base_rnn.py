@@ -143,6 +143,12 @@ class RNN(Layer):
     reset_state = reset_states
 
     # ----- call -----
+    def _call_eagerly(self, args, kwargs):
+        if self.stateful and not self.built:  # the arrays give the fixed batch size
+            first = args[0][0] if isinstance(args[0], (list, tuple)) else args[0]
+            self._check_and_build(tuple(np.shape(first)))
+        return super()._call_eagerly(args, kwargs)
+
     def __call__(self, inputs, *args, initial_state=None, **kwargs):
         # Initial states travel with the inputs, so that a functional Model replays them.
         if initial_state is not None:
