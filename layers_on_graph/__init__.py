@@ -8,9 +8,11 @@ Examples
 ...               metrics=['accuracy'])
 """
 from . import (activations, backend, callbacks, initializers, layers, losses, metrics,
-               optimizers, regularizers, utils)
+               optimizers, regularizers, saving, utils)
 from .layers import Input, Layer
 from .models import Model, Sequential
+from .saving import load_model, model_from_json
 
 __all__ = ["Sequential", "Model", "Input", "Layer", "layers", "optimizers", "losses", "metrics",
-           "callbacks", "activations", "initializers", "regularizers", "backend", "utils"]
+           "callbacks", "activations", "initializers", "regularizers", "backend", "utils",
+           "saving", "load_model", "model_from_json"]

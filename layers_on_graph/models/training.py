@@ -452,15 +452,28 @@ class Trainer:
 
     def save_weights(self, filepath: str, overwrite: bool = True) -> None:
         """Save the weights in Keras 3's ``.weights.h5`` layout."""
-        from .weights_io import save_weights
+        from ..saving import save_weights
 
         save_weights(self, filepath, overwrite)
 
-    def load_weights(self, filepath: str, skip_mismatch: bool = False) -> None:
-        """Load weights saved by ``save_weights`` (or Keras 3); nothing changes on error."""
-        from .weights_io import load_weights
+    def load_weights(self, filepath: str, skip_mismatch: bool = False,
+                     by_name: bool = False) -> None:
+        """Load weights saved here or by Keras (3 or 2 layouts); nothing changes on error."""
+        from ..saving import load_weights
 
-        load_weights(self, filepath)
+        load_weights(self, filepath, by_name=by_name, skip_mismatch=skip_mismatch)
+
+    def save(self, filepath: str, overwrite: bool = True, include_optimizer: bool = True) -> None:
+        """Save architecture, weights and training state ('.keras' or legacy '.h5')."""
+        from ..saving import save_model
+
+        save_model(self, filepath, overwrite, include_optimizer)
+
+    def to_json(self, **kwargs) -> str:
+        """The architecture as Keras-style JSON."""
+        from ..saving import to_json
+
+        return to_json(self, **kwargs)
 
 
 def _batch_size(batch_size) -> int:
