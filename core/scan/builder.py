@@ -13,6 +13,7 @@ from ..graph.utils import clone_replace, graph_inputs
 from ..tensor.math import cast
 from ..tensor.type import TensorType
 from ..tensor.variable import as_tensor_variable
+from .hoist import hoist_invariants
 from .op import Scan, ScanInfo
 
 
@@ -80,7 +81,7 @@ def scan(fn: Callable, sequences=None, outputs_info=None, non_sequences=None, n_
         else:
             nitsot_outs.append(out)
 
-    updates = _with_default_updates(state_outs + nitsot_outs, updates)
+    updates = _with_default_updates(state_outs + nitsot_outs, updates, non_seqs)
     shared_vars = list(updates)
     update_exprs = [_match_shared(updates[sv], sv, where) for sv in shared_vars]
     raw_outs = state_outs + nitsot_outs + update_exprs
@@ -101,8 +102,10 @@ def scan(fn: Callable, sequences=None, outputs_info=None, non_sequences=None, n_
         replace[v] = v.type(v.name)
         nonseq_outer.append(v)
     inner_outs, _ = clone_replace(raw_outs, replace=replace)
-    inner_ins = ([p for g in seq_phs for p in g] + [p for g in state_phs for p in g] + shared_phs
-                 + [replace[v] for v in nonseq_outer])
+    step_ins = [p for g in seq_phs for p in g] + [p for g in state_phs for p in g] + shared_phs
+    inner_outs, nonseq_inner, nonseq_outer = hoist_invariants(
+        step_ins, inner_outs, [replace[v] for v in nonseq_outer], nonseq_outer)
+    inner_ins = step_ins + nonseq_inner
 
     info = ScanInfo(tuple(map(tuple, seq_taps)), tuple(map(tuple, state_taps)),
                     len(nitsot_outs), len(shared_vars), len(nonseq_outer), bool(go_backwards),
@@ -248,13 +251,16 @@ def _match_shared(expr, sv: SharedVariable, where: str) -> Variable:
     return expr
 
 
-def _with_default_updates(outputs, updates: OrderedDict) -> OrderedDict:
-    """Add the default updates (random states) of shared variables the step reaches."""
+def _with_default_updates(outputs, updates: OrderedDict, non_seqs) -> OrderedDict:
+    """Add the default updates (random states) of shared variables the step reaches.
+
+    The walk stops at the explicit non-sequences: a random tensor passed there is
+    drawn once per call, outside the loop (a dropout mask shared by all steps)."""
     updates = OrderedDict(updates)
     frontier = list(outputs) + list(updates.values())
     while frontier:
         new = []
-        for v in graph_inputs(frontier):
+        for v in graph_inputs(frontier, stop=non_seqs):
             upd = getattr(v, "default_update", None)
             if upd is not None and v not in updates:
                 updates[v] = upd

@@ -295,3 +295,26 @@ def test_second_order_through_scan_is_a_clear_error():
                 outputs_info=T.as_tensor_variable(np.asarray(0.0)))
     with pytest.raises(NullTypeGradError, match="ScanGrad"):
         T.hessian(h.sum(), x)
+
+
+def test_random_non_sequence_is_drawn_once_per_call():
+    srng = RandomStreams(seed=8)
+    mask = srng.uniform((3,))
+    out, updates = scan(lambda m: m * 1.0, non_sequences=mask, n_steps=4)
+    assert updates == {} or len(updates) == 0
+    f = function([], out)
+    a = f()
+    np.testing.assert_array_equal(a, np.tile(a[0], (4, 1)))  # the same draw at every step
+    assert not np.allclose(f()[0], a[0])  # and a new one each call (default update)
+
+
+def test_invariant_work_is_hoisted_out_of_the_step():
+    W = T.dmatrix("W")
+    x = T.dmatrix("x")
+    out, _ = scan(lambda x_t, W: T.dot(x_t, T.exp(W) * 2), sequences=x, non_sequences=W)
+    inner = out.owner.op.fgraph
+    assert not any(n.op.__class__.__name__ == "Elemwise" for n in inner.toposort())
+    wv, xv = rng.normal(size=(2, 2)), rng.normal(size=(3, 2))
+    np.testing.assert_allclose(function([x, W], out)(xv, wv), xv @ (np.exp(wv) * 2))
+    g = function([x, W], T.grad(out.sum(), W))(xv, wv)
+    np.testing.assert_allclose(g, np.exp(wv) * 2 * (xv.sum(axis=0)[:, None]))
