@@ -86,25 +86,12 @@ def scan(fn: Callable, sequences=None, outputs_info=None, non_sequences=None, n_
     update_exprs = [_match_shared(updates[sv], sv, where) for sv in shared_vars]
     raw_outs = state_outs + nitsot_outs + update_exprs
 
-    # Cut the step graph at its inputs: explicit non-sequences, updated shared
-    # variables, and every other outer variable it reads (implicit non-sequences).
-    replace, nonseq_outer = {}, []
-    shared_phs = [sv.type(f"{sv.name or 'shared'}[t]") for sv in shared_vars]
-    replace.update(zip(shared_vars, shared_phs))
-    for v in non_seqs:
-        if not isinstance(v, Constant) and v not in replace:
-            replace[v] = v.type(v.name)
-            nonseq_outer.append(v)
-    own = {id(p) for p in args} | {id(p) for p in shared_phs}
-    for v in graph_inputs(raw_outs, stop=list(replace)):
-        if id(v) in own or id(v) in {id(k) for k in replace} or isinstance(v, Constant):
-            continue
-        replace[v] = v.type(v.name)
-        nonseq_outer.append(v)
-    inner_outs, _ = clone_replace(raw_outs, replace=replace)
-    step_ins = [p for g in seq_phs for p in g] + [p for g in state_phs for p in g] + shared_phs
+    step_ins = [p for g in seq_phs for p in g] + [p for g in state_phs for p in g]
+    inner_outs, shared_phs, nonseq_inner, nonseq_outer = _cut_step_graph(
+        raw_outs, step_ins, shared_vars, non_seqs)
+    step_ins += shared_phs
     inner_outs, nonseq_inner, nonseq_outer = hoist_invariants(
-        step_ins, inner_outs, [replace[v] for v in nonseq_outer], nonseq_outer)
+        step_ins, inner_outs, nonseq_inner, nonseq_outer)
     inner_ins = step_ins + nonseq_inner
 
     info = ScanInfo(tuple(map(tuple, seq_taps)), tuple(map(tuple, state_taps)),
@@ -126,6 +113,31 @@ def scan(fn: Callable, sequences=None, outputs_info=None, non_sequences=None, n_
     if len(main) == 1 and not return_list:
         return main[0], new_updates
     return main, new_updates
+
+
+def _cut_step_graph(raw_outs, step_ins, shared_vars, non_seqs):
+    """Cut the step's graph at its inputs: the updated shared variables, the explicit
+    non-sequences, and every other outer variable it reads (implicit non-sequences).
+
+    Returns the inner outputs, the shared-state placeholders, and the non-sequence
+    placeholders with their outer variables.
+    """
+    replace: dict = {}
+    shared_phs = [sv.type(f"{sv.name or 'shared'}[t]") for sv in shared_vars]
+    replace.update(zip(shared_vars, shared_phs))
+    nonseq_outer = []
+    for v in non_seqs:
+        if not isinstance(v, Constant) and v not in replace:
+            replace[v] = v.type(v.name)
+            nonseq_outer.append(v)
+    skip = {id(p) for p in step_ins} | {id(k) for k in replace}
+    for v in graph_inputs(raw_outs, stop=list(replace)):
+        if id(v) in skip or isinstance(v, Constant):
+            continue
+        replace[v] = v.type(v.name)
+        nonseq_outer.append(v)
+    inner_outs, _ = clone_replace(raw_outs, replace=replace)
+    return inner_outs, shared_phs, [replace[v] for v in nonseq_outer], nonseq_outer
 
 
 def _as_list(x) -> list:
