@@ -1,7 +1,9 @@
 """conv2d forward and backward on a 64x3x32x32 batch with 16 3x3 filters, next to PyTorch (CPU).
 
 One thread on both sides (BLAS and torch), float32 and float64. Prints a markdown table of
-median times and ratios (ours / torch; below 1 means we are faster).
+median times and ratios (ours / torch; below 1 means we are faster). Times are this process's
+CPU time per call (``time.process_time``), which stays meaningful when other jobs share the
+machine's cores; both sides are timed in turn, round after round.
 
     python3 benchmarks/conv2d.py            # needs the optional `bench` extra (torch) for the peer
 """
@@ -28,16 +30,16 @@ BORDER = "half"  # 'same'-style padding, the usual choice in a CNN layer
 
 
 def interleaved_medians(fns: dict, repeat: int = 25, warmup: int = 3) -> dict:
-    """Median seconds per callable, timing them in turn each round so load hits all alike."""
+    """Median CPU seconds per callable, timing them in turn each round so load hits all alike."""
     for fn in fns.values():
         for _ in range(warmup):
             fn()
     times = {k: [] for k in fns}
     for _ in range(repeat):
         for k, fn in fns.items():
-            t0 = time.perf_counter()
+            t0 = time.process_time()
             fn()
-            times[k].append(time.perf_counter() - t0)
+            times[k].append(time.process_time() - t0)
     return {k: statistics.median(v) for k, v in times.items()}
 
 
@@ -81,8 +83,8 @@ def peer(dtype: str) -> dict | None:
 
 
 def main() -> None:
-    print(f"conv2d {SHAPE_X} * {SHAPE_W}, border_mode={BORDER!r}, 1 thread, median of 25 "
-          f"interleaved runs\n")
+    print(f"conv2d {SHAPE_X} * {SHAPE_W}, border_mode={BORDER!r}, 1 thread, median CPU time of "
+          f"25 interleaved runs\n")
     print("| dtype | pass | layers-on-graph (ms) | PyTorch CPU (ms) | ratio (ours / torch) |")
     print("| --- | --- | ---: | ---: | ---: |")
     for dtype in ("float32", "float64"):
