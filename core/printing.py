@@ -37,6 +37,8 @@ def pp(var: Variable) -> str:
             symbol = getattr(sop, "symbol", None)
             if hasattr(sop, "fgraph"):  # a fused Composite: show the expression it computes
                 text = sop.expression(args)[v.index]
+            elif hasattr(node.op, "pp_format"):  # ops with their own notation (x[1:3])
+                text = node.op.pp_format(args)
             elif symbol and len(args) >= 2:
                 text = "(" + f" {symbol} ".join(args) + ")"
             elif symbol and len(args) == 1:

@@ -221,6 +221,22 @@ def _describe(idx_list) -> str:
     return ", ".join(parts)
 
 
+def _index_text(idx_list, args: list[str]) -> str:
+    """``1:n, ::2`` for printing an index whose inputs render as ``args``."""
+    it, parts = iter(args), []
+    for e in idx_list:
+        if e is None:
+            parts.append("None")
+        elif isinstance(e, tuple):
+            start, stop, step = (next(it) if flag else "" for flag in e[1:])
+            parts.append(f"{start}:{stop}" + (f":{step}" if e[3] else ""))
+        else:
+            parts.append(next(it))
+    while len(parts) > 1 and parts[-1] == ":":
+        parts.pop()
+    return ", ".join(parts)
+
+
 def _sum_to(g: Variable, y: Variable) -> Variable:
     """Reduce a gradient shaped like ``x[index]`` to the (broadcast) shape of ``y``."""
     from .math import cast, sum as sum_
@@ -261,6 +277,9 @@ class Subtensor(Op):
 
     def __str__(self):
         return f"Subtensor{{{_describe(self.idx_list)}}}"
+
+    def pp_format(self, args: list[str]) -> str:
+        return f"{args[0]}[{_index_text(self.idx_list, args[1:])}]"
 
 
 class AdvancedSubtensor(Subtensor):
@@ -337,6 +356,10 @@ class IncSubtensor(Op):
             gx = g
         gy = _sum_to(self.sub_op(self.idx_list)(g, *index), y)
         return [gx, gy] + [None] * len(index)
+
+    def pp_format(self, args: list[str]) -> str:
+        fn = "set_subtensor" if self.set_instead_of_inc else "inc_subtensor"
+        return f"{fn}({args[0]}[{_index_text(self.idx_list, args[2:])}], {args[1]})"
 
     def __str__(self):
         kind = "Set" if self.set_instead_of_inc else "Inc"

@@ -213,3 +213,13 @@ def test_crossentropy_indexing_pattern(dtype):
     sm = np.exp(zv) / np.exp(zv).sum(axis=1, keepdims=True)
     np.testing.assert_allclose(got_cost, -np.mean(np.log(sm)[np.arange(4), yv]), rtol=1e-5)
     np.testing.assert_allclose(got_grad, (sm - np.eye(3)[yv]) / 4, rtol=1e-4, atol=1e-6)
+
+
+def test_pp_shows_python_indexing():
+    from core import pp
+
+    x, n = T.dmatrix("x"), T.lscalar("n")
+    assert pp(x[1:n, ::2]) == "x[1:n, ::2]"
+    assert pp(x[0]) == "x[0]"
+    assert pp(x[:, None, -1]) == "x[:, None, -1]"
+    assert pp(T.inc_subtensor(x[n], 1.0)) == "inc_subtensor(x[n], 1.0)"
