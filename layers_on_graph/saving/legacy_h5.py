@@ -14,7 +14,7 @@ from __future__ import annotations
 import h5py
 import numpy as np
 
-from .weights_h5 import check_value, read_dataset
+from .weights_h5 import check_value, create_dataset, read_dataset
 
 # HDF5 refuses attributes over 64 KiB in the object header (Keras's constant).
 HDF5_OBJECT_HEADER_LIMIT = 64512
@@ -87,7 +87,7 @@ def write_weights(f: h5py.Group, layers: list, keras_version: str) -> None:
         names = _weight_names(layer, weights)
         save_attributes(group, "weight_names", names)
         for name, w in zip(names, weights):
-            group.create_dataset(name, data=w.get_value(borrow=True))
+            create_dataset(group, name, w.get_value(borrow=True))
 
 
 def _file_layers(f: h5py.Group) -> list[tuple[str, list[str]]]:
@@ -162,7 +162,7 @@ def write_optimizer(f: h5py.Group, variables: list, optimizer_name: str) -> None
              for i, v in enumerate(variables)]
     save_attributes(group, "weight_names", names)
     for name, v in zip(names, variables):
-        group.create_dataset(name, data=v.get_value(borrow=True))
+        create_dataset(group, name, v.get_value(borrow=True))
 
 
 def read_optimizer(f: h5py.Group, variables: list, optimizer_name: str) -> list:

@@ -58,10 +58,18 @@ def _keeps_weights_in_cell(layer) -> bool:
 
 
 def walk(model) -> list[WeightEntry]:
-    """Every ``vars`` group of ``model`` in Keras 3's layout, model first."""
+    """Every ``vars`` group of ``model`` in Keras 3's layout, model first.
+
+    As Keras, a layer reached twice is saved once, at its first path; a subclassed
+    model's attributes and its ``layers`` list are visited in sorted attribute order.
+    """
     entries: list[WeightEntry] = []
+    visited: set[int] = set()
 
     def visit_layer(layer, path: str):
+        if id(layer) in visited:
+            return
+        visited.add(id(layer))
         prefix = f"{path}/" if path else ""
         if _keeps_weights_in_cell(layer):
             # Keras's recurrent layers hold their weights in a cell sublayer.
@@ -69,10 +77,13 @@ def walk(model) -> list[WeightEntry]:
             entries.append(WeightEntry(f"{prefix}cell/vars", layer.name, list(layer._weights)))
         else:
             entries.append(WeightEntry(f"{prefix}vars", layer.name, list(layer._weights)))
-        if _is_model(layer):
+        if _is_model(layer) and (layer._functional or hasattr(layer, "_input_layer")):
             visit_list(layer.layers, f"{prefix}layers")
             return
-        for attr, child in _children(layer):
+        children = _children(layer)
+        if _is_model(layer):
+            children = sorted(children + [("layers", layer.layers)], key=lambda c: c[0])
+        for attr, child in children:
             if isinstance(child, list):
                 visit_list(child, f"{prefix}{attr}")
             else:
@@ -100,19 +111,29 @@ def is_weights_h5(f: h5py.Group) -> bool:
     return "layer_names" not in f.attrs and ("layers" in f or "vars" in f)
 
 
+def create_dataset(group: h5py.Group, name: str, value) -> None:
+    """Store an array with a Fletcher-32 checksum (so bit rot is caught on reading);
+    0-d and empty arrays cannot be chunked and are stored plainly."""
+    value = np.asarray(value)
+    if value.ndim and value.size:
+        group.create_dataset(name, data=value, fletcher32=True)
+    else:
+        group.create_dataset(name, data=value)
+
+
 def write(f: h5py.Group, model, include_optimizer: bool = False) -> None:
     """Write ``model``'s weights (and, if asked and built, its optimizer's) into ``f``."""
     for entry in walk(model):
         group = f.require_group(entry.path)
         group.attrs["name"] = entry.owner
         for i, var in enumerate(entry.variables):
-            group.create_dataset(str(i), data=var.get_value(borrow=True))
+            create_dataset(group, str(i), var.get_value(borrow=True))
     optimizer = getattr(model, "optimizer", None)
     if include_optimizer and optimizer is not None and optimizer._built_for is not None:
         group = f.require_group("optimizer/vars")
         group.attrs["name"] = optimizer.name
         for i, var in enumerate(optimizer_variables(optimizer)):
-            group.create_dataset(str(i), data=var.get_value(borrow=True))
+            create_dataset(group, str(i), var.get_value(borrow=True))
 
 
 def check_value(value: np.ndarray, var, where: str, layer: str) -> np.ndarray:
