@@ -151,6 +151,11 @@ class ScanGrad(_InnerGraphOp):
         targets = [v for v, m in zip(seqs + inits + nonseqs, self.wrt_mask) if m]
         return Apply(self, list(outer), [v.type() for v in targets])
 
+    def L_op(self, inputs, outputs, output_grads):
+        from .second_order import scan_grad_grad
+
+        return scan_grad_grad(self, inputs, outputs, output_grads)
+
     def __str__(self) -> str:
         return f"ScanGrad{{{self.name or 'scan'}}}"
 

@@ -287,12 +287,70 @@ def test_step_never_overwrites_the_callers_arrays():
     assert any(isinstance(node.op, Scan) for node in g.maker.fgraph.toposort())
 
 
-def test_second_order_through_scan_is_a_clear_error():
+def _grad_fd(f_grad, point, eps=1e-5):
+    """Finite differences of a gradient function: the Hessian, column by column."""
+    cols = []
+    for e in np.eye(point.size):
+        cols.append((f_grad(point + eps * e.reshape(point.shape))
+                     - f_grad(point - eps * e.reshape(point.shape))) / (2 * eps))
+    return np.stack(cols, axis=-1)
+
+
+def test_hessian_through_an_rnn():
+    x = T.dvector("x")
+    w = T.dscalar("w")
+    h, _ = scan(lambda x_t, h, w: T.tanh(h * w + x_t), sequences=x,
+                outputs_info=T.as_tensor_variable(np.asarray(0.1)), non_sequences=w)
+    cost = (h ** 2).sum()
+    xv, wv = rng.normal(size=4), 0.6
+    H = function([x, w], T.hessian(cost, x))(xv, wv)
+    g = function([x, w], T.grad(cost, x))
+    np.testing.assert_allclose(H, _grad_fd(lambda a: g(a, wv), xv), rtol=1e-5, atol=1e-7)
+    np.testing.assert_allclose(H, H.T, atol=1e-10)
+    Hw = function([x, w], T.hessian(cost, w))(xv, wv)
+    gw = function([x, w], T.grad(cost, w))
+    np.testing.assert_allclose(Hw, (gw(xv, wv + 1e-5) - gw(xv, wv - 1e-5)) / 2e-5, rtol=1e-5)
+
+
+def test_second_order_with_taps_backwards_and_nitsot():
+    x = T.dvector("x")
+    h0 = T.dvector("h0")
+
+    def step(x_tm1, x_t, h_tm2, h_tm1):
+        h = T.tanh(0.7 * h_tm1 - 0.3 * h_tm2 + x_t * x_tm1)
+        return h, T.sin(h + x_t)
+
+    (h, s), _ = scan(step, sequences=dict(input=x, taps=[-1, 0]),
+                     outputs_info=[dict(initial=h0, taps=[-2, -1]), None], go_backwards=True)
+    cost = (h ** 2).sum() + s.sum()
+    xv, hv = rng.normal(size=5), rng.normal(size=2)
+    H = function([x, h0], T.hessian(cost, [x, h0]))(xv, hv)
+    gx = function([x, h0], T.grad(cost, x))
+    gh = function([x, h0], T.grad(cost, h0))
+    np.testing.assert_allclose(H[0], _grad_fd(lambda a: gx(a, hv), xv), rtol=1e-5, atol=1e-7)
+    np.testing.assert_allclose(H[1], _grad_fd(lambda a: gh(xv, a), hv), rtol=1e-5, atol=1e-7)
+
+
+def test_rop_through_a_scan():
+    x, v = T.dvectors("x", "v")
+    W = T.dmatrix("W")
+    h, _ = scan(lambda x_t, h, W: T.tanh(T.dot(W, h) + x_t), sequences=x.reshape((3, 2)),
+                outputs_info=T.zeros((2,)), non_sequences=W)
+    Jv = function([x, v, W], T.Rop(h.flatten(), x, v))
+    xv, vv, Wv = rng.normal(size=6), rng.normal(size=6), rng.normal(size=(2, 2))
+    f = function([x, W], h.flatten())
+    eps = 1e-6
+    np.testing.assert_allclose(Jv(xv, vv, Wv),
+                               (f(xv + eps * vv, Wv) - f(xv - eps * vv, Wv)) / (2 * eps),
+                               rtol=1e-5, atol=1e-8)
+
+
+def test_second_order_with_truncated_gradient_is_a_clear_error():
     from core.gradient import NullTypeGradError
 
     x = T.dvector("x")
     h, _ = scan(lambda x_t, h: T.tanh(h + x_t), sequences=x,
-                outputs_info=T.as_tensor_variable(np.asarray(0.0)))
+                outputs_info=T.as_tensor_variable(np.asarray(0.0)), truncate_gradient=2)
     with pytest.raises(NullTypeGradError, match="ScanGrad"):
         T.hessian(h.sum(), x)
 
