@@ -135,6 +135,8 @@ class ScanGrad(_InnerGraphOp):
     output. The inner graph reads the step's inputs, the step's outputs (as
     the forward loop stored them) and the cotangents.
     Outputs: one gradient per differentiable outer input (``wrt_mask``).
+    Its own gradient (hessians, R-ops through loops) goes through the same
+    computation written as an ordinary scan (``second_order.py``).
     """
 
     def __init__(self, inner_inputs, inner_outputs, info: ScanInfo, cot_mask, wrt_mask,
