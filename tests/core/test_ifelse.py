@@ -99,3 +99,16 @@ def test_errors():
         ifelse(T.iscalar(), [x, x], [x])
     with pytest.raises(TypeError, match="dtype"):
         ifelse(T.iscalar(), x, T.fvector())
+
+
+def test_hessian_and_rop_through_ifelse():
+    x, v = T.dvectors("x", "v")
+    c = T.iscalar("c")
+    y = ifelse(c, T.tanh(x) * x, x ** 3)
+    f = function([c, x], T.hessian(y.sum(), x))
+    xv = np.array([0.3, -0.5])
+    np.testing.assert_allclose(f(0, xv), np.diag(6 * xv))
+    t = np.tanh(xv)
+    np.testing.assert_allclose(f(1, xv), np.diag(2 * (1 - t ** 2) * (1 - t * xv)))
+    r = function([c, x, v], T.Rop(y, x, v))
+    np.testing.assert_allclose(r(0, xv, np.array([1.0, 2.0])), 3 * xv ** 2 * [1, 2])
