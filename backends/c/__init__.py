@@ -3,9 +3,9 @@
 ``make_kernels(nodes)`` generates C for every node it covers (Elemwise and
 fused Composite loops, reductions, argmax, the softmax family and the
 crossentropies), compiles them in ONE compiler call into ONE module, and
-returns one kernel per node. In compiled functions the module is built when
-a kernel first meets a large input (``LAZY_MIN_SIZE``); small graphs keep the
-numpy kernels, whose per-call cost is lower. Nodes it does not cover run their numpy kernel:
+returns one kernel per node. In compiled functions the module is built once
+the function has done enough work for C to pay (``LAZY_WORK`` elements); until
+then the numpy kernels run. Nodes it does not cover run their numpy kernel:
 views, shapes, indexing and dense products (numpy's BLAS) by design, silently;
 a node it covers but cannot generate (float16, complex, an unknown scalar op),
 or every node when no compiler works, with one warning per process.
@@ -58,7 +58,7 @@ def module_source(specs) -> tuple[str, list[tuple[str, str]], list[list[int]]]:
     return "\n".join(parts), table, index
 
 
-LAZY_MIN_SIZE = 4096  # an input at least this large makes a lazy module compile
+LAZY_WORK = 1 << 18  # elements processed by a function's C-capable nodes before it compiles
 
 
 class _Module:
@@ -67,6 +67,8 @@ class _Module:
     def __init__(self, nodes, specs, fallbacks, missing):
         self.nodes, self.specs, self.fallbacks, self.missing = nodes, specs, fallbacks, missing
         self.kernels = None
+        self.work = 0  # elements seen by the numpy fallbacks so far
+        self.threshold = LAZY_WORK
 
     def ensure(self) -> list:
         if self.kernels is None:
@@ -102,10 +104,8 @@ def _lazy_kernel(module: _Module, i: int, fallback):
     def kernel(*args):
         kernels = module.kernels
         if kernels is None:
-            for a in args:
-                if a.size >= LAZY_MIN_SIZE:
-                    break
-            else:
+            module.work += max([a.size for a in args])
+            if module.work < module.threshold:
                 return fallback(*args)
             kernels = module.ensure()
         return kernels[i](*args)
@@ -118,9 +118,11 @@ def make_kernels(nodes, lazy: bool = True) -> list:
     """One kernel per node; the C ones compiled together in one module.
 
     With ``lazy`` (the default for compiled functions) the module is compiled
-    the first time a kernel meets an input of ``LAZY_MIN_SIZE`` elements or
-    more; until then the numpy kernels run. Small graphs (most tests, tiny
-    functions) then never pay a compiler call, where C would not pay anyway.
+    once the function's C-capable nodes have processed ``LAZY_WORK`` elements
+    (at the first call on large arrays, after a few dozen calls on small ones);
+    until then their numpy kernels run. Functions called a few times on small
+    data (most tests, quick looks) never pay a compiler call, where C would
+    not pay anyway.
     """
     specs, missing = [], []
     for node in nodes:

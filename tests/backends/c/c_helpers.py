@@ -14,13 +14,19 @@ needs_cc = pytest.mark.skipif(compiler.compiler() is None, reason="no C compiler
 
 
 @contextlib.contextmanager
-def backend(name: str):
-    old = config.backend
+def backend(name: str, eager: bool = True):
+    """Compile functions with backend ``name``; ``eager``: C modules build at the first call."""
+    import backends.c as c
+
+    old, old_work = config.backend, c.LAZY_WORK
     config.backend = name
+    if eager:
+        c.LAZY_WORK = 0
     try:
         yield
     finally:
         config.backend = old
+        c.LAZY_WORK = old_work
 
 
 def c_and_numpy_kernels(nodes):

@@ -37,7 +37,7 @@ SCRIPT = textwrap.dedent("""
     f = function([x], T.exp(x) * {salt} + 1)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        out = f(np.arange(5000.0) / 5000)  # large: the module compiles now
+        out = f(np.arange(300000.0) / 300000)  # large: the module compiles now
     print("builds", len(builds), "warnings", sum("corrupt" in str(w.message) for w in caught),
           "sum", float(out.sum()))
 """)
@@ -105,21 +105,26 @@ def test_compile_error_falls_back_to_numpy_with_one_warning(monkeypatch):
     np.testing.assert_allclose(k(np.zeros(5000)), np.zeros(5000))
 
 
-def test_lazy_module_compiles_on_the_first_large_input_only(monkeypatch):
+def test_lazy_module_compiles_once_enough_work_was_done(monkeypatch):
     import backends.c as c
 
     calls = []
     real = c.load_module
     monkeypatch.setattr(c, "load_module", lambda *a: (calls.append(1), real(*a))[1])
     x = T.dvector("x")
-    with backend("c"):
+    with backend("c", eager=False):
         f = function([x], T.tanh(x) * 3 + T.exp(-x))
     np.testing.assert_allclose(f(np.ones(10)), np.tanh(1) * 3 + np.exp(-1))
     assert calls == []
-    big = np.linspace(-1, 1, 50000)
+    big = np.linspace(-1, 1, c.LAZY_WORK)
     np.testing.assert_allclose(f(big), np.tanh(big) * 3 + np.exp(-big), rtol=1e-12)
     np.testing.assert_allclose(f(np.ones(10)), np.tanh(1) * 3 + np.exp(-1))
     assert calls == [1]
+    with backend("c", eager=False):
+        g = function([x], T.tanh(x) * 4 + T.exp(-x))
+    for _ in range(c.LAZY_WORK // 1000 + 1):  # many calls on small data compile too
+        g(np.ones(1000))
+    assert calls == [1, 1]
 
 
 def test_mlp_training_function_matches_numpy_backend():
