@@ -376,3 +376,34 @@ def test_invariant_work_is_hoisted_out_of_the_step():
     np.testing.assert_allclose(function([x, W], out)(xv, wv), xv @ (np.exp(wv) * 2))
     g = function([x, W], T.grad(out.sum(), W))(xv, wv)
     np.testing.assert_allclose(g, np.exp(wv) * 2 * (xv.sum(axis=0)[:, None]))
+
+
+def test_integer_state_next_to_a_float_state_and_only_updates():
+    x = T.dvector("x")
+
+    def step(x_t, count, acc):
+        return count + 1, acc * 0.5 + x_t * T.cast(count, "float64")
+
+    (count, acc), _ = scan(step, sequences=x,
+                           outputs_info=[T.as_tensor_variable(np.asarray(0, "int64")),
+                                         T.as_tensor_variable(np.asarray(0.0))])
+    f = function([x], [count, acc, T.grad(acc[-1], x)])
+    c, a, g = f(np.ones(3))
+    np.testing.assert_array_equal(c, [1, 2, 3])
+    np.testing.assert_allclose(a, [0.0, 1.0, 2.5])
+    np.testing.assert_allclose(g, [0.0, 0.5, 2.0])
+
+    total = shared(np.asarray(0.0))
+    outs, updates = scan(lambda x_t: {total: total + x_t}, sequences=x)
+    assert outs == [] and list(updates) == [total]
+    function([x], [], updates=updates)(np.arange(4.0))
+    assert total.get_value() == 6.0
+
+
+def test_zero_steps():
+    x = T.dvector("x")
+    h, _ = scan(lambda x_t, h: h + x_t, sequences=x,
+                outputs_info=T.as_tensor_variable(np.asarray(1.0)))
+    f = function([x], [h, T.grad(h.sum(), x)])
+    out, g = f(np.zeros(0))
+    assert out.shape == (0,) and g.shape == (0,)
