@@ -36,6 +36,10 @@ def scan(fn: Callable, sequences=None, outputs_info=None, non_sequences=None, n_
     n_steps : number of steps (required without sequences)
     go_backwards : iterate the sequences from the end
     truncate_gradient : backpropagate through at most this many steps (-1: all)
+    mode : how the step is optimized ('FAST_RUN', 'FAST_COMPILE'; default ``config.mode``)
+    name : shown in graph printouts and errors
+    strict : if True, every outer variable the step reads must be in ``non_sequences``
+    return_list : always return a list of outputs, even for one
 
     Returns
     -------
@@ -89,6 +93,11 @@ def scan(fn: Callable, sequences=None, outputs_info=None, non_sequences=None, n_
     step_ins = [p for g in seq_phs for p in g] + [p for g in state_phs for p in g]
     inner_outs, shared_phs, nonseq_inner, nonseq_outer = _cut_step_graph(
         raw_outs, step_ins, shared_vars, non_seqs)
+    implicit = [v for v in nonseq_outer if all(v is not n for n in non_seqs)]
+    if strict and implicit:
+        raise ValueError(f"scan(strict=True): the step reads {', '.join(map(str, implicit))}, "
+                         f"which {'is' if len(implicit) == 1 else 'are'} not in non_sequences, "
+                         f"at {where}")
     step_ins += shared_phs
     inner_outs, nonseq_inner, nonseq_outer = hoist_invariants(
         step_ins, inner_outs, nonseq_inner, nonseq_outer)
@@ -97,7 +106,7 @@ def scan(fn: Callable, sequences=None, outputs_info=None, non_sequences=None, n_
     info = ScanInfo(tuple(map(tuple, seq_taps)), tuple(map(tuple, state_taps)),
                     len(nitsot_outs), len(shared_vars), len(nonseq_outer), bool(go_backwards),
                     int(truncate_gradient))
-    op = Scan(inner_ins, inner_outs, info, name)
+    op = Scan(inner_ins, inner_outs, info, name, mode)
     steps = as_tensor_variable(-1 if n_steps is None else n_steps)
     if steps.ndim != 0 or np.dtype(steps.dtype).kind not in "iu":
         raise TypeError(f"scan: n_steps must be an integer scalar, got {n_steps!r}, at {where}")

@@ -49,7 +49,7 @@ def scan_grad(op: Scan, inputs, outputs, output_grads) -> list:
     out_phs = [o.type(o.name) for o in main_outs]
     inner_grads, _ = clone_replace(inner_grads, replace=dict(zip(main_outs, out_phs)))
     gop = ScanGrad(list(fg.inputs) + out_phs + cots, inner_grads, info, cot_mask, wrt_mask,
-                   op.name)
+                   op.name, op.mode)
 
     n_states = info.n_states
     n_shared = info.n_shared

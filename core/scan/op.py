@@ -68,10 +68,12 @@ class ScanInfo:
 class _InnerGraphOp(Op):
     """An op holding an inner FunctionGraph, compiled once per backend on demand."""
 
-    def __init__(self, inner_inputs, inner_outputs, info: ScanInfo, name: str | None = None):
+    def __init__(self, inner_inputs, inner_outputs, info: ScanInfo, name: str | None = None,
+                 mode: str | None = None):
         self.fgraph = FunctionGraph(list(inner_inputs), list(inner_outputs))
         self.info = info
         self.name = name
+        self.mode = mode  # how the inner graph is optimized; None: config.mode
         self._programs: dict = {}
 
     # A loop runs at run time: constant folding would run it (and any Print in it) while
@@ -91,7 +93,7 @@ class _InnerGraphOp(Op):
             from ..rewrite import optimize_graph
 
             fgraph = FunctionGraph(self.fgraph.inputs, self.fgraph.outputs)
-            optimize_graph(fgraph, config.mode)
+            optimize_graph(fgraph, self.mode or config.mode)
             program = Program(fgraph, None, len(fgraph.inputs), len(fgraph.outputs),
                               make_kernels=make_kernels)
             self._programs[backend] = program
@@ -140,8 +142,8 @@ class ScanGrad(_InnerGraphOp):
     """
 
     def __init__(self, inner_inputs, inner_outputs, info: ScanInfo, cot_mask, wrt_mask,
-                 name: str | None = None):
-        super().__init__(inner_inputs, inner_outputs, info, name)
+                 name: str | None = None, mode: str | None = None):
+        super().__init__(inner_inputs, inner_outputs, info, name, mode)
         self.cot_mask = tuple(cot_mask)  # per recurrent + nit-sot output: has a cotangent
         self.wrt_mask = tuple(wrt_mask)  # per seq + state + nonseq: gets a gradient
 

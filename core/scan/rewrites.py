@@ -31,7 +31,8 @@ def scan_grad_prune_unused(fgraph, node):
         pos += n
     drops = iter(unused)
     wrt_mask = [m and not next(drops) for m in op.wrt_mask]
-    new_op = ScanGrad(op.fgraph.inputs, keep_inner, op.info, op.cot_mask, wrt_mask, op.name)
+    new_op = ScanGrad(op.fgraph.inputs, keep_inner, op.info, op.cot_mask, wrt_mask, op.name,
+                      op.mode)
     new_outs = new_op.make_node(*node.inputs).outputs
     kept = iter(new_outs)
     return {out: next(kept) for out, drop in zip(node.outputs, unused) if not drop}

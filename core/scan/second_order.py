@@ -102,7 +102,7 @@ def backward_as_scan(op, inputs) -> list:
     outputs_info = carry_init + [None] * (sum(len(t) for m, t in zip(seq_mask, info.seq_taps) if m)
                                           + sum(nonseq_mask))
     res, _ = scan(step, sequences=per_step, outputs_info=outputs_info,
-                  non_sequences=[v for v in nonseqs], n_steps=n, return_list=True)
+                  non_sequences=list(nonseqs), n_steps=n, return_list=True, mode=op.mode)
     res = iter(res)
     carry_out = [next(res) for _ in range(n_carry)]
     results = []

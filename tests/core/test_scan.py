@@ -407,3 +407,17 @@ def test_zero_steps():
     f = function([x], [h, T.grad(h.sum(), x)])
     out, g = f(np.zeros(0))
     assert out.shape == (0,) and g.shape == (0,)
+
+
+def test_strict_mode_name_and_print_in_the_step(capsys):
+    from core.printing import Print
+
+    x = T.dvector("x")
+    w = T.dscalar("w")
+    with pytest.raises(ValueError, match="strict=True.*w"):
+        scan(lambda x_t: x_t * w, sequences=x, strict=True)
+    out, _ = scan(lambda x_t, w: Print("step", attrs=("__str__",))(x_t * w), sequences=x,
+                  non_sequences=w, strict=True, mode="FAST_COMPILE", name="scaled")
+    assert str(out.owner.op) == "Scan{scaled}" and out.owner.op.mode == "FAST_COMPILE"
+    np.testing.assert_allclose(function([x, w], out)(np.array([1.0, 2.0]), 3.0), [3.0, 6.0])
+    assert capsys.readouterr().out == "step __str__ = 3.0\nstep __str__ = 6.0\n"
