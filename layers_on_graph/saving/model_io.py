@@ -196,6 +196,18 @@ def training_config(model) -> dict | None:
                                  "config": serialize_value(opt.get_config(), "optimizer")}}
 
 
+def _keras2_optimizer_config(config: dict, name: str) -> dict:
+    """Keras 2's optimizer keys in Keras 3's terms ('lr' -> 'learning_rate'; no 'decay')."""
+    if "lr" in config:
+        config.setdefault("learning_rate", config.pop("lr"))
+    decay = config.pop("decay", 0.0)
+    if decay:
+        raise ValueError(f"load_model: the {name} optimizer in the file uses Keras 2's "
+                         f"learning-rate decay={decay}, which Keras 3 and this library replace "
+                         f"by schedules; load with compile=False and compile again")
+    return config
+
+
 def _compile_from(model, config: dict, custom_objects: dict) -> None:
     from .. import losses, metrics, optimizers
 
@@ -208,7 +220,8 @@ def _compile_from(model, config: dict, custom_objects: dict) -> None:
         if cls is None:
             raise ValueError(f"load_model: unknown optimizer {name!r}; pass it in "
                              f"custom_objects")
-        optimizer = cls.from_config(dict(opt_config.get("config") or {}))
+        optimizer = cls.from_config(_keras2_optimizer_config(dict(opt_config.get("config")
+                                                                  or {}), name))
     model.compile(optimizer=optimizer,
                   loss=_resolve_named(config.get("loss"), losses, custom_objects),
                   metrics=_resolve_named(config.get("metrics"), metrics, custom_objects),
