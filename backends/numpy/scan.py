@@ -63,6 +63,7 @@ def scan_kernel(node):
     seq_offsets, mts = _layout(info)
     n_states, n_nit, n_shared = info.n_states, info.n_nitsot, info.n_shared
     dtypes = [o.type.dtype for o in node.outputs]
+    has_until = info.has_until
     nit_types = [o.type for o in node.outputs[n_states:n_states + n_nit]]
 
     def kernel(n_steps, *args):
@@ -85,7 +86,13 @@ def scan_kernel(node):
                 if nits[k] is None:
                     nits[k] = np.empty((n,) + value.shape, dtype=dtypes[n_states + k])
                 _store(op, f"output {n_states + k}", t, nits[k], value)
-            shared = list(outs[n_states + n_nit:])
+            shared = list(outs[n_states + n_nit:n_states + n_nit + n_shared])
+            if has_until and outs[-1]:
+                n = t + 1
+                bufs = [b[:mt + n] for b, mt in zip(bufs, mts)]
+                nits = [a[:n] for a in nits]
+                traces = [tr[:n] for tr in traces]
+                break
         for k in range(n_nit):
             if nits[k] is None:  # zero steps: the static shape is the best guess
                 nits[k] = np.empty((0,) + tuple(s or 0 for s in nit_types[k].shape[1:]),
@@ -120,7 +127,7 @@ def scan_grad_kernel(node):
         traces = rest[n_states + n_nit:n_states + n_nit + n_shared]
         cots = iter(rest[n_states + n_nit + n_shared:])
         fwd_seqs = [s[::-1] for s in seqs] if info.go_backwards else list(seqs)
-        n = scan_steps(str(op), info, n_steps, fwd_seqs)
+        n = len((state_outs + nit_outs)[0])  # the steps the forward loop ran
         # State rows: row r of the forward buffer is the initial value's row r for r < mt,
         # else output row r - mt; nothing is copied.
         tails = [init[init.shape[0] - mt:] for init, mt in zip(inits, mts)]

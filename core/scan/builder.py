@@ -17,6 +17,22 @@ from .hoist import hoist_invariants
 from .op import Scan, ScanInfo
 
 
+class until:
+    """A stop condition for ``scan``: the step returns ``outputs, until(cond)`` (or
+    ``outputs, updates, until(cond)``) and the loop ends after the first step where
+    ``cond`` holds, as Theano's ``scan_module.until``.
+
+    Examples
+    --------
+    >>> out, _ = scan(lambda p: (p * 2, until(p * 2 > 100)), outputs_info=one, n_steps=1000)
+    """
+
+    def __init__(self, condition):
+        self.condition = as_tensor_variable(condition)
+        if self.condition.ndim != 0:
+            raise TypeError(f"until: the condition must be a scalar, got {self.condition.type}")
+
+
 def scan(fn: Callable, sequences=None, outputs_info=None, non_sequences=None, n_steps=None,
          truncate_gradient: int = -1, go_backwards: bool = False, mode=None,
          name: str | None = None, strict: bool = False, return_list: bool = False):
@@ -68,7 +84,14 @@ def scan(fn: Callable, sequences=None, outputs_info=None, non_sequences=None, n_
         inner_type = init.type if is_sitsot else TensorType(init.dtype, init.type.shape[1:])
         state_phs.append([inner_type(_tap_name(init, k)) for k in taps])
     args = [p for group in seq_phs for p in group] + [p for g in state_phs for p in g] + non_seqs
-    outputs, updates = _parse_return(fn(*args), where)
+    ret = fn(*args)
+    stop = None
+    if isinstance(ret, tuple) and ret and isinstance(ret[-1], until):
+        stop = ret[-1].condition
+        ret = ret[:-1] if len(ret) > 2 else ret[0]
+    elif isinstance(ret, until):
+        raise ValueError(f"scan: the step returned only a stop condition, at {where}")
+    outputs, updates = _parse_return(ret, where)
 
     n_out_info = len(outputs_info) if isinstance(outputs_info, (list, tuple)) else (
         0 if outputs_info is None else 1)
@@ -88,7 +111,7 @@ def scan(fn: Callable, sequences=None, outputs_info=None, non_sequences=None, n_
     updates = _with_default_updates(state_outs + nitsot_outs, updates, non_seqs)
     shared_vars = list(updates)
     update_exprs = [_match_shared(updates[sv], sv, where) for sv in shared_vars]
-    raw_outs = state_outs + nitsot_outs + update_exprs
+    raw_outs = state_outs + nitsot_outs + update_exprs + ([stop] if stop is not None else [])
 
     step_ins = [p for g in seq_phs for p in g] + [p for g in state_phs for p in g]
     inner_outs, shared_phs, nonseq_inner, nonseq_outer = _cut_step_graph(
@@ -105,7 +128,7 @@ def scan(fn: Callable, sequences=None, outputs_info=None, non_sequences=None, n_
 
     info = ScanInfo(tuple(map(tuple, seq_taps)), tuple(map(tuple, state_taps)),
                     len(nitsot_outs), len(shared_vars), len(nonseq_outer), bool(go_backwards),
-                    int(truncate_gradient))
+                    int(truncate_gradient), stop is not None)
     op = Scan(inner_ins, inner_outs, info, name, mode)
     steps = as_tensor_variable(-1 if n_steps is None else n_steps)
     if steps.ndim != 0 or np.dtype(steps.dtype).kind not in "iu":

@@ -8,8 +8,9 @@ The step's inner inputs are, in order: one slice per sequence tap, one value
 per recurrent-output tap, the current value of each updated shared variable,
 then the non-sequences. Its inner outputs are the recurrent outputs, the
 outputs not fed back ("nit-sot"), then the new values of the shared
-variables. The outer outputs are each recurrent and nit-sot output over all
-steps (``n_steps`` rows; the initial rows are not included), the shared
+variables, and, with ``until``, the stop condition. The outer outputs are
+each recurrent and nit-sot output over all steps run (``n_steps`` rows, fewer
+when ``until`` stops the loop; the initial rows are not included), the shared
 variables' final values, and their value entering each step (kept for the
 gradient, which must replay the same random draws).
 
@@ -38,6 +39,7 @@ class ScanInfo:
     n_nonseq: int
     go_backwards: bool = False
     truncate_gradient: int = -1
+    has_until: bool = False  # the last inner output is a stop condition (``until``)
 
     @property
     def n_seqs(self) -> int:

@@ -421,3 +421,23 @@ def test_strict_mode_name_and_print_in_the_step(capsys):
     assert str(out.owner.op) == "Scan{scaled}" and out.owner.op.mode == "FAST_COMPILE"
     np.testing.assert_allclose(function([x, w], out)(np.array([1.0, 2.0]), 3.0), [3.0, 6.0])
     assert capsys.readouterr().out == "step __str__ = 3.0\nstep __str__ = 6.0\n"
+
+
+def test_until_stops_the_loop_and_gradients_follow():
+    from core.scan import until
+
+    max_value = T.dscalar("max_value")
+    out, _ = scan(lambda p, m: (p * 2, until(p * 2 > m)),
+                  outputs_info=T.as_tensor_variable(np.asarray(1.0)), non_sequences=max_value,
+                  n_steps=1024)
+    f = function([max_value], out)
+    np.testing.assert_allclose(f(45.0), 2.0 ** np.arange(1, 7))
+    x = T.dvector("x")
+    a = T.dscalar("a")
+    h, _ = scan(lambda x_t, h, a: (h * a + x_t, until(x_t < 0)), sequences=x,
+                outputs_info=T.as_tensor_variable(np.asarray(0.0)), non_sequences=a)
+    g = function([x, a], [h] + T.grad(h.sum(), [x, a]))
+    hv, gx, ga = g(np.array([1.0, 2.0, -1.0, 5.0]), 0.5)
+    np.testing.assert_allclose(hv, [1.0, 2.5, 0.25])
+    np.testing.assert_allclose(gx, [1.75, 1.5, 1.0, 0.0])
+    np.testing.assert_allclose(ga, 0 + 1.0 + (2.5 + 0.5 * 1.0))
