@@ -8,6 +8,8 @@ float32 sums accumulate in double).
 """
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from core.tensor import scalar_ops as ps
@@ -16,6 +18,8 @@ from core.tensor.math import Argmax, Argmin, CAReduce
 from . import generators
 from .scalar import Unsupported, ctype, literal
 from .spec import KernelSpec, ffi_from_buffer
+
+fb = ffi_from_buffer
 
 _COMBINE = {ps.Add: "({a} + {b})", ps.Mul: "({a} * {b})", ps.AND: "({a} && {b})",
             ps.OR: "({a} || {b})"}
@@ -113,15 +117,50 @@ int @K@_r(char *desc_) {{
     }}
     return 0;
 }}"""
+    source += f"""
+int @K@_b(intptr_t a, intptr_t r, intptr_t b, char *xp, char *op) {{
+    const {ti} *x = (const {ti} *)xp; {to} *out = ({to} *)op;
+    for (intptr_t i = 0; i < a; i++) {{
+        if (b == 1) {{
+            {ta} acc = {ident};
+            const {ti} *px = x + i * r;
+            {simd_pragma}
+            for (intptr_t j = 0; j < r; j++) acc = {_combine(scalar, acc_dt, "acc", f"(({ta})px[j])")};
+            out[i] = ({to})acc;
+        }} else {{
+            {to} *po = out + i * b;
+            for (intptr_t k = 0; k < b; k++) po[k] = ({to}){ident};
+            for (intptr_t j = 0; j < r; j++) {{
+                const {ti} *px = x + (i * r + j) * b;
+                #pragma omp simd
+                for (intptr_t k = 0; k < b; k++) po[k] = {_combine(scalar, out_dt, "po[k]", f"(({to})px[k])")};
+            }}
+        }}
+    }}
+    return 0;
+}}"""
     identity = _identity(scalar, out_dt)
     needs_data = isinstance(scalar, (ps.Maximum, ps.Minimum))
     axes = op.axis
     in_dtype, out_dtype = np.dtype(in_dt), np.dtype(out_dt)
 
+    ndim = node.inputs[0].ndim
+    block = list(axes) == list(range(axes[0], axes[-1] + 1)) if axes else False
+    lo, hi = (axes[0], axes[-1] + 1) if block else (0, 0)
+    kept_dims = [d for d in range(ndim) if d not in axes]
+    prod = math.prod
+
     def bind(funcs):
-        (fn,) = funcs
+        fn, fn_block = funcs
 
         def kernel(x):
+            if block and x.dtype is in_dtype and x.flags.c_contiguous and x.ndim == ndim:
+                shape = x.shape
+                r = prod(shape[lo:hi])
+                if r or not needs_data:
+                    out = np.empty([shape[d] for d in kept_dims], out_dtype)
+                    fn_block(prod(shape[:lo]), r, prod(shape[hi:]), fb(x), fb(out))
+                    return out
             if x.dtype != in_dtype:
                 x = np.asarray(x).astype(in_dtype)
             kept = tuple(s for d, s in enumerate(x.shape) if d not in axes)
@@ -145,7 +184,7 @@ int @K@_r(char *desc_) {{
 
         return kernel
 
-    return KernelSpec(source, [("r", "p")], bind)
+    return KernelSpec(source, [("r", "p"), ("b", "iiipp")], bind)
 
 
 def argmax_spec(node) -> KernelSpec:

@@ -253,7 +253,8 @@ def _sigmoid(args, out):
 
 def _softplus(args, out):
     a = cast(args[0], out)
-    return (f"({_fn('fmax', out)}({a}, {literal(0, out)}) + "
+    # a ternary, not fmax: gcc vectorizes it (fmax needs -ffinite-math-only)
+    return (f"((({a}) > 0 ? ({a}) : {literal(0, out)}) + "
             f"{_fn('log1p', out)}({_fn('exp', out)}(-{_fn('fabs', out)}({a}))))")
 
 
