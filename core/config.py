@@ -6,6 +6,7 @@ Values come from defaults, then the environment variable
 """
 from __future__ import annotations
 
+import contextlib
 import os
 
 _DEFAULTS = {
@@ -57,5 +58,32 @@ class _Config:
             value = value.lower() in ("1", "true", "yes")
         self._values[key] = value
 
+    @contextlib.contextmanager
+    def change_flags(self, **flags):
+        """Set flags inside a ``with`` block, restoring them after (Theano's ``change_flags``).
+
+        Examples
+        --------
+        >>> with config.change_flags(floatX="float32"):
+        ...     x = T.matrix()  # float32
+        """
+        old = {key: getattr(self, key) for key in flags}
+        try:
+            for key, value in flags.items():
+                setattr(self, key, value)
+            yield self
+        finally:
+            for key, value in old.items():
+                self._values[key] = value
+
+
+def _flag(key: str) -> property:
+    # A data descriptor per flag, so tools that patch attributes (pytest's
+    # monkeypatch) see a real attribute and restore it by assignment.
+    return property(lambda self: self._values[key])
+
+
+for _key in _DEFAULTS:
+    setattr(_Config, _key, _flag(_key))
 
 config = _Config()

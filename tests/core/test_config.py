@@ -51,3 +51,22 @@ def test_flags_validation():
     with pytest.raises(AttributeError, match="no flag 'floatx'"):
         config.floatx
     assert config.mode in ("FAST_RUN", "FAST_COMPILE")
+
+
+def test_change_flags_restores_even_after_an_error():
+    before, backend = config.floatX, config.backend
+    with pytest.raises(RuntimeError):
+        with config.change_flags(floatX="float32", backend="numpy"):
+            assert T.matrix().dtype == "float32" and config.backend == "numpy"
+            raise RuntimeError("boom")
+    assert config.floatX == before and config.backend == backend
+    with pytest.raises(ValueError, match="floatX must be one of"):
+        with config.change_flags(floatX="int8"):
+            pass
+    assert config.floatX == before
+
+
+def test_monkeypatch_restores_the_previous_value():
+    code = ("import pytest; from core import config; mp = pytest.MonkeyPatch(); "
+            "mp.setattr(config, 'floatX', 'float64'); mp.undo(); print(config.floatX)")
+    assert _run(code, "floatX=float32").stdout.strip() == "float32"

@@ -11,9 +11,10 @@ from core.graph.trace import format_trace, user_frame
 
 
 @pytest.fixture(autouse=True)
-def _numpy_backend(monkeypatch):
+def _numpy_backend():
     """Core semantics are checked on the reference backend (C kernels are tested against it)."""
-    monkeypatch.setattr(config, "backend", "numpy")
+    with config.change_flags(backend="numpy"):
+        yield
 
 
 HERE = os.path.basename(__file__)

@@ -8,9 +8,10 @@ from core.gradient import DisconnectedInputError, NullTypeGradError, numeric_gra
 
 
 @pytest.fixture(autouse=True)
-def _numpy_backend(monkeypatch):
+def _numpy_backend():
     """Core semantics are checked on the reference backend (C kernels are tested against it)."""
-    monkeypatch.setattr(config, "backend", "numpy")
+    with config.change_flags(backend="numpy"):
+        yield
 
 
 def test_grad_of_x_squared():

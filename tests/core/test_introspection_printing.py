@@ -11,9 +11,10 @@ from core.tensor import scalar_ops as ps
 
 
 @pytest.fixture(autouse=True)
-def _numpy_backend(monkeypatch):
+def _numpy_backend():
     """Core semantics are checked on the reference backend (C kernels are tested against it)."""
-    monkeypatch.setattr(config, "backend", "numpy")
+    with config.change_flags(backend="numpy"):
+        yield
 
 
 def test_fgraph_toposort_nodes_and_variables():

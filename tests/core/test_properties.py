@@ -10,9 +10,10 @@ from core.graph.utils import graph_inputs
 
 
 @pytest.fixture(autouse=True)
-def _numpy_backend(monkeypatch):
+def _numpy_backend():
     """Core semantics are checked on the reference backend (C kernels are tested against it)."""
-    monkeypatch.setattr(config, "backend", "numpy")
+    with config.change_flags(backend="numpy"):
+        yield
 
 
 UNARY = [

@@ -9,9 +9,10 @@ from core import config, function
 
 
 @pytest.fixture(autouse=True)
-def _numpy_backend(monkeypatch):
+def _numpy_backend():
     """Core semantics are checked on the reference backend (C kernels are tested against it)."""
-    monkeypatch.setattr(config, "backend", "numpy")
+    with config.change_flags(backend="numpy"):
+        yield
 
 
 PREFIX_DTYPES = {"b": "int8", "w": "int16", "i": "int32", "l": "int64", "f": "float32",
