@@ -74,10 +74,12 @@ class Trainer:
         self._loss_arg = loss
         self._loss_weights_arg = loss_weights
         self._metrics_arg = metrics
+        self._weighted_metrics_arg = weighted_metrics
         _check_names(loss, losses_mod.get)
-        for ms in (metrics.values() if isinstance(metrics, dict) else [metrics or []]):
-            for m in (ms if isinstance(ms, (list, tuple)) else [ms]):
-                _check_names(m, metrics_mod.get)
+        for group in (metrics, weighted_metrics):
+            for ms in (group.values() if isinstance(group, dict) else [group or []]):
+                for m in (ms if isinstance(ms, (list, tuple)) else [ms]):
+                    _check_names(m, metrics_mod.get)
         self.optimizer = opt
         self.compiled = True
         self._train_fn = self._test_fn = self._predict_fn = None
@@ -153,22 +155,22 @@ class Trainer:
             if len(weights) != len(names):
                 raise ValueError(f"compile: {len(weights)} loss weights for {len(names)} outputs")
             self._loss_weight_values = [float(w) for w in weights]
-        metric_args = self._metrics_arg or []
-        if isinstance(metric_args, dict):
-            per_out = self._per_output(metric_args, names, "metrics")
-        elif metric_args and isinstance(metric_args[0], (list, tuple)):
-            per_out = list(metric_args)
-        else:
-            per_out = [metric_args] * len(names)
-        self._metric_objs = []
-        for k, (ms, loss, shape) in enumerate(zip(per_out, self._losses, out_shapes)):
-            ms = [] if ms is None else (ms if isinstance(ms, (list, tuple)) else [ms])
-            objs = [metrics_mod.get(m, loss, shape) for m in ms]
-            self._metric_objs.append(objs)
+        # Keras: ``metrics`` ignore sample/class weights, ``weighted_metrics`` use them
+        self._metric_objs = [[] for _ in names]
+        for arg, weighted in ((self._metrics_arg, False),
+                              (getattr(self, "_weighted_metrics_arg", None), True)):
+            for k, ms in enumerate(self._metrics_per_output(arg or [], names)):
+                ms = [] if ms is None else (ms if isinstance(ms, (list, tuple)) else [ms])
+                self._metric_objs[k] += [(metrics_mod.get(m, self._losses[k], out_shapes[k]),
+                                          weighted) for m in ms]
         multi = len(names) > 1
+        self._metric_names = []  # in the order _loss_and_metrics emits the sums
+        for k, objs in enumerate(self._metric_objs):
+            for obj, weighted in objs:
+                name = f"{names[k]}_{obj.name}" if multi else obj.name
+                self._metric_names.append(f"weighted_{name}" if name in self._metric_names
+                                          else name)
         self._loss_names = ["loss"] + ([f"{n}_loss" for n in names] if multi else [])
-        self._metric_names = [f"{n}_{m.name}" if multi else m.name
-                              for n, objs in zip(names, self._metric_objs) for m in objs]
 
         x_vars = [T.TensorType(t.dtype, (None,) + tuple(static_shape(t)[1:]))(f"x{k}")
                   for k, t in enumerate(self.inputs)]
@@ -223,9 +225,18 @@ class Trainer:
             total = total + T.cast(penalty, total.dtype)
         outputs = [total] + (per_output if len(per_output) > 1 else [])
         for objs, y, o, sw in zip(self._metric_objs, y_vars, outs, sw_vars):
-            for m in objs:
-                outputs.extend(m.symbolic_sums(y, o, sw))
+            for m, weighted in objs:
+                outputs.extend(m.symbolic_sums(y, o, sw if weighted else None))
         return total, outputs
+
+    def _metrics_per_output(self, arg, names: list[str]) -> list:
+        if isinstance(arg, dict):
+            return self._per_output(arg, names, "metrics")
+        if arg and isinstance(arg[0], (list, tuple)):
+            if len(arg) != len(names):
+                raise ValueError(f"compile: {len(arg)} metric lists for {len(names)} outputs")
+            return list(arg)
+        return [arg] * len(names)
 
     def _require_compiled(self, what: str) -> None:
         if not self.compiled:

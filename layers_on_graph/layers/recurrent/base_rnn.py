@@ -9,6 +9,11 @@ per call, as Keras), ``return_sequences``/``return_state``/``go_backwards``.
 Speed: ``x @ kernel`` (+ the input bias) for every time step is one matrix
 product outside the loop (``project_inputs``); the loop's step holds only the
 recurrent product and the gate arithmetic, and is compiled once by ``scan``.
+Inside the loop everything is feature-major, ``(features, batch)``: a state is
+``h.T`` and the step computes ``U.T @ h.T``, so each gate is a block of whole
+rows, contiguous in memory, and the gates' elementwise kernels (and their
+gradients) run on contiguous arrays of one shape (masks are broadcast once,
+outside the loop).
 """
 from __future__ import annotations
 
@@ -90,13 +95,15 @@ class RNN(Layer):
         """The bias added to the input projection (None without bias)."""
         return self.bias
 
-    def step_weights(self, per_gate: bool) -> list:
-        """The recurrent weights the step reads (non-sequences of the loop)."""
+    def step_weights(self, per_gate: bool, batch) -> list:
+        """The recurrent weights the step reads (non-sequences of the loop), transposed for
+        the feature-major step; ``batch`` is the symbolic batch size."""
         raise NotImplementedError
 
     def step(self, x_t, states: list, weights: list, rec_masks: list | None) -> list:
-        """New states from the projected input ``x_t`` (batch, n_gates*units) and ``states``.
-        The first state is the step's output."""
+        """New states from the projected input ``x_t`` (n_gates*units, batch) and ``states``
+        (each (units, batch)); feature-major, see the module docstring. The first state is
+        the step's output."""
         raise NotImplementedError
 
     # ----- weights -----
@@ -173,18 +180,20 @@ class RNN(Layer):
         n_masks = self.n_gates if per_gate else 1
         xs = x.dimshuffle(1, 0, 2)  # time-major: scan loops over the first axis
         n_in = self.kernel.get_value(borrow=True).shape[0]
+        batch = T.shape_i(x, 0)
         dp = self._dropout_masks(x, self.dropout, n_masks, n_in, training)
-        rdp = self._dropout_masks(x, self.recurrent_dropout, n_masks, self.units, training)
+        rdp = self._dropout_masks(x, self.recurrent_dropout, n_masks, self.units, training,
+                                  feature_major=True)
         sequences = [self.project_inputs(xs, dp)]
         m = None
         if mask is not None:
             mask = mask if is_symbolic(mask) else T.as_tensor_variable(np.asarray(mask))
-            m = T.neq(mask, 0).dimshuffle(1, 0, "x")  # (time, batch, 1)
-            sequences.append(m)
+            m = T.neq(mask, 0).dimshuffle(1, "x", 0)  # (time, 1, batch)
+            sequences.append(T.alloc(m, T.shape_i(m, 0), self.units, batch))
         # Keras's masked output is the previous *output* (zeros before the first unmasked
         # step), which differs from the carried state only when the initial state is not zero.
         track_out = m is not None and (given is not None or self.stateful)
-        weights = self.step_weights(per_gate)
+        weights = self.step_weights(per_gate, batch)
         n_states, n_w = len(states), len(weights)
 
         def step_fn(*args):
@@ -197,6 +206,7 @@ class RNN(Layer):
             if track_out:
                 out_prev, args = args[0], args[1:]
             w, rd = list(args[:n_w]), list(args[n_w:]) or None
+            x_t = T.reshape(x_t, (self.n_gates * self.units, T.shape_i(prev[0], 1)))
             new = self.step(x_t, prev, w, rd)
             if m_t is None:
                 return new
@@ -207,21 +217,22 @@ class RNN(Layer):
         results, _ = scan(step_fn, sequences=sequences, outputs_info=outputs_info,
                           non_sequences=weights + (rdp or []), go_backwards=self.go_backwards,
                           name=self.name, return_list=True)
-        out_seq = results[-1] if track_out else results[0]
-        finals = [r[-1] for r in results[:n_states]]
-        last = out_seq[-1]
+        out_seq = results[-1] if track_out else results[0]  # (time, units, batch)
+        finals = [r[-1].T for r in results[:n_states]]
+        last = out_seq[-1].T
         if m is not None and self.zero_output_for_mask:
             m_proc = m[::-1] if self.go_backwards else m
             out_seq = T.switch(m_proc, out_seq, T.zeros_like(out_seq))
-            last = T.switch(m_proc[-1], last, T.zeros_like(last))
+            last = T.switch(m_proc[-1].T, last, T.zeros_like(last))
         if self.stateful:
             for var, value in zip(self.states, finals):
                 backend.add_update(var, value)
-        output = out_seq.dimshuffle(1, 0, 2) if self.return_sequences else last
+        output = out_seq.dimshuffle(2, 0, 1) if self.return_sequences else last
         return [output] + finals if self.return_state else output
 
     def project_inputs(self, xs, dp):
-        """``xs @ kernel + input bias`` for all steps at once: (time, batch, n_gates*units).
+        """``xs @ kernel + input bias`` for all steps at once, laid out for the loop: row t
+        holds step t's (n_gates*units, batch) block, flattened (one transposing copy).
         With one dropout mask per gate (recurrent dropout on), each gate's slice of the
         kernel sees its own masked input, as Keras's implementation 1."""
         n_in = self.kernel.get_value(borrow=True).shape[0]
@@ -238,14 +249,15 @@ class RNN(Layer):
         bias = self.input_bias() if self.use_bias else None
         if bias is not None:
             proj = proj + bias
-        return T.reshape(proj, lead + [self.n_gates * self.units], ndim=3)
+        proj = T.reshape(proj, lead + [self.n_gates * self.units], ndim=3)
+        return T.reshape(proj.dimshuffle(0, 2, 1), [lead[0], -1], ndim=2)
 
     def _initial_states(self, x, given) -> list:
         if given is None:
             if self.stateful:
-                return list(self.states)
+                return [s.T for s in self.states]
             batch = T.shape_i(x, 0)
-            return [T.zeros((batch, n), dtype=self.dtype) for n in self.state_size]
+            return [T.zeros((n, batch), dtype=self.dtype) for n in self.state_size]
         if len(given) != len(self.state_size):
             raise ValueError(f"{self.name}: initial_state needs {len(self.state_size)} "
                              f"tensor(s) of shapes (batch, {self.state_size}), got {len(given)}")
@@ -255,18 +267,21 @@ class RNN(Layer):
             if s.ndim != 2 or s.type.shape[-1] not in (None, n):
                 raise ValueError(f"{self.name}: an initial state must have shape (batch, {n}), "
                                  f"got {s.type}")
-            out.append(s if s.dtype == self.dtype else T.cast(s, self.dtype))
+            out.append((s if s.dtype == self.dtype else T.cast(s, self.dtype)).T)
         return out
 
-    def _dropout_masks(self, x, rate: float, count: int, size, training):
-        """``count`` inverted-dropout masks of shape (batch, size), or None (Keras applies
-        dropout only for 0 < rate < 1, in training)."""
+    def _dropout_masks(self, x, rate: float, count: int, size, training,
+                       feature_major: bool = False):
+        """``count`` inverted-dropout masks of shape (batch, size) (or (size, batch)), or
+        None (Keras applies dropout only for 0 < rate < 1, in training)."""
         if not training or not 0.0 < rate < 1.0:
             return None
         keep = 1.0 - rate
         masks = []
         for _ in range(count):
-            u = self._streams.uniform(size=[T.shape_i(x, 0), int(size)], dtype=self.dtype)
+            shape = [T.shape_i(x, 0), int(size)]
+            u = self._streams.uniform(size=shape[::-1] if feature_major else shape,
+                                      dtype=self.dtype)
             masks.append(T.cast(T.lt(u, keep), self.dtype) * np.asarray(1.0 / keep, self.dtype))
         return masks
 
@@ -314,5 +329,6 @@ def _split_inputs(inputs):
 
 
 def recurrent_slices(kernel: Variable, units: int, n: int) -> list:
-    """The ``n`` column blocks (one per gate) of a (units, n*units) recurrent kernel."""
-    return [kernel[:, k * units:(k + 1) * units] for k in range(n)]
+    """The ``n`` column blocks (one per gate) of a (units, n*units) recurrent kernel,
+    transposed for the feature-major step (``block.T @ h.T``)."""
+    return [kernel[:, k * units:(k + 1) * units].T for k in range(n)]

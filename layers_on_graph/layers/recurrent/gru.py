@@ -47,46 +47,46 @@ class GRU(RNN):
     def input_bias(self):
         return self.bias[0] if self.reset_after else self.bias
 
-    def step_weights(self, per_gate: bool) -> list:
+    def step_weights(self, per_gate: bool, batch) -> list:
         u, U = self.units, self.recurrent_kernel
         if per_gate:
             weights = recurrent_slices(U, u, 3)
         elif self.reset_after:
-            weights = [U]
+            weights = [U.T]
         else:
-            weights = [U[:, :2 * u], U[:, 2 * u:]]
-        if self.use_bias and self.reset_after:
-            weights.append(self.bias[1])
+            weights = [U[:, :2 * u].T, U[:, 2 * u:].T]
+        if self.use_bias and self.reset_after:  # broadcast once, outside the loop
+            weights.append(T.alloc(self.bias[1].dimshuffle(0, "x"), 3 * u, batch))
         return weights
 
-    def step(self, x_t, states, weights, rec_masks):
+    def step(self, x_t, states, weights, rec_masks):  # feature-major: (features, batch)
         h = states[0]
         u = self.units
-        x_z, x_r, x_h = x_t[:, :u], x_t[:, u:2 * u], x_t[:, 2 * u:]
+        x_z, x_r, x_h = x_t[:u], x_t[u:2 * u], x_t[2 * u:]
         rb = weights[-1] if self.use_bias and self.reset_after else None
         if rec_masks is None:  # Keras's implementation 2: one product for the gates
-            inner = T.dot(h, weights[0])
+            inner = T.dot(weights[0], h)
             if rb is not None:
                 inner = inner + rb
-            r_z, r_r = inner[:, :u], inner[:, u:2 * u]
+            r_z, r_r = inner[:u], inner[u:2 * u]
         else:  # implementation 1: one recurrent dropout mask per gate
-            r_z = T.dot(h * rec_masks[0], weights[0])
-            r_r = T.dot(h * rec_masks[1], weights[1])
+            r_z = T.dot(weights[0], h * rec_masks[0])
+            r_r = T.dot(weights[1], h * rec_masks[1])
             if rb is not None:
                 r_z, r_r = r_z + rb[:u], r_r + rb[u:2 * u]
         z = self.recurrent_activation(x_z + r_z)
         r = self.recurrent_activation(x_r + r_r)
         if self.reset_after:
             if rec_masks is None:
-                r_h = inner[:, 2 * u:]
+                r_h = inner[2 * u:]
             else:
-                r_h = T.dot(h * rec_masks[2], weights[2])
+                r_h = T.dot(weights[2], h * rec_masks[2])
                 if rb is not None:
                     r_h = r_h + rb[2 * u:]
             r_h = r * r_h
         else:
             h_h = h if rec_masks is None else h * rec_masks[2]
-            r_h = T.dot(r * h_h, weights[1] if rec_masks is None else weights[2])
+            r_h = T.dot(weights[1] if rec_masks is None else weights[2], r * h_h)
         hh = self.activation(x_h + r_h)
         return [z * h + (1 - z) * hh]
 

@@ -60,19 +60,19 @@ class LSTM(RNN):
             self.bias = self.add_weight(shape=(4 * u,), initializer=init,
                                         regularizer=self.bias_regularizer, name="bias")
 
-    def step_weights(self, per_gate: bool) -> list:
+    def step_weights(self, per_gate: bool, batch) -> list:
         if per_gate:
             return recurrent_slices(self.recurrent_kernel, self.units, 4)
-        return [self.recurrent_kernel]
+        return [self.recurrent_kernel.T]
 
-    def step(self, x_t, states, weights, rec_masks):
+    def step(self, x_t, states, weights, rec_masks):  # feature-major: (features, batch)
         h, c = states
         u = self.units
         if rec_masks is None:
-            z = x_t + T.dot(h, weights[0])
-            zs = [z[:, k * u:(k + 1) * u] for k in range(4)]
+            z = x_t + T.dot(weights[0], h)
+            zs = [z[k * u:(k + 1) * u] for k in range(4)]
         else:  # one recurrent dropout mask per gate (Keras's implementation 1)
-            zs = [x_t[:, k * u:(k + 1) * u] + T.dot(h * rec_masks[k], weights[k])
+            zs = [x_t[k * u:(k + 1) * u] + T.dot(weights[k], h * rec_masks[k])
                   for k in range(4)]
         i = self.recurrent_activation(zs[0])
         f = self.recurrent_activation(zs[1])

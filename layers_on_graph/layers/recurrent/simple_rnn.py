@@ -29,11 +29,11 @@ class SimpleRNN(RNN):
                                      regularizer=self.bias_regularizer, name="bias")
                      if self.use_bias else None)
 
-    def step_weights(self, per_gate: bool) -> list:
-        return [self.recurrent_kernel]
+    def step_weights(self, per_gate: bool, batch) -> list:
+        return [self.recurrent_kernel.T]
 
-    def step(self, x_t, states, weights, rec_masks):
+    def step(self, x_t, states, weights, rec_masks):  # feature-major: h is (units, batch)
         h = states[0]
         if rec_masks is not None:
             h = h * rec_masks[0]
-        return [self.activation(x_t + T.dot(h, weights[0]))]
+        return [self.activation(x_t + T.dot(weights[0], h))]
