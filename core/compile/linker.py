@@ -58,12 +58,16 @@ class Program:
             self.namespace[f"k{k}"] = kernels[k] if kernels is not None else make_kernel(node)
             body.append((f"{', '.join(outs)}{',' if len(outs) == 1 and node.nout > 1 else ''}"
                          f" = k{k}({', '.join(args)})", k))
-        results = []
+        results, returned = [], set()
         for j, out in enumerate(fgraph.outputs):
             name = self._name_of(out, names, None)
-            if _may_alias_input(out):
-                name = f"_copy({name})"
-            results.append(f"r{j} = {name}")
+            # Each output and update gets its own buffer: none may alias an
+            # input, a shared value, a constant or another output.
+            if _may_alias_input(out) or name in returned:
+                results.append(f"r{j} = _copy({name})")
+            else:
+                results.append(f"r{j} = {name}")
+            returned.add(name)
         updates = [f"s{fgraph.inputs.index(sv)}._value = r{n_outputs + j}"
                    for j, sv in enumerate(update_targets)]
         outs = [f"r{j}" for j in range(n_outputs)]

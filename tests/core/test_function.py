@@ -260,3 +260,25 @@ def test_shared_can_be_used_with_every_tensor_operator():
     w = shared(np.arange(4.0).reshape(2, 2))
     np.testing.assert_array_equal(function([], (w.T * 2 + 1).sum(axis=0))(), [4.0, 12.0])
     assert w.ndim == 2 and w.dtype == "float64"
+
+
+def test_outputs_and_updates_never_share_buffers():
+    x = T.dvector("x")
+    w = shared(np.zeros(2), name="w")
+    new_w = w + x
+    out1, out2 = function([x], [x * 2, x * 2])(np.ones(2))
+    out1[0] = 50.0
+    assert out2[0] == 2.0
+    returned = function([x], new_w, updates=[(w, new_w)])(np.ones(2))
+    returned[0] = 99.0
+    np.testing.assert_array_equal(w.get_value(), [1.0, 1.0])
+
+
+def test_mode_argument():
+    x = T.dvector("x")
+    for mode in ("FAST_RUN", "FAST_COMPILE"):
+        f = function([x], T.log(1 + x), mode=mode)
+        np.testing.assert_allclose(f(np.array([0.5])), np.log1p([0.5]))
+        assert f.maker.mode == mode
+    with pytest.raises(ValueError, match="unknown mode"):
+        function([x], x, mode="FAST_AND_LOOSE")
