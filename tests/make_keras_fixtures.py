@@ -2,7 +2,8 @@
 
     KERAS_BACKEND=torch python3 tests/make_keras_fixtures.py
 
-For each model (MLP, CNN with BatchNormalization, LSTM, GRU) it sets every
+For each model (MLP, CNN with BatchNormalization, LSTM, GRU, and "seq": Embedding,
+Bidirectional LSTM, TimeDistributed Dense, LayerNormalization, SimpleRNN) it sets every
 weight (moving statistics included) to seeded random values and writes, with
 real Keras's own writers:
 
@@ -53,7 +54,17 @@ def gru():
                             name="gru"), (3, 5, 3)
 
 
-MODELS = {"mlp": mlp, "cnn": cnn, "lstm": lstm, "gru": gru}
+def seq():
+    return keras.Sequential([
+        keras.Input((5,), dtype="int32"), keras.layers.Embedding(10, 4),
+        keras.layers.Bidirectional(keras.layers.LSTM(3, return_sequences=True)),
+        keras.layers.TimeDistributed(keras.layers.Dense(2)), keras.layers.LayerNormalization(),
+        keras.layers.SimpleRNN(3), keras.layers.Dense(2)], name="seq"), (3, 5)
+
+
+MODELS = {"mlp": mlp, "cnn": cnn, "lstm": lstm, "gru": gru, "seq": seq}
+# Models whose input is integer ids below this bound.
+INT_INPUTS = {"seq": 10}
 
 
 def make(name: str, expected: h5py.File) -> None:
@@ -68,7 +79,10 @@ def make(name: str, expected: h5py.File) -> None:
         values.append(v)
     model.set_weights(values)
     model.compile(optimizer="adam", loss="mse")
-    x = rng.normal(0, 1, x_shape).astype("float32")
+    if name in INT_INPUTS:
+        x = rng.integers(0, INT_INPUTS[name], x_shape).astype("int32")
+    else:
+        x = rng.normal(0, 1, x_shape).astype("float32")
     y = np.asarray(model.predict(x, verbose=0))
     model.save_weights(os.path.join(DATA, f"keras_{name}.weights.h5"))
     with h5py.File(os.path.join(DATA, f"keras_{name}_legacy.h5"), "w") as f:

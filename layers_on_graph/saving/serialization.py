@@ -39,7 +39,13 @@ def serialize_value(value, where: str):
     if isinstance(value, (list, tuple)):
         return [serialize_value(v, where) for v in value]
     if isinstance(value, dict):
-        return {str(k): serialize_value(v, f"{where}.{k}") for k, v in value.items()}
+        out = {str(k): serialize_value(v, f"{where}.{k}") for k, v in value.items()}
+        if isinstance(out.get("class_name"), str) and isinstance(out.get("config"), dict) and \
+                _builtin_class(out["class_name"]) is not None:
+            # a wrapper's inner layer (Bidirectional, TimeDistributed): Keras 3 needs the module
+            out = {"module": "keras.layers", "class_name": out["class_name"],
+                   "config": out["config"], "registered_name": None}
+        return out
     if isinstance(value, initializers.Initializer):
         return {"module": "keras.initializers", "class_name": type(value).__name__,
                 "config": serialize_value(value.get_config(), where), "registered_name": None}
@@ -273,6 +279,41 @@ def layer_from_config(entry: dict, custom_objects: dict, safe_mode: bool):
         return cls(batch_shape=tuple(shape), dtype=_normalize_value(
             "dtype", config.get("dtype"), custom_objects, safe_mode, where),
                    name=config.get("name"))
+    cls, kwargs = _layer_kwargs(cls, class_name, config, custom_objects, safe_mode, where)
+    if _overrides_from_config(cls) or class_name in custom_objects:
+        return cls.from_config(kwargs)
+    return cls(**kwargs)
+
+
+def _overrides_from_config(cls) -> bool:
+    from ..layers.layer import Layer
+
+    return getattr(cls.from_config, "__func__", None) is not Layer.from_config.__func__
+
+
+def _nested_layer(value, custom_objects: dict, safe_mode: bool):
+    """A wrapper's inner layer config (e.g. Bidirectional's 'layer'), normalized like ours."""
+    name = value.get("class_name")
+    if name in ("Sequential", "Functional", "Model", "InputLayer"):
+        return value
+    config = dict(value.get("config") or {})
+    where = f"layer {config.get('name', '?')!r} ({name})"
+    cls = _resolve_class(name, custom_objects, where)
+    _, kwargs = _layer_kwargs(cls, name, config, custom_objects, safe_mode, where)
+    return {"class_name": name, "config": kwargs}
+
+
+def _is_layer_dict(value, custom_objects: dict) -> bool:
+    return (isinstance(value, dict) and isinstance(value.get("config"), dict)
+            and isinstance(value.get("class_name"), str)
+            and (value["class_name"] in custom_objects
+                 or _builtin_class(value["class_name"]) is not None))
+
+
+def _layer_kwargs(cls, class_name: str, config: dict, custom_objects: dict, safe_mode: bool,
+                  where: str):
+    """The keyword arguments for ``cls`` from a Keras config: values normalized, keys that
+    Keras writes but this library has no use for dropped (when off), others refused."""
     if "function" in config:
         if config.pop("function_type", None) == "lambda" and not isinstance(
                 config["function"], (list, tuple)):
@@ -280,11 +321,13 @@ def layer_from_config(entry: dict, custom_objects: dict, safe_mode: bool):
         config["function"] = _function_from_config(config["function"], custom_objects,
                                                    safe_mode, where)
     config.pop("batch_input_shape", None)
-    kwargs = {k: _normalize_value(k, v, custom_objects, safe_mode, where)
-              for k, v in config.items() if k not in _IGNORED_KEYS}
-    if class_name in custom_objects and hasattr(cls, "from_config"):
-        return cls.from_config(kwargs)
-    accepted = _accepted_kwargs(cls)
+    kwargs = {}
+    for k, v in config.items():
+        if k in _IGNORED_KEYS:
+            continue
+        kwargs[k] = (_nested_layer(v, custom_objects, safe_mode) if _is_layer_dict(
+            v, custom_objects) else _normalize_value(k, v, custom_objects, safe_mode, where))
+    accepted = _accepted_kwargs(cls) if class_name not in custom_objects else None
     if accepted is not None:
         for key in list(kwargs):
             if key in accepted:
@@ -295,7 +338,7 @@ def layer_from_config(entry: dict, custom_objects: dict, safe_mode: bool):
             else:
                 raise ValueError(f"load_model: {where}: option {key}={kwargs[key]!r} is not "
                                  f"supported by this library's {class_name}")
-    return cls(**kwargs)
+    return cls, kwargs
 
 
 def model_from_config(config: dict, custom_objects: dict | None = None,

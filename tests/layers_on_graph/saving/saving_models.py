@@ -33,8 +33,16 @@ def gru():
     return Sequential([Input((5, 3)), layers.GRU(6), layers.Dense(2)])
 
 
-BUILDERS = {"mlp": mlp, "cnn": cnn, "lstm": lstm, "gru": gru}
-INPUT_SHAPES = {"mlp": (5, 8), "cnn": (4, 8, 8, 2), "lstm": (3, 5, 3), "gru": (3, 5, 3)}
+def seq():
+    return Sequential([Input((5,), dtype="int32"), layers.Embedding(10, 4),
+                       layers.Bidirectional(layers.LSTM(3, return_sequences=True)),
+                       layers.TimeDistributed(layers.Dense(2)), layers.LayerNormalization(),
+                       layers.SimpleRNN(3), layers.Dense(2)])
+
+
+BUILDERS = {"mlp": mlp, "cnn": cnn, "lstm": lstm, "gru": gru, "seq": seq}
+INPUT_SHAPES = {"mlp": (5, 8), "cnn": (4, 8, 8, 2), "lstm": (3, 5, 3), "gru": (3, 5, 3),
+                "seq": (3, 5)}
 
 
 def fixture(name: str) -> str:
@@ -58,4 +66,7 @@ def randomize(model, seed: int = 0) -> None:
 
 
 def sample_input(name: str, seed: int = 1) -> np.ndarray:
-    return np.random.default_rng(seed).normal(0, 1, INPUT_SHAPES[name]).astype("float32")
+    rng = np.random.default_rng(seed)
+    if name == "seq":
+        return rng.integers(0, 10, INPUT_SHAPES[name]).astype("int32")
+    return rng.normal(0, 1, INPUT_SHAPES[name]).astype("float32")
