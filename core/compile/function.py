@@ -136,13 +136,10 @@ def _input_checker(name: str | None, k: int, inp: In, allow_input_downcast: bool
     ttype = inp.variable.type
     what = f"{_label(name)}: input {k} ({inp.name or 'unnamed'}, {ttype})"
 
+    hint = ", or pass allow_input_downcast=True to function()"
+
     def check(value):
-        try:
-            return ttype.filter(value, allow_downcast=allow_input_downcast, what=what)
-        except TypeError as exc:
-            if "cannot be cast safely" in str(exc):
-                raise TypeError(f"{exc}, or pass allow_input_downcast=True to function()") from None
-            raise
+        return ttype.filter(value, allow_downcast=allow_input_downcast, what=what, hint=hint)
 
     return check
 

@@ -54,7 +54,7 @@ class TensorType(Type):
         return hash((TensorType, self.dtype, self.shape))
 
     def filter(self, value: Any, strict: bool = False, allow_downcast: bool | None = None,
-               what: str = "value") -> np.ndarray:
+               what: str = "value", hint: str = "") -> np.ndarray:
         """Check ``value`` against this type and return it as an ndarray of its dtype.
 
         Safe casts are accepted (int32 into float64); unsafe ones raise
@@ -66,7 +66,7 @@ class TensorType(Type):
         elif strict:
             raise TypeError(f"{what}: expected an ndarray of dtype {self.dtype}, got {_describe(value)}")
         else:
-            data = self._cast(value, allow_downcast, what)
+            data = self._cast(value, allow_downcast, what, hint)
         if data.ndim != self.ndim:
             raise TypeError(f"{what}: expected {self.ndim} dimensions ({self}), "
                             f"got an array of shape {data.shape}")
@@ -76,7 +76,7 @@ class TensorType(Type):
                                  f"got an array of shape {data.shape}")
         return data
 
-    def _cast(self, value, allow_downcast, what) -> np.ndarray:
+    def _cast(self, value, allow_downcast, what, hint="") -> np.ndarray:
         python_scalar = isinstance(value, (bool, int, float, complex)) and not isinstance(value, np.generic)
         if isinstance(value, (list, tuple)) or python_scalar:
             arr = np.asarray(value)
@@ -92,7 +92,7 @@ class TensorType(Type):
             return arr.astype(self.dtype)
         raise TypeError(
             f"{what}: an array of dtype {arr.dtype} cannot be cast safely to {self.dtype} ({self}); "
-            f"cast it first (x.astype('{self.dtype}'))")
+            f"cast it first (x.astype('{self.dtype}')){hint}")
 
     def value_zeros(self, shape) -> np.ndarray:
         return np.zeros(shape, dtype=self.dtype)
