@@ -132,9 +132,9 @@ def scan_grad_kernel(node):
         # else output row r - mt; nothing is copied.
         tails = [init[init.shape[0] - mt:] for init, mt in zip(inits, mts)]
         state_cots = [next(cots) if has else None for has in state_cot]
-        # dbufs[j][r]: gradient reaching buffer row r from later steps (np.zeros pages in lazily).
-        dbufs = [np.zeros((mt + n,) + init.shape[1:], dtype=init.dtype) if has else None
-                 for init, mt, has in zip(inits, mts, state_cot)]
+        # pending[j][i]: the gradient that later steps sent to state j at time t - i
+        # (None: nothing yet). Only the last mt + 1 times are ever pending.
+        pending = [[None] * (mt + 1) if has else None for mt, has in zip(mts, state_cot)]
         nit_cots = [next(cots) if has else None for has in nit_cot]
         dseqs = [np.zeros(s.shape, dtype=s.dtype) if m else None for s, m in zip(seqs, seq_mask)]
         dviews = [d[::-1] if (d is not None and info.go_backwards) else d for d in dseqs]
@@ -148,29 +148,34 @@ def scan_grad_kernel(node):
             ins += [tr[t] for tr in traces]
             ins += nonseqs
             ins += [o[t] for o in state_outs] + [o[t] for o in nit_outs]
-            for d, c, mt in zip(dbufs, state_cots, mts):
-                if d is not None:
-                    row = d[mt + t]
-                    row += c[t]
-                    ins.append(row)
+            for pend, c in zip(pending, state_cots):
+                if pend is not None:
+                    ins.append(c[t] if pend[0] is None else c[t] + pend[0])
             ins += [c[t] for c in nit_cots if c is not None]
             grads = iter(run(*ins))
             for dv, offs in zip(dviews, seq_offsets):
                 if dv is not None:
                     for o in offs:
                         dv[t + o] += next(grads)
-            for d, taps, mt, m in zip(dbufs, info.state_taps, mts, state_mask):
+            for pend, taps, m in zip(pending, info.state_taps, state_mask):
                 if m:
                     for k in taps:
-                        d[mt + t + k] += next(grads)
+                        g = next(grads)
+                        pend[-k] = g if pend[-k] is None else pend[-k] + g
+                    del pend[0]
+                    pend.append(None)
             for acc in dnon:
                 if acc is not None:
                     acc += next(grads)
         dinits = []
-        for init, d, mt, m in zip(inits, dbufs, mts, state_mask):
+        t_end = n - last  # the earliest step processed; pending[j][i] is time t_end - 1 - i
+        for init, pend, mt, m in zip(inits, pending, mts, state_mask):
             if m:
                 g = np.zeros_like(init)
-                g[init.shape[0] - mt:] = d[:mt]
+                for i, value in enumerate(pend[:mt]):
+                    time = t_end - 1 - i
+                    if value is not None and time < 0:
+                        g[init.shape[0] + time] = value
                 dinits.append(g)
         res = tuple([d for d in dseqs if d is not None] + dinits
                     + [d for d in dnon if d is not None])
