@@ -51,6 +51,13 @@ def test_sample_weight_and_class_weight():
     per = per_sample_loss(model, X, Y)
     hist = model.fit(X, Y, batch_size=10, sample_weight=sw, verbose=0)
     assert hist.history["loss"][0] == pytest.approx((per * sw).mean(), rel=1e-5)
+    hit = model.predict(X, verbose=0).argmax(1) == Y
+    assert hist.history["accuracy"][0] == pytest.approx(hit.mean())  # metrics are unweighted
+    model.compile(optimizer=optimizers.SGD(0.0), loss="sparse_categorical_crossentropy",
+                  metrics=["accuracy"], weighted_metrics=["accuracy"])
+    hist = model.fit(X, Y, batch_size=10, sample_weight=sw, verbose=0)
+    assert hist.history["accuracy"][0] == pytest.approx(hit.mean())
+    assert hist.history["weighted_accuracy"][0] == pytest.approx((hit * sw).sum() / sw.sum())
     cw = {0: 1.0, 1: 2.0, 2: 0.5}
     hist = model.fit(X, Y, batch_size=10, class_weight=cw, verbose=0)
     weights = np.array([cw[int(c)] for c in Y])
@@ -111,8 +118,9 @@ def test_one_hot_targets_with_categorical_crossentropy():
     model = Sequential([Input(shape=(4,)), layers.Dense(3, activation="softmax")])
     model.compile(optimizer="adam", loss="categorical_crossentropy", metrics=["accuracy"])
     model.fit(X, utils.to_categorical(Y, 3), epochs=1, verbose=0)
-    assert isinstance(model._metric_objs[0][0], __import__(
-        "layers_on_graph").metrics.CategoricalAccuracy)
+    metric, weighted = model._metric_objs[0][0]
+    assert isinstance(metric, __import__("layers_on_graph").metrics.CategoricalAccuracy)
+    assert not weighted
 
 
 def test_learning_reaches_high_accuracy_on_separable_data():
