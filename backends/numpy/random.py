@@ -48,8 +48,13 @@ def random_kernel(node):
     op = node.op
     dtype = np.dtype(op.dtype)
 
+    n_size = op.ndim - (op.dist == "permutation")
+
     def kernel(state, size, *params):
         size = tuple(int(s) for s in size)
+        if len(size) != n_size:
+            raise ValueError(f"{op}: size {size} has {len(size)} entries, but the graph was "
+                             f"built for {n_size} (ndim)")
         if any(s < 0 for s in size):
             raise ValueError(f"{op}: size {size} has a negative entry")
         try:

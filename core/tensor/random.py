@@ -51,7 +51,8 @@ class RandomVariable(Op):
         if size.ndim != 1 or np.dtype(size.dtype).kind not in "iu":
             raise TypeError(f"{self}: size must be an integer vector, got {size.type}")
         params = [as_tensor_variable(p) for p in params]
-        static = _static_values(size) or [None] * (size.type.shape[0] or 0)
+        n_size = self.ndim - (self.dist == "permutation")
+        static = _static_values(size) or [None] * n_size
         shape = [None if s is None or s < 0 else s for s in static]
         if self.dist == "permutation":
             n = params[0]
@@ -68,8 +69,18 @@ class RandomVariable(Op):
         return f"RandomVariable{{{self.dist}, {self.dtype}}}"
 
 
-def _size_and_ndim(size, params: Sequence[Variable], name: str) -> tuple[Variable, int]:
-    """The size argument as an int64 vector, and the sample's rank."""
+def _size_and_ndim(size, params: Sequence[Variable], name: str,
+                   ndim: int | None = None) -> tuple[Variable, int]:
+    """The size argument as an int64 vector, and the sample's rank (``ndim`` is needed
+    only when ``size`` is a symbolic vector of unknown length)."""
+    vec, known = _size_vector(size, params, name, ndim)
+    if ndim is not None and known is not None and ndim != known:
+        raise ValueError(f"RandomStreams.{name}: ndim={ndim} but size has {known} entries, at "
+                         f"{format_trace(user_frame())}")
+    return vec, known if known is not None else int(ndim)
+
+
+def _size_vector(size, params, name, ndim):
     if size is None:
         ndim = max((p.ndim for p in params), default=0)
         if any(p.ndim for p in params):
@@ -82,9 +93,12 @@ def _size_and_ndim(size, params: Sequence[Variable], name: str) -> tuple[Variabl
         vec = as_tensor_variable(size)
         if vec.ndim == 0:
             vec = as_shape_vector([vec])
-        if vec.ndim != 1 or vec.type.shape[0] is None:
-            raise ValueError(f"RandomStreams.{name}: a symbolic size must be a vector of known "
-                             f"length, got {vec.type}; pass a tuple of scalars instead")
+        if vec.ndim != 1 or np.dtype(vec.dtype).kind not in "iu":
+            raise TypeError(f"RandomStreams.{name}: a symbolic size must be an integer vector, "
+                            f"got {vec.type}")
+        if vec.type.shape[0] is None and ndim is None:
+            raise ValueError(f"RandomStreams.{name}: the size vector's length is not known; "
+                             f"pass ndim= (or a tuple of scalars as size)")
         return vec, vec.type.shape[0]
     if isinstance(size, (int, np.integer)):
         size = (size,)
@@ -125,9 +139,10 @@ class RandomStreams:
     def _fresh_state(self) -> np.ndarray:
         return np.array([self._master.integers(2**63), 0], dtype=STATE_DTYPE)
 
-    def _draw(self, dist: str, dtype: str, size, params: list, name: str, replace: bool = True):
+    def _draw(self, dist: str, dtype: str, size, params: list, name: str, replace: bool = True,
+              ndim: int | None = None):
         params = [as_tensor_variable(p) for p in params]
-        vec, ndim = _size_and_ndim(size, [p for p in params], name)
+        vec, ndim = _size_and_ndim(size, params, name, ndim)
         if dist == "permutation":
             ndim += 1
         state = shared(self._fresh_state(), name=f"{name}_rng_state")
@@ -142,18 +157,18 @@ class RandomStreams:
         """Samples uniform on ``[low, high)``, of shape ``size`` (a tuple, maybe symbolic)."""
         dtype = _float_dtype(dtype, low, high)
         return self._draw("uniform", dtype, size, [_param(low, dtype), _param(high, dtype)],
-                          "uniform")
+                          "uniform", ndim=ndim)
 
     def normal(self, size=None, avg=0.0, std=1.0, ndim=None, dtype=None) -> Variable:
         """Gaussian samples with mean ``avg`` and standard deviation ``std``."""
         dtype = _float_dtype(dtype, avg, std)
         return self._draw("normal", dtype, size, [_param(avg, dtype), _param(std, dtype)],
-                          "normal")
+                          "normal", ndim=ndim)
 
     def binomial(self, size=None, n=1, p=0.5, ndim=None, dtype="int64") -> Variable:
         """Number of successes in ``n`` trials of probability ``p``."""
         return self._draw("binomial", dtype, size, [as_tensor_variable(n),
-                                                    _param(p, "float64")], "binomial")
+                                                    _param(p, "float64")], "binomial", ndim=ndim)
 
     def choice(self, size=None, a=2, replace=True, p=None, ndim=None, dtype="int64") -> Variable:
         """Samples from ``arange(a)`` (``a`` an int) or from the vector ``a``, with
@@ -165,12 +180,12 @@ class RandomStreams:
             dtype = a.dtype
         params = [a] if p is None else [a, _param(p, "float64")]
         return self._draw("choice", dtype, () if size is None else size, params, "choice",
-                          replace=replace)
+                          replace=replace, ndim=ndim)
 
     def permutation(self, size=None, n=1, ndim=None, dtype="int64") -> Variable:
         """Permutations of ``arange(n)``: shape ``size + (n,)``."""
         return self._draw("permutation", dtype, () if size is None else size,
-                          [as_tensor_variable(n)], "permutation")
+                          [as_tensor_variable(n)], "permutation", ndim=ndim)
 
 
 def _float_dtype(dtype, *params) -> str:

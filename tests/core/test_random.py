@@ -114,3 +114,20 @@ def test_random_plus_shared_in_one_function():
     f()
     out = f()
     assert np.all((out == 1) | (out == 2))
+
+
+def test_size_vector_of_unknown_length_needs_ndim():
+    srng = RandomStreams(4)
+    shp = T.lvector("shp")
+    with pytest.raises(ValueError, match="ndim"):
+        srng.uniform(shp)
+    u = srng.uniform(shp, ndim=2)
+    assert u.ndim == 2
+    f = function([shp], u)
+    assert f(np.array([2, 5])).shape == (2, 5)
+    with pytest.raises(ValueError, match="ndim"):
+        f(np.array([2, 5, 1]))
+    with pytest.raises(ValueError, match="ndim=3"):
+        srng.normal((2, 2), ndim=3)
+    p = srng.permutation(T.lvector("s"), n=3, ndim=1)
+    assert p.ndim == 2
