@@ -14,7 +14,8 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 import numpy as np  # noqa: E402
 
 import core.tensor as T  # noqa: E402
-from layers_on_graph import Input, Layer, Sequential, initializers, layers, optimizers, utils  # noqa: E402,E501
+from layers_on_graph import (Input, Layer, Sequential, initializers, layers,  # noqa: E402
+                             optimizers, utils)
 
 
 class RBF(Layer):

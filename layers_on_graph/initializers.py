@@ -87,7 +87,8 @@ class RandomNormal(Initializer):
         self.mean, self.stddev = mean, stddev
 
     def __call__(self, shape, dtype=None):
-        return self._rng().normal(self.mean, self.stddev, size=shape).astype(dtype or backend.floatx())
+        values = self._rng().normal(self.mean, self.stddev, size=shape)
+        return values.astype(dtype or backend.floatx())
 
     def get_config(self):
         return {"mean": self.mean, "stddev": self.stddev, "seed": self.seed}
@@ -134,7 +135,8 @@ class TruncatedNormal(Initializer):
 
 
 class VarianceScaling(Initializer):
-    """Keras's VarianceScaling: scale / fan, 'truncated_normal', 'untruncated_normal' or 'uniform'."""
+    """Keras's VarianceScaling: variance ``scale / fan`` ('fan_in', 'fan_out', 'fan_avg'),
+    drawn 'truncated_normal', 'untruncated_normal' or 'uniform'."""
 
     def __init__(self, scale: float = 1.0, mode: str = "fan_in",
                  distribution: str = "truncated_normal", seed: int | None = None):

@@ -161,7 +161,7 @@ def _eager(loss: Loss, y_true, y_pred, sample_weight):
 
     y_pred = np.asarray(y_pred, dtype=backend.floatx())
     y_true = np.asarray(y_true)
-    if isinstance(loss, SparseCategoricalCrossentropy) or loss.fn is sparse_categorical_crossentropy:
+    if is_sparse(loss):
         y_true = y_true.astype("int64")
     else:
         y_true = y_true.astype(backend.floatx())

@@ -29,8 +29,7 @@ class CallbackList(Callback):
             if not existing:
                 self.callbacks.append(self.history)
         for hook in _HOOKS:
-            active = [getattr(c, hook) for c in self.callbacks
-                      if hook in vars(c) or getattr(type(c), hook) is not getattr(Callback, hook)]
+            active = [getattr(c, hook) for c in self.callbacks if _overrides(c, hook)]
             setattr(self, hook, _fanout(active))
         if model is not None:
             self.set_model(model)
@@ -45,6 +44,11 @@ class CallbackList(Callback):
         super().set_params(params)
         for c in self.callbacks:
             c.set_params(params)
+
+
+def _overrides(callback: Callback, hook: str) -> bool:
+    """True if ``callback`` defines ``hook`` (in its class or, as LambdaCallback, itself)."""
+    return hook in vars(callback) or getattr(type(callback), hook) is not getattr(Callback, hook)
 
 
 def _fanout(methods):
