@@ -62,13 +62,17 @@ class GRU(RNN):
     def step(self, x_t, states, weights, rec_masks):  # feature-major: (features, batch)
         h = states[0]
         u = self.units
-        x_z, x_r, x_h = x_t[:u], x_t[u:2 * u], x_t[2 * u:]
+        # splits (not slices): their gradients are single concatenations
+        x_z, x_r, x_h = T.split(x_t, [u] * 3, 3, axis=0)
         rb = weights[-1] if self.use_bias and self.reset_after else None
         if rec_masks is None:  # Keras's implementation 2: one product for the gates
             inner = T.dot(weights[0], h)
             if rb is not None:
                 inner = inner + rb
-            r_z, r_r = inner[:u], inner[u:2 * u]
+            if self.reset_after:
+                r_z, r_r, r_h = T.split(inner, [u] * 3, 3, axis=0)
+            else:
+                r_z, r_r = T.split(inner, [u] * 2, 2, axis=0)
         else:  # implementation 1: one recurrent dropout mask per gate
             r_z = T.dot(weights[0], h * rec_masks[0])
             r_r = T.dot(weights[1], h * rec_masks[1])
@@ -77,9 +81,7 @@ class GRU(RNN):
         z = self.recurrent_activation(x_z + r_z)
         r = self.recurrent_activation(x_r + r_r)
         if self.reset_after:
-            if rec_masks is None:
-                r_h = inner[2 * u:]
-            else:
+            if rec_masks is not None:
                 r_h = T.dot(weights[2], h * rec_masks[2])
                 if rb is not None:
                     r_h = r_h + rb[2 * u:]

@@ -68,12 +68,12 @@ class LSTM(RNN):
     def step(self, x_t, states, weights, rec_masks):  # feature-major: (features, batch)
         h, c = states
         u = self.units
+        # split (not four slices): its gradient is one concatenation of the gates' gradients
         if rec_masks is None:
-            z = x_t + T.dot(weights[0], h)
-            zs = [z[k * u:(k + 1) * u] for k in range(4)]
+            zs = T.split(x_t + T.dot(weights[0], h), [u] * 4, 4, axis=0)
         else:  # one recurrent dropout mask per gate (Keras's implementation 1)
-            zs = [x_t[k * u:(k + 1) * u] + T.dot(weights[k], h * rec_masks[k])
-                  for k in range(4)]
+            zs = [x_k + T.dot(weights[k], h * rec_masks[k])
+                  for k, x_k in enumerate(T.split(x_t, [u] * 4, 4, axis=0))]
         i = self.recurrent_activation(zs[0])
         f = self.recurrent_activation(zs[1])
         c = f * c + i * self.activation(zs[2])
