@@ -11,6 +11,7 @@ real Keras's own writers:
 - ``keras_<name>_legacy.h5``    Keras 2 weights layout (Keras's legacy writer)
 - ``keras_<name>_model.h5``     legacy whole-model ``model.save('x.h5')``, compiled
 - ``keras_expected.h5``         per model: input ``x`` and Keras's prediction ``y``
+- ``keras_resume.keras``        a model after one Adam step (see ``make_resume``)
 """
 from __future__ import annotations
 
@@ -92,6 +93,26 @@ def make(name: str, expected: h5py.File) -> None:
     group["x"], group["y"] = x, y
 
 
+def make_resume(expected: h5py.File) -> None:
+    """A model trained one Adam step, saved as .keras; then Keras's weights after a second
+    step on the same batch, so a test can resume training from Keras's optimizer state."""
+    keras.utils.set_random_seed(0)
+    model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(8, activation="relu"),
+                              keras.layers.Dense(3, activation="softmax")], name="resume")
+    model.compile(optimizer=keras.optimizers.Adam(0.01), loss="sparse_categorical_crossentropy",
+                  metrics=["accuracy"])
+    rng = np.random.default_rng(2)
+    x = rng.normal(0, 1, (6, 4)).astype("float32")
+    y = rng.integers(0, 3, 6).astype("int64")
+    model.train_on_batch(x, y)
+    model.save(os.path.join(DATA, "keras_resume.keras"))
+    model.train_on_batch(x, y)
+    group = expected.create_group("resume")
+    group["x"], group["y"] = x, y
+    for i, w in enumerate(model.get_weights()):
+        group[f"after_step2/{i}"] = w
+
+
 def main(names: list[str]) -> None:
     os.makedirs(DATA, exist_ok=True)
     with h5py.File(os.path.join(DATA, "keras_expected.h5"), "w") as expected:
@@ -99,6 +120,8 @@ def main(names: list[str]) -> None:
         for name in names:
             make(name, expected)
             print(f"wrote keras_{name}*.h5")
+        make_resume(expected)
+        print("wrote keras_resume.keras")
 
 
 if __name__ == "__main__":

@@ -25,7 +25,7 @@ import h5py
 
 from . import legacy_h5, weights_h5
 from .atomic import atomic_path
-from .serialization import model_config, model_from_config, serialize_value
+from .serialization import model_config, model_entry, model_from_config, serialize_value
 
 FORMAT_VERSION = "layers_on_graph 0.1"
 
@@ -102,13 +102,18 @@ def load_weights(model, filepath, by_name: bool = False, skip_mismatch: bool = F
     filepath = os.fspath(filepath)
     if filepath.endswith(".keras"):
         _, data = _read_keras_zip(filepath, "load_weights")
-        with h5py.File(io.BytesIO(data), "r") as f:
-            pending = _pending_weights(f, model, by_name, skip_mismatch)
+        pending = _guard(lambda: _read_h5_bytes(
+            data, lambda f: _pending_weights(f, model, by_name, skip_mismatch)), filepath)
     else:
         with _open_h5(filepath, "load_weights") as f:
             pending = _guard(lambda: _pending_weights(f, model, by_name, skip_mismatch),
                              filepath)
     _assign(pending)
+
+
+def _read_h5_bytes(data: bytes, fn):
+    with h5py.File(io.BytesIO(data), "r") as f:
+        return fn(f)
 
 
 def _guard(fn, filepath: str):
@@ -126,17 +131,9 @@ def _assign(pending: list) -> None:
 
 
 # ----- architecture -----
-def _full_config(model) -> dict:
-    config = model_config(model)
-    # Keras 3 looks Functional up by its module path, Sequential by the public one.
-    module = "keras.src.models.functional" if config["class_name"] == "Functional" else "keras"
-    return {"module": module, "class_name": config["class_name"], "config": config["config"],
-            "registered_name": None}
-
-
 def to_json(model, **json_kwargs) -> str:
     """The model's architecture as Keras-style JSON (no weights)."""
-    return json.dumps(_full_config(model), **json_kwargs)
+    return json.dumps(model_entry(model), **json_kwargs)
 
 
 def model_from_json(json_string: str, custom_objects: dict | None = None,
@@ -150,16 +147,17 @@ def model_from_json(json_string: str, custom_objects: dict | None = None,
 
 
 # ----- training configuration -----
-def _named(obj, where: str):
+def _named(obj, where: str, module: str):
+    """A loss or metric argument as Keras serializes it: a name, or a class dict."""
     if obj is None or isinstance(obj, (str, int, float)):
         return obj
     if isinstance(obj, (list, tuple)):
-        return [_named(o, where) for o in obj]
+        return [_named(o, where, module) for o in obj]
     if isinstance(obj, dict):
-        return {k: _named(v, where) for k, v in obj.items()}
+        return {k: _named(v, where, module) for k, v in obj.items()}
     if hasattr(obj, "get_config") and not isinstance(obj, type):
-        return {"class_name": type(obj).__name__,
-                "config": serialize_value(obj.get_config(), where)}
+        return {"module": module, "class_name": type(obj).__name__,
+                "config": serialize_value(obj.get_config(), where), "registered_name": None}
     name = getattr(obj, "__name__", None)
     if name is None:
         raise TypeError(f"save: cannot serialize the {where} {obj!r}")
@@ -189,9 +187,9 @@ def training_config(model) -> dict | None:
     if not getattr(model, "compiled", False) or model.optimizer is None:
         return None
     opt = model.optimizer
-    return {"loss": _named(model._loss_arg, "loss"),
-            "metrics": _named(model._metrics_arg, "metric"),
-            "loss_weights": _named(model._loss_weights_arg, "loss weights"),
+    return {"loss": _named(model._loss_arg, "loss", "keras.losses"),
+            "metrics": _named(model._metrics_arg, "metric", "keras.metrics"),
+            "loss_weights": _named(model._loss_weights_arg, "loss weights", "keras.losses"),
             "optimizer_config": {"class_name": type(opt).__name__,
                                  "config": serialize_value(opt.get_config(), "optimizer")}}
 
@@ -266,7 +264,7 @@ def _save_legacy_h5(model, filepath, overwrite, config, train) -> None:
 
 
 def _save_keras_zip(model, filepath, overwrite, train) -> None:
-    full = _full_config(model)
+    full = model_entry(model)
     if train is not None:
         opt = train["optimizer_config"]
         full["compile_config"] = {
@@ -302,13 +300,16 @@ def load_model(filepath, custom_objects: dict | None = None, compile: bool = Tru
     if filepath.endswith(".keras"):
         config, data = _read_keras_zip(filepath, "load_model")
         model = model_from_config(config, custom_objects, safe_mode)
-        with h5py.File(io.BytesIO(data), "r") as f:
+        train = config.get("compile_config") if compile else None
+
+        def read(f):
             pending = weights_h5.read(f, model)
-            train = config.get("compile_config") if compile else None
             if train:
                 _compile_from(model, train, custom_objects)
                 pending += weights_h5.read_optimizer(f, model.optimizer)
-        _assign(pending)
+            return pending
+
+        _assign(_guard(lambda: _read_h5_bytes(data, read), filepath))
         return model
     with _open_h5(filepath, "load_model") as f:
         return _guard(lambda: _load_legacy_h5(f, filepath, custom_objects, compile, safe_mode),

@@ -75,14 +75,20 @@ def layer_to_config(layer) -> dict:
 
     cls = type(layer)
     if isinstance(layer, Model):
-        config = model_config(layer)
-        return {"module": "keras", "class_name": config["class_name"], "config": config["config"],
-                "registered_name": None}
+        return model_entry(layer)
     builtin = _builtin_class(cls.__name__) is cls
     return {"module": "keras.layers" if builtin else cls.__module__,
             "class_name": cls.__name__,
             "config": serialize_value(layer.get_config(), f"{layer.name}.config"),
             "registered_name": None if builtin else cls.__name__}
+
+
+def model_entry(model) -> dict:
+    """A model's config with Keras 3's module key (Functional is found by its module path)."""
+    config = model_config(model)
+    module = "keras.src.models.functional" if config["class_name"] == "Functional" else "keras"
+    return {"module": module, "class_name": config["class_name"], "config": config["config"],
+            "registered_name": None}
 
 
 def _node_index(layer, node, model_nodes: set) -> int:
@@ -240,7 +246,14 @@ def _function_from_config(value, custom_objects: dict, safe_mode: bool, where: s
 def _load_bytecode(code: str, defaults, closure, custom_objects: dict):
     import core.tensor as T
 
-    raw = marshal.loads(base64.b64decode(code.encode("ascii")))
+    try:
+        raw = marshal.loads(base64.b64decode(code.encode("ascii")))
+    except (ValueError, EOFError, TypeError) as err:
+        raise ValueError(f"load_model: a Lambda's bytecode cannot be read ({err}); it was "
+                         f"written by another Python version or is corrupt. Pass the function "
+                         f"in custom_objects instead") from err
+    if not isinstance(raw, types.CodeType):
+        raise ValueError("load_model: a Lambda's serialized function is not Python code")
     globs = {"__builtins__": builtins, "T": T, "np": np, **custom_objects}
     cells = None if closure is None else tuple(types.CellType(c) for c in closure)
     return types.FunctionType(raw, globs, raw.co_name,

@@ -54,3 +54,16 @@ def test_load_by_name_from_keras_legacy_h5():
         layer.name = name
     model.load_weights(fixture("keras_mlp_legacy.h5"), by_name=True)
     np.testing.assert_allclose(model.predict(x, verbose=0), y, rtol=0, atol=1e-5)
+
+
+def test_training_resumes_from_a_keras_zip_with_its_adam_state():
+    with h5py.File(fixture("keras_expected.h5"), "r") as f:
+        x, y = f["resume/x"][()], f["resume/y"][()]
+        after = [f[f"resume/after_step2/{i}"][()] for i in range(4)]
+    model = load_model(fixture("keras_resume.keras"))
+    assert int(model.optimizer.iterations.get_value()) == 1
+    assert float(model.optimizer.learning_rate) == pytest.approx(0.01)
+    assert model.metrics_names == ["loss", "accuracy"]
+    model.train_on_batch(x, y)  # Keras's second step, from Keras's moments
+    for ours, theirs in zip(model.get_weights(), after):
+        np.testing.assert_allclose(ours, theirs, rtol=0, atol=1e-5)
