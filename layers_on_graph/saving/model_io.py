@@ -25,7 +25,8 @@ import h5py
 
 from . import legacy_h5, weights_h5
 from .atomic import atomic_path
-from .serialization import model_config, model_entry, model_from_config, serialize_value
+from .deserialization import model_from_config
+from .serialization import model_config, model_entry, serialize_value
 
 FORMAT_VERSION = "layers_on_graph 0.1"
 
