@@ -6,7 +6,9 @@ Run: python benchmarks/rnn_layers.py [--repeats N] [--no-keras] [--numpy]
 PyTorch and Keras are optional (their rows are skipped without them). The cost is the sum
 of the output sequence (return_sequences=True) for every implementation; all of them get the
 same weights and their outputs and kernel gradients are checked equal before timing.
-Prints a markdown table; ratio = time / PyTorch's time.
+Prints a markdown table; ratio = time / PyTorch's time. ``--clock cpu`` (the default)
+times each call by the process's CPU time, which stays faithful on a shared, loaded machine
+(every implementation runs on one thread); ``--clock wall`` uses wall-clock time.
 """
 import argparse
 import os
@@ -23,16 +25,16 @@ import numpy as np  # noqa: E402
 SEQ, BATCH, N_IN, HIDDEN = 50, 64, 32, 128
 
 
-def interleaved_medians(fns: dict, repeats: int) -> dict:
+def interleaved_medians(fns: dict, repeats: int, clock=time.process_time) -> dict:
     """Median time of each callable, timed in turn round after round (load hits all alike)."""
     for fn in fns.values():
         fn()
     times = {name: [] for name in fns}
     for _ in range(repeats):
         for name, fn in fns.items():
-            start = time.perf_counter()
+            start = clock()
             fn()
-            times[name].append(time.perf_counter() - start)
+            times[name].append(clock() - start)
     return {name: float(np.median(t)) for name, t in times.items()}
 
 
@@ -118,7 +120,7 @@ def keras_layer(kind: str, data, weights):
     return fwd, bwd, (fwd().detach().numpy(), grad), keras.__version__
 
 
-def main(repeats: int, with_keras: bool, with_numpy: bool) -> None:
+def main(repeats: int, with_keras: bool, with_numpy: bool, clock: str = "cpu") -> None:
     rng = np.random.default_rng(0)
     data = rng.normal(size=(BATCH, SEQ, N_IN)).astype(np.float32)
     results = {}
@@ -153,11 +155,12 @@ def main(repeats: int, with_keras: bool, with_numpy: bool) -> None:
             fns[(kind, name, "bwd")] = b
             if name not in impls:
                 impls.append(name)
-    med = interleaved_medians(fns, repeats)
+    med = interleaved_medians(fns, repeats,
+                              time.process_time if clock == "cpu" else time.perf_counter)
     torch_name = next((n for n in impls if n.startswith("PyTorch")), None)
     print(f"Recurrent layers, sequence {SEQ}, batch {BATCH}, input {N_IN}, hidden {HIDDEN}, "
-          f"float32, CPU, 1 thread, median of {repeats} interleaved rounds; ratio = time / "
-          f"PyTorch's\n")
+          f"float32, CPU, 1 thread, {clock} time, median of {repeats} interleaved rounds; "
+          f"ratio = time / PyTorch's\n")
     cols = [(k, p) for k in ("LSTM", "GRU") for p in ("fwd", "bwd")]
     header = " | ".join(f"{k} {'forward' if p == 'fwd' else 'fwd+bwd'} ms (ratio)"
                         for k, p in cols)
@@ -179,5 +182,6 @@ if __name__ == "__main__":
     parser.add_argument("--repeats", type=int, default=15)
     parser.add_argument("--no-keras", action="store_true")
     parser.add_argument("--numpy", action="store_true", help="also time the numpy backend")
+    parser.add_argument("--clock", choices=("cpu", "wall"), default="cpu")
     args = parser.parse_args()
-    main(args.repeats, not args.no_keras, args.numpy)
+    main(args.repeats, not args.no_keras, args.numpy, args.clock)
