@@ -196,7 +196,24 @@ def read(f: h5py.Group, model, skip_mismatch: bool = False) -> list[tuple[object
                 values = None
                 break
         pending.extend(values or [])
+    extra = sorted(set(_stored_vars_groups(f)) - {e.path for e in walk(model)})
+    if extra and not skip_mismatch:
+        raise ValueError(f"load_weights: the file holds weights the model has no layer for: "
+                         f"{extra} (the model's layers do not match the file's)")
     return pending
+
+
+def _stored_vars_groups(f: h5py.Group) -> list[str]:
+    """Paths of the non-empty ``vars`` groups of a file, the optimizer's excepted."""
+    found = []
+
+    def visit(name, obj):
+        if isinstance(obj, h5py.Group) and name.split("/")[-1] == "vars" and len(obj) and \
+                not name.startswith("optimizer"):
+            found.append(name)
+
+    f.visititems(visit)
+    return found
 
 
 def read_optimizer(f: h5py.Group, optimizer) -> list[tuple[object, np.ndarray]]:

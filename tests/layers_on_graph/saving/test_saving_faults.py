@@ -53,6 +53,21 @@ def test_layer_count_mismatch_changes_nothing(tmp_path, kind):
     _weights_unchanged(model, before)
 
 
+def test_file_with_more_layers_than_the_model_is_refused(tmp_path):
+    path = tmp_path / "w.weights.h5"
+    Sequential([Input((4,)), layers.Dense(4), layers.Dense(4), layers.Dense(4)]).save_weights(
+        path)
+    model = Sequential([Input((4,)), layers.Dense(4), layers.Dense(4)])
+    before = model.get_weights()
+    with pytest.raises(ValueError, match=r"no layer for: \['layers/dense_2/vars'\]"):
+        model.load_weights(path)
+    _weights_unchanged(model, before)
+    model.load_weights(path, skip_mismatch=True)
+    with h5py.File(path, "r") as f:
+        np.testing.assert_array_equal(model.layers[1].kernel.get_value(),
+                                      f["layers/dense_1/vars/0"][()])
+
+
 def test_weight_count_mismatch_in_a_layer(tmp_path):
     path = tmp_path / "w.h5"
     _save(Sequential([Input((4,)), layers.Dense(3, use_bias=False)]), path, "keras2")
