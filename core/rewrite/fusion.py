@@ -6,6 +6,8 @@ group's root (so the fused loop does no more work than the original nodes).
 """
 from __future__ import annotations
 
+import heapq
+
 import numpy as np
 
 from ..graph.basic import Constant
@@ -30,25 +32,43 @@ def _scalar_constant(var):
     return None
 
 
-def _grow(fgraph: FunctionGraph, root) -> list:
-    """The nodes fused with ``root``: producers whose clients all lie in the group."""
+def _grow(fgraph: FunctionGraph, root, position: dict) -> list:
+    """The nodes fused with ``root``: producers whose clients all lie in the group.
+
+    Candidates are taken latest-first (by topological position), so every
+    client a candidate could have in the group is decided before it: each
+    node is looked at once.
+    """
     group = {root}
     pattern = root.outputs[0].type.broadcastable
-    frontier = list(root.inputs)
-    changed = True
-    while changed:
-        changed = False
-        for var in list(frontier):
+    heap: list = []
+
+    def push(node):
+        for var in node.inputs:
             p = var.owner
-            if p is None or p in group or not _fusable(p) or var.type.broadcastable != pattern:
-                continue
-            clients = fgraph.clients.get(var, [])
-            if not clients or any(c == "output" or c not in group for c, _ in clients):
-                continue
-            group.add(p)
-            frontier.remove(var)
-            frontier.extend(p.inputs)
-            changed = True
+            if p is not None and p in position and p not in group:
+                heapq.heappush(heap, (-position[p], id(var), var))
+
+    push(root)
+    decided = set()
+    outer = {v for v in root.inputs if _scalar_constant(v) is None}  # the fused node's inputs
+    while heap:
+        _, _, var = heapq.heappop(heap)
+        p = var.owner
+        if p in group or p in decided:
+            continue
+        decided.add(p)
+        if not _fusable(p) or var.type.broadcastable != pattern:
+            continue
+        clients = fgraph.clients.get(var, [])
+        if not clients or any(c == "output" or c not in group for c, _ in clients):
+            continue
+        new_outer = (outer - {var}) | {v for v in p.inputs if _scalar_constant(v) is None}
+        if len(new_outer) > MAX_INPUTS:
+            continue
+        outer = new_outer
+        group.add(p)
+        push(p)
     return list(group)
 
 
@@ -95,7 +115,7 @@ def fuse(fgraph: FunctionGraph) -> int:
     for root in reversed(order):
         if root in consumed or root not in fgraph.apply_nodes or not _fusable(root):
             continue
-        group = _grow(fgraph, root)
+        group = _grow(fgraph, root, position)
         if len(group) < 2:
             continue
         new = _build(fgraph, group, position)

@@ -138,3 +138,20 @@ def test_inplace_skips_a_shared_intermediate():
     xv = np.array([0.1, 0.2])
     a, b = f(xv)
     np.testing.assert_allclose(b, np.outer(xv, xv) @ xv)
+
+
+def test_fused_nodes_take_at_most_max_inputs():
+    from core.rewrite.fusion import MAX_INPUTS
+
+    xs = [T.dvector(f"x{k}") for k in range(MAX_INPUTS + 8)]
+    y = xs[0]
+    for x in xs[1:]:
+        y = T.tanh(y) + x
+    f = function(xs, y)
+    assert all(len(n.inputs) <= MAX_INPUTS for n in _nodes(f))
+    assert len(_nodes(f)) >= 2
+    vals = [np.full(2, 0.01 * k) for k in range(len(xs))]
+    want = vals[0]
+    for v in vals[1:]:
+        want = np.tanh(want) + v
+    np.testing.assert_allclose(f(*vals), want)
