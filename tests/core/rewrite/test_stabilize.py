@@ -154,3 +154,24 @@ def test_crossentropy_op_reports_bad_labels():
     f = function([z, y], CrossentropySoftmax1Hot()(z, y))
     with pytest.raises(ValueError, match="labels must lie in"):
         f(LOGITS, np.array([0, 5, 1]))
+
+
+def test_seed_logistic_regression_is_stable_and_learns():
+    from core import shared
+
+    rng = np.random.default_rng(0)
+    n, feats = 400, 784
+    data_x, data_y = rng.standard_normal((n, feats)), rng.integers(0, 2, size=n).astype(float)
+    x, y = T.dmatrix("x"), T.dvector("y")
+    w = shared(rng.standard_normal(feats), name="w")
+    b = shared(0.0, name="b")
+    p_1 = 1 / (1 + T.exp(-T.dot(x, w) - b))
+    xent = -y * T.log(p_1) - (1 - y) * T.log(1 - p_1)
+    cost = xent.mean() + 0.01 * (w ** 2).sum()
+    gw, gb = T.grad(cost, [w, b])
+    train = function([x, y], xent, updates=[(w, w - 0.1 * gw), (b, b - 0.1 * gb)])
+    predict = function([x], p_1 > 0.5)
+    for _ in range(300):
+        err = train(data_x, data_y)
+        assert np.isfinite(err).all()
+    assert np.mean(predict(data_x) == data_y) >= 0.99
