@@ -171,7 +171,7 @@ def test_seed_logistic_regression_is_stable_and_learns():
     gw, gb = T.grad(cost, [w, b])
     train = function([x, y], xent, updates=[(w, w - 0.1 * gw), (b, b - 0.1 * gb)])
     predict = function([x], p_1 > 0.5)
-    for _ in range(300):
+    for _ in range(1000):
         err = train(data_x, data_y)
         assert np.isfinite(err).all()
     assert np.mean(predict(data_x) == data_y) >= 0.99
