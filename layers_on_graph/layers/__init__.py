@@ -17,8 +17,7 @@ from .layer_normalization import LayerNormalization
 from .max_pooling2d import MaxPooling2D
 from .multiply import Average, Maximum, Minimum, Multiply
 from .permute import Permute
-from .recurrent import (GRU, LSTM, RNN, Bidirectional, Masking, SimpleRNN,
-                        TimeDistributed)
+from .recurrent import GRU, LSTM, Bidirectional, Masking, SimpleRNN, TimeDistributed
 from .reshape import Reshape
 from .subtract import Subtract
 
@@ -30,4 +29,4 @@ __all__ = ["Activation", "Add", "Average", "AveragePooling2D", "AvgPool2D", "Bat
            "GlobalAveragePooling2D", "GlobalMaxPooling2D", "Input", "InputLayer", "Lambda",
            "Layer", "LayerNormalization", "MaxPool2D", "MaxPooling2D", "Maximum", "Minimum",
            "Multiply", "Permute", "Reshape", "Subtract",
-           "RNN", "SimpleRNN", "LSTM", "GRU", "Bidirectional", "TimeDistributed", "Masking"]
+           "SimpleRNN", "LSTM", "GRU", "Bidirectional", "TimeDistributed", "Masking"]

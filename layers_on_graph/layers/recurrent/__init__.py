@@ -1,5 +1,5 @@
 """Recurrent layers on ``core.scan``: SimpleRNN, LSTM, GRU, and their wrappers and masks."""
-from .base_rnn import RNN
+from .base_rnn import BaseRNN
 from .bidirectional import Bidirectional
 from .gru import GRU
 from .lstm import LSTM
@@ -7,4 +7,5 @@ from .masking import Masking
 from .simple_rnn import SimpleRNN
 from .time_distributed import TimeDistributed
 
-__all__ = ["RNN", "Bidirectional", "GRU", "LSTM", "Masking", "SimpleRNN", "TimeDistributed"]
+__all__ = ["BaseRNN", "Bidirectional", "GRU", "LSTM", "Masking", "SimpleRNN",
+           "TimeDistributed"]

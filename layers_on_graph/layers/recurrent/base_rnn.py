@@ -1,4 +1,4 @@
-"""``RNN``: the base of SimpleRNN, LSTM and GRU: one ``core.scan`` loop over time.
+"""``BaseRNN``: the base of SimpleRNN, LSTM and GRU: one ``core.scan`` loop over time.
 
 A subclass gives its weights (``build_cell``), the recurrent weights the step
 reads (``step_weights``) and one step (``step``). The base does what Keras's
@@ -29,7 +29,7 @@ from ...utils.random import next_seed
 from ..layer import Layer, is_symbolic
 
 
-class RNN(Layer):
+class BaseRNN(Layer):
     """Base class of the recurrent layers (inputs ``(batch, timesteps, features)``).
 
     Parameters common to all of them, with Keras's meaning:

@@ -4,7 +4,7 @@ from __future__ import annotations
 import core.tensor as T
 
 from ..layer import Layer
-from .base_rnn import RNN, _sequence_shape, _split_inputs
+from .base_rnn import BaseRNN, _sequence_shape, _split_inputs
 from .serialization import layer_from_config, layer_to_config
 
 _MERGE_MODES = ("concat", "sum", "mul", "ave", None)
@@ -23,12 +23,12 @@ class Bidirectional(Layer):
     >>> y = Bidirectional(LSTM(32, return_sequences=True))(x)   # (batch, time, 64)
     """
 
-    def __init__(self, layer: RNN, merge_mode: str | None = "concat", weights=None,
-                 backward_layer: RNN | None = None, **kwargs):
-        if not isinstance(layer, RNN):
+    def __init__(self, layer: BaseRNN, merge_mode: str | None = "concat", weights=None,
+                 backward_layer: BaseRNN | None = None, **kwargs):
+        if not isinstance(layer, BaseRNN):
             raise ValueError(f"Bidirectional: expected a recurrent layer (SimpleRNN, LSTM, "
                              f"GRU), got {layer!r}")
-        if backward_layer is not None and not isinstance(backward_layer, RNN):
+        if backward_layer is not None and not isinstance(backward_layer, BaseRNN):
             raise ValueError(f"Bidirectional: backward_layer must be a recurrent layer, got "
                              f"{backward_layer!r}")
         if merge_mode not in _MERGE_MODES:

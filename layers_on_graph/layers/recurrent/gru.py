@@ -4,10 +4,10 @@ from __future__ import annotations
 import core.tensor as T
 
 from ... import activations
-from .base_rnn import RNN, recurrent_slices
+from .base_rnn import BaseRNN, recurrent_slices
 
 
-class GRU(RNN):
+class GRU(BaseRNN):
     """Gated recurrent unit, with Keras's parametrization: kernel (in, 3*units),
     recurrent_kernel (units, 3*units), column blocks update z, reset r, candidate h.
 

@@ -6,10 +6,10 @@ import numpy as np
 import core.tensor as T
 
 from ... import activations, initializers
-from .base_rnn import RNN, recurrent_slices
+from .base_rnn import BaseRNN, recurrent_slices
 
 
-class LSTM(RNN):
+class LSTM(BaseRNN):
     """Long short-term memory, with Keras's parametrization: kernel (in, 4*units),
     recurrent_kernel (units, 4*units), bias (4*units,), gate blocks in the order
     input i, forget f, cell candidate c, output o::

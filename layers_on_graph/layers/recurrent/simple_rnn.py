@@ -3,10 +3,10 @@ from __future__ import annotations
 
 import core.tensor as T
 
-from .base_rnn import RNN
+from .base_rnn import BaseRNN
 
 
-class SimpleRNN(RNN):
+class SimpleRNN(BaseRNN):
     """A fully connected recurrent layer, as Keras's; weights kernel (in, units),
     recurrent_kernel (units, units), bias (units,).
 
