@@ -279,3 +279,30 @@ def local_hand_written_crossentropy(fgraph, node):
     else:
         return None
     return [fit(-CrossentropySoftmax1Hot()(logits, y), node.outputs[0])]
+
+
+@register("stabilize", ps.Mul, tags=("sigmoid",))
+def local_mul_distribute_cancel(fgraph, node):
+    """d1 * (a / d1 + b / d2) * d2 -> a * d2 + b * d1: each denominator cancels a factor.
+
+    The gradient of a hand-written logistic loss has this shape with
+    d = sigmoid(z), where the left side is 0 * inf at large |z|.
+    """
+    terms = list(node.inputs)
+    for i, t in enumerate(terms):
+        if not (owner_op(t, ps.Add) and single_client(fgraph, t)):
+            continue
+        others = terms[:i] + terms[i + 1:]
+        summands = []
+        for s in t.owner.inputs:
+            if not owner_op(s, ps.TrueDiv):
+                break
+            num, den = s.owner.inputs
+            k = next((k for k, o in enumerate(others) if o is den), None)
+            if k is None:
+                break
+            rest = others[:k] + others[k + 1:]
+            summands.append(tm.mul(num, *rest) if rest else num)
+        else:
+            return [fit(tm.add(*summands), node.outputs[0])]
+    return None

@@ -175,3 +175,16 @@ def test_seed_logistic_regression_is_stable_and_learns():
         err = train(data_x, data_y)
         assert np.isfinite(err).all()
     assert np.mean(predict(data_x) == data_y) >= 0.99
+
+
+def test_seed_logistic_loss_gradient_finite_at_huge_logits():
+    rng = np.random.default_rng(3)
+    x, y, w = T.dmatrix("x"), T.dvector("y"), T.dvector("w")
+    p_1 = 1 / (1 + T.exp(-T.dot(x, w)))
+    cost = (-y * T.log(p_1) - (1 - y) * T.log(1 - p_1)).mean()
+    f = function([x, y, w], [cost, T.grad(cost, w)])
+    xv, yv, wv = rng.standard_normal((6, 5)), rng.integers(0, 2, 6).astype(float), rng.standard_normal(5) * 1000
+    loss, grad = f(xv, yv, wv)
+    z = xv @ wv
+    np.testing.assert_allclose(loss, np.mean(np.logaddexp(0, z) - yv * z))
+    np.testing.assert_allclose(grad, xv.T @ (_sig(z) - yv) / 6, atol=1e-12)
