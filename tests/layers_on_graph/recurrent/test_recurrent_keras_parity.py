@@ -72,3 +72,33 @@ def test_default_initial_weights_have_keras_layout():
         ours(x)
         assert [w.shape for w in ours.get_weights()] == [w.shape for w in theirs.get_weights()]
         np.testing.assert_array_equal(ours.get_weights()[2], theirs.get_weights()[2])  # biases
+
+
+def test_weights_files_move_both_ways(tmp_path):
+    from layers_on_graph import Input, Sequential
+
+    def theirs():
+        return keras.Sequential([
+            keras.Input((6, 4)),
+            keras.layers.Bidirectional(keras.layers.LSTM(5, return_sequences=True)),
+            keras.layers.GRU(3, return_sequences=True),
+            keras.layers.TimeDistributed(keras.layers.Dense(2)), keras.layers.SimpleRNN(2)])
+
+    def ours():
+        return Sequential([Input(shape=(6, 4)),
+                           layers.Bidirectional(layers.LSTM(5, return_sequences=True)),
+                           layers.GRU(3, return_sequences=True),
+                           layers.TimeDistributed(layers.Dense(2)), layers.SimpleRNN(2)])
+
+    x = RNG.normal(size=(3, 6, 4)).astype(np.float32)
+    keras_model = theirs()
+    keras_model.save_weights(str(tmp_path / "k.weights.h5"))
+    model = ours()
+    model.load_weights(str(tmp_path / "k.weights.h5"))
+    np.testing.assert_allclose(model.predict(x, verbose=0),
+                               _to_numpy(keras_model.predict(x, verbose=0)), atol=1e-5)
+    model.save_weights(str(tmp_path / "o.weights.h5"))
+    back = theirs()
+    back.load_weights(str(tmp_path / "o.weights.h5"))
+    np.testing.assert_allclose(_to_numpy(back.predict(x, verbose=0)),
+                               model.predict(x, verbose=0), atol=1e-5)
