@@ -11,8 +11,9 @@ from .engine import register
 def merge(fgraph: FunctionGraph) -> int:
     """Make equal constants one variable and identical nodes one node; returns merges done.
 
-    Nodes are visited inputs-first and keyed by ``(op, input identities)``, so
-    a whole repeated subexpression collapses in one sweep.
+    Nodes are visited inputs-first and keyed by ``(op, input identities)`` (in
+    any order for commutative elementwise ops), so a whole repeated
+    subexpression collapses in one sweep.
     """
     done = 0
     seen_const: dict = {}
@@ -28,7 +29,10 @@ def merge(fgraph: FunctionGraph) -> int:
     for node in fgraph.toposort():
         if node not in fgraph.apply_nodes or node.op.destroy_map or getattr(node.op, "keep_node", False):
             continue
-        key = (node.op, tuple(map(id, node.inputs)))
+        ids = tuple(map(id, node.inputs))
+        if getattr(getattr(node.op, "scalar_op", None), "commutative", False) and len(node.outputs) == 1:
+            ids = tuple(sorted(ids))  # x * y and y * x are one node
+        key = (node.op, ids)
         try:
             other = seen.setdefault(key, node)
         except TypeError:  # an op that cannot be hashed is never merged

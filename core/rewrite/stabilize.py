@@ -213,11 +213,8 @@ def local_mul_sigmoid_exp(fgraph, node):
     return None
 
 
-def _sum_exp_of(var):
-    """If ``var`` is ``dimshuffle(sum(exp(x), axis=[k]))`` re-inserting axis k, return (x, k)."""
-    if not is_op(var, DimShuffle):
-        return None
-    ds, s = var.owner.op, var.owner.inputs[0]
+def _sum_exp_of(ds, s):
+    """If ``ds(s)`` is ``sum(exp(x), axis=[k])`` with axis k re-inserted, return (x, k)."""
     if not (is_op(s, CAReduce) and isinstance(s.owner.op.scalar_op, ps.Add)
             and len(s.owner.op.axis) == 1 and owner_op(s.owner.inputs[0], ps.Exp)):
         return None
@@ -231,7 +228,7 @@ def _sum_exp_of(var):
 def local_softmax_from_div(fgraph, node):
     """exp(x) / sum(exp(x), axis=k, keepdims) -> softmax(x, k)."""
     a, b = node.inputs
-    found = _sum_exp_of(b)
+    found = _sum_exp_of(b.owner.op, b.owner.inputs[0]) if is_op(b, DimShuffle) else None
     if found and owner_op(a, ps.Exp) and a.owner.inputs[0] is found[0]:
         return [fit(Softmax(found[1])(found[0]), node.outputs[0])]
     return None
@@ -245,7 +242,7 @@ def local_softmax_from_mul(fgraph, node):
         if not (is_op(t, DimShuffle) and owner_op(t.owner.inputs[0], ps.TrueDiv)):
             continue
         c, s = t.owner.inputs[0].owner.inputs
-        found = _sum_exp_of(t.owner.op(s))
+        found = _sum_exp_of(t.owner.op, s)
         if not found:
             continue
         for j, u in enumerate(terms):

@@ -156,3 +156,12 @@ def test_print_nodes_are_neither_merged_nor_folded(capsys):
     f(np.array([1.0]))
     out = capsys.readouterr().out
     assert out.count("p __str__") == 2 and out.count("c __str__") == 1
+
+
+def test_merge_sees_through_commutativity():
+    x, y = T.dvectors("x", "y")
+    f = function([x, y], [x * y, y * x, T.maximum(x, y) - T.maximum(y, x)], excluding=["fusion"])
+    assert scalar_ops(f).count("Mul") == 1 and scalar_ops(f).count("Maximum") <= 1
+    a, b, c = f(np.array([1.0, 2.0]), np.array([3.0, -1.0]))
+    np.testing.assert_array_equal(a, b)
+    np.testing.assert_array_equal(c, [0.0, 0.0])
