@@ -6,6 +6,10 @@ weights in ``cnn_digits.weights.h5`` (Keras 3's layout).
 import os
 import sys
 
+# Tiny matrices: one BLAS thread is fastest (more only contend); set before numpy loads.
+for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_var, "1")
+
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 import numpy as np  # noqa: E402
