@@ -144,8 +144,7 @@ class Elemwise(Op):
 def _left_pad(x: Variable, ndim: int) -> Variable:
     """``x`` with broadcastable axes prepended up to ``ndim`` (constants are reshaped directly)."""
     if isinstance(x, TensorConstant) and x.name is None:
-        pad = (1,) * (ndim - x.ndim)
-        return TensorType(x.dtype, pad + x.type.shape).make_constant(x.data.reshape(pad + x.data.shape))
+        return constant(x.data, dtype=x.dtype, ndim=ndim)
     return DimShuffle(x.ndim, ("x",) * (ndim - x.ndim) + tuple(range(x.ndim)))(x)
 
 
