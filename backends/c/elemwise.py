@@ -29,6 +29,10 @@ _EXPENSIVE = tuple(TRANSCENDENTAL) + (ps.Pow, ps.Sigmoid, ps.Softplus, ps.TrueDi
                                       ps.Mod)
 SMALL = 1024  # below this many elements a single numpy ufunc is cheaper than a cffi call
 REUSE_MIN = 1 << 15  # outputs this large reuse their buffer across calls when it is free
+# Reuse relies on exact reference counts (cache + local + getrefcount's argument == 3);
+# CPython 3.14 borrows some references, so it stays off there rather than risk aliasing.
+if sys.version_info >= (3, 14):
+    REUSE_MIN = 1 << 62
 
 
 def _inner_graph(scalar_op):

@@ -183,3 +183,20 @@ def test_seed_example_and_gradient_through_the_c_backend():
         np.testing.assert_array_equal(f([0, 1, 2]), [0.0, 2.0, 1026.0])
         T.verify_grad(lambda x: T.exp(-x) * T.sin(x) + T.tanh(x) * x,
                       [np.random.default_rng(3).normal(size=(4, 5))])
+
+
+def test_large_outputs_reuse_a_buffer_only_when_nobody_holds_it():
+    x = T.dvector("x")
+    with backend("c"):
+        f = function([x], T.exp(x) * 2 + 1)
+    a = np.linspace(0, 1, 1 << 16)
+    kept = f(a)
+    view = f(a)[::2]  # a view keeps its base alive
+    again = f(a * 0)
+    assert not np.shares_memory(kept, again) and not np.shares_memory(view, again)
+    np.testing.assert_allclose(kept, np.exp(a) * 2 + 1)
+    np.testing.assert_allclose(view, (np.exp(a) * 2 + 1)[::2])
+    first_id = id(f(a))  # dropped at once: the next call writes into the same buffer
+    second = f(a + 1)
+    assert id(second) == first_id  # the cached buffer (still alive in the kernel's cache)
+    np.testing.assert_allclose(second, np.exp(a + 1) * 2 + 1)
