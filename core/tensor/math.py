@@ -183,7 +183,7 @@ class CAReduce(Op):
         if isinstance(op, ps.Add):
             gx = fill(x, g_full)
         elif isinstance(op, ps.Mul):
-            gx = g_full * DimShuffle(out.ndim, pattern)(out) / x
+            gx = g_full * _prod_grad_factor(x, self.axis)
         elif isinstance(op, (ps.Maximum, ps.Minimum)):
             gx = g_full * eq(x, DimShuffle(out.ndim, pattern)(out))
         else:
@@ -194,6 +194,24 @@ class CAReduce(Op):
         name = {ps.Add: "Sum", ps.Mul: "Prod", ps.Maximum: "Max", ps.Minimum: "Min",
                 ps.AND: "All", ps.OR: "Any"}.get(type(self.scalar_op), str(self.scalar_op))
         return f"{name}{{axis={list(self.axis)}}}"
+
+
+def _prod_grad_factor(x, axis: tuple):
+    """d prod(x) / dx along ``axis``: the product of the other elements, zeros included.
+
+    ``prod / x`` fails where x is 0; instead, with ``p`` the product of the
+    non-zero elements: ``p / x`` where there is no zero, ``p`` at the one zero
+    if there is exactly one (0 elsewhere), and 0 everywhere if there are more.
+    """
+    is_zero = eq(x, 0)
+    n_zeros = sum(is_zero, axis, keepdims=True)
+    safe = switch(is_zero, ones_like(x), x)
+    p = CAReduce(ps.mul, axis, x.dtype)(safe)
+    pattern, it = [], iter(range(p.ndim))
+    for d in range(x.ndim):
+        pattern.append("x" if d in axis else next(it))
+    p = DimShuffle(p.ndim, pattern)(p)
+    return switch(eq(n_zeros, 0), p / safe, switch(eq(n_zeros, 1), p * is_zero, zeros_like(x)))
 
 
 def _keep(x, out, axes: tuple, keepdims: bool):

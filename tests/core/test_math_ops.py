@@ -139,3 +139,16 @@ def test_outer():
     xv, yv = np.arange(3.0), np.arange(4.0)
     np.testing.assert_array_equal(function([x, y], T.outer(x, y))(xv, yv), np.outer(xv, yv))
     verify_grad(T.outer, [xv + 1, yv - 1])
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_prod_gradient_with_zeros(dtype):
+    x = T.TensorType(dtype, (None, None))("x")
+    xv = np.array([[2.0, 0.0, 3.0], [0.0, 0.0, 1.0], [1.0, 2.0, 4.0]], dtype=dtype)
+    g_rows = function([x], T.grad(x.prod(axis=1).sum(), x))(xv)
+    np.testing.assert_array_equal(g_rows, [[0.0, 6.0, 0.0], [0.0, 0.0, 0.0], [8.0, 4.0, 2.0]])
+    assert g_rows.dtype == dtype
+    g_all = function([x], T.grad(x.prod(), x))(xv)
+    np.testing.assert_array_equal(g_all, np.zeros((3, 3)))  # several zeros: all zero
+    verify_grad(lambda a: a.prod(axis=0), [np.array([[0.0, 1.5], [2.0, -1.0], [0.5, 3.0]])],
+                dtype=dtype)
