@@ -22,6 +22,7 @@ import numpy as np
 import core.tensor as T
 from core import scan, shared
 from core.graph.basic import Variable
+from core.graph.trace import format_trace, user_frame
 from core.tensor.random import RandomStreams
 
 from ... import activations, backend, initializers, regularizers
@@ -111,13 +112,14 @@ class BaseRNN(Layer):
         shape = _sequence_shape(input_shape)
         if len(shape) != 3:
             raise ValueError(f"{self.name}: expects inputs of shape (batch, timesteps, "
-                             f"features), got shape {shape}")
+                             f"features), got shape {shape}, at {_where()}")
         if shape[-1] is None:
             raise ValueError(f"{self.name}: the feature axis of the input must be known, got "
-                             f"shape {shape}")
+                             f"shape {shape}, at {_where()}")
         if self.stateful and shape[0] is None:
             raise ValueError(f"{self.name}: a stateful RNN needs a fixed batch size (give "
-                             f"Input(batch_shape=...) or batch_size=); got input shape {shape}")
+                             f"Input(batch_shape=...) or batch_size=); got input shape {shape}, "
+                             f"at {_where()}")
         self.build_cell(int(shape[-1]))
         if self.stateful:
             self.states = [shared(np.zeros((shape[0], n), dtype=self.dtype),
@@ -174,7 +176,8 @@ class BaseRNN(Layer):
             mask = mask[0]
         if x.ndim != 3:
             raise ValueError(f"{self.name}: expects inputs of shape (batch, timesteps, "
-                             f"features), got a tensor of {x.ndim} dimension(s) ({x.type})")
+                             f"features), got a tensor of {x.ndim} dimension(s) ({x.type}), "
+                             f"at {_where()}")
         states = self._initial_states(x, given)
         per_gate = bool(training) and 0.0 < self.recurrent_dropout < 1.0 and self.n_gates > 1
         n_masks = self.n_gates if per_gate else 1
@@ -260,13 +263,14 @@ class BaseRNN(Layer):
             return [T.zeros((n, batch), dtype=self.dtype) for n in self.state_size]
         if len(given) != len(self.state_size):
             raise ValueError(f"{self.name}: initial_state needs {len(self.state_size)} "
-                             f"tensor(s) of shapes (batch, {self.state_size}), got {len(given)}")
+                             f"tensor(s) of shapes (batch, {self.state_size}), got {len(given)}, "
+                             f"at {_where()}")
         out = []
         for s, n in zip(given, self.state_size):
             s = s if is_symbolic(s) else T.as_tensor_variable(np.asarray(s, dtype=self.dtype))
             if s.ndim != 2 or s.type.shape[-1] not in (None, n):
                 raise ValueError(f"{self.name}: an initial state must have shape (batch, {n}), "
-                                 f"got {s.type}")
+                                 f"got {s.type}, at {_where()}")
             out.append((s if s.dtype == self.dtype else T.cast(s, self.dtype)).T)
         return out
 
@@ -313,6 +317,11 @@ class BaseRNN(Layer):
                 "return_state": self.return_state, "go_backwards": self.go_backwards,
                 "stateful": self.stateful, "unroll": self.unroll,
                 "zero_output_for_mask": self.zero_output_for_mask}
+
+
+def _where() -> str:
+    """The user's source line (for error messages)."""
+    return format_trace(user_frame())
 
 
 def _sequence_shape(input_shape) -> tuple:

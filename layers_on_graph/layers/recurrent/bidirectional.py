@@ -4,7 +4,7 @@ from __future__ import annotations
 import core.tensor as T
 
 from ..layer import Layer
-from .base_rnn import BaseRNN, _sequence_shape, _split_inputs
+from .base_rnn import BaseRNN, _sequence_shape, _split_inputs, _where
 from .serialization import layer_from_config, layer_to_config
 
 _MERGE_MODES = ("concat", "sum", "mul", "ave", None)
@@ -84,7 +84,7 @@ class Bidirectional(Layer):
         if states is not None:
             if len(states) % 2:
                 raise ValueError(f"{self.name}: initial_state needs the forward states then "
-                                 f"the backward states (an even number), got {len(states)}")
+                                 f"the backward states (an even number), got {len(states)}, at {_where()}")
             half = len(states) // 2
             fwd_state, bwd_state = states[:half], states[half:]
         y = self.forward_layer(x, initial_state=fwd_state, mask=mask, training=training)

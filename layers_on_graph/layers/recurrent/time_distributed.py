@@ -4,6 +4,7 @@ from __future__ import annotations
 import core.tensor as T
 
 from ..layer import Layer, static_shape
+from .base_rnn import _where
 from .serialization import layer_from_config, layer_to_config
 
 
@@ -28,7 +29,7 @@ class TimeDistributed(Layer):
         input_shape = tuple(input_shape)
         if len(input_shape) < 3:
             raise ValueError(f"{self.name}: TimeDistributed needs inputs of at least 3 "
-                             f"dimensions (batch, time, ...), got shape {input_shape}")
+                             f"dimensions (batch, time, ...), got shape {input_shape}, at {_where()}")
         if not self.layer.built:
             self.layer._check_and_build((None,) + input_shape[2:])
         self.built = True
@@ -36,7 +37,7 @@ class TimeDistributed(Layer):
     def call(self, inputs, training=None, mask=None):
         if inputs.ndim < 3:
             raise ValueError(f"{self.name}: TimeDistributed needs inputs of at least 3 "
-                             f"dimensions (batch, time, ...), got {inputs.type}")
+                             f"dimensions (batch, time, ...), got {inputs.type}, at {_where()}")
         inner_shape = [-1] + [T.shape_i(inputs, d) if s is None else s
                               for d, s in enumerate(inputs.type.shape) if d >= 2]
         flat = T.reshape(inputs, inner_shape, ndim=inputs.ndim - 1)
