@@ -405,7 +405,7 @@ class Switch(ScalarOp):
 
 
 class Clip(ScalarOp):
-    """``clip(x, lo, hi)``; the gradient passes where lo <= x <= hi."""
+    """``clip(x, lo, hi)``; the gradient goes to x where lo <= x <= hi, else to the bound."""
 
     nin = 3
 
@@ -413,7 +413,7 @@ class Clip(ScalarOp):
         m = _t()
         x, lo, hi = inputs
         inside = m.and_(m.ge(x, lo), m.le(x, hi))
-        return [gz[0] * inside, None, None]
+        return [gz[0] * inside, gz[0] * m.lt(x, lo), gz[0] * m.gt(x, hi)]
 
 
 class Second(BinaryScalarOp):

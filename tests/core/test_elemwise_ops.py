@@ -213,6 +213,9 @@ def test_clip_forward_and_grad(dtype):
     assert out.dtype == dtype
     verify_grad(lambda a: T.clip(a, -0.5, 0.5), [xv], dtype=dtype)
     verify_grad(lambda a: a.clip(-1.0, 1.0) * a, [rng.uniform(-2, 2, 6)], dtype=dtype)
+    # symbolic bounds get the gradient where x lies beyond them
+    verify_grad(lambda a, lo, hi: T.clip(a, lo, hi), [xv, np.array(-0.5), np.array(0.5)],
+                dtype=dtype)
 
 
 @pytest.mark.parametrize("src,dst", [("float64", "float32"), ("float32", "float64"),
