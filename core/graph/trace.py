@@ -15,12 +15,20 @@ _PACKAGE_DIRS = tuple(
 )
 
 
+_IN_LIBRARY: dict[str, bool] = {}  # filename -> whether it belongs to the library
+
+
 def user_frame() -> tuple[str, int, str] | None:
     """Return ``(filename, lineno, function)`` of the innermost frame outside the library."""
     frame = sys._getframe(1)
+    inside = _IN_LIBRARY
     while frame is not None:
         filename = frame.f_code.co_filename
-        if not filename.startswith(_PACKAGE_DIRS) and not filename.startswith("<frozen"):
+        hidden = inside.get(filename)
+        if hidden is None:
+            hidden = inside[filename] = filename.startswith(_PACKAGE_DIRS) or filename.startswith(
+                ("<frozen", "<layers_on_graph"))
+        if not hidden:
             return (filename, frame.f_lineno, frame.f_code.co_name)
         frame = frame.f_back
     return None

@@ -8,16 +8,28 @@ tensor variables). Kernels live in the backends, keyed by class.
 """
 from __future__ import annotations
 
+from functools import lru_cache
+
 import numpy as np
 
 from ..graph.basic import Apply, Constant, Op, Type, Variable
+
+
+_CANONICAL = frozenset(("bool", "int8", "int16", "int32", "int64", "uint8", "uint16", "uint32",
+                        "uint64", "float16", "float32", "float64", "complex64", "complex128"))
+
+
+@lru_cache(maxsize=None)
+def _result_type(*dtypes: str) -> str:
+    """NumPy's promotion of dtype names, as a name (cached: it runs for every node)."""
+    return str(np.result_type(*[np.dtype(d) for d in dtypes]))
 
 
 class ScalarType(Type):
     """The type of one element: just a dtype."""
 
     def __init__(self, dtype: str):
-        self.dtype = str(np.dtype(dtype))
+        self.dtype = dtype if dtype in _CANONICAL else str(np.dtype(dtype))
 
     def __eq__(self, other):
         return type(other) is ScalarType and other.dtype == self.dtype
@@ -82,7 +94,7 @@ class ScalarOp(Op):
             return dtypes[0]
         if rule == "last":
             return dtypes[-1]
-        upcast = str(np.result_type(*[np.dtype(d) for d in dtypes]))
+        upcast = _result_type(*dtypes)
         return upgrade_to_float(upcast) if rule == "float" else upcast
 
     def make_node(self, *inputs) -> Apply:
@@ -429,7 +441,7 @@ class Cast(UnaryScalarOp):
     __props__ = ("dtype",)
 
     def __init__(self, dtype: str):
-        self.dtype = str(np.dtype(dtype))
+        self.dtype = dtype if dtype in _CANONICAL else str(np.dtype(dtype))
 
     def output_dtype(self, *dtypes):
         return self.dtype

@@ -25,7 +25,8 @@ class TensorType(Type):
                  broadcastable: Sequence[bool] | None = None, name: str | None = None):
         if dtype == "floatX":
             dtype = config.floatX
-        dtype = str(np.dtype(dtype))
+        if dtype not in ALL_DTYPES:
+            dtype = str(np.dtype(dtype))
         if dtype not in ALL_DTYPES:
             raise TypeError(f"TensorType: unsupported dtype {dtype!r}")
         if shape is None and broadcastable is None:
