@@ -126,3 +126,24 @@ def test_output_views_of_inputs_are_copied():
     out = function([x], x.T)(xv)
     out[0, 0] = 100.0
     assert xv[0, 0] == 0.0
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_make_vector_forward_and_grad(dtype):
+    a, b = T.TensorType(dtype, ())("a"), T.TensorType(dtype, ())("b")
+    vec = T.stack([a, b * 2])
+    assert isinstance(vec.owner.op, T.MakeVector) and vec.type.shape == (2,)
+    out = function([a, b], vec)(np.asarray(1.5, dtype), np.asarray(-1.0, dtype))
+    np.testing.assert_array_equal(out, [1.5, -2.0])
+    assert out.dtype == dtype
+    verify_grad(lambda p, q: T.stack([p * q, p - q]), [np.array(0.3), np.array(-1.2)],
+                dtype=dtype)
+
+
+def test_zeros_and_ones_with_symbolic_shape():
+    x = T.dmatrix("x")
+    z, o = function([x], [T.zeros(x.shape[0]), T.ones((x.shape[1], 2), dtype="int32")])(
+        np.empty((3, 4)))
+    np.testing.assert_array_equal(z, np.zeros(3))
+    np.testing.assert_array_equal(o, np.ones((4, 2), dtype="int32"))
+    assert o.dtype == np.int32 and z.dtype == np.dtype(config.floatX)
