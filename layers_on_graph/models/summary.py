@@ -34,9 +34,9 @@ def _bytes(weights) -> str:
     return ""
 
 
-def format_summary(model, width: int = 80) -> str:
+def format_summary(model, width: int = 90) -> str:
     """The summary of ``model`` as text, boxed as Keras 3 prints it."""
-    widths = [int(width * 0.42), int(width * 0.32)]
+    widths = [int(width * 0.46), int(width * 0.30)]
     widths.append(width - sum(widths) - 4)
 
     def row(cells, left="\u2502", mid="\u2502", right="\u2502", align=("l", "l", "r")):

@@ -458,7 +458,7 @@ class Trainer:
         """Print a Keras-style table of layers, output shapes and parameter counts."""
         from .summary import format_summary
 
-        text = format_summary(self, line_length or 70)
+        text = format_summary(self, line_length or 90)
         (print_fn or print)(text)
 
     def save_weights(self, filepath: str, overwrite: bool = True) -> None:
