@@ -170,3 +170,22 @@ def test_progress_bar_outputs(capsys):
     assert lines[1].startswith("5/5 - ") and "loss:" in lines[1] and len(lines) == 4
     model.fit(X, Y, epochs=1, verbose=0)
     assert capsys.readouterr().out == ""
+
+
+def test_progbar_redraws_one_line_on_a_terminal():
+    import io
+
+    from layers_on_graph.progbar import Progbar
+
+    class Tty(io.StringIO):
+        def isatty(self):
+            return True
+
+    stream = Tty()
+    bar = Progbar(4, stream=stream, interval=0.0)
+    for step in range(1, 5):
+        bar.update(step, {"loss": 1.0 / step})
+    text = stream.getvalue()
+    assert text.count("\r") == 4 and text.endswith("\n") and text.count("\n") == 1
+    assert "1/4" in text and "4/4" in text and "loss: 0.2500" in text
+    assert "\u2501" * 10 + "\u2500" * 10 in text  # half done at step 2
