@@ -258,6 +258,11 @@ class BaseRNN(Layer):
     def _initial_states(self, x, given) -> list:
         if given is None:
             if self.stateful:
+                expected = self.states[0].get_value(borrow=True).shape[0]
+                if x.type.shape[0] not in (None, expected):
+                    raise ValueError(f"{self.name}: a stateful RNN keeps states for batches of "
+                                     f"{expected}, got inputs of shape {x.type.shape}, at "
+                                     f"{_where()}")
                 return [s.T for s in self.states]
             batch = T.shape_i(x, 0)
             return [T.zeros((n, batch), dtype=self.dtype) for n in self.state_size]

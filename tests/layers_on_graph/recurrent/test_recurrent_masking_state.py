@@ -111,6 +111,8 @@ def test_stateful_carry_over_and_reset(cls):
                                run_rnn(STEPS[cls], x[:, 4:], w, init)[0], atol=1e-6)
     with pytest.raises(ValueError, match="shape"):
         layer.reset_states([np.zeros((3, 4))] * len(layer.state_size))
+    with pytest.raises(ValueError, match="batches of 2"):
+        layer(Input(batch_shape=(3, 4, 3), dtype="float64"))
 
 
 def test_stateful_training_carries_states_and_eager_calls():
