@@ -156,7 +156,17 @@ class TensorConstant(_TensorMethods, Constant):
 
 def constant(value: Any, dtype: str | None = None, name: str | None = None,
              ndim: int | None = None) -> TensorConstant:
-    """A constant tensor. Python floats become ``config.floatX`` only when ``dtype`` says so."""
+    """A constant tensor. A Python float becomes ``config.floatX`` (as in Theano) unless ``dtype``
+    says otherwise; other values keep numpy's dtype.
+
+    Examples
+    --------
+    >>> T.constant(0.5).dtype   # 'float64', or 'float32' under floatX=float32
+    """
+    if dtype is None and type(value) is float:
+        from ..config import config
+
+        dtype = config.floatX
     arr = np.asarray(value, dtype=dtype)
     if ndim is not None and arr.ndim < ndim:
         arr = arr.reshape((1,) * (ndim - arr.ndim) + arr.shape)
@@ -179,10 +189,6 @@ def as_tensor_variable(x: Any, name: str | None = None, ndim: int | None = None,
         return stack([as_tensor_variable(e) for e in x])
     if isinstance(x, (bool, int)) and not isinstance(x, np.generic) and dtype is None:
         dtype = "int64" if isinstance(x, int) and not isinstance(x, bool) else "bool"
-    if isinstance(x, float) and dtype is None:
-        from ..config import config
-
-        dtype = config.floatX
     return constant(x, dtype=dtype, name=name, ndim=ndim)
 
 

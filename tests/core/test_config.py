@@ -3,6 +3,7 @@ import os
 import subprocess
 import sys
 
+import numpy as np
 import pytest
 
 import core.tensor as T
@@ -41,6 +42,8 @@ def test_floatx_in_code(monkeypatch):
     assert T.matrix("m").dtype == "float32"
     assert T.cast(T.dvector(), "floatX").dtype == "float32"
     assert T.TensorType("floatX", (None,)).dtype == "float32"
+    assert T.constant(0.5).dtype == "float32" and T.constant(np.float64(0.5)).dtype == "float64"
+    assert (T.fvector() * T.constant(2.0)).dtype == "float32"
     monkeypatch.setattr(config, "floatX", "float64")
     assert T.matrix("m").dtype == "float64"
 
