@@ -66,7 +66,7 @@ def debugprint(obj, file=None, ids: str = "CHAR", print_type: bool = True) -> st
 
     if isinstance(obj, Function):
         outputs = obj.maker.fgraph.outputs
-        order = obj.maker.fgraph.toposort()
+        order = {node: k for k, node in enumerate(obj.maker.fgraph.toposort())}
         shared_inputs = set(obj.shared_inputs)
     else:
         outputs = list(obj) if isinstance(obj, (list, tuple)) else [obj]
@@ -98,7 +98,7 @@ def debugprint(obj, file=None, ids: str = "CHAR", print_type: bool = True) -> st
             return
         node = v.owner
         out = f".{v.index}" if node.nout > 1 else ""
-        topo = f" {order.index(node)}" if order is not None and node in order else ""
+        topo = f" {order[node]}" if order is not None and node in order else ""
         seen = id(node) in done
         buf.write(f"{pad}{node.op}{out} [id {new_id(node)}]{name}{typ}{topo}{' ...' if seen else ''}\n")
         if seen:
