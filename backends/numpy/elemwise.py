@@ -117,17 +117,16 @@ def _multi_output_kernel(node, fn, strict):
 
 @registry.register(DimShuffle)
 def dimshuffle_kernel(node):
-    """A view: index out the dropped axes, transpose the kept ones, index in the new ones."""
+    """A view: squeeze the dropped axes, transpose the kept ones, index in the new ones."""
     op = node.op
     kept = [d for d in range(op.input_ndim) if d not in op.drop]
-    drop_index = tuple(0 if d in op.drop else slice(None) for d in range(op.input_ndim))
     perm = tuple(kept.index(d) for d in op.shuffle)
     identity = perm == tuple(range(len(perm)))
     new_index = tuple(None if d == "x" else slice(None) for d in op.new_order)
 
     def kernel(x):
         if op.drop:
-            x = x[drop_index]
+            x = x.squeeze(op.drop)  # raises unless those axes have size 1
         if not identity:
             x = x.transpose(perm)
         return x[new_index]

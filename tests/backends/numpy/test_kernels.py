@@ -96,6 +96,8 @@ def test_dimshuffle_kernel_returns_views():
     r = T.drow("r")
     res = _kernel(r.dimshuffle(1))(np.arange(3.0).reshape(1, 3))
     np.testing.assert_array_equal(res, [0.0, 1.0, 2.0])
+    with pytest.raises(ValueError):  # a dropped axis must really have size 1
+        _kernel(r.dimshuffle(1))(np.ones((2, 3)))
 
 
 def test_reduction_kernels():
