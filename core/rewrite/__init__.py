@@ -9,7 +9,14 @@
 
 Any rewrite can be ruled out by name or by tag (a phase name is a tag too),
 globally with ``core.config.optimizer_excluding = "name1:name2"`` or per
-function with ``function(..., excluding=["local_log1p"])``.
+function with ``function(..., excluding=["local_log1p"])``; the global passes
+are named ``merge``, ``fusion`` and ``inplace``.
+
+A new local rewrite is one function in the module of its phase::
+
+    @register("stabilize", ps.Log, tags=("log1p",))
+    def local_log1p(fgraph, node):  # docstring: the algebra, "log(1 + x) -> log1p(x)"
+        ...  # return [replacement] or None
 
 Examples
 --------
@@ -25,7 +32,7 @@ from . import canonicalize, passes, specialize, stabilize  # noqa: F401  (regist
 from .engine import PHASES, REGISTRY, RuleIndex, Stats, register, run_local
 from .fusion import fuse
 from .inplace import insert_inplace
-from .passes import constant_folding, merge
+from .passes import merge
 
 __all__ = ["optimize_graph", "register", "REGISTRY", "PHASES", "merge", "fuse",
            "insert_inplace", "Stats"]
