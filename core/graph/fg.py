@@ -108,7 +108,7 @@ class FunctionGraph:
     def _check_free(self, var: Variable, reason) -> None:
         from .basic import Constant
 
-        if not isinstance(var, Constant):
+        if not isinstance(var, Constant) and not any(var is i for i in self.inputs):
             raise ValueError(f"FunctionGraph.replace({reason}): {var} ({var.type}) is not "
                              f"computable from the graph's inputs")
 

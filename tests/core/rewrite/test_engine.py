@@ -121,3 +121,12 @@ def test_a_looping_rewrite_is_stopped_with_a_warning():
     fg = FunctionGraph([x], [-x])
     with pytest.warns(UserWarning, match="fixed point"):
         run_local(fg, RuleIndex([Rewrite("flip", flip, "canonicalize", (ps.Neg,))]), max_steps=50)
+
+
+def test_replace_by_an_unused_graph_input():
+    x, y = T.dvectors("x", "y")
+    fg = FunctionGraph([x, y], [T.exp(x)])
+    fg.replace(fg.outputs[0], y, reason="test")
+    assert fg.outputs == [y] and fg.clients[y] == [("output", 0)]
+    assert not fg.apply_nodes
+    _check_consistent(fg)
