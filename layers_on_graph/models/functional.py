@@ -42,11 +42,7 @@ class Model(Trainer, Layer):
                 raise ValueError(f"Model: output {t} was not produced by a layer called on "
                                  f"Input() tensors")
         self._nodes = self._collect_nodes()
-        layers = [t._keras_history[0] for t in self.inputs]
-        for node in self._nodes:
-            if node.layer not in layers:
-                layers.append(node.layer)
-        object.__setattr__(self, "_layers", layers)
+        object.__setattr__(self, "_layers", self._layers_in_keras_order())
         self.built = True
 
     def _collect_nodes(self) -> list[Node]:
@@ -79,6 +75,44 @@ class Model(Trainer, Layer):
         for out in self.outputs:
             visit(out)
         return order
+
+    def _layers_in_keras_order(self) -> list:
+        """Layers sorted as Keras 3's functional map does: by depth from the outputs
+        (deepest first), ties broken by first visit in a depth-first walk from the outputs.
+        This order fixes ``weights`` and the names of layer groups in weight files."""
+        first_seen: dict[int, int] = {}
+        layer_of: dict[int, Layer] = {}
+        postorder: list = []
+        done: set[int] = set()
+        input_ids = {id(t) for t in self.inputs}
+
+        def walk(tensor):
+            layer, node, _ = tensor._keras_history
+            if id(node) in done:
+                return
+            if id(layer) not in first_seen:
+                first_seen[id(layer)] = len(first_seen)
+                layer_of[id(layer)] = layer
+            if id(tensor) not in input_ids:
+                for t in node.input_tensors:
+                    walk(t)
+            done.add(id(node))
+            postorder.append(node)
+
+        for out in self.outputs:
+            walk(out)
+        node_depth: dict[int, int] = {}
+        layer_depth: dict[int, int] = {}
+        for node in reversed(postorder):  # consumers before producers, as Keras's map_graph
+            depth = max(node_depth.get(id(node), 0), layer_depth.get(id(node.layer), 0))
+            layer_depth[id(node.layer)] = node_depth[id(node)] = depth
+            if isinstance(node.layer, InputLayer):
+                continue
+            for t in node.input_tensors:
+                producer = t._keras_history[1]
+                node_depth[id(producer)] = max(node_depth.get(id(producer), 0), depth + 1)
+        order = sorted(first_seen, key=lambda k: (-layer_depth[k], first_seen[k]))
+        return [layer_of[k] for k in order]
 
     @property
     def layers(self) -> list:

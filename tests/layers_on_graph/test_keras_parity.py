@@ -101,3 +101,21 @@ def test_fit_with_validation_split_and_weights_matches_keras():
                                validation_split=0.25, verbose=0).history
     for key in ("loss", "accuracy", "val_loss", "val_accuracy"):
         np.testing.assert_allclose(hist["o"][key], hist["k"][key], rtol=1e-4)
+
+
+def _branching(lib):
+    L = lib.layers
+    a, b = lib.Input(shape=(4,), name="a"), lib.Input(shape=(4,), name="b")
+    shared = L.Dense(4, name="shared")
+    x = shared(a)
+    y = shared(L.Dense(4, name="pre")(b))
+    z = shared(x)
+    m = L.Add(name="add")([y, z, L.Dense(4, name="side")(a)])
+    cat = L.Concatenate(name="cat")([m, x])
+    return lib.Model([b, a], [L.Dense(1, name="out")(cat), L.Dense(2, name="out2")(x)])
+
+
+def test_functional_layer_order_matches_keras():
+    ours, k = _branching(lg), _branching(keras)
+    assert [l.name for l in ours.layers] == [l.name for l in k.layers]
+    assert [w.get_value().shape for w in ours.weights] == [tuple(w.shape) for w in k.weights]

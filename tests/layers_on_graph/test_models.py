@@ -78,6 +78,19 @@ def test_nested_model_as_a_layer():
     model.fit(rng.normal(size=(8, 3)), rng.normal(size=(8, 1)), epochs=1, verbose=0)
 
 
+def test_functional_layers_in_keras_order():
+    # the order Keras 3 gives (by depth from the outputs, then first visit): it fixes
+    # model.weights and the layer groups of weight files
+    a, b = Input(shape=(4,), name="a"), Input(shape=(3,), name="b")
+    h1 = layers.Dense(5, name="d1")(a)
+    h2 = layers.Dense(5, name="d2")(b)
+    s = layers.Add(name="add")([layers.Dense(5, name="d3")(h1), h2])
+    c = layers.Concatenate(name="cat")([s, h1])
+    model = Model([a, b], [layers.Dense(2, name="o1")(c), layers.Dense(1, name="o2")(h2)])
+    assert [l.name for l in model.layers] == ["a", "d1", "b", "d3", "d2", "add", "cat", "o1",
+                                              "o2"]
+
+
 def test_model_errors():
     with pytest.raises(ValueError, match="Input"):
         Model(T.fmatrix("x"), layers.Dense(2)(Input(shape=(3,))))
