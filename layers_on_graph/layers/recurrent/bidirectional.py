@@ -84,7 +84,8 @@ class Bidirectional(Layer):
         if states is not None:
             if len(states) % 2:
                 raise ValueError(f"{self.name}: initial_state needs the forward states then "
-                                 f"the backward states (an even number), got {len(states)}, at {_where()}")
+                                 f"the backward states (an even number), got {len(states)}, "
+                                 f"at {_where()}")
             half = len(states) // 2
             fwd_state, bwd_state = states[:half], states[half:]
         y = self.forward_layer(x, initial_state=fwd_state, mask=mask, training=training)

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import core.tensor as T
 
-from ..layer import Layer, static_shape
+from ..layer import Layer
 from .base_rnn import _where
 from .serialization import layer_from_config, layer_to_config
 
@@ -29,7 +29,8 @@ class TimeDistributed(Layer):
         input_shape = tuple(input_shape)
         if len(input_shape) < 3:
             raise ValueError(f"{self.name}: TimeDistributed needs inputs of at least 3 "
-                             f"dimensions (batch, time, ...), got shape {input_shape}, at {_where()}")
+                             f"dimensions (batch, time, ...), got shape {input_shape}, "
+                             f"at {_where()}")
         if not self.layer.built:
             self.layer._check_and_build((None,) + input_shape[2:])
         self.built = True

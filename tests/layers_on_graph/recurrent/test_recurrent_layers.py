@@ -169,9 +169,11 @@ def test_dropout_training_only_and_trains():
 def test_dropout_masks_are_fixed_over_time():
     # Input dropout zeroes the same features at every step (one mask per call, as Keras):
     # a SimpleRNN with identity kernel, zero recurrence and linear activation shows it.
+    def identity(shape, dtype=None):
+        return np.eye(*shape, dtype=dtype)
+
     layer = layers.SimpleRNN(6, activation=None, dropout=0.5, return_sequences=True, seed=3,
-                             kernel_initializer=lambda shape, dtype=None: np.eye(*shape, dtype=dtype),
-                             recurrent_initializer="zeros")
+                             kernel_initializer=identity, recurrent_initializer="zeros")
     x = np.ones((5, 7, 6), np.float32)
     out = layer(x, training=True)
     dropped = out == 0
