@@ -13,7 +13,7 @@ from ..tensor.elemwise import DimShuffle, Elemwise
 from ..tensor.math import CAReduce
 from ..tensor.shape_ops import Alloc, Reshape, Shape_i, shape_i
 from .engine import register
-from .utils import const_like, fit, is_const, owner_op, scalar_value, single_client
+from .utils import const_like, fit, is_const, is_op, owner_op, scalar_value, single_client
 
 
 @register("canonicalize", ps.Second, tags=("fill",))
@@ -246,20 +246,26 @@ def local_reshape_chain(fgraph, node):
 
 @register("canonicalize", CAReduce, tags=("algebra",))
 def local_sum_of_fill(fgraph, node):
-    """sum(fill(x, c), axis) -> c * (product of x's sizes along axis), for a constant c."""
+    """sum(fill(x, c), axis) or sum(alloc(c, *shape), axis) -> c * (the sizes along axis)."""
     if not isinstance(node.op.scalar_op, ps.Add):
         return None
     (x,) = node.inputs
-    if not owner_op(x, ps.Second):
-        return None
-    ref, c = x.owner.inputs
     out = node.outputs[0]
-    if (not isinstance(c, Constant) or not all(c.type.broadcastable) or ref.ndim != x.ndim
-            or not all(out.type.broadcastable)):
+    if owner_op(x, ps.Second):
+        ref, c = x.owner.inputs
+        if ref.ndim != x.ndim:
+            return None
+        sizes = [shape_i(ref, a) for a in node.op.axis]
+    elif is_op(x, Alloc):
+        c, *dims = x.owner.inputs
+        sizes = [dims[a] for a in node.op.axis]
+    else:
+        return None
+    if not isinstance(c, Constant) or not all(c.type.broadcastable) or not all(out.type.broadcastable):
         return None
     count = None
-    for a in node.op.axis:
-        n = tm.cast(shape_i(ref, a), out.dtype)
+    for size in sizes:
+        n = tm.cast(size, out.dtype)
         count = n if count is None else count * n
     value = const_like(np.asarray(c.data).reshape(()), out)
     new = value if count is None else value * count
@@ -294,3 +300,20 @@ def local_shape_i_lift(fgraph, node):
             if inp.ndim == x.ndim and inp.type.shape[i] != 1:
                 return [Shape_i(i)(inp)]
     return None
+
+
+@register("canonicalize", Elemwise, tags=("fill", "alloc"))
+def local_elemwise_alloc(fgraph, node):
+    """op(alloc(v, *shape), c) -> op(v, c) when c already gives the output its shape.
+
+    Elemwise broadcasts by itself, so an alloc feeding it is useless whenever
+    the output's static broadcast pattern is unchanged without it.
+    """
+    if not any(is_op(i, Alloc) for i in node.inputs):
+        return None
+    new_inputs = [i.owner.inputs[0] if is_op(i, Alloc) else i for i in node.inputs]
+    new = node.op.make_node(*new_inputs)
+    for o, n in zip(node.outputs, new.outputs):
+        if o.dtype != n.dtype or any(a != 1 and b == 1 for a, b in zip(o.type.shape, n.type.shape)):
+            return None
+    return list(new.outputs)
