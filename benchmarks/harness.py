@@ -8,7 +8,9 @@ their neighbours.
 from __future__ import annotations
 
 import argparse
+import json
 import os
+import subprocess
 import sys
 import time
 
@@ -43,7 +45,13 @@ def parse_args(doc: str, **extra) -> argparse.Namespace:
 
 
 def peer(name: str):
-    """Import a peer library configured for THREADS, or None when it is not installed."""
+    """Import a peer library configured for THREADS, or None when it is not installed.
+
+    A child timing one implementation imports only the peer it times.
+    """
+    child = os.environ.get("LAYERS_BENCH_CHILD")
+    if child is not None and name not in child.lower():
+        return None
     try:
         if name == "torch":
             import torch
@@ -86,6 +94,39 @@ def interleaved_medians(fns: dict, repeats: int, min_round: float = 0.0) -> dict
                 fn()
             times[name].append((time.perf_counter() - start) / k)
     return {name: float(np.median(t)) for name, t in times.items()}
+
+
+CHILD = os.environ.get("LAYERS_BENCH_CHILD")  # set in a child that times one implementation
+
+
+def measure(factories: dict, repeats: int, min_round: float = 0.0) -> dict:
+    """Median seconds per call of each implementation; ``factories[name]()`` builds its callable.
+
+    At 1 thread all run in this process, interleaved round after round. With
+    more threads each runs alone in a child process (the same script, the same
+    thread settings): thread pools of different libraries in one process
+    (PyTorch's OpenMP, numpy's OpenBLAS, ours) fight over the cores and distort
+    each other, which is not what a user running one of them sees.
+    """
+    if CHILD is not None:
+        fn = factories[CHILD]()
+        result = interleaved_medians({CHILD: fn}, repeats, min_round)
+        print("LAYERS_BENCH_RESULT " + json.dumps(result), flush=True)
+        sys.exit(0)
+    if THREADS == 1:
+        return interleaved_medians({name: make() for name, make in factories.items()},
+                                   repeats, min_round)
+    out = {}
+    for name in factories:
+        env = dict(os.environ, LAYERS_BENCH_CHILD=name)
+        proc = subprocess.run([sys.executable] + sys.argv, env=env, capture_output=True, text=True)
+        lines = [ln for ln in proc.stdout.splitlines() if ln.startswith("LAYERS_BENCH_RESULT ")]
+        if proc.returncode != 0 or not lines:
+            print(f"<!-- {name} failed: {proc.stderr[-500:]} -->")
+            out[name] = None
+            continue
+        out.update(json.loads(lines[-1].split(" ", 1)[1]))
+    return out
 
 
 def copy_bandwidth(nbytes: int = 1 << 28) -> float:

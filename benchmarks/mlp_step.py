@@ -6,7 +6,7 @@ float32 GEMM peak of numpy's BLAS. Run: python benchmarks/mlp_step.py [--threads
 """
 from __future__ import annotations
 
-from harness import THREADS, gemm_peak, interleaved_medians, parse_args, peer, table
+from harness import CHILD, gemm_peak, measure, parse_args, peer, table
 
 import numpy as np
 
@@ -96,27 +96,38 @@ def main() -> None:
     xv = rng.normal(size=(BATCH, SIZES[0])).astype("float32")
     yv = rng.integers(0, 10, size=BATCH).astype("int32")
     values = init_params()
-    ours, _ = build_ours(values)
-    fns = {"layers-on-graph (C)": lambda: ours(xv, yv)}
+    peak = gemm_peak("float32") if CHILD is None else 0.0  # before any peer starts threads
+
+    def make_ours():
+        ours, _ = build_ours(values)
+        return lambda: ours(xv, yv)
+
+    factories = {"layers-on-graph (C)": make_ours}
     torch, pyt = peer("torch"), peer("pytensor")
     if torch is not None:
-        tstep = build_torch(torch, values)
-        tx, ty = torch.from_numpy(xv), torch.from_numpy(yv.astype("int64"))
-        fns["PyTorch eager"] = lambda: tstep(tx, ty)
+        def make_torch():
+            tstep = build_torch(torch, values)
+            tx, ty = torch.from_numpy(xv), torch.from_numpy(yv.astype("int64"))
+            return lambda: tstep(tx, ty).detach()
+
+        factories["PyTorch eager"] = make_torch
     if pyt is not None:
-        pf = build_pytensor(values)
-        fns["PyTensor (C)"] = lambda: pf(xv, yv)
-    first = {name: float(fn()) for name, fn in fns.items()}  # the same loss on the same start
-    ref = first["layers-on-graph (C)"]
-    for name, loss in first.items():
-        assert abs(loss - ref) < 1e-3 * max(1, abs(ref)), (name, loss, ref)
-    med = interleaved_medians(fns, repeats, min_round=0.05)
+        def make_pytensor():
+            pf = build_pytensor(values)
+            return lambda: pf(xv, yv)
+
+        factories["PyTensor (C)"] = make_pytensor
+    if CHILD is None:  # the same loss from the same start, before timing
+        first = {name: float(make()()) for name, make in factories.items()}
+        ref = first["layers-on-graph (C)"]
+        for name, loss in first.items():
+            assert abs(loss - ref) < 1e-3 * max(1, abs(ref)), (name, loss, ref)
+    med = measure(factories, repeats, min_round=0.05)
     mats = list(zip(SIZES[:-1], SIZES[1:]))
     flops = 2 * BATCH * (sum(3 * a * b for a, b in mats) - SIZES[0] * SIZES[1])
-    peak = gemm_peak("float32")
     print(f"float32 GEMM peak of numpy's BLAS (1024^3): {peak / 1e9:.1f} GFLOP/s; "
           f"one step is {flops / 1e9:.3f} GFLOP\n")
-    rows = [(name, t, f"{100 * flops / t / peak:.0f}%") for name, t in med.items()]
+    rows = [(name, t, f"{100 * flops / t / peak:.0f}%" if t else "n/a") for name, t in med.items()]
     print(table("MLP 784-512-512-10 training step, batch 128, float32, SGD momentum", rows,
                 "layers-on-graph (C)", ("share of GEMM peak",)))
 

@@ -59,6 +59,7 @@ def module_source(specs) -> tuple[str, list[tuple[str, str]], list[list[int]]]:
 
 
 LAZY_WORK = 1 << 18  # elements processed by a function's C-capable nodes before it compiles
+LAZY_MIN_COUNTED = 256  # smaller inputs do not count as work
 
 
 class _Module:
@@ -103,12 +104,16 @@ def _warn_missing(missing: list[str]) -> None:
 def _lazy_kernel(module: _Module, i: int, fallback):
     def kernel(*args):
         kernels = module.kernels
-        if kernels is None:
-            module.work += max([a.size for a in args])
-            if module.work < module.threshold:
-                return fallback(*args)
-            kernels = module.ensure()
-        return kernels[i](*args)
+        if kernels is not None:
+            return kernels[i](*args)
+        n = args[0].size
+        if n < LAZY_MIN_COUNTED and len(args) > 1:
+            n = max([a.size for a in args])
+        if n >= LAZY_MIN_COUNTED:  # tiny arrays never add up: numpy is as fast there
+            module.work += n
+            if module.work >= module.threshold:
+                return module.ensure()[i](*args)
+        return fallback(*args)
 
     kernel.__module__ = __name__
     return kernel
