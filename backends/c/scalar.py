@@ -374,19 +374,19 @@ def preamble() -> str:
             "typedef uint8_t npy_bool;\n" + simd + ints + floats + _RUN)
 
 
-# Runs a chunk function over [0, n), split across the OpenMP threads when n > threshold.
+# Runs a chunk function over [0, n), in blocks shared by the OpenMP threads when n > threshold.
 _RUN = """
 typedef void (*lg_chunk_fn)(intptr_t, intptr_t, char **, int *);
 __attribute__((noinline)) static int lg_run(intptr_t n, intptr_t threshold, lg_chunk_fn f, char **p) {
     int err = 0;
 #ifdef _OPENMP
     if (n > threshold && omp_get_max_threads() > 1) {
-        #pragma omp parallel reduction(|:err)
-        {
-            intptr_t t = omp_get_thread_num(), nt = omp_get_num_threads();
-            intptr_t lo = (n * t / nt) & ~(intptr_t)15, hi = t == nt - 1 ? n : (n * (t + 1) / nt) & ~(intptr_t)15;
+        /* blocks handed out dynamically: a thread the OS delays does not hold up the rest */
+        const intptr_t block = 16384, nb = (n + block - 1) / block;
+        #pragma omp parallel for schedule(dynamic, 1) reduction(|:err)
+        for (intptr_t b = 0; b < nb; b++) {
             int e = 0;
-            f(lo, hi, p, &e);
+            f(b * block, b + 1 == nb ? n : (b + 1) * block, p, &e);
             err |= e;
         }
         return err;
