@@ -191,6 +191,9 @@ def load_module(source: str, n_symbols: int) -> list:
         except CompileError as exc:
             error = exc
             continue
+        except OSError as exc:  # an unwritable or full compiledir
+            raise CompileError(f"C backend: cannot use the cache folder "
+                               f"{os.path.join(config.compiledir, 'c')}: {exc}") from exc
         if not _flag_sets:
             _flag_sets.append((flags, libs))
         break
