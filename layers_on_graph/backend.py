@@ -10,6 +10,7 @@ import numpy as np
 _FLOATX = "float32"
 _EPSILON = 1e-7
 _UPDATES: list | None = None
+_LOSSES: list | None = None
 
 
 def floatx() -> str:
@@ -61,6 +62,27 @@ class collect_updates:
     def __exit__(self, *exc) -> None:
         global _UPDATES
         _UPDATES = self._previous
+
+
+class collect_losses:
+    """Context collecting the symbolic losses layers add while a graph is built
+    (``Layer.add_loss``, activity regularizers)."""
+
+    def __enter__(self) -> list:
+        global _LOSSES
+        self._previous = _LOSSES
+        _LOSSES = []
+        return _LOSSES
+
+    def __exit__(self, *exc) -> None:
+        global _LOSSES
+        _LOSSES = self._previous
+
+
+def add_loss(value) -> None:
+    """Record a scalar symbolic loss for the training objective (if collecting)."""
+    if _LOSSES is not None:
+        _LOSSES.append(value)
 
 
 def add_update(variable, new_value) -> None:

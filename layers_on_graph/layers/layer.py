@@ -198,6 +198,20 @@ class Layer:
         """Number of scalars in all weights."""
         return int(sum(np.prod(w.get_value(borrow=True).shape) for w in self.weights))
 
+    def add_loss(self, loss) -> None:
+        """Add a symbolic scalar (computed in ``call`` from the inputs) to the training loss.
+
+        Examples
+        --------
+        >>> def call(self, x):
+        ...     self.add_loss(0.01 * T.mean(T.sqr(x)))
+        ...     return x
+        """
+        loss = T.as_tensor_variable(loss)
+        if loss.ndim != 0:
+            raise ValueError(f"{self.name}: add_loss takes a scalar, got {loss.type}")
+        backend.add_loss(loss)
+
     @property
     def losses(self) -> list:
         """Symbolic regularization penalties of this layer and its sublayers."""
@@ -246,6 +260,13 @@ class Layer:
         finally:
             _TRAINING.pop()
         self._annotate(inputs, outputs)
+        if self.activity_regularizer is not None:  # as Keras 3: divided by the batch size
+            for t in flatten_structure(outputs):
+                if is_symbolic(t):
+                    penalty = self.activity_regularizer(t)
+                    if t.ndim > 0:
+                        penalty = penalty / T.cast(T.shape_i(t, 0), penalty.dtype)
+                    self.add_loss(penalty)
         _set_masks(outputs, self.compute_mask(inputs, mask))
         if any(hasattr(t, "_keras_history") for t in flatten_structure(args)):
             skip = ("training", "mask") if auto_mask else ("training",)

@@ -184,9 +184,9 @@ class Trainer:
                    for k in range(len(names))]
         model_in = x_vars[0] if len(x_vars) == 1 else x_vars
 
-        with backend.collect_updates() as state_updates:
+        with backend.collect_updates() as state_updates, backend.collect_losses() as extra:
             train_out = flatten_structure(self(model_in, training=True))
-        total, train_outputs = self._loss_and_metrics(train_out, y_vars, sw_vars, True)
+        total, train_outputs = self._loss_and_metrics(train_out, y_vars, sw_vars, extra)
         params = self.trainable_weights
         updates = list(state_updates)
         if params:
@@ -196,9 +196,10 @@ class Trainer:
                         if id(v) not in updated]
         self._train_fn = function(x_vars + y_vars + sw_vars, train_outputs, updates=updates,
                                   trust_input=True, on_unused_input="ignore", name="train")
-        with backend.collect_updates() as test_updates:  # stateful RNNs carry their states
+        # inference can update state too (stateful RNNs) and add losses (add_loss)
+        with backend.collect_updates() as test_updates, backend.collect_losses() as extra:
             test_out = flatten_structure(self(model_in, training=False))
-        _, test_outputs = self._loss_and_metrics(test_out, y_vars, sw_vars, False)
+        _, test_outputs = self._loss_and_metrics(test_out, y_vars, sw_vars, extra)
         self._test_fn = function(x_vars + y_vars + sw_vars, test_outputs, trust_input=True,
                                  updates=list(test_updates), on_unused_input="ignore",
                                  name="test")
@@ -214,14 +215,14 @@ class Trainer:
         self._predict_fn = function(x_vars, outs, trust_input=True, on_unused_input="ignore",
                                     updates=list(updates or []), name="predict")
 
-    def _loss_and_metrics(self, outs, y_vars, sw_vars, training: bool):
+    def _loss_and_metrics(self, outs, y_vars, sw_vars, added_losses: list):
         per_output = [loss(y, o, sw) for loss, y, o, sw in zip(self._losses, y_vars, outs,
                                                                 sw_vars)]
         total = per_output[0] * self._loss_weight_values[0] if self._loss_weight_values[0] != 1 \
             else per_output[0]
         for value, w in zip(per_output[1:], self._loss_weight_values[1:]):
             total = total + (value * w if w != 1 else value)
-        for penalty in self.losses:
+        for penalty in list(self.losses) + list(added_losses):  # weight penalties, add_loss
             total = total + T.cast(penalty, total.dtype)
         outputs = [total] + (per_output if len(per_output) > 1 else [])
         for objs, y, o, sw in zip(self._metric_objs, y_vars, outs, sw_vars):

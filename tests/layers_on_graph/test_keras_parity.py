@@ -119,3 +119,19 @@ def test_functional_layer_order_matches_keras():
     ours, k = _branching(lg), _branching(keras)
     assert [l.name for l in ours.layers] == [l.name for l in k.layers]
     assert [w.get_value().shape for w in ours.weights] == [tuple(w.shape) for w in k.weights]
+
+
+def test_regularizers_match_keras():
+    def build(lib):
+        return lib.Sequential([lib.Input(shape=(3,)), lib.layers.Dense(
+            4, kernel_regularizer=lib.regularizers.L1L2(0.01, 0.02),
+            activity_regularizer=lib.regularizers.L2(0.05)), lib.layers.Dense(2)])
+
+    k, ours = build(keras), build(lg)
+    copy_weights(k, ours)
+    x = rng.normal(size=(5, 3)).astype("float32")
+    y = rng.normal(size=(5, 2)).astype("float32")
+    for model in (k, ours):
+        model.compile(optimizer="sgd", loss="mse")
+    assert ours.evaluate(x, y, verbose=0) == pytest.approx(k.evaluate(x, y, verbose=0),
+                                                            rel=1e-5)

@@ -207,3 +207,26 @@ def test_trainable_flag():
     frozen = model.layers[0].get_weights()
     model.fit(rng.normal(size=(8, 3)), rng.normal(size=(8, 1)), epochs=1, verbose=0)
     np.testing.assert_array_equal(model.layers[0].get_weights()[0], frozen[0])
+
+
+class Penalized(Layer):
+    """Adds a loss computed from its inputs, as Keras's add_loss."""
+
+    def call(self, inputs):
+        self.add_loss(0.5 * T.mean(T.sqr(inputs)))
+        return inputs
+
+
+def test_add_loss_and_activity_regularizer_enter_the_loss():
+    x = np.full((4, 2), 2.0, "float32")
+    model = Sequential([Input(shape=(2,)), Penalized()])
+    model.compile(optimizer="sgd", loss="mse")
+    assert model.evaluate(x, x, verbose=0) == pytest.approx(0.5 * 4.0)
+    model = Sequential([Input(shape=(2,)), layers.Dense(2, kernel_initializer="ones",
+                                                        activity_regularizer="l1")])
+    model.compile(optimizer="sgd", loss="mse")
+    out = model.predict(x, verbose=0)
+    assert model.evaluate(x, out, verbose=0) == pytest.approx(0.01 * np.abs(out).sum() / 4,
+                                                              rel=1e-5)  # per batch sample
+    with pytest.raises(ValueError, match="scalar"):
+        Penalized().add_loss(T.fvector("v"))
