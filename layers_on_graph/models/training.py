@@ -66,7 +66,15 @@ class Trainer:
                 jit_compile="auto", auto_scale_loss: bool = True) -> None:
         """Set the optimizer, loss(es) and metrics, and build the train/test/predict functions.
 
-        Unknown optimizer, loss or metric names raise ValueError here.
+        ``metrics`` ignore sample and class weights; ``weighted_metrics`` use them (Keras).
+        Unknown optimizer, loss or metric names raise ValueError here. ``run_eagerly``,
+        ``steps_per_execution``, ``jit_compile`` and ``auto_scale_loss`` are accepted for
+        compatibility and change nothing: every step runs the compiled function.
+
+        Examples
+        --------
+        >>> model.compile(optimizer='adam', loss='sparse_categorical_crossentropy',
+        ...               metrics=['accuracy'])
         """
         opt = optimizers.get(optimizer)
         if loss is None:
