@@ -1,6 +1,5 @@
 """Error messages: run-time errors name the op, shapes, dtypes and the user's line."""
 import os
-import sys
 
 import numpy as np
 import pytest
