@@ -1,9 +1,20 @@
-"""The gradient of a Scan: a ScanGrad loop over the step's vector-Jacobian product."""
+"""The gradient of a Scan: a ScanGrad loop over the step's vector-Jacobian product.
+
+The backward step reads the forward step's intermediate values (a gate's
+activation, a product); instead of computing them again, the forward loop
+stores them: the gradient asks for a twin of the Scan, the same loop with those
+values as extra outputs ("residuals"), and the rewrite ``scan_use_twin`` makes
+the function run only the twin when both are in the graph. A function without
+the gradient keeps the plain loop.
+"""
 from __future__ import annotations
+
+from dataclasses import replace as _replace
 
 import numpy as np
 
-from ..graph.utils import clone_replace
+from ..graph.utils import clone_replace, toposort
+from ..tensor.shape_ops import Shape, Shape_i
 from .op import Scan, ScanGrad
 
 
@@ -47,17 +58,71 @@ def scan_grad(op: Scan, inputs, outputs, output_grads) -> list:
     # The gradient may read the step's outputs (tanh's derivative reads tanh): feed it the
     # values the forward loop stored instead of computing them again.
     out_phs = [o.type(o.name) for o in main_outs]
-    inner_grads, _ = clone_replace(inner_grads, replace=dict(zip(main_outs, out_phs)))
-    gop = ScanGrad(list(fg.inputs) + out_phs + cots, inner_grads, info, cot_mask, wrt_mask,
-                   op.name, op.mode)
+    residuals = step_residuals(fg, main_outs, inner_grads)
+    res_phs = [r.type(r.name) for r in residuals]
+    inner_grads, _ = clone_replace(inner_grads, replace=dict(zip(main_outs + residuals,
+                                                                 out_phs + res_phs)))
+    if residuals:
+        op, outputs = residual_twin(op, inputs, residuals)
+        info = op.info
+        cot_mask += [False] * len(residuals)
+    n_main_run = n_main + len(residuals)
+    gop = ScanGrad(list(fg.inputs) + out_phs + res_phs + cots, inner_grads, info, cot_mask,
+                   wrt_mask, op.name, op.mode)
 
     n_states = info.n_states
     n_shared = info.n_shared
-    traces = outputs[n_main + n_shared:]
+    traces = outputs[n_main_run + n_shared:]
     cot_outer = [g for g, m in zip(output_grads[:n_main], cot_mask) if m]
-    results = gop(*inputs, *outputs[:n_main], *traces, *cot_outer)
+    results = gop(*inputs, *outputs[:n_main_run], *traces, *cot_outer)
     results = iter(results if isinstance(results, list) else [results])
     per_input = [next(results) if m else None for m in wrt_mask]
     n_seq = info.n_seqs
     return ([None] + per_input[:n_seq + n_states] + [None] * n_shared
             + per_input[n_seq + n_states:])
+
+
+def _cheap(var, memo: dict) -> bool:
+    """True for a shape computation (integers from shapes): recomputed, never stored."""
+    key = id(var)
+    if key not in memo:
+        node = var.owner
+        if node is None:
+            memo[key] = True
+        elif isinstance(node.op, (Shape, Shape_i)):
+            memo[key] = True
+        else:
+            memo[key] = (np.dtype(var.type.dtype).kind in "iub"
+                         and all(_cheap(i, memo) for i in node.inputs))
+    return memo[key]
+
+
+def step_residuals(fg, main_outs: list, inner_grads: list) -> list:
+    """The forward step's intermediate values that the backward step reads (in order),
+    except its outputs (stored anyway) and shape computations (cheap to redo)."""
+    forward = set(fg.apply_nodes)
+    skip = {id(v) for v in main_outs}
+    memo: dict = {}
+    found: dict = {}
+    for node in toposort(inner_grads, stop=list(fg.inputs)):
+        if node in forward:
+            continue
+        for v in node.inputs:
+            if (v.owner in forward and id(v) not in skip and id(v) not in found
+                    and not _cheap(v, memo)):
+                found[id(v)] = v
+    return list(found.values())
+
+
+def residual_twin(op: Scan, inputs, residuals: list):
+    """``(twin op, twin node's outputs)``: ``op``'s loop that also outputs ``residuals``
+    (inner variables of ``op.fgraph``) as nit-sot outputs after its own."""
+    info = op.info
+    fg = op.fgraph
+    n_main = info.n_states + info.n_nitsot
+    outs = fg.outputs[:n_main] + list(residuals) + fg.outputs[n_main:]
+    twin = Scan(fg.inputs, outs, _replace(info, n_nitsot=info.n_nitsot + len(residuals)),
+                op.name, op.mode)
+    twin.twin_of = op
+    twin.n_residuals = len(residuals)
+    return twin, twin.make_node(*inputs).outputs

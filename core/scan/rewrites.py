@@ -1,8 +1,24 @@
-"""Scan rewrites: drop the gradients a ScanGrad computes that nothing reads."""
+"""Scan rewrites: drop the gradients a ScanGrad computes that nothing reads; run a
+loop once when its twin that stores residuals for the gradient is also there."""
 from __future__ import annotations
 
 from ..rewrite.engine import register
-from .op import ScanGrad
+from .op import Scan, ScanGrad
+
+
+@register("canonicalize", Scan, tags=("scan",))
+def scan_use_twin(fgraph, node):
+    """A Scan whose residual twin (``grad.residual_twin``) runs on the same inputs in the
+    same function: read the twin's outputs instead of running the loop twice."""
+    op = node.op
+    for client, _ in fgraph.clients.get(node.inputs[0], []):
+        if (client != "output" and getattr(client.op, "twin_of", None) is op
+                and all(a is b for a, b in zip(client.inputs, node.inputs))):
+            n_main = op.info.n_states + op.info.n_nitsot
+            skip = client.op.n_residuals
+            return {out: client.outputs[k if k < n_main else k + skip]
+                    for k, out in enumerate(node.outputs)}
+    return None
 
 
 def _inner_output_groups(op: ScanGrad) -> list[tuple[str, int]]:

@@ -235,25 +235,34 @@ class BaseRNN(Layer):
 
     def project_inputs(self, xs, dp):
         """``xs @ kernel + input bias`` for all steps at once, laid out for the loop: row t
-        holds step t's (n_gates*units, batch) block, flattened (one transposing copy).
+        holds step t's (n_gates*units, batch) block, flattened. The product is computed
+        feature-major, ``kernel.T @ X`` (n_gates*units, time*batch), so the copy into the
+        loop's layout (and its gradient's copy back) moves whole rows of ``batch`` values.
         With one dropout mask per gate (recurrent dropout on), each gate's slice of the
         kernel sees its own masked input, as Keras's implementation 1."""
         n_in = self.kernel.get_value(borrow=True).shape[0]
-        lead = [T.shape_i(xs, 0), T.shape_i(xs, 1)]
+        n_steps, batch = T.shape_i(xs, 0), T.shape_i(xs, 1)
+
+        def features_major(v):  # (time, batch, in) -> (in, time*batch): a small copy
+            return T.reshape(v.dimshuffle(2, 0, 1), (n_in, -1))
+
         if dp is not None and len(dp) > 1:
             u = self.units
-            flats = [T.reshape(xs * d.dimshuffle("x", 0, 1), (-1, n_in)) for d in dp]
-            proj = T.concatenate([T.dot(f, self.kernel[:, k * u:(k + 1) * u])
-                                  for k, f in enumerate(flats)], axis=1)
+            proj = T.concatenate(
+                [T.dot(self.kernel[:, k * u:(k + 1) * u].T,
+                       features_major(xs * d.dimshuffle("x", 0, 1)))
+                 for k, d in enumerate(dp)], axis=0)
         else:
             if dp is not None:
                 xs = xs * dp[0].dimshuffle("x", 0, 1)
-            proj = T.dot(T.reshape(xs, (-1, n_in)), self.kernel)
+            proj = T.dot(self.kernel.T, features_major(xs))
         bias = self.input_bias() if self.use_bias else None
         if bias is not None:
-            proj = proj + bias
-        proj = T.reshape(proj, lead + [self.n_gates * self.units], ndim=3)
-        return T.reshape(proj.dimshuffle(0, 2, 1), [lead[0], -1], ndim=2)
+            proj = proj + bias.dimshuffle(0, "x")
+        proj = T.reshape(proj, [self.n_gates * self.units, n_steps, batch], ndim=3)
+        # One copy moving whole batch rows makes each step's block contiguous (the C
+        # elementwise loops are much faster on contiguous operands).
+        return T.reshape(proj.dimshuffle(1, 0, 2), [n_steps, -1], ndim=2)
 
     def _initial_states(self, x, given) -> list:
         if given is None:

@@ -195,7 +195,9 @@ def test_loop_structure_one_projection_outside_one_product_inside():
         assert sum(type(n.op).__name__ == "Dot" for n in inner) == n_inner_dots
         outer_dots = [n for n in nodes if type(n.op).__name__ == "Dot"]
         assert len(outer_dots) == 1  # x @ kernel for all steps at once
-        assert outer_dots[0].inputs[1] is layer.kernel
+        kernel_t = outer_dots[0].inputs[0]  # kernel.T @ x, feature-major
+        assert kernel_t.owner.op.new_order == (1, 0)
+        assert kernel_t.owner.inputs[0] is layer.kernel
         data = RNG.normal(size=(2, 10, 8)).astype(np.float32)
         f(data)
         f(data[:1])
