@@ -2,9 +2,12 @@
 
 The step is compiled once per node (``op.inner_program``) and called with
 arrays only (no input checking), so a step costs its kernels plus a few list
-operations.
+operations. The loops' output buffers are kept from one call to the next and
+reused when nothing holds them any more (fresh large arrays cost page faults).
 """
 from __future__ import annotations
+
+import sys
 
 import numpy as np
 
@@ -23,6 +26,36 @@ def compile_inner(compile_with):
     return compile_with(backend, lambda nodes: make_kernels(nodes, backend))
 
 
+# Reuse relies on exact reference counts (see ``Buffers.empty``); CPython 3.14 borrows
+# some references, so reuse stays off there rather than risk handing out a held array.
+_REUSE = sys.version_info < (3, 14)
+
+
+class Buffers:
+    """Arrays a kernel returns, kept across its calls: ``empty(key, shape, dtype)`` hands
+    back last call's array for ``key`` when nobody else references it (the caller dropped
+    every output and view of it), else a new one."""
+
+    def __init__(self):
+        self._cache: dict = {}
+
+    def empty(self, key, shape, dtype) -> np.ndarray:
+        buf = self._cache.get(key)
+        # References: the cache, ``buf`` and getrefcount's argument; a view adds one.
+        if (buf is not None and buf.shape == shape and buf.dtype == dtype
+                and sys.getrefcount(buf) == 3):
+            return buf
+        buf = np.empty(shape, dtype)
+        if _REUSE:
+            self._cache[key] = buf
+        return buf
+
+    def zeros(self, key, shape, dtype) -> np.ndarray:
+        buf = self.empty(key, shape, dtype)
+        buf.fill(0)
+        return buf
+
+
 def _layout(info):
     seq_offsets = [[k - min(taps) for k in taps] for taps in info.seq_taps]
     return seq_offsets, info.max_taps()
@@ -35,13 +68,13 @@ def _step_inputs(t, seqs, seq_offsets, bufs, state_taps, mts, shared, nonseqs):
     return ins + shared + nonseqs
 
 
-def _initial_buffers(op, inits, mts, n, dtypes):
+def _initial_buffers(op, inits, mts, n, dtypes, buffers):
     bufs = []
     for j, (init, mt) in enumerate(zip(inits, mts)):
         if init.shape[0] < mt:
             raise ValueError(f"{op}: recurrent output {j} looks {mt} step(s) back, so its "
                              f"initial value needs {mt} row(s); got shape {init.shape}")
-        buf = np.empty((mt + n,) + init.shape[1:], dtype=dtypes[j])
+        buf = buffers.empty(j, (mt + n,) + init.shape[1:], np.dtype(dtypes[j]))
         buf[:mt] = init[init.shape[0] - mt:]
         bufs.append(buf)
     return bufs
@@ -65,26 +98,35 @@ def scan_kernel(node):
     dtypes = [o.type.dtype for o in node.outputs]
     has_until = info.has_until
     nit_types = [o.type for o in node.outputs[n_states:n_states + n_nit]]
+    buffers = Buffers()
+    # The common case (one tap per sequence at 0, recurrent outputs looking one step back):
+    # a step's inputs are rows t of the sequences and of the outputs.
+    simple = (all(offs == [0] for offs in seq_offsets)
+              and all(taps == (-1,) for taps in info.state_taps))
 
     def kernel(n_steps, *args):
         _, seqs, inits, shared, nonseqs = info.split_outer((None,) + args)
         if info.go_backwards:
             seqs = [s[::-1] for s in seqs]
         n = scan_steps(str(op), info, n_steps, seqs)
-        bufs = _initial_buffers(op, inits, mts, n, dtypes)
+        bufs = _initial_buffers(op, inits, mts, n, dtypes, buffers)
         nits = [None] * n_nit
         traces = [np.empty((n,) + np.shape(v), dtype=v.dtype) for v in shared]
         for t in range(n):
             for trace, v in zip(traces, shared):
                 trace[t] = v
-            outs = run(*_step_inputs(t, seqs, seq_offsets, bufs, info.state_taps, mts, shared,
-                                     nonseqs))
+            if simple:
+                outs = run(*[s[t] for s in seqs], *[b[t] for b in bufs], *shared, *nonseqs)
+            else:
+                outs = run(*_step_inputs(t, seqs, seq_offsets, bufs, info.state_taps, mts,
+                                         shared, nonseqs))
             for j in range(n_states):
                 _store(op, f"recurrent output {j}", mts[j] + t, bufs[j], outs[j])
             for k in range(n_nit):
                 value = outs[n_states + k]
                 if nits[k] is None:
-                    nits[k] = np.empty((n,) + value.shape, dtype=dtypes[n_states + k])
+                    nits[k] = buffers.empty(n_states + k, (n,) + value.shape,
+                                            np.dtype(dtypes[n_states + k]))
                 _store(op, f"output {n_states + k}", t, nits[k], value)
             shared = list(outs[n_states + n_nit:n_states + n_nit + n_shared])
             if has_until and outs[-1]:
@@ -118,6 +160,7 @@ def scan_grad_kernel(node):
     seq_mask = op.wrt_mask[:n_seq]
     state_mask = op.wrt_mask[n_seq:n_seq + n_states]
     nonseq_mask = op.wrt_mask[n_seq + n_states:]
+    buffers = Buffers()
 
     def kernel(*args):
         n_steps, seqs, inits, shared0, nonseqs = info.split_outer(args[:n_fwd])
@@ -136,15 +179,26 @@ def scan_grad_kernel(node):
         # (None: nothing yet). Only the last mt + 1 times are ever pending.
         pending = [[None] * (mt + 1) if has else None for mt, has in zip(mts, state_cot)]
         nit_cots = [next(cots) if has else None for has in nit_cot]
-        dseqs = [np.zeros(s.shape, dtype=s.dtype) if m else None for s, m in zip(seqs, seq_mask)]
-        dviews = [d[::-1] if (d is not None and info.go_backwards) else d for d in dseqs]
-        dnon = [np.zeros(np.shape(v), dtype=v.dtype) if m else None
-                for v, m in zip(nonseqs, nonseq_mask)]
         last = n if info.truncate_gradient < 0 else min(n, info.truncate_gradient)
+        # A sequence read at one tap over every step gets each row written once: no zeroing.
+        dseqs = []
+        for k, (s, m, offs) in enumerate(zip(seqs, seq_mask, seq_offsets)):
+            if not m:
+                dseqs.append(None)
+            elif len(offs) == 1 and last == n == len(s):
+                dseqs.append(buffers.empty(("seq", k), s.shape, s.dtype))
+            else:
+                dseqs.append(buffers.zeros(("seq", k), s.shape, s.dtype))
+        assign = [d is not None and len(offs) == 1 and last == n == len(d)
+                  for d, offs in zip(dseqs, seq_offsets)]
+        dviews = [d[::-1] if (d is not None and info.go_backwards) else d for d in dseqs]
+        dnon = [buffers.empty(("nonseq", k), np.shape(v), np.dtype(v.dtype)) if m else None
+                for k, (v, m) in enumerate(zip(nonseqs, nonseq_mask))]
+        first = True  # the non-sequences' gradients are assigned at the first step run
         for t in range(n - 1, n - 1 - last, -1):
-            ins = [s[t + o, ...] for s, offs in zip(fwd_seqs, seq_offsets) for o in offs]
+            ins = [s[t + o] for s, offs in zip(fwd_seqs, seq_offsets) for o in offs]
             for out, tail, taps, mt in zip(state_outs, tails, info.state_taps, mts):
-                ins += [out[t + k, ...] if t + k >= 0 else tail[mt + t + k, ...] for k in taps]
+                ins += [out[t + k] if t + k >= 0 else tail[mt + t + k] for k in taps]
             ins += [tr[t] for tr in traces]
             ins += nonseqs
             ins += [o[t] for o in state_outs] + [o[t] for o in nit_outs]
@@ -153,10 +207,13 @@ def scan_grad_kernel(node):
                     ins.append(c[t] if pend[0] is None else c[t] + pend[0])
             ins += [c[t] for c in nit_cots if c is not None]
             grads = iter(run(*ins))
-            for dv, offs in zip(dviews, seq_offsets):
+            for dv, offs, put in zip(dviews, seq_offsets, assign):
                 if dv is not None:
-                    for o in offs:
-                        dv[t + o] += next(grads)
+                    if put:
+                        dv[t + offs[0]] = next(grads)
+                    else:
+                        for o in offs:
+                            dv[t + o] += next(grads)
             for pend, taps, m in zip(pending, info.state_taps, state_mask):
                 if m:
                     for k in taps:
@@ -166,7 +223,15 @@ def scan_grad_kernel(node):
                     pend.append(None)
             for acc in dnon:
                 if acc is not None:
-                    acc += next(grads)
+                    if first:
+                        acc[...] = next(grads)
+                    else:
+                        acc += next(grads)
+            first = False
+        if first:  # no step ran
+            for acc in dnon:
+                if acc is not None:
+                    acc.fill(0)
         dinits = []
         t_end = n - last  # the earliest step processed; pending[j][i] is time t_end - 1 - i
         for init, pend, mt, m in zip(inits, pending, mts, state_mask):

@@ -246,19 +246,25 @@ class BaseRNN(Layer):
         def features_major(v):  # (time, batch, in) -> (in, time*batch): a small copy
             return T.reshape(v.dimshuffle(2, 0, 1), (n_in, -1))
 
+        bias = self.input_bias() if self.use_bias else None
         if dp is not None and len(dp) > 1:
             u = self.units
             proj = T.concatenate(
                 [T.dot(self.kernel[:, k * u:(k + 1) * u].T,
                        features_major(xs * d.dimshuffle("x", 0, 1)))
                  for k, d in enumerate(dp)], axis=0)
+            if bias is not None:
+                proj = proj + bias.dimshuffle(0, "x")
         else:
             if dp is not None:
                 xs = xs * dp[0].dimshuffle("x", 0, 1)
-            proj = T.dot(self.kernel.T, features_major(xs))
-        bias = self.input_bias() if self.use_bias else None
-        if bias is not None:
-            proj = proj + bias.dimshuffle(0, "x")
+            kernel_t, inputs = self.kernel.T, features_major(xs)
+            if bias is not None:  # the bias as one more input feature, always 1: no
+                # broadcast addition over the whole projection (nor a sum for its gradient)
+                kernel_t = T.concatenate([kernel_t, bias.dimshuffle(0, "x")], axis=1)
+                ones = T.ones((1, T.shape_i(inputs, 1)), dtype=inputs.dtype)
+                inputs = T.concatenate([inputs, ones], axis=0)
+            proj = T.dot(kernel_t, inputs)
         proj = T.reshape(proj, [self.n_gates * self.units, n_steps, batch], ndim=3)
         # One copy moving whole batch rows makes each step's block contiguous (the C
         # elementwise loops are much faster on contiguous operands).

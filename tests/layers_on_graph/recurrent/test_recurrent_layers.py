@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 import core.tensor as T
+from core.graph.utils import graph_inputs
 from core import function
 from core.scan import Scan
 from layers_on_graph import Input, Model, layers
@@ -195,9 +196,9 @@ def test_loop_structure_one_projection_outside_one_product_inside():
         assert sum(type(n.op).__name__ == "Dot" for n in inner) == n_inner_dots
         outer_dots = [n for n in nodes if type(n.op).__name__ == "Dot"]
         assert len(outer_dots) == 1  # x @ kernel for all steps at once
-        kernel_t = outer_dots[0].inputs[0]  # kernel.T @ x, feature-major
-        assert kernel_t.owner.op.new_order == (1, 0)
-        assert kernel_t.owner.inputs[0] is layer.kernel
+        # [kernel.T, bias] @ [x; 1], feature-major
+        assert layer.kernel in graph_inputs([outer_dots[0].inputs[0]])
+        assert layer.bias in graph_inputs([outer_dots[0].inputs[0]])
         data = RNG.normal(size=(2, 10, 8)).astype(np.float32)
         f(data)
         f(data[:1])
