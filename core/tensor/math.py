@@ -181,7 +181,11 @@ class CAReduce(Op):
         g_full = DimShuffle(g.ndim, pattern)(g)
         op = self.scalar_op
         if isinstance(op, ps.Add):
-            gx = fill(x, g_full)
+            # broadcast to x's shape reading only that shape: fill(x, g) would keep x's
+            # value alive, and fused gradient kernels would recompute it
+            from .shape_ops import alloc, shape_i
+
+            gx = alloc(g_full, *[shape_i(x, d) for d in range(x.ndim)]) if x.ndim else g_full
         elif isinstance(op, ps.Mul):
             gx = g_full * _prod_grad_factor(x, self.axis)
         elif isinstance(op, (ps.Maximum, ps.Minimum)):

@@ -166,3 +166,17 @@ def test_lop_and_rop():
     np.testing.assert_allclose(function([x, v], lop)(xv, vv), vv * 2 * np.cos(xv))
     rop = T.Rop(y, x, v)
     np.testing.assert_allclose(function([x, v], rop)(xv, vv), 2 * np.cos(xv) * vv)
+
+
+def test_sum_gradient_reads_only_the_shape_of_its_input():
+    from core.graph.utils import ancestors
+
+    x = T.dmatrix("x")
+    y = T.exp(x) * 3
+    g = T.grad(y.sum(), y)
+    assert not any(v is y for v in ancestors([g]))  # only y.shape, through Shape_i
+    np.testing.assert_array_equal(function([x], g)(np.zeros((2, 3))), np.ones((2, 3)))
+    r = T.drow("r")
+    gr = T.grad((r * 2).sum(axis=1).sum(), r)
+    assert gr.type.broadcastable == (True, False)
+    np.testing.assert_array_equal(function([r], gr)(np.zeros((1, 3))), np.full((1, 3), 2.0))
