@@ -173,7 +173,8 @@ def test_sum_gradient_reads_only_the_shape_of_its_input():
 
     x = T.dmatrix("x")
     y = T.exp(x) * 3
-    g = T.grad(y.sum(), y)
+    total = y.sum()
+    g = T.grad(None, y, known_grads={total: T.constant(1.0)})
     readers = [n.op for n in toposort([g]) if any(i is y for i in n.inputs)]
     assert readers and all(isinstance(op, T.Shape_i) for op in readers)  # y's shape only
     np.testing.assert_array_equal(function([x], g)(np.zeros((2, 3))), np.ones((2, 3)))
