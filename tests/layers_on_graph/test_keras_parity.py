@@ -135,3 +135,34 @@ def test_regularizers_match_keras():
         model.compile(optimizer="sgd", loss="mse")
     assert ours.evaluate(x, y, verbose=0) == pytest.approx(k.evaluate(x, y, verbose=0),
                                                             rel=1e-5)
+
+
+def _two_input_model(lib):
+    L = lib.layers
+    ids = lib.Input(shape=(5,), name="ids")
+    img = lib.Input(shape=(6, 6, 2), name="img")
+    e = L.Flatten()(L.Embedding(7, 3)(ids))
+    c = L.GlobalMaxPooling2D()(L.Conv2D(4, 3, activation="relu")(img))
+    g = L.GlobalAveragePooling2D()(L.Conv2D(2, 1)(img))
+    h = L.Concatenate()([e, c, g])
+    h = L.Permute((2, 1))(L.Reshape((3, 7))(L.Dense(21, activation="elu")(h)))
+    out = L.Dense(1, activation="sigmoid", name="out")(L.Flatten()(h))
+    return lib.Model([ids, img], out)
+
+
+def test_two_input_functional_training_matches_keras():
+    k, ours = _two_input_model(keras), _two_input_model(lg)
+    assert [type(l).__name__ for l in ours.layers] == [type(l).__name__ for l in k.layers]
+    copy_weights(k, ours)
+    ids = rng.integers(0, 7, size=(6, 5)).astype("float32")
+    img = rng.normal(size=(6, 6, 6, 2)).astype("float32")
+    y = rng.integers(0, 2, size=(6, 1)).astype("float32")
+    for model, lib in ((k, keras), (ours, lg)):
+        model.compile(optimizer=lib.optimizers.Adam(0.01), loss="binary_crossentropy",
+                      metrics=["accuracy"])
+        for _ in range(2):
+            model.train_on_batch([ids, img], y)
+    for a, b in zip(ours.get_weights(), k.get_weights()):
+        np.testing.assert_allclose(a, np.asarray(b), rtol=2e-4, atol=2e-5)
+    np.testing.assert_allclose(ours.evaluate([ids, img], y, verbose=0),
+                               k.evaluate([ids, img], y, verbose=0), rtol=1e-4)
