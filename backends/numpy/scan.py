@@ -56,6 +56,16 @@ class Buffers:
         return buf
 
 
+def _rows_contiguous(a):
+    """``a``, or a C-contiguous copy when its rows are not contiguous: the step's kernels
+    (C elementwise loops above all) are much faster on contiguous rows, and one copy of
+    the whole sequence costs less than a strided pass per step."""
+    a = np.asarray(a)
+    if a.ndim < 2 or a.flags.c_contiguous or len(a) == 0 or a[0].flags.c_contiguous:
+        return a
+    return np.ascontiguousarray(a)
+
+
 def _layout(info):
     seq_offsets = [[k - min(taps) for k in taps] for taps in info.seq_taps]
     return seq_offsets, info.max_taps()
@@ -106,8 +116,7 @@ def scan_kernel(node):
 
     def kernel(n_steps, *args):
         _, seqs, inits, shared, nonseqs = info.split_outer((None,) + args)
-        if info.go_backwards:
-            seqs = [s[::-1] for s in seqs]
+        seqs = [_rows_contiguous(s[::-1] if info.go_backwards else s) for s in seqs]
         n = scan_steps(str(op), info, n_steps, seqs)
         bufs = _initial_buffers(op, inits, mts, n, dtypes, buffers)
         nits = [None] * n_nit
@@ -169,16 +178,16 @@ def scan_grad_kernel(node):
         nit_outs = rest[n_states:n_states + n_nit]
         traces = rest[n_states + n_nit:n_states + n_nit + n_shared]
         cots = iter(rest[n_states + n_nit + n_shared:])
-        fwd_seqs = [s[::-1] for s in seqs] if info.go_backwards else list(seqs)
+        fwd_seqs = [_rows_contiguous(s[::-1] if info.go_backwards else s) for s in seqs]
         n = len((state_outs + nit_outs)[0])  # the steps the forward loop ran
         # State rows: row r of the forward buffer is the initial value's row r for r < mt,
         # else output row r - mt; nothing is copied.
         tails = [init[init.shape[0] - mt:] for init, mt in zip(inits, mts)]
-        state_cots = [next(cots) if has else None for has in state_cot]
+        state_cots = [_rows_contiguous(next(cots)) if has else None for has in state_cot]
         # pending[j][i]: the gradient that later steps sent to state j at time t - i
         # (None: nothing yet). Only the last mt + 1 times are ever pending.
         pending = [[None] * (mt + 1) if has else None for mt, has in zip(mts, state_cot)]
-        nit_cots = [next(cots) if has else None for has in nit_cot]
+        nit_cots = [_rows_contiguous(next(cots)) if has else None for has in nit_cot]
         last = n if info.truncate_gradient < 0 else min(n, info.truncate_gradient)
         # A sequence read at one tap over every step gets each row written once: no zeroing.
         dseqs = []

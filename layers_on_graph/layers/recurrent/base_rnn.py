@@ -235,9 +235,7 @@ class BaseRNN(Layer):
 
     def project_inputs(self, xs, dp):
         """``xs @ kernel + input bias`` for all steps at once, laid out for the loop: row t
-        holds step t's (n_gates*units, batch) block, flattened. The product is computed
-        feature-major, ``kernel.T @ X`` (n_gates*units, time*batch), so the copy into the
-        loop's layout (and its gradient's copy back) moves whole rows of ``batch`` values.
+        holds step t's (n_gates*units, batch) block, flattened: ``kernel.T @ x_t.T``.
         With one dropout mask per gate (recurrent dropout on), each gate's slice of the
         kernel sees its own masked input, as Keras's implementation 1."""
         n_in = self.kernel.get_value(borrow=True).shape[0]
@@ -247,6 +245,7 @@ class BaseRNN(Layer):
             return T.reshape(v.dimshuffle(2, 0, 1), (n_in, -1))
 
         bias = self.input_bias() if self.use_bias else None
+        rows = self.n_gates * self.units
         if dp is not None and len(dp) > 1:
             u = self.units
             proj = T.concatenate(
@@ -255,20 +254,22 @@ class BaseRNN(Layer):
                  for k, d in enumerate(dp)], axis=0)
             if bias is not None:
                 proj = proj + bias.dimshuffle(0, "x")
-        else:
-            if dp is not None:
-                xs = xs * dp[0].dimshuffle("x", 0, 1)
-            kernel_t, inputs = self.kernel.T, features_major(xs)
-            if bias is not None:  # the bias as one more input feature, always 1: no
-                # broadcast addition over the whole projection (nor a sum for its gradient)
-                kernel_t = T.concatenate([kernel_t, bias.dimshuffle(0, "x")], axis=1)
-                ones = T.ones((1, T.shape_i(inputs, 1)), dtype=inputs.dtype)
-                inputs = T.concatenate([inputs, ones], axis=0)
-            proj = T.dot(kernel_t, inputs)
-        proj = T.reshape(proj, [self.n_gates * self.units, n_steps, batch], ndim=3)
-        # One copy moving whole batch rows makes each step's block contiguous (the C
-        # elementwise loops are much faster on contiguous operands).
-        return T.reshape(proj.dimshuffle(1, 0, 2), [n_steps, -1], ndim=2)
+            proj = T.reshape(proj, [rows, n_steps, batch], ndim=3).dimshuffle(1, 0, 2)
+            # One copy moving whole batch rows makes each step's block contiguous.
+            return T.reshape(proj, [n_steps, -1], ndim=2)
+        if dp is not None:
+            xs = xs * dp[0].dimshuffle("x", 0, 1)
+        kernel_t, inputs = self.kernel.T, xs.dimshuffle(0, 2, 1)  # inputs (time, in, batch)
+        if bias is not None:  # the bias as one more input feature, always 1: no broadcast
+            # addition over the whole projection (nor a sum for its gradient)
+            kernel_t = T.concatenate([kernel_t, bias.dimshuffle(0, "x")], axis=1)
+            ones = T.ones((n_steps, 1, batch), dtype=inputs.dtype)
+            inputs = T.concatenate([inputs, ones], axis=1)
+        # kernel.T @ x_t for every t in one batched product: it lands in the loop's layout,
+        # (time, rows, batch), so neither it nor its gradient needs a transposing copy.
+        n_cols = n_in + (bias is not None)
+        proj = T.batched_dot(T.alloc(kernel_t, n_steps, rows, n_cols), inputs)
+        return T.reshape(proj, [n_steps, -1], ndim=2)
 
     def _initial_states(self, x, given) -> list:
         if given is None:

@@ -194,11 +194,13 @@ def test_loop_structure_one_projection_outside_one_product_inside():
         assert len(scans) == 1
         inner = scans[0].op.fgraph.toposort()
         assert sum(type(n.op).__name__ == "Dot" for n in inner) == n_inner_dots
-        outer_dots = [n for n in nodes if type(n.op).__name__ == "Dot"]
+        outer_dots = [n for n in nodes if type(n.op).__name__ in ("Dot", "BatchedDot")]
         assert len(outer_dots) == 1  # x @ kernel for all steps at once
-        # [kernel.T, bias] @ [x; 1], feature-major
+        # [kernel.T, bias] @ [x_t.T; 1] for every t, in the loop's layout
         assert layer.kernel in graph_inputs([outer_dots[0].inputs[0]])
         assert layer.bias in graph_inputs([outer_dots[0].inputs[0]])
+        assert outer_dots[0].outputs[0] in graph_inputs([scans[0].inputs[1]],
+                                                        stop=[outer_dots[0].outputs[0]])
         data = RNG.normal(size=(2, 10, 8)).astype(np.float32)
         f(data)
         f(data[:1])
