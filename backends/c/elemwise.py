@@ -181,11 +181,38 @@ int @K@_s(char *desc_) {{
 }}"""
     source = chunk + contig + strided
     sig_c = "i" + "p" * nops
+    symbols = [("c", sig_c), ("s", "p")]
+    rows = row_inputs(node, roles)
+    if rows:
+        # Rows broadcast along axis 0 (a bias added to a matrix): the chunk runs per row.
+        offsets = [f"o{k} + r * m * (intptr_t)sizeof({out_ct[k]})" for k in range(nout)] + [
+            f"i{k}" if (roles[k] != "array" or k in rows) else
+            f"i{k} + r * m * (intptr_t)sizeof({in_ct[k]})" for k in range(nin)]
+        source += f"""
+int @K@_r(intptr_t rows, {contig_params.replace("intptr_t n", "intptr_t m")}) {{
+    int err = 0;
+    for (intptr_t r = 0; r < rows; r++) {{
+        char *p[{nops}] = {{{", ".join(offsets)}}};
+        @K@_chunk(0, m, p, &err);
+    }}
+    return err;
+}}"""
+        symbols.append(("r", "i" + sig_c))
 
     def bind(ptrs):
-        return _make_kernel(node, roles, ptrs[0], ptrs[1])
+        return _make_kernel(node, roles, ptrs[0], ptrs[1], ptrs[2] if rows else None)
 
-    return KernelSpec(source, [("c", sig_c), ("s", "p")], bind)
+    return KernelSpec(source, symbols, bind)
+
+
+def row_inputs(node, roles) -> list[int]:
+    """Array inputs statically broadcast along axis 0 only (shape (1, ...)), when others are full."""
+    if node.outputs[0].ndim < 2 or node.outputs[0].type.shape[0] == 1:
+        return []
+    rows = [k for k, v in enumerate(node.inputs)
+            if roles[k] == "array" and v.type.shape[0] == 1]
+    full = [k for k in range(len(node.inputs)) if roles[k] == "array" and k not in rows]
+    return rows if full else []
 
 
 def _strided_call(node, roles, fs, inputs):
@@ -242,7 +269,7 @@ def _strided_call(node, roles, fs, inputs):
 
 
 _TEMPLATE = """
-def make(fc, fs, fb, empty, strided, small, node, roles, raise_status, getrefcount, {dts}):
+def make(fc, fs, fr, fb, empty, strided, small, node, roles, raise_status, getrefcount, {dts}):
     {caches}
     def kernel({args}):
         if {cond}:
@@ -250,12 +277,37 @@ def make(fc, fs, fb, empty, strided, small, node, roles, raise_status, getrefcou
             if fc({n}, {ptrs}):
                 raise_status(node, 1)
             return {ret}
-        return strided(node, roles, fs, ({args},))
+{row_path}        return strided(node, roles, fs, ({args},))
     return kernel
 """
 
+_ROW_PATH = """        if {cond}:
+            {alloc}
+            if fr({rows}, {n} // {rows} if {rows} else 0, {ptrs}):
+                raise_status(node, 1)
+            return {ret}
+"""
 
-def _make_kernel(node, roles, fc, fs):
+
+def _allocs(node, roles, shape: str, n: str, allowed_sources) -> list[str]:
+    inplace = dict(node.op.inplace_pattern)
+    allocs = []
+    for k in range(len(node.outputs)):
+        src = inplace.get(k)
+        if (src is not None and src in allowed_sources
+                and node.inputs[src].dtype == node.outputs[k].dtype):
+            allocs.append(f"o{k} = x{src} if x{src}.flags.writeable else empty({shape}, O{k})")
+        else:
+            # Large outputs reuse last call's buffer when nobody else holds it any more
+            # (refcount 3: the cache, this local, getrefcount's argument): no page faults.
+            allocs.append(f"o{k} = c{k}[0]\n            if {n} < {REUSE_MIN} or o{k} is None or "
+                          f"getrefcount(o{k}) != 3 or o{k}.shape != {shape}:\n"
+                          f"                o{k} = empty({shape}, O{k})\n"
+                          f"                if {n} >= {REUSE_MIN}: c{k}[0] = o{k}")
+    return allocs
+
+
+def _make_kernel(node, roles, fc, fs, fr=None):
     from .spec import ffi_from_buffer
 
     nin, nout = len(node.inputs), len(node.outputs)
@@ -271,18 +323,7 @@ def _make_kernel(node, roles, fc, fs):
     else:
         shape, n = repr(tuple(1 for _ in range(node.outputs[0].ndim))), "1"
     inplace = dict(node.op.inplace_pattern)
-    allocs = []
-    for k in range(nout):
-        src = inplace.get(k)
-        if src is not None and roles[src] == "array" and node.inputs[src].dtype == node.outputs[k].dtype:
-            allocs.append(f"o{k} = x{src} if x{src}.flags.writeable else empty({shape}, O{k})")
-        else:
-            # Large outputs reuse last call's buffer when nobody else holds it any more
-            # (refcount 3: the cache, this local, getrefcount's argument): no page faults.
-            allocs.append(f"o{k} = c{k}[0]\n            if {n} < {REUSE_MIN} or o{k} is None or "
-                          f"getrefcount(o{k}) != 3 or o{k}.shape != {shape}:\n"
-                          f"                o{k} = empty({shape}, O{k})\n"
-                          f"                if {n} >= {REUSE_MIN}: c{k}[0] = o{k}")
+    allocs = _allocs(node, roles, shape, n, set(arrays))
     ptrs = ", ".join([f"fb(o{k})" for k in range(nout)] + [f"fb(x{k})" for k in range(nin)])
     ret = "o0" if nout == 1 else "(" + ", ".join(f"o{k}" for k in range(nout)) + ",)"
     small_path = ""
@@ -300,12 +341,25 @@ def _make_kernel(node, roles, fc, fs):
             numpy_small = numpy_elemwise_kernel(node)
             small_path = (f"            if {n} < {SMALL}:\n"
                           f"                return small({args})\n")
-    src = _TEMPLATE.format(dts=", ".join(dts), args=args, cond=" and ".join(cond),
+    row_path = ""
+    rows = row_inputs(node, roles)
+    if fr is not None and rows:
+        full = [k for k in arrays if k not in rows]
+        f0 = full[0]
+        rcond = [f"x{k}.dtype is D{k}" for k in range(nin)]
+        rcond += [f"x{k}.flags.c_contiguous" for k in arrays]
+        rcond += [f"x{k}.shape == x{f0}.shape" for k in full[1:]]
+        rcond += [f"x{k}.shape[0] == 1 and x{k}.shape[1:] == x{f0}.shape[1:]" for k in rows]
+        rshape, rn = f"x{f0}.shape", f"x{f0}.size"
+        row_path = _ROW_PATH.format(
+            cond=" and ".join(rcond), alloc="\n            ".join(_allocs(node, roles, rshape, rn, set(full))),
+            rows=f"x{f0}.shape[0]", n=rn, ptrs=ptrs, ret=ret)
+    src = _TEMPLATE.format(dts=", ".join(dts), args=args, cond=" and ".join(cond), row_path=row_path,
                            caches="; ".join(f"c{k} = [None]" for k in range(nout)) or "pass",
                            small_path=small_path, alloc="\n            ".join(allocs), n=n, ptrs=ptrs,
                            ret=ret)
     namespace: dict = {}
     exec(compile(src, f"<c kernel {node.op}>", "exec"), namespace)
     dtype_objs = [np.dtype(v.dtype) for v in node.inputs] + [np.dtype(v.dtype) for v in node.outputs]
-    return namespace["make"](fc, fs, ffi_from_buffer, np.empty, _strided_call, numpy_small, node,
+    return namespace["make"](fc, fs, fr, ffi_from_buffer, np.empty, _strided_call, numpy_small, node,
                              roles, raise_status, sys.getrefcount, *dtype_objs)
