@@ -75,7 +75,9 @@ def body(node, in_args: list[Arg]) -> tuple[list[str], list[str], int]:
         out = n.outputs[0]
         expr = scalar_c(n.op, [get(v) for v in n.inputs], out.type.dtype)
         name = f"t{j}"
-        stmts.append(f"const {ctype(out.type.dtype)} {name} = {expr};")
+        # bool temporaries as int: the same lane width as the float math around them
+        decl = "int" if out.type.dtype == "bool" else ctype(out.type.dtype)
+        stmts.append(f"const {decl} {name} = {expr};")
         env[id(out)] = Arg(name, out.type.dtype)
         cost += 8 if isinstance(n.op, _EXPENSIVE) else 1
     return stmts, [get(v).expr for v in outputs], max(cost, 1)
