@@ -17,7 +17,9 @@ def local_mul_neg_one(fgraph, node):
     if len(node.inputs) != 2 or len(consts) != 1 or not is_const(consts[0], -1):
         return None
     x = node.inputs[1] if node.inputs[0] is consts[0] else node.inputs[0]
-    return [fit(-x, node.outputs[0], shape_ref=consts[0])]
+    out = node.outputs[0]
+    # Negate in the product's dtype: the other factor may be a bool mask (-True is an error).
+    return [fit(-tm.cast(x, out.dtype), out, shape_ref=consts[0])]
 
 
 @register("specialize", ps.TrueDiv, tags=("algebra",))
