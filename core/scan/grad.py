@@ -14,7 +14,9 @@ from dataclasses import replace as _replace
 import numpy as np
 
 from ..graph.utils import clone_replace, toposort
-from ..tensor.shape_ops import Shape, Shape_i
+from ..tensor.elemwise import DimShuffle
+from ..tensor.join import Split
+from ..tensor.shape_ops import Reshape, Shape, Shape_i
 from .op import Scan, ScanGrad
 
 
@@ -97,20 +99,36 @@ def _cheap(var, memo: dict) -> bool:
     return memo[key]
 
 
+# Ops the backward step computes again rather than read from memory: views and shapes.
+# (Recomputing elementwise work too, say an LSTM's gates from its stored product, was
+# measured slower: the gates then feed several gradient loops, which cannot fuse.)
+_RECOMPUTED = (DimShuffle, Reshape, Split, Shape, Shape_i)
+
+
 def step_residuals(fg, main_outs: list, inner_grads: list) -> list:
-    """The forward step's intermediate values that the backward step reads (in order),
-    except its outputs (stored anyway) and shape computations (cheap to redo)."""
+    """The forward step's intermediate values that the backward step reads from memory
+    (in order): those its nodes read, except the step's inputs and outputs (read as
+    before), views (the value below them is stored) and shape computations (redone)."""
     forward = set(fg.apply_nodes)
     skip = {id(v) for v in main_outs}
     memo: dict = {}
     found: dict = {}
+    visited: set = set()
+
+    def frontier(v):
+        if id(v) in skip or id(v) in visited or v.owner not in forward or _cheap(v, memo):
+            return
+        visited.add(id(v))
+        if isinstance(v.owner.op, _RECOMPUTED):
+            for i in v.owner.inputs:
+                frontier(i)
+        else:
+            found[id(v)] = v
+
     for node in toposort(inner_grads, stop=list(fg.inputs)):
-        if node in forward:
-            continue
-        for v in node.inputs:
-            if (v.owner in forward and id(v) not in skip and id(v) not in found
-                    and not _cheap(v, memo)):
-                found[id(v)] = v
+        if node not in forward:
+            for v in node.inputs:
+                frontier(v)
     return list(found.values())
 
 

@@ -209,7 +209,6 @@ class BaseRNN(Layer):
             if track_out:
                 out_prev, args = args[0], args[1:]
             w, rd = list(args[:n_w]), list(args[n_w:]) or None
-            x_t = T.reshape(x_t, (self.n_gates * self.units, T.shape_i(prev[0], 1)))
             new = self.step(x_t, prev, w, rd)
             if m_t is None:
                 return new
@@ -234,8 +233,8 @@ class BaseRNN(Layer):
         return [output] + finals if self.return_state else output
 
     def project_inputs(self, xs, dp):
-        """``xs @ kernel + input bias`` for all steps at once, laid out for the loop: row t
-        holds step t's (n_gates*units, batch) block, flattened: ``kernel.T @ x_t.T``.
+        """``xs @ kernel + input bias`` for all steps at once, laid out for the loop:
+        (time, n_gates*units, batch), step t's block is ``kernel.T @ x_t.T``.
         With one dropout mask per gate (recurrent dropout on), each gate's slice of the
         kernel sees its own masked input, as Keras's implementation 1."""
         n_in = self.kernel.get_value(borrow=True).shape[0]
@@ -254,9 +253,8 @@ class BaseRNN(Layer):
                  for k, d in enumerate(dp)], axis=0)
             if bias is not None:
                 proj = proj + bias.dimshuffle(0, "x")
-            proj = T.reshape(proj, [rows, n_steps, batch], ndim=3).dimshuffle(1, 0, 2)
-            # One copy moving whole batch rows makes each step's block contiguous.
-            return T.reshape(proj, [n_steps, -1], ndim=2)
+            # (the loop copies this view once, so that each step's block is contiguous)
+            return T.reshape(proj, [rows, n_steps, batch], ndim=3).dimshuffle(1, 0, 2)
         if dp is not None:
             xs = xs * dp[0].dimshuffle("x", 0, 1)
         kernel_t, inputs = self.kernel.T, xs.dimshuffle(0, 2, 1)  # inputs (time, in, batch)
@@ -268,8 +266,7 @@ class BaseRNN(Layer):
         # kernel.T @ x_t for every t in one batched product: it lands in the loop's layout,
         # (time, rows, batch), so neither it nor its gradient needs a transposing copy.
         n_cols = n_in + (bias is not None)
-        proj = T.batched_dot(T.alloc(kernel_t, n_steps, rows, n_cols), inputs)
-        return T.reshape(proj, [n_steps, -1], ndim=2)
+        return T.batched_dot(T.alloc(kernel_t, n_steps, rows, n_cols), inputs)
 
     def _initial_states(self, x, given) -> list:
         if given is None:
