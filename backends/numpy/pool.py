@@ -1,39 +1,55 @@
-"""pool_2d kernels: windows as a strided view, reductions over them; gradients loop over taps."""
+"""pool_2d kernels: loops over the window's taps (never pixels), each one strided slice op.
+
+Arrays keep their memory layout: a channels-last array viewed as (N, C, H, W) pools with
+contiguous channel runs and its output is channels-last too, so no transposed copies.
+"""
 from __future__ import annotations
 
 import numpy as np
-from numpy.lib.stride_tricks import as_strided
 
 from core.tensor.signal.pool import AveragePoolGrad, MaxPoolGrad, MaxPoolGradGrad, Pool
 
 from . import registry
 
 
-def _geometry(op, shape):
-    """Output size and the padded extent that holds every window."""
-    (wh, ww), (sh, sw), (ph, pw) = op.ws, op.stride, op.pad
-    ho, wo = op.out_shape(shape)[-2:]
-    hp = max(shape[-2] + 2 * ph, (ho - 1) * sh + wh if ho else 0)
-    wp = max(shape[-1] + 2 * pw, (wo - 1) * sw + ww if wo else 0)
-    return ho, wo, hp, wp
+def tap_range(n_out: int, size: int, offset: int, stride: int):
+    """Outputs ``[lo, hi)`` whose input index ``o * stride + offset`` lies in ``[0, size)``,
+    and the input slice they read; None when no output does."""
+    lo = (-offset + stride - 1) // stride if offset < 0 else 0
+    hi = min(n_out, (size - 1 - offset) // stride + 1) if size - 1 - offset >= 0 else 0
+    if hi <= lo:
+        return None
+    start = lo * stride + offset
+    return slice(lo, hi), slice(start, start + (hi - lo - 1) * stride + 1, stride)
 
 
-def _padded(x3, op, hp, wp, fill):
-    ph, pw = op.pad
-    h, w = x3.shape[1:]
-    if (hp, wp) == (h, w):
-        return x3
-    out = np.full((x3.shape[0], hp, wp), fill, dtype=x3.dtype)
-    out[:, ph:ph + h, pw:pw + w] = x3
+def taps(ho: int, wo: int, h: int, w: int, ws, stride, offsets):
+    """``(i, j, out_rows, out_cols, in_rows, in_cols)`` for each tap that reads the input;
+    tap ``(i, j)`` of output ``(r, c)`` reads input ``(r*sh + offsets[0](i), c*sw + offsets[1](j))``."""
+    out = []
+    for i in range(ws[0]):
+        rows = tap_range(ho, h, offsets[0](i), stride[0])
+        if rows is None:
+            continue
+        for j in range(ws[1]):
+            cols = tap_range(wo, w, offsets[1](j), stride[1])
+            if cols is not None:
+                out.append((i, j, rows[0], cols[0], rows[1], cols[1]))
     return out
 
 
-def _windows(xp, op, ho, wo):
-    """``(B, ho, wo, wh, ww)`` view of the pooling windows."""
-    (wh, ww), (sh, sw) = op.ws, op.stride
-    s0, s1, s2 = xp.strides
-    return as_strided(xp, (xp.shape[0], ho, wo, wh, ww), (s0, s1 * sh, s2 * sw, s1, s2),
-                      writeable=False)
+def empty_like_layout(x: np.ndarray, shape, dtype=None) -> np.ndarray:
+    """An uninitialized array of ``shape`` whose axes lie in memory in the order of ``x``'s."""
+    perm = sorted(range(x.ndim), key=lambda a: -abs(x.strides[a]) if x.shape[a] > 1 else 0)
+    buf = np.empty([shape[a] for a in perm], dtype=dtype or x.dtype)
+    return buf.transpose(np.argsort(perm))
+
+
+def _pool_taps(op, shape):
+    (ph, pw) = op.pad
+    ho, wo = op.out_shape(shape)[-2:]
+    return ho, wo, taps(ho, wo, shape[-2], shape[-1], op.ws, op.stride,
+                        (lambda i: i - ph, lambda j: j - pw))
 
 
 def _counts(op, h, w, ho, wo, dtype):
@@ -61,30 +77,30 @@ def pool_kernel(node):
     op = node.op
 
     def kernel(x):
-        ho, wo, hp, wp = _geometry(op, x.shape)
-        x3 = x.reshape((-1,) + x.shape[-2:])
-        win = _windows(_padded(x3, op, hp, wp, _fill(op, x.dtype)), op, ho, wo)
+        ho, wo, tp = _pool_taps(op, x.shape)
+        out = empty_like_layout(x, x.shape[:-2] + (ho, wo))
+        full = [t for t in tp if t[2].stop - t[2].start == ho and t[3].stop - t[3].start == wo]
         if op.mode == "max":
-            out = win.max(axis=(3, 4)) if win.size else np.zeros(win.shape[:3], x.dtype)
-        else:
-            out = win.sum(axis=(3, 4), dtype=x.dtype)
-            if op.mode != "sum":
-                out /= _counts(op, *x.shape[-2:], ho, wo, x.dtype)
-        return out.reshape(x.shape[:-2] + (ho, wo))
+            # start from a tap that covers every output when there is one (no fill pass)
+            if full:
+                _, _, _, _, ri, ci = full[0]
+                out[...] = x[..., ri, ci]
+                tp = [t for t in tp if t is not full[0]]
+            else:
+                out.fill(_fill(op, x.dtype))
+            for _, _, ro, co, ri, ci in tp:
+                dst = out[..., ro, co]
+                np.maximum(dst, x[..., ri, ci], out=dst)
+            return out
+        out.fill(0)
+        for _, _, ro, co, ri, ci in tp:
+            dst = out[..., ro, co]
+            np.add(dst, x[..., ri, ci], out=dst)
+        if op.mode != "sum":
+            out /= _counts(op, *x.shape[-2:], ho, wo, x.dtype)
+        return out
 
     return kernel
-
-
-def _scatter(contrib, op, x_shape, hp, wp):
-    """Sum per-window contributions ``(B, ho, wo, wh, ww)`` back onto the input grid."""
-    (wh, ww), (sh, sw), (ph, pw) = op.ws, op.stride, op.pad
-    b, ho, wo = contrib.shape[:3]
-    gx = np.zeros((b, hp, wp), dtype=contrib.dtype)
-    for i in range(wh):  # one strided add per window tap, never per pixel
-        for j in range(ww):
-            gx[:, i:i + sh * ho:sh, j:j + sw * wo:sw] += contrib[:, :, :, i, j]
-    h, w = x_shape[-2:]
-    return np.ascontiguousarray(gx[:, ph:ph + h, pw:pw + w]).reshape(x_shape)
 
 
 def _check_gz(op, gz, x_shape, ho, wo):
@@ -94,19 +110,31 @@ def _check_gz(op, gz, x_shape, ho, wo):
                          f"of shape {x_shape}")
 
 
+def _zeros_like_layout(x, dtype=None):
+    out = empty_like_layout(x, x.shape, dtype)
+    out.fill(0)
+    return out
+
+
 @registry.register(MaxPoolGrad)
 def max_pool_grad_kernel(node):
     op = node.op
 
     def kernel(x, maxout, gz):
-        ho, wo, hp, wp = _geometry(op, x.shape)
+        ho, wo, tp = _pool_taps(op, x.shape)
         _check_gz(op, gz, x.shape, ho, wo)
-        x3 = x.reshape((-1,) + x.shape[-2:])
-        win = _windows(_padded(x3, op, hp, wp, _fill(op, x.dtype)), op, ho, wo)
-        m = maxout.reshape(win.shape[:3])[..., None, None]
-        g = gz.reshape(win.shape[:3])[..., None, None]
-        contrib = np.where(win == m, g, np.zeros((), dtype=gz.dtype))
-        return _scatter(contrib, op, x.shape, hp, wp)
+        if maxout.shape != gz.shape:
+            raise ValueError(f"{op}: pooled output of shape {maxout.shape}, expected {gz.shape}")
+        gx = _zeros_like_layout(x, gz.dtype)
+        disjoint = op.stride[0] >= op.ws[0] and op.stride[1] >= op.ws[1]
+        for _, _, ro, co, ri, ci in tp:  # every maximal element of a window gets its gradient
+            hit = np.equal(x[..., ri, ci], maxout[..., ro, co])
+            if disjoint:  # windows do not overlap: each input element is written once
+                # hit * gz: a non-finite gz also reaches the window's other elements as nan
+                np.multiply(hit, gz[..., ro, co], out=gx[..., ri, ci])
+            else:
+                gx[..., ri, ci] += np.where(hit, gz[..., ro, co], np.zeros((), gz.dtype))
+        return gx
 
     return kernel
 
@@ -116,14 +144,12 @@ def max_pool_grad_grad_kernel(node):
     op = node.op
 
     def kernel(x, maxout, g):
-        ho, wo, hp, wp = _geometry(op, x.shape)
-        fill = _fill(op, x.dtype)
-        x3, g3 = (a.reshape((-1,) + x.shape[-2:]) for a in (x, g))
-        win = _windows(_padded(x3, op, hp, wp, fill), op, ho, wo)
-        g_win = _windows(_padded(g3, op, hp, wp, 0), op, ho, wo)
-        m = maxout.reshape(win.shape[:3])[..., None, None]
-        out = np.where(win == m, g_win, np.zeros((), dtype=g.dtype)).sum(axis=(3, 4))
-        return out.reshape(maxout.shape)
+        ho, wo, tp = _pool_taps(op, x.shape)
+        out = _zeros_like_layout(maxout, g.dtype)
+        zero = np.zeros((), dtype=g.dtype)
+        for _, _, ro, co, ri, ci in tp:
+            out[..., ro, co] += np.where(x[..., ri, ci] == maxout[..., ro, co], g[..., ri, ci], zero)
+        return out
 
     return kernel
 
@@ -133,12 +159,12 @@ def average_pool_grad_kernel(node):
     op = node.op
 
     def kernel(x, gz):
-        ho, wo, hp, wp = _geometry(op, x.shape)
+        ho, wo, tp = _pool_taps(op, x.shape)
         _check_gz(op, gz, x.shape, ho, wo)
-        g = gz.reshape((-1, ho, wo))
-        if op.mode != "sum":
-            g = g / _counts(op, *x.shape[-2:], ho, wo, gz.dtype)
-        contrib = np.broadcast_to(g[..., None, None], g.shape + op.ws)
-        return _scatter(contrib, op, x.shape, hp, wp)
+        g = gz if op.mode == "sum" else gz / _counts(op, *x.shape[-2:], ho, wo, gz.dtype)
+        gx = _zeros_like_layout(x, gz.dtype)
+        for _, _, ro, co, ri, ci in tp:
+            gx[..., ri, ci] += g[..., ro, co]
+        return gx
 
     return kernel
