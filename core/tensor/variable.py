@@ -16,6 +16,9 @@ class _TensorMethods:
     graph acyclic.
     """
 
+    # numpy defers to our reflected operators (ndarray * x builds a graph, not an object array).
+    __array_ufunc__ = None
+
     # arithmetic
     def __add__(self, other): return _m().add(self, other)
     def __radd__(self, other): return _m().add(other, self)

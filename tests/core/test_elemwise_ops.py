@@ -286,3 +286,10 @@ def test_float_ops_on_integers_compute_in_the_output_precision(dtype, out):
     for got, want in zip(f(xv), refs):
         assert got.dtype == out
         np.testing.assert_allclose(got, want, rtol=1e-6)
+
+
+def test_numpy_arrays_on_the_left_build_graphs():
+    x = T.dvector("x")
+    expr = np.full(3, 2.0) * x + np.arange(3.0)
+    assert isinstance(expr, T.TensorVariable)
+    np.testing.assert_allclose(function([x], expr)(np.ones(3)), [2.0, 3.0, 4.0])
