@@ -1,12 +1,24 @@
-"""conv2d kernels: im2col by stride tricks, then BLAS products; col2im loops over kernel taps only."""
+"""conv2d kernels: im2col by kernel taps into one buffer, then BLAS products.
+
+The layout follows the input's memory, so that no pass transposes a whole tensor:
+
+- channels-last memory (what the Keras layers feed: (N, C, H, W) views of NHWC arrays): the
+  im2col matrix has a row per output pixel, ``(N*Ho*Wo, kh*kw*C)``, one GEMM gives a
+  channels-last output (returned as an (N, C, H, W) view), and the filter gradient comes out
+  in (kh, kw, in, out) order, the Keras kernel's own layout;
+- channels-first memory (Theano's layout): im2col ``(N, C*kh*kw, Ho*Wo)`` and one GEMM per
+  batch entry, so outputs are contiguous (N, C, H, W).
+
+Padding is never materialized: each tap copies only the input rows/cols it reads.
+"""
 from __future__ import annotations
 
 import numpy as np
-from numpy.lib.stride_tricks import as_strided
 
 from core.tensor.conv import Conv2d, Conv2dGradInputs, Conv2dGradWeights, conv_padding
 
 from . import registry
+from .pool import taps
 
 
 def _geometry(op, in_hw, k_hw):
@@ -21,26 +33,53 @@ def _geometry(op, in_hw, k_hw):
     return ph, pw, ho, wo
 
 
-def _pad(x, ph, pw):
-    if not (ph or pw):
-        return x
-    out = np.zeros(x.shape[:2] + (x.shape[2] + 2 * ph, x.shape[3] + 2 * pw), dtype=x.dtype)
-    out[:, :, ph:ph + x.shape[2], pw:pw + x.shape[3]] = x
-    return out
+def _channels_last(x: np.ndarray) -> bool:
+    """True when ``x`` (N, C, H, W) has its channels innermost in memory."""
+    return abs(x.strides[1]) <= abs(x.strides[3])
 
 
-def _im2col(xp, kh, kw, ho, wo, op):
-    """``(N, C*kh*kw, ho*wo)``: each column holds the input patch under one output pixel."""
-    (sh, sw), (dh, dw) = op.subsample, op.filter_dilation
-    n, c = xp.shape[:2]
-    s0, s1, s2, s3 = xp.strides
-    view = as_strided(xp, (n, c, kh, kw, ho, wo), (s0, s1, s2 * dh, s3 * dw, s2 * sh, s3 * sw),
-                      writeable=False)
-    return view.reshape(n, c * kh * kw, ho * wo)
+def _conv_taps(op, hw, khw, ho, wo, ph, pw):
+    (dh, dw) = op.filter_dilation
+    return taps(ho, wo, hw[0], hw[1], khw, op.subsample,
+                (lambda i: i * dh - ph, lambda j: j * dw - pw))
 
 
-def _effective(w, op):
-    return w[:, :, ::-1, ::-1] if op.filter_flip else w
+def _col_shape(n, c, kh, kw, ho, wo, last: bool) -> tuple:
+    return (n, ho, wo, kh, kw, c) if last else (n, c, kh, kw, ho, wo)
+
+
+def _tap(cols, i: int, j: int, last: bool):
+    """The (N, C, Ho, Wo) view of the im2col buffer that holds kernel tap (i, j)."""
+    return cols[:, :, :, i, j, :].transpose(0, 3, 1, 2) if last else cols[:, :, i, j]
+
+
+class _Cols:
+    """im2col into a buffer kept between calls: the zeros under the padding are written once."""
+
+    def __init__(self, op):
+        self.op, self.key, self.buf = op, None, None
+
+    def __call__(self, x, kh, kw, ph, pw, ho, wo, last: bool):
+        n, c, h, w = x.shape
+        shape = _col_shape(n, c, kh, kw, ho, wo, last)
+        tp = _conv_taps(self.op, (h, w), (kh, kw), ho, wo, ph, pw)
+        if (shape, x.dtype) != self.key:
+            partial = len(tp) < kh * kw or any(
+                t[2].stop - t[2].start < ho or t[3].stop - t[3].start < wo for t in tp)
+            self.buf = (np.zeros if partial else np.empty)(shape, x.dtype)
+            self.key = (shape, x.dtype)
+        cols = self.buf
+        for i, j, ro, co, ri, ci in tp:
+            _tap(cols, i, j, last)[..., ro, co] = x[..., ri, ci]
+        return cols.reshape(n * ho * wo, -1) if last else cols.reshape(n, c * kh * kw, ho * wo)
+
+
+def _wmat(w, op, last: bool):
+    """The filters as a matrix matching the im2col columns: ``(kh*kw*C, F)`` or ``(F, C*kh*kw)``."""
+    if op.filter_flip:
+        w = w[:, :, ::-1, ::-1]
+    f = w.shape[0]
+    return w.transpose(2, 3, 1, 0).reshape(-1, f) if last else w.reshape(f, -1)
 
 
 def _check(x_shape, w_shape, op):
@@ -49,17 +88,26 @@ def _check(x_shape, w_shape, op):
                          f"filters of shape {w_shape} expect {w_shape[1]}")
 
 
+def _check_g(op, g, want):
+    if g.shape != want:
+        raise ValueError(f"{op}: output gradient of shape {g.shape}, expected {want}")
+
+
 @registry.register(Conv2d)
 def conv2d_kernel(node):
     op = node.op
+    im2col = _Cols(op)
 
     def kernel(x, w):
         _check(x.shape, w.shape, op)
         f, c, kh, kw = w.shape
+        n = x.shape[0]
         ph, pw, ho, wo = _geometry(op, x.shape[2:], (kh, kw))
-        cols = _im2col(_pad(x, ph, pw), kh, kw, ho, wo, op)
-        w2 = _effective(w, op).reshape(f, c * kh * kw)
-        return np.matmul(w2, cols).reshape(x.shape[0], f, ho, wo)
+        last = _channels_last(x)
+        cols = im2col(x, kh, kw, ph, pw, ho, wo, last)
+        if last:
+            return (cols @ _wmat(w, op, True)).reshape(n, ho, wo, f).transpose(0, 3, 1, 2)
+        return np.matmul(_wmat(w, op, False), cols).reshape(n, f, ho, wo)
 
     return kernel
 
@@ -67,19 +115,23 @@ def conv2d_kernel(node):
 @registry.register(Conv2dGradWeights)
 def conv2d_grad_weights_kernel(node):
     op = node.op
+    im2col = _Cols(op)
 
     def kernel(x, g, kshape):
         kh, kw = (int(k) for k in kshape)
         n, c = x.shape[:2]
         f = g.shape[1]
         ph, pw, ho, wo = _geometry(op, x.shape[2:], (kh, kw))
-        if g.shape != (n, f, ho, wo):
-            raise ValueError(f"{op}: output gradient of shape {g.shape}, expected {(n, f, ho, wo)}")
-        cols = _im2col(_pad(x, ph, pw), kh, kw, ho, wo, op)
-        # one GEMM per batch entry, then a sum: cheaper than tensordot's transposed copies
-        gw = np.matmul(g.reshape(n, f, ho * wo), cols.transpose(0, 2, 1)).sum(axis=0)
-        gw = gw.reshape(f, c, kh, kw)
-        return np.ascontiguousarray(_effective(gw, op))
+        _check_g(op, g, (n, f, ho, wo))
+        last = _channels_last(x)
+        cols = im2col(x, kh, kw, ph, pw, ho, wo, last)
+        if last:  # (K, F) in (kh, kw, C, F) order
+            gw = (cols.T @ g.transpose(0, 2, 3, 1).reshape(-1, f))
+            gw = gw.reshape(kh, kw, c, f).transpose(3, 2, 0, 1)
+        else:  # one GEMM per batch entry, then a sum: no transposed copy of g
+            gw = np.matmul(g.reshape(n, f, ho * wo), cols.transpose(0, 2, 1)).sum(axis=0)
+            gw = gw.reshape(f, c, kh, kw)
+        return gw[:, :, ::-1, ::-1] if op.filter_flip else gw
 
     return kernel
 
@@ -87,21 +139,23 @@ def conv2d_grad_weights_kernel(node):
 @registry.register(Conv2dGradInputs)
 def conv2d_grad_inputs_kernel(node):
     op = node.op
-    (sh, sw), (dh, dw) = op.subsample, op.filter_dilation
 
     def kernel(w, g, ishape):
         h, wd = (int(s) for s in ishape)
         f, c, kh, kw = w.shape
         n = g.shape[0]
         ph, pw, ho, wo = _geometry(op, (h, wd), (kh, kw))
-        if g.shape != (n, f, ho, wo):
-            raise ValueError(f"{op}: output gradient of shape {g.shape}, expected {(n, f, ho, wo)}")
-        w2 = _effective(w, op).reshape(f, c * kh * kw)
-        dcols = np.matmul(w2.T, g.reshape(n, f, ho * wo)).reshape(n, c, kh, kw, ho, wo)
-        dx = np.zeros((n, c, h + 2 * ph, wd + 2 * pw), dtype=dcols.dtype)
-        for i in range(kh):  # col2im: one strided add per kernel tap
-            for j in range(kw):
-                dx[:, :, i * dh:i * dh + sh * ho:sh, j * dw:j * dw + sw * wo:sw] += dcols[:, :, i, j]
-        return dx[:, :, ph:ph + h, pw:pw + wd]
+        _check_g(op, g, (n, f, ho, wo))
+        last = _channels_last(g)
+        if last:
+            dcols = g.transpose(0, 2, 3, 1).reshape(-1, f) @ _wmat(w, op, True).T
+            dx = np.zeros((n, h, wd, c), dtype=dcols.dtype).transpose(0, 3, 1, 2)
+        else:
+            dcols = np.matmul(_wmat(w, op, False).T, g.reshape(n, f, ho * wo))
+            dx = np.zeros((n, c, h, wd), dtype=dcols.dtype)
+        dcols = dcols.reshape(_col_shape(n, c, kh, kw, ho, wo, last))
+        for i, j, ro, co, ri, ci in _conv_taps(op, (h, wd), (kh, kw), ho, wo, ph, pw):
+            dx[..., ri, ci] += _tap(dcols, i, j, last)[..., ro, co]  # col2im: one add per tap
+        return dx
 
     return kernel
