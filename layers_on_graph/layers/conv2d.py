@@ -84,11 +84,12 @@ class Conv2D(Layer):
         w = self.kernel.dimshuffle(3, 2, 0, 1)
         out = T.nnet.conv2d(x, w, border_mode=border, subsample=self.strides, filter_flip=False,
                             filter_dilation=self.dilation_rate)
-        # bias and activation in the conv's own (contiguous) layout: cheaper loops, and
-        # the bias gradient reduces a contiguous array
+        # bias and activation channels-last: the conv kernels write channels-last memory for
+        # channels-last inputs, so these loops (and their gradients) see contiguous arrays
+        out = out.dimshuffle(0, 2, 3, 1)
         if self.bias is not None:
-            out = out + self.bias.dimshuffle("x", 0, "x", "x")
-        return self.activation(out).dimshuffle(0, 2, 3, 1)
+            out = out + self.bias
+        return self.activation(out)
 
     def compute_output_shape(self, input_shape):
         check_input(input_shape, self.name)
