@@ -68,9 +68,12 @@ class LSTM(BaseRNN):
     def step(self, x_t, states, weights, rec_masks):  # feature-major: (features, batch)
         h, c = states
         u = self.units
-        # split (not four slices): its gradient is one concatenation of the gates' gradients
+        # split (not four slices): its gradient is one concatenation of the gates' gradients;
+        # the input and the product are split apart so their sum fuses into the gates' loops
         if rec_masks is None:
-            zs = T.split(x_t + T.dot(weights[0], h), [u] * 4, 4, axis=0)
+            zs = [x_k + r_k for x_k, r_k in zip(T.split(x_t, [u] * 4, 4, axis=0),
+                                                 T.split(T.dot(weights[0], h), [u] * 4, 4,
+                                                         axis=0))]
         else:  # one recurrent dropout mask per gate (Keras's implementation 1)
             zs = [x_k + T.dot(weights[k], h * rec_masks[k])
                   for k, x_k in enumerate(T.split(x_t, [u] * 4, 4, axis=0))]
