@@ -142,3 +142,44 @@ def test_non_contiguous_inputs():
     xv, wv = RNG.normal(size=(2, 3, 8, 10)), RNG.normal(size=(4, 3, 3, 3))
     dense = np.ascontiguousarray(xv[:, ::-1, ::-1, ::2].transpose(0, 1, 3, 2))
     np.testing.assert_allclose(f(xv, wv), ref_conv2d(dense, wv, border_mode="half"))
+
+
+def _nchw_functions(cfg, dtype, channels_last: bool):
+    """conv2d and both gradients, the input and output gradient fed channels-last or not."""
+    w = T.tensor4("w", dtype=dtype)
+    if channels_last:  # (N, C, H, W) views of NHWC memory, as the Keras layers build
+        xin, gin = T.tensor4("xl", dtype=dtype), T.tensor4("gl", dtype=dtype)
+        x, gy = xin.dimshuffle(0, 3, 1, 2), gin.dimshuffle(0, 3, 1, 2)
+    else:
+        xin = x = T.tensor4("x", dtype=dtype)
+        gin = gy = T.tensor4("g", dtype=dtype)
+    out = T.nnet.conv2d(x, w, **cfg)
+    gx, gw = T.grad(None, [xin, w], known_grads={out: gy})
+    return function([xin, w, gin], [out, gx, gw])
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+@pytest.mark.parametrize("cfg", CONFIGS)
+def test_channels_last_memory_matches_channels_first(cfg, dtype):
+    xv = RNG.normal(size=(2, 3, 7, 8)).astype(dtype)
+    wv = RNG.normal(size=(4, 3, 3, 2)).astype(dtype)
+    exp = ref_conv2d(xv.astype("float64"), wv.astype("float64"), **cfg)
+    gv = RNG.normal(size=exp.shape).astype(dtype)
+    first = _nchw_functions(cfg, dtype, False)(xv, wv, gv)
+    last = _nchw_functions(cfg, dtype, True)(xv.transpose(0, 2, 3, 1).copy(), wv,
+                                             gv.transpose(0, 2, 3, 1).copy())
+    tol = dict(rtol=1e-4, atol=1e-4) if dtype == "float32" else dict(rtol=1e-10)
+    np.testing.assert_allclose(first[0], exp, **tol)
+    np.testing.assert_allclose(last[0], exp, **tol)
+    # the output keeps the input's channels-last memory (no transposed copy downstream)
+    assert last[0].transpose(0, 2, 3, 1).flags.c_contiguous
+    np.testing.assert_allclose(last[1].transpose(0, 3, 1, 2), first[1], **tol)
+    np.testing.assert_allclose(last[2], first[2], **tol)
+    assert all(a.dtype == dtype for a in first + last)
+
+
+@pytest.mark.parametrize("cfg", [dict(border_mode="half"), CONFIGS[4], CONFIGS[8]])
+def test_gradients_channels_last(cfg):
+    xv, wv = RNG.normal(size=(2, 5, 6, 3)), RNG.normal(size=(3, 2, 3, 4))  # NHWC, (kh, kw, in, out)
+    verify_grad(lambda x, w: T.nnet.conv2d(x.dimshuffle(0, 3, 1, 2), w.dimshuffle(3, 2, 0, 1),
+                                           **cfg), [xv, wv])

@@ -156,3 +156,17 @@ def test_non_contiguous_input():
     xv = RNG.normal(size=(2, 3, 7, 5))
     dense = np.ascontiguousarray(xv[:, :, ::-1].transpose(0, 1, 3, 2))
     np.testing.assert_allclose(f(xv), ref_pool(dense, (2, 3), False, mode="average_exc_pad"))
+
+
+@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize("cfg", CONFIGS)
+def test_channels_last_memory(cfg, mode):
+    """(N, C, H, W) views of NHWC memory (what the Keras layers feed): values, output layout
+    and gradients."""
+    xv = RNG.permutation(2 * 7 * 6 * 3).reshape(2, 7, 6, 3) / 100.0  # NHWC, no ties
+    x = T.dtensor4("x")
+    out = T.signal.pool_2d(x.dimshuffle(0, 3, 1, 2), mode=mode, **cfg)
+    got = function([x], out)(xv)
+    np.testing.assert_allclose(got, ref_pool(xv.transpose(0, 3, 1, 2), mode=mode, **cfg))
+    assert got.transpose(0, 2, 3, 1).flags.c_contiguous
+    verify_grad(lambda v: T.signal.pool_2d(v.dimshuffle(0, 3, 1, 2), mode=mode, **cfg), [xv])
