@@ -22,6 +22,7 @@ from .scalar import Unsupported, preamble
 generators = KernelRegistry("c")
 
 from . import elemwise as _elemwise, nnet as _nnet, reduce as _reduce  # noqa: E402
+from . import pool as _pool  # noqa: E402,F401  (max pooling kernels)
 
 from core.tensor.elemwise import Elemwise as _Elemwise  # noqa: E402
 

@@ -1,0 +1,178 @@
+"""C kernels for max pooling and its gradient on 4-d float arrays of any strides.
+
+One pass over the outputs; for each output position the window's taps are read with the
+innermost loop over the batch-like axis (N or C) of smallest stride, so channels-last memory
+(the Keras layers' layout) is read in contiguous runs. The output keeps the input's memory
+layout, as the numpy kernels do. Other modes and ranks stay on the numpy kernels.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from core.tensor.signal.pool import MaxPoolGrad, Pool
+
+from ..numpy.pool import _check_gz, empty_like_layout
+from . import generators
+from .scalar import ctype
+from .compiler import ffi
+from .spec import KernelSpec
+
+
+def _ptr(a: np.ndarray):
+    """The address of element [0, ..., 0] (any strides, negative ones included)."""
+    return ffi.cast("char *", a.ctypes.data)
+
+# d: [A, B, Ho, Wo, H, W, kh, kw, sh, sw, ph, pw, then four operands' element strides
+#     along (A, B, rows, cols)]
+_HEAD = """
+__attribute__((optimize("O3")))  /* the module is built at -O1; these loops need vectorizing */
+int @K@_{name}(char *dp, {params}) {{
+    const int64_t *d = (const int64_t *)dp;
+    const int64_t A = d[0], B = d[1], Ho = d[2], Wo = d[3], H = d[4], W = d[5];
+    const int64_t kh = d[6], kw = d[7], sh = d[8], sw = d[9], ph = d[10], pw = d[11];
+    /* element strides along (A, B, rows, cols): x, then the other operands */
+    const int64_t xa = d[12], xb = d[13], xr = d[14], xc = d[15];
+    const int64_t ya = d[16], yb = d[17], yr = d[18], yc = d[19];
+    const int64_t ga = d[20], gb = d[21], gr = d[22], gc = d[23];
+    const int64_t qa = d[24], qb = d[25], qr = d[26], qc = d[27];
+    (void)ga; (void)gb; (void)gr; (void)gc; (void)qa; (void)qb; (void)qr; (void)qc;
+    const int unit = xb == 1 && yb == 1 && gb == 1 && qb == 1;
+    for (int64_t a = 0; a < A; a++)
+    for (int64_t i = 0; i < Ho; i++)
+    for (int64_t j = 0; j < Wo; j++) {{
+        int64_t r0 = i * sh - ph, c0 = j * sw - pw;
+        int64_t rs = r0 > 0 ? r0 : 0, re = r0 + kh < H ? r0 + kh : H;
+        int64_t cs = c0 > 0 ? c0 : 0, ce = c0 + kw < W ? c0 + kw : W;
+"""
+
+# y[b] = max over the window; B innermost (contiguous runs for channels-last memory)
+_FORWARD = """
+        {t} *restrict y = ({t} *)yp + a * ya + i * yr + j * yc;
+        const {t} *restrict x0 = (const {t} *)xp + a * xa;
+        if (rs >= re || cs >= ce) {{
+            for (int64_t b = 0; b < B; b++) y[b * yb] = -INFINITY;
+            continue;
+        }}
+        const {t} *x1 = x0 + rs * xr + cs * xc;
+        if (unit) for (int64_t b = 0; b < B; b++) y[b] = x1[b];
+        else for (int64_t b = 0; b < B; b++) y[b * yb] = x1[b * xb];
+        for (int64_t r = rs; r < re; r++)
+        for (int64_t c = cs; c < ce; c++) {{
+            const {t} *restrict xw = x0 + r * xr + c * xc;
+            if (unit) {{
+                #pragma omp simd
+                for (int64_t b = 0; b < B; b++) {{
+                    {t} v = xw[b], m = y[b];
+                    y[b] = (v > m || v != v) ? v : m;  /* nan propagates, as np.maximum */
+                }}
+            }} else {{
+                for (int64_t b = 0; b < B; b++) {{
+                    {t} v = xw[b * xb], m = y[b * yb];
+                    y[b * yb] = (v > m || v != v) ? v : m;
+                }}
+            }}
+        }}
+    }}
+    return 0;
+}}"""
+
+# operands: x (x*), maxout (y*), gz (g*), gx (q*); every maximal element gets gz
+_GRAD = """
+        const {t} *restrict m = (const {t} *)mp + a * ya + i * yr + j * yc;
+        const {t} *restrict g = (const {t} *)gp + a * ga + i * gr + j * gc;
+        const {t} *restrict x0 = (const {t} *)xp + a * xa;
+        {t} *restrict q0 = ({t} *)gxp + a * qa;
+        for (int64_t r = rs; r < re; r++)
+        for (int64_t c = cs; c < ce; c++) {{
+            const {t} *restrict xw = x0 + r * xr + c * xc;
+            {t} *restrict qw = q0 + r * qr + c * qc;
+            if (unit) {{
+                #pragma omp simd
+                for (int64_t b = 0; b < B; b++) qw[b] += xw[b] == m[b] ? g[b] : ({t})0;
+            }} else {{
+                for (int64_t b = 0; b < B; b++)
+                    qw[b * qb] += xw[b * xb] == m[b * yb] ? g[b * gb] : ({t})0;
+            }}
+        }}
+    }}
+    return 0;
+}}"""
+
+
+def _supported(node) -> bool:
+    op, x = node.op, node.inputs[0]
+    return (op.mode == "max" and x.ndim == 4 and x.dtype in ("float32", "float64")
+            and all(v.dtype == x.dtype for v in node.inputs))
+
+
+def _desc(op, x, ho, wo, operands) -> np.ndarray:
+    """The descriptor: sizes, window geometry, and each operand's element strides along
+    (A, B, rows, cols), B being the batch-like axis of smallest stride in ``x``."""
+    inner = 1 if abs(x.strides[1]) <= abs(x.strides[0]) else 0
+    axes = (1 - inner, inner, 2, 3)
+    d = [x.shape[1 - inner], x.shape[inner], ho, wo, x.shape[2], x.shape[3], *op.ws,
+         *op.stride, *op.pad]
+    for a in operands:
+        d.extend(a.strides[k] // a.itemsize for k in axes)
+    d.extend([0, 1, 0, 0] * (4 - len(operands)))  # unused operand slots
+    return np.array(d, dtype=np.int64)
+
+
+def _source(body: str, name: str, params: list[str], dtype: str) -> str:
+    return (_HEAD.format(name=name, params=", ".join(f"char *{p}" for p in params))
+            + body.format(t=ctype(dtype)))
+
+
+@generators.register(Pool)
+def pool_spec(node):
+    if not _supported(node):
+        return None
+    op, dtype = node.op, node.inputs[0].dtype
+
+    def bind(funcs):
+        (fn,) = funcs
+
+        def kernel(x):
+            if x.ndim != 4 or x.dtype != dtype:
+                raise ValueError(f"{op}: expected a 4-d {dtype} array, got {x.dtype} {x.shape}")
+            ho, wo = op.out_shape(x.shape)[-2:]
+            y = empty_like_layout(x, x.shape[:2] + (ho, wo))
+            if y.size:
+                d = _desc(op, x, ho, wo, (x, y))  # kept alive through the call
+                fn(_ptr(d), _ptr(x), _ptr(y))
+            return y
+
+        return kernel
+
+    return KernelSpec(_source(_FORWARD, "pool", ["xp", "yp"], dtype), [("pool", "ppp")], bind)
+
+
+@generators.register(MaxPoolGrad)
+def max_pool_grad_spec(node):
+    if not _supported(node):
+        return None
+    op, dtype = node.op, node.inputs[0].dtype
+
+    def bind(funcs):
+        (fn,) = funcs
+
+        def kernel(x, maxout, gz):
+            if x.ndim != 4 or x.dtype != dtype:
+                raise ValueError(f"{op}: expected a 4-d {dtype} array, got {x.dtype} {x.shape}")
+            ho, wo = op.out_shape(x.shape)[-2:]
+            _check_gz(op, gz, x.shape, ho, wo)
+            if maxout.shape != gz.shape:
+                raise ValueError(f"{op}: pooled output of shape {maxout.shape}, expected "
+                                 f"{gz.shape}")
+            maxout, gz = (np.asarray(a, dtype=dtype) for a in (maxout, gz))
+            gx = empty_like_layout(x, x.shape)
+            gx.fill(0)
+            if gz.size:
+                d = _desc(op, x, ho, wo, (x, maxout, gz, gx))  # kept alive through the call
+                fn(_ptr(d), _ptr(x), _ptr(maxout), _ptr(gz), _ptr(gx))
+            return gx
+
+        return kernel
+
+    return KernelSpec(_source(_GRAD, "grad", ["xp", "mp", "gp", "gxp"], dtype),
+                      [("grad", "ppppp")], bind)

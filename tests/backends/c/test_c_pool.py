@@ -1,0 +1,66 @@
+"""C max-pooling kernels (forward and gradient) against the numpy reference, every layout."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import backends
+from core.tensor.signal.pool import MaxPoolGrad, Pool
+from core.tensor.type import TensorType
+
+from c_helpers import assert_same, c_and_numpy_kernels, layouts, needs_cc
+
+pytestmark = needs_cc
+
+CONFIGS = [
+    dict(ws=(2, 2)),
+    dict(ws=(3, 2), ignore_border=False),
+    dict(ws=(2, 3), stride=(1, 2)),
+    dict(ws=(3, 3), stride=(2, 2), ignore_border=False),
+    dict(ws=(3, 2), stride=(1, 1), pad=(1, 1)),
+    dict(ws=(2, 2), stride=(3, 3), ignore_border=False),
+    dict(ws=(3, 3), stride=(2, 1), pad=(2, 1)),
+]
+
+
+def _nhwc(x):
+    """The same values as an (N, C, H, W) view of channels-last memory."""
+    return np.ascontiguousarray(x.transpose(0, 2, 3, 1)).transpose(0, 3, 1, 2)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("cfg", CONFIGS)
+def test_max_pool_and_gradient_match_numpy(cfg, dtype):
+    rng = np.random.default_rng(0)
+    t = TensorType(dtype, (None,) * 4)
+    x, m, g = t("x"), t("m"), t("g")
+    fwd = Pool(mode="max", **cfg).make_node(x)
+    grad = MaxPoolGrad(mode="max", **cfg).make_node(x, m, g)
+    (cf, cg), (nf, ng) = c_and_numpy_kernels([fwd, grad])
+    assert cf.__module__ == cg.__module__ == "backends.c.pool"
+    xv = rng.normal(size=(2, 3, 7, 6)).astype(dtype)
+    xv[0, 0, :2, :2] = 1.5  # ties inside a window: every maximal element gets the gradient
+    xv[1, 2, 3, 3] = np.nan  # nan propagates to its windows, as np.maximum
+    for name, xl in [*layouts(xv), ("channels-last", _nhwc(xv))]:
+        y = cf(xl)
+        assert_same(y, nf(xl), dtype, f"forward {name}")
+        gz = rng.normal(size=y.shape).astype(dtype)
+        assert_same(cg(xl, y, gz), ng(xl, y, gz), dtype, f"gradient {name}")
+    assert cf(_nhwc(xv)).transpose(0, 2, 3, 1).flags.c_contiguous  # layout kept
+
+
+def test_other_modes_and_ranks_use_numpy():
+    t3 = TensorType("float64", (None,) * 3)("x")
+    t4 = TensorType("float64", (None,) * 4)("x")
+    for node in (Pool((2, 2), mode="sum").make_node(t4), Pool((2, 2)).make_node(t3)):
+        (k,) = backends.make_kernels([node], "c", lazy=False)
+        assert k.__module__.startswith("backends.numpy")
+
+
+def test_gradient_shape_error():
+    t = TensorType("float32", (None,) * 4)
+    x, m, g = t("x"), t("m"), t("g")
+    (k,), _ = c_and_numpy_kernels([MaxPoolGrad((2, 2)).make_node(x, m, g)])
+    xv = np.zeros((1, 1, 4, 4), "float32")
+    with pytest.raises(ValueError, match="output gradient"):
+        k(xv, np.zeros((1, 1, 2, 2), "float32"), np.zeros((1, 1, 3, 2), "float32"))
