@@ -53,16 +53,30 @@ def _tap(cols, i: int, j: int, last: bool):
     return cols[:, :, :, i, j, :].transpose(0, 3, 1, 2) if last else cols[:, :, i, j]
 
 
+class _Taps:
+    """The kernel taps of one op, cached for the last geometry seen."""
+
+    def __init__(self, op):
+        self.op, self.key, self.taps = op, None, None
+
+    def __call__(self, hw, khw, ho, wo, ph, pw):
+        key = (hw, khw)
+        if key != self.key:
+            self.taps, self.key = _conv_taps(self.op, hw, khw, ho, wo, ph, pw), key
+        return self.taps
+
+
 class _Cols:
     """im2col into a buffer kept between calls: the zeros under the padding are written once."""
 
     def __init__(self, op):
         self.op, self.key, self.buf = op, None, None
+        self.taps = _Taps(op)
 
     def __call__(self, x, kh, kw, ph, pw, ho, wo, last: bool):
         n, c, h, w = x.shape
         shape = _col_shape(n, c, kh, kw, ho, wo, last)
-        tp = _conv_taps(self.op, (h, w), (kh, kw), ho, wo, ph, pw)
+        tp = self.taps((h, w), (kh, kw), ho, wo, ph, pw)
         if (shape, x.dtype) != self.key:
             partial = len(tp) < kh * kw or any(
                 t[2].stop - t[2].start < ho or t[3].stop - t[3].start < wo for t in tp)
@@ -139,6 +153,7 @@ def conv2d_grad_weights_kernel(node):
 @registry.register(Conv2dGradInputs)
 def conv2d_grad_inputs_kernel(node):
     op = node.op
+    conv_taps = _Taps(op)
 
     def kernel(w, g, ishape):
         h, wd = (int(s) for s in ishape)
@@ -154,7 +169,7 @@ def conv2d_grad_inputs_kernel(node):
             dcols = np.matmul(_wmat(w, op, False).T, g.reshape(n, f, ho * wo))
             dx = np.zeros((n, c, h, wd), dtype=dcols.dtype)
         dcols = dcols.reshape(_col_shape(n, c, kh, kw, ho, wo, last))
-        for i, j, ro, co, ri, ci in _conv_taps(op, (h, wd), (kh, kw), ho, wo, ph, pw):
+        for i, j, ro, co, ri, ci in conv_taps((h, wd), (kh, kw), ho, wo, ph, pw):
             dx[..., ri, ci] += _tap(dcols, i, j, last)[..., ro, co]  # col2im: one add per tap
         return dx
 
