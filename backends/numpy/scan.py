@@ -98,11 +98,50 @@ def _store(op, what, row_index, buf, value):
     buf[row_index] = value
 
 
+def _step_loop(op, program, n_seqs: int, n_states: int, n_nit: int, n_nonseq: int):
+    """One generated Python function running steps ``t0 .. n - 1`` of a loop whose
+    sequences are read at tap 0 and recurrent outputs one step back: the compiled step's
+    lines (``program.source``) inlined in a ``for`` loop that reads rows of the sequences
+    and buffers and writes the outputs' rows; no call, argument list or output list per
+    step. None if the step's source is not the linker's plain form."""
+    lines = program.source.splitlines()
+    params = ", ".join(f"v{i}" for i in range(n_seqs + n_states + n_nonseq))
+    if len(lines) < 2 or lines[0] != f"def run_trusted({params}):" \
+            or not lines[-1].startswith("    return "):
+        return None
+
+    def unpack(prefix, first, count, source):
+        names = [f"{prefix}{first + k}" for k in range(count)]
+        return [f"    {', '.join(names)}, = {source}"] if names else []
+
+    src = ["def loop(t0, n, seqs, bufs, nits, nonseqs):"]
+    src += unpack("S", 0, n_seqs, "seqs") + unpack("B", 0, n_states, "bufs")
+    src += unpack("N", 0, n_nit, "nits") + unpack("v", n_seqs + n_states, n_nonseq, "nonseqs")
+    src += [f"    h{j} = B{j}.shape[1:]" for j in range(n_states)]
+    src += [f"    g{k} = N{k}.shape[1:]" for k in range(n_nit)]
+    src.append("    for t in range(t0, n):")
+    src += [f"        v{k} = S{k}[t]" for k in range(n_seqs)]
+    src += [f"        v{n_seqs + j} = B{j}[t]" for j in range(n_states)]
+    src += ["    " + line for line in lines[1:-1]]  # the step's kernels, then r0 = ..., ...
+    for j in range(n_states):  # a wrong shape raises through _store's message
+        src += [f"        if r{j}.shape != h{j}: "
+                f"_store(op, 'recurrent output {j}', t + 1, B{j}, r{j})",
+                f"        B{j}[t + 1] = r{j}"]
+    for k in range(n_nit):
+        r = f"r{n_states + k}"
+        src += [f"        if {r}.shape != g{k}: _store(op, 'output {n_states + k}', t, N{k}, {r})",
+                f"        N{k}[t] = {r}"]
+    namespace = dict(program.namespace, _store=_store, op=op)
+    exec(compile("\n".join(src) + "\n", f"<scan loop {op}>", "exec"), namespace)
+    return namespace["loop"]
+
+
 @registry.register(Scan)
 def scan_kernel(node):
     op = node.op
     info = op.info
-    run = compile_inner(op.inner_program).run_trusted
+    program = compile_inner(op.inner_program)
+    run = program.run_trusted
     seq_offsets, mts = _layout(info)
     n_states, n_nit, n_shared = info.n_states, info.n_nitsot, info.n_shared
     dtypes = [o.type.dtype for o in node.outputs]
@@ -113,6 +152,8 @@ def scan_kernel(node):
     # a step's inputs are rows t of the sequences and of the outputs.
     simple = (all(offs == [0] for offs in seq_offsets)
               and all(taps == (-1,) for taps in info.state_taps))
+    loop = (_step_loop(op, program, info.n_seqs, n_states, n_nit, info.n_nonseq)
+            if simple and n_shared == 0 and not has_until else None)
 
     def kernel(n_steps, *args):
         _, seqs, inits, shared, nonseqs = info.split_outer((None,) + args)
@@ -137,6 +178,9 @@ def scan_kernel(node):
                     nits[k] = buffers.empty(n_states + k, (n,) + value.shape,
                                             np.dtype(dtypes[n_states + k]))
                 _store(op, f"output {n_states + k}", t, nits[k], value)
+            if loop is not None:  # step 0 made the buffers; the rest in one generated loop
+                loop(1, n, seqs, bufs, nits, nonseqs)
+                break
             shared = list(outs[n_states + n_nit:n_states + n_nit + n_shared])
             if has_until and outs[-1]:
                 n = t + 1

@@ -213,3 +213,33 @@ def test_strided_sequences_and_cotangents(go_backwards):
         d[idx] = eps
         num = (cost_np(xv, wv + d) - cost_np(xv, wv - d)) / (2 * eps)
         np.testing.assert_allclose(res[2][idx], num, rtol=1e-5, atol=1e-7)
+
+
+def test_generated_step_loop_matches_the_general_loop(monkeypatch):
+    import backends.numpy.scan as numpy_scan
+
+    x = T.dtensor3("x")
+    w = T.dmatrix("w")
+    h0 = T.dmatrix("h0")
+
+    def step(x_t, h, w):
+        new = T.tanh(x_t + T.dot(w, h))
+        return new, T.sum(new, axis=0)  # a recurrent output and a nit-sot output
+
+    def build():
+        (hs, sums), _ = scan(step, sequences=[x], outputs_info=[h0, None], non_sequences=[w])
+        return function([x, w, h0], [hs, sums])
+
+    made = []
+    real = numpy_scan._step_loop
+    monkeypatch.setattr(numpy_scan, "_step_loop", lambda *a: made.append(real(*a)) or made[-1])
+    fast = build()
+    assert made and made[-1] is not None  # the generated loop is in use
+    monkeypatch.setattr(numpy_scan, "_step_loop", lambda *a: None)
+    general = build()
+    xv, wv, hv = rng.normal(size=(6, 3, 2)), rng.normal(size=(3, 3)), rng.normal(size=(3, 2))
+    for a, b in zip(fast(xv, wv, hv), general(xv, wv, hv)):
+        np.testing.assert_array_equal(a, b)
+    for n in (0, 1):  # no step, and only the step run before the generated loop
+        for a, b in zip(fast(xv[:n], wv, hv), general(xv[:n], wv, hv)):
+            np.testing.assert_array_equal(a, b)
