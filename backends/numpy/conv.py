@@ -107,23 +107,24 @@ def _check_g(op, g, want):
         raise ValueError(f"{op}: output gradient of shape {g.shape}, expected {want}")
 
 
+def _forward(op, im2col, x, w):
+    """``conv2d(x, w)`` for ``op``'s geometry, in the layout of ``x``'s memory."""
+    _check(x.shape, w.shape, op)
+    f, c, kh, kw = w.shape
+    n = x.shape[0]
+    ph, pw, ho, wo = _geometry(op, x.shape[2:], (kh, kw))
+    last = _channels_last(x)
+    cols = im2col(x, kh, kw, ph, pw, ho, wo, last)
+    if last:
+        return (cols @ _wmat(w, op, True)).reshape(n, ho, wo, f).transpose(0, 3, 1, 2)
+    return np.matmul(_wmat(w, op, False), cols).reshape(n, f, ho, wo)
+
+
 @registry.register(Conv2d)
 def conv2d_kernel(node):
     op = node.op
     im2col = _Cols(op)
-
-    def kernel(x, w):
-        _check(x.shape, w.shape, op)
-        f, c, kh, kw = w.shape
-        n = x.shape[0]
-        ph, pw, ho, wo = _geometry(op, x.shape[2:], (kh, kw))
-        last = _channels_last(x)
-        cols = im2col(x, kh, kw, ph, pw, ho, wo, last)
-        if last:
-            return (cols @ _wmat(w, op, True)).reshape(n, ho, wo, f).transpose(0, 3, 1, 2)
-        return np.matmul(_wmat(w, op, False), cols).reshape(n, f, ho, wo)
-
-    return kernel
+    return lambda x, w: _forward(op, im2col, x, w)
 
 
 @registry.register(Conv2dGradWeights)
@@ -150,10 +151,24 @@ def conv2d_grad_weights_kernel(node):
     return kernel
 
 
+def _complement(op, khw):
+    """For stride 1, the input gradient is a convolution of the output gradient with the
+    filters transposed (in <-> out) and flipped, over the complementary padding; None when
+    that padding would be negative (explicit paddings wider than the dilated kernel)."""
+    pads = conv_padding(op.border_mode, khw, op.filter_dilation)
+    full = [(k - 1) * d for k, d in zip(khw, op.filter_dilation)]
+    comp = tuple(fl - p for fl, p in zip(full, pads))
+    if min(comp) < 0:
+        return None
+    return Conv2d(border_mode=comp, filter_flip=not op.filter_flip,
+                  filter_dilation=op.filter_dilation)
+
+
 @registry.register(Conv2dGradInputs)
 def conv2d_grad_inputs_kernel(node):
     op = node.op
     conv_taps = _Taps(op)
+    transposed, im2col = {}, {}
 
     def kernel(w, g, ishape):
         h, wd = (int(s) for s in ishape)
@@ -161,6 +176,15 @@ def conv2d_grad_inputs_kernel(node):
         n = g.shape[0]
         ph, pw, ho, wo = _geometry(op, (h, wd), (kh, kw))
         _check_g(op, g, (n, f, ho, wo))
+        if op.subsample == (1, 1) and f <= 2 * c:
+            # im2col of g and one GEMM: no zero fill and no strided adds (col2im); it pays
+            # while g's im2col (F columns per tap) is at most twice the col2im matrix (C)
+            if (kh, kw) not in transposed:
+                transposed[kh, kw] = _complement(op, (kh, kw))
+                im2col[kh, kw] = _Cols(transposed[kh, kw]) if transposed[kh, kw] else None
+            op_t = transposed[kh, kw]
+            if op_t is not None:
+                return _forward(op_t, im2col[kh, kw], g, w.transpose(1, 0, 2, 3))
         last = _channels_last(g)
         if last:
             dcols = g.transpose(0, 2, 3, 1).reshape(-1, f) @ _wmat(w, op, True).T

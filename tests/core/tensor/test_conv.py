@@ -183,3 +183,17 @@ def test_gradients_channels_last(cfg):
     xv, wv = RNG.normal(size=(2, 5, 6, 3)), RNG.normal(size=(3, 2, 3, 4))  # NHWC, (kh, kw, in, out)
     verify_grad(lambda x, w: T.nnet.conv2d(x.dimshuffle(0, 3, 1, 2), w.dimshuffle(3, 2, 0, 1),
                                            **cfg), [xv, wv])
+
+
+@pytest.mark.parametrize("channels", [(1, 4), (3, 2)])  # (in, out): col2im / transposed conv
+@pytest.mark.parametrize("cfg", [dict(border_mode="half"), dict(border_mode=(3, 1)),
+                                 dict(border_mode="full", filter_dilation=(2, 1)),
+                                 dict(filter_flip=False, border_mode=(1, 0))])
+def test_input_gradient_both_algorithms(cfg, channels):
+    """Stride 1 computes the input gradient as a convolution of g when out <= 2 * in channels
+    (and the complementary padding is not negative), else by col2im: both against verify_grad."""
+    c, f = channels
+    xv, wv = RNG.normal(size=(2, c, 5, 6)), RNG.normal(size=(f, c, 3, 2))
+    verify_grad(lambda x: T.nnet.conv2d(x, T.constant(wv), **cfg), [xv])
+    verify_grad(lambda x: T.nnet.conv2d(x.dimshuffle(0, 3, 1, 2), T.constant(wv), **cfg),
+                [xv.transpose(0, 2, 3, 1).copy()])
