@@ -21,8 +21,10 @@ WORKLOADS = [
     ("call_overhead.py", (1,)),
     ("compile_cold_warm.py", (1,)),
 ]
-# Benchmarks other issues add; run once each when present.
-OTHERS = ["compile_time.py", "logreg_step.py", "conv2d.py", "scan_rnn.py", "fit_throughput.py"]
+# Every other script in benchmarks/ (other issues' workloads): run once each, as they set
+# their own thread counts.
+OTHERS = sorted(f for f in os.listdir(HERE) if f.endswith(".py") and f not in
+                dict(WORKLOADS) and f not in ("harness.py", "run_all.py", "__init__.py"))
 
 
 def run(script: str, threads: int, quick: bool) -> int:
