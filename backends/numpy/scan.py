@@ -199,11 +199,58 @@ def scan_kernel(node):
     return kernel
 
 
+def _backward_loop(op, program, counts):
+    """The ScanGrad analogue of ``_step_loop``: steps ``n - 1 .. 0`` in one generated
+    function, for every sequence read at tap 0 and every recurrent output one step back,
+    all gradients wanted. ``counts``: the numbers of sequences, states, shared traces,
+    non-sequences, nit-sot outputs, nit-sot cotangents, sequence gradients and
+    non-sequence gradients. Returns the gradients sent to the states' initial rows."""
+    n_seq, n_st, n_tr, n_ns, n_nit, n_nc, n_ds, n_dn = counts
+    n_in = n_seq + n_st + n_tr + n_ns + n_st + n_nit + n_st + n_nc
+    lines = program.source.splitlines()
+    params = ", ".join(f"v{i}" for i in range(n_in))
+    if len(lines) < 2 or lines[0] != f"def run_trusted({params}):" \
+            or not lines[-1].startswith("    return "):
+        return None
+
+    def unpack(prefix, count, source, first=0):
+        names = [f"{prefix}{first + k}" for k in range(count)]
+        return [f"    {', '.join(names)}, = {source}"] if names else []
+
+    pos = n_seq + n_st + n_tr  # the non-sequences' parameters come after these
+    src = ["def loop(n, seqs, outs, tails, traces, nonseqs, nits, cots, ncots, dseqs, dnon):"]
+    src += unpack("S", n_seq, "seqs") + unpack("O", n_st, "outs") + unpack("L", n_st, "tails")
+    src += unpack("R", n_tr, "traces") + unpack("v", n_ns, "nonseqs", pos)
+    src += unpack("M", n_nit, "nits") + unpack("C", n_st, "cots") + unpack("K", n_nc, "ncots")
+    src += unpack("D", n_ds, "dseqs") + unpack("A", n_dn, "dnon")
+    src += [f"    P{j} = None" for j in range(n_st)]
+    src.append("    for t in range(n - 1, -1, -1):")
+    src += [f"        v{k} = S{k}[t]" for k in range(n_seq)]
+    src += [f"        v{n_seq + j} = O{j}[t - 1] if t else L{j}[0]" for j in range(n_st)]
+    src += [f"        v{n_seq + n_st + k} = R{k}[t]" for k in range(n_tr)]
+    pos += n_ns
+    src += [f"        v{pos + j} = O{j}[t]" for j in range(n_st)]
+    src += [f"        v{pos + n_st + k} = M{k}[t]" for k in range(n_nit)]
+    pos += n_st + n_nit
+    src += [f"        v{pos + j} = C{j}[t] if P{j} is None else C{j}[t] + P{j}"
+            for j in range(n_st)]
+    src += [f"        v{pos + n_st + k} = K{k}[t]" for k in range(n_nc)]
+    src += ["    " + line for line in lines[1:-1]]
+    src += [f"        D{k}[t] = r{k}" for k in range(n_ds)]
+    src += [f"        P{j} = r{n_ds + j}" for j in range(n_st)]
+    src += [f"        A{k} += r{n_ds + n_st + k}" for k in range(n_dn)]
+    src.append(f"    return [{', '.join(f'P{j}' for j in range(n_st))}]")
+    namespace = dict(program.namespace)
+    exec(compile("\n".join(src) + "\n", f"<scan backward loop {op}>", "exec"), namespace)
+    return namespace["loop"]
+
+
 @registry.register(ScanGrad)
 def scan_grad_kernel(node):
     op = node.op
     info = op.info
-    run = compile_inner(op.inner_program).run_trusted
+    program = compile_inner(op.inner_program)
+    run = program.run_trusted
     seq_offsets, mts = _layout(info)
     n_states, n_nit, n_shared = info.n_states, info.n_nitsot, info.n_shared
     n_fwd = info.n_outer_inputs()
@@ -214,6 +261,13 @@ def scan_grad_kernel(node):
     state_mask = op.wrt_mask[n_seq:n_seq + n_states]
     nonseq_mask = op.wrt_mask[n_seq + n_states:]
     buffers = Buffers()
+    loop = None
+    if (all(offs == [0] for offs in seq_offsets) and info.truncate_gradient < 0
+            and all(taps == (-1,) for taps in info.state_taps)
+            and all(state_cot) and all(state_mask)):
+        loop = _backward_loop(op, program, (
+            n_seq, n_states, n_shared, info.n_nonseq, n_nit, sum(nit_cot), sum(seq_mask),
+            sum(nonseq_mask)))
 
     def kernel(*args):
         n_steps, seqs, inits, shared0, nonseqs = info.split_outer(args[:n_fwd])
@@ -248,7 +302,18 @@ def scan_grad_kernel(node):
         dnon = [buffers.empty(("nonseq", k), np.shape(v), np.dtype(v.dtype)) if m else None
                 for k, (v, m) in enumerate(zip(nonseqs, nonseq_mask))]
         first = True  # the non-sequences' gradients are assigned at the first step run
-        for t in range(n - 1, n - 1 - last, -1):
+        steps = range(n - 1, n - 1 - last, -1)
+        if loop is not None and all(assign[k] for k, m in enumerate(seq_mask) if m):
+            acc = [d for d in dnon if d is not None]
+            for d in acc:
+                d.fill(0)
+            sent = loop(n, fwd_seqs, state_outs, tails, traces, nonseqs, nit_outs, state_cots,
+                        [c for c in nit_cots if c is not None],
+                        [d for d in dviews if d is not None], acc)
+            for pend, g in zip(pending, sent):
+                pend[0] = g
+            first, steps = False, ()  # all steps done
+        for t in steps:
             ins = [s[t + o] for s, offs in zip(fwd_seqs, seq_offsets) for o in offs]
             for out, tail, taps, mt in zip(state_outs, tails, info.state_taps, mts):
                 ins += [out[t + k] if t + k >= 0 else tail[mt + t + k] for k in taps]

@@ -243,3 +243,38 @@ def test_generated_step_loop_matches_the_general_loop(monkeypatch):
     for n in (0, 1):  # no step, and only the step run before the generated loop
         for a, b in zip(fast(xv[:n], wv, hv), general(xv[:n], wv, hv)):
             np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize("go_backwards", [False, True])
+def test_generated_backward_loop_matches_the_general_loop(monkeypatch, go_backwards):
+    import backends.numpy.scan as numpy_scan
+
+    x = T.dtensor3("x")
+    w = T.dmatrix("w")
+    h0 = T.dmatrix("h0")
+    c0 = T.dmatrix("c0")
+
+    def step(x_t, h, c, w):
+        c_new = T.nnet.sigmoid(x_t + T.dot(w, h)) * c + T.tanh(x_t)
+        h_new = T.tanh(c_new) * h
+        return h_new, c_new, T.sum(h_new * c_new, axis=0)  # two states and a nit-sot
+
+    def build():
+        (hs, cs, sums), _ = scan(step, sequences=[x], outputs_info=[h0, c0, None],
+                                 non_sequences=[w], go_backwards=go_backwards)
+        cost = T.sum(hs ** 2) + T.sum(sums * T.arange(sums.shape[0]).dimshuffle(0, "x"))
+        return function([x, w, h0, c0], [cost] + T.grad(cost, [x, w, h0, c0]))
+
+    made = []
+    real = numpy_scan._backward_loop
+    monkeypatch.setattr(numpy_scan, "_backward_loop",
+                        lambda *a: made.append(real(*a)) or made[-1])
+    fast = build()
+    assert made and made[-1] is not None  # the generated backward loop is in use
+    monkeypatch.setattr(numpy_scan, "_backward_loop", lambda *a: None)
+    general = build()
+    xv, wv = rng.normal(size=(6, 3, 2)), rng.normal(size=(3, 3))
+    hv, cv = rng.normal(size=(3, 2)), rng.normal(size=(3, 2))
+    for n in (6, 1, 0):
+        for a, b in zip(fast(xv[:n], wv, hv, cv), general(xv[:n], wv, hv, cv)):
+            np.testing.assert_allclose(a, b, rtol=1e-13, atol=1e-13)
