@@ -98,6 +98,15 @@ def _store(op, what, row_index, buf, value):
     buf[row_index] = value
 
 
+def _define(program, src: list, filename: str, **names):
+    """Compile the generated function ``_scan_loop`` in the step program's namespace, so
+    that it calls the same kernels (and sees a kernel that replaces itself there)."""
+    program.namespace.update(names)
+    local: dict = {}
+    exec(compile("\n".join(src) + "\n", filename, "exec"), program.namespace, local)
+    return local["_scan_loop"]
+
+
 def _step_loop(op, program, n_seqs: int, n_states: int, n_nit: int, n_nonseq: int):
     """One generated Python function running steps ``t0 .. n - 1`` of a loop whose
     sequences are read at tap 0 and recurrent outputs one step back: the compiled step's
@@ -114,7 +123,7 @@ def _step_loop(op, program, n_seqs: int, n_states: int, n_nit: int, n_nonseq: in
         names = [f"{prefix}{first + k}" for k in range(count)]
         return [f"    {', '.join(names)}, = {source}"] if names else []
 
-    src = ["def loop(t0, n, seqs, bufs, nits, nonseqs):"]
+    src = ["def _scan_loop(t0, n, seqs, bufs, nits, nonseqs):"]
     src += unpack("S", 0, n_seqs, "seqs") + unpack("B", 0, n_states, "bufs")
     src += unpack("N", 0, n_nit, "nits") + unpack("v", n_seqs + n_states, n_nonseq, "nonseqs")
     src += [f"    h{j} = B{j}.shape[1:]" for j in range(n_states)]
@@ -125,15 +134,14 @@ def _step_loop(op, program, n_seqs: int, n_states: int, n_nit: int, n_nonseq: in
     src += ["    " + line for line in lines[1:-1]]  # the step's kernels, then r0 = ..., ...
     for j in range(n_states):  # a wrong shape raises through _store's message
         src += [f"        if r{j}.shape != h{j}: "
-                f"_store(op, 'recurrent output {j}', t + 1, B{j}, r{j})",
+                f"_scan_store(_scan_op, 'recurrent output {j}', t + 1, B{j}, r{j})",
                 f"        B{j}[t + 1] = r{j}"]
     for k in range(n_nit):
         r = f"r{n_states + k}"
-        src += [f"        if {r}.shape != g{k}: _store(op, 'output {n_states + k}', t, N{k}, {r})",
+        src += [f"        if {r}.shape != g{k}: "
+                f"_scan_store(_scan_op, 'output {n_states + k}', t, N{k}, {r})",
                 f"        N{k}[t] = {r}"]
-    namespace = dict(program.namespace, _store=_store, op=op)
-    exec(compile("\n".join(src) + "\n", f"<scan loop {op}>", "exec"), namespace)
-    return namespace["loop"]
+    return _define(program, src, f"<scan loop {op}>", _scan_store=_store, _scan_op=op)
 
 
 @registry.register(Scan)
@@ -218,7 +226,8 @@ def _backward_loop(op, program, counts):
         return [f"    {', '.join(names)}, = {source}"] if names else []
 
     pos = n_seq + n_st + n_tr  # the non-sequences' parameters come after these
-    src = ["def loop(n, seqs, outs, tails, traces, nonseqs, nits, cots, ncots, dseqs, dnon):"]
+    src = ["def _scan_loop(n, seqs, outs, tails, traces, nonseqs, nits, cots, ncots, dseqs, "
+           "dnon):"]
     src += unpack("S", n_seq, "seqs") + unpack("O", n_st, "outs") + unpack("L", n_st, "tails")
     src += unpack("R", n_tr, "traces") + unpack("v", n_ns, "nonseqs", pos)
     src += unpack("M", n_nit, "nits") + unpack("C", n_st, "cots") + unpack("K", n_nc, "ncots")
@@ -240,9 +249,7 @@ def _backward_loop(op, program, counts):
     src += [f"        P{j} = r{n_ds + j}" for j in range(n_st)]
     src += [f"        A{k} += r{n_ds + n_st + k}" for k in range(n_dn)]
     src.append(f"    return [{', '.join(f'P{j}' for j in range(n_st))}]")
-    namespace = dict(program.namespace)
-    exec(compile("\n".join(src) + "\n", f"<scan backward loop {op}>", "exec"), namespace)
-    return namespace["loop"]
+    return _define(program, src, f"<scan backward loop {op}>")
 
 
 @registry.register(ScanGrad)
