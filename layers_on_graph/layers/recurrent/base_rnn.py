@@ -6,9 +6,12 @@ reads (``step_weights``) and one step (``step``). The base does what Keras's
 carry the states over), initial and stateful states, dropout masks (drawn once
 per call, as Keras), ``return_sequences``/``return_state``/``go_backwards``.
 
-Speed: ``x @ kernel`` (+ the input bias) for every time step is one matrix
-product outside the loop (``project_inputs``); the loop's step holds only the
-recurrent product and the gate arithmetic, and is compiled once by ``scan``.
+Speed: ``x @ kernel`` (+ the input bias) for every time step is one batched
+product outside the loop (``project_inputs``), landing in the loop's layout; the
+loop's step holds only the recurrent product and the gate arithmetic, and is
+compiled once by ``scan``. With a gradient, the forward loop also stores the
+gate activations the backward step reads (``core.scan.grad``): per step, one
+product forward and two backward.
 Inside the loop everything is feature-major, ``(features, batch)``: a state is
 ``h.T`` and the step computes ``U.T @ h.T``, so each gate is a block of whole
 rows, contiguous in memory, and the gates' elementwise kernels (and their
