@@ -2,8 +2,9 @@
 
 The step is compiled once per node (``op.inner_program``) and called with
 arrays only (no input checking), so a step costs its kernels plus a few list
-operations. The loops' output buffers are kept from one call to the next and
-reused when nothing holds them any more (fresh large arrays cost page faults).
+operations; in the common case the steps run in one generated function instead
+(``scan_loops``). The loops' output buffers are kept from one call to the next
+and reused when nothing holds them any more (fresh large arrays cost page faults).
 """
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ import numpy as np
 from core.scan.op import Scan, ScanGrad, scan_steps
 
 from . import registry
+from .scan_loops import backward_loop, step_loop
 
 
 def compile_inner(compile_with):
@@ -98,52 +100,6 @@ def _store(op, what, row_index, buf, value):
     buf[row_index] = value
 
 
-def _define(program, src: list, filename: str, **names):
-    """Compile the generated function ``_scan_loop`` in the step program's namespace, so
-    that it calls the same kernels (and sees a kernel that replaces itself there)."""
-    program.namespace.update(names)
-    local: dict = {}
-    exec(compile("\n".join(src) + "\n", filename, "exec"), program.namespace, local)
-    return local["_scan_loop"]
-
-
-def _step_loop(op, program, n_seqs: int, n_states: int, n_nit: int, n_nonseq: int):
-    """One generated Python function running steps ``t0 .. n - 1`` of a loop whose
-    sequences are read at tap 0 and recurrent outputs one step back: the compiled step's
-    lines (``program.source``) inlined in a ``for`` loop that reads rows of the sequences
-    and buffers and writes the outputs' rows; no call, argument list or output list per
-    step. None if the step's source is not the linker's plain form."""
-    lines = program.source.splitlines()
-    params = ", ".join(f"v{i}" for i in range(n_seqs + n_states + n_nonseq))
-    if len(lines) < 2 or lines[0] != f"def run_trusted({params}):" \
-            or not lines[-1].startswith("    return "):
-        return None
-
-    def unpack(prefix, first, count, source):
-        names = [f"{prefix}{first + k}" for k in range(count)]
-        return [f"    {', '.join(names)}, = {source}"] if names else []
-
-    src = ["def _scan_loop(t0, n, seqs, bufs, nits, nonseqs):"]
-    src += unpack("S", 0, n_seqs, "seqs") + unpack("B", 0, n_states, "bufs")
-    src += unpack("N", 0, n_nit, "nits") + unpack("v", n_seqs + n_states, n_nonseq, "nonseqs")
-    src += [f"    h{j} = B{j}.shape[1:]" for j in range(n_states)]
-    src += [f"    g{k} = N{k}.shape[1:]" for k in range(n_nit)]
-    src.append("    for t in range(t0, n):")
-    src += [f"        v{k} = S{k}[t]" for k in range(n_seqs)]
-    src += [f"        v{n_seqs + j} = B{j}[t]" for j in range(n_states)]
-    src += ["    " + line for line in lines[1:-1]]  # the step's kernels, then r0 = ..., ...
-    for j in range(n_states):  # a wrong shape raises through _store's message
-        src += [f"        if r{j}.shape != h{j}: "
-                f"_scan_store(_scan_op, 'recurrent output {j}', t + 1, B{j}, r{j})",
-                f"        B{j}[t + 1] = r{j}"]
-    for k in range(n_nit):
-        r = f"r{n_states + k}"
-        src += [f"        if {r}.shape != g{k}: "
-                f"_scan_store(_scan_op, 'output {n_states + k}', t, N{k}, {r})",
-                f"        N{k}[t] = {r}"]
-    return _define(program, src, f"<scan loop {op}>", _scan_store=_store, _scan_op=op)
-
-
 @registry.register(Scan)
 def scan_kernel(node):
     op = node.op
@@ -160,7 +116,7 @@ def scan_kernel(node):
     # a step's inputs are rows t of the sequences and of the outputs.
     simple = (all(offs == [0] for offs in seq_offsets)
               and all(taps == (-1,) for taps in info.state_taps))
-    loop = (_step_loop(op, program, info.n_seqs, n_states, n_nit, info.n_nonseq)
+    loop = (step_loop(op, program, _store, info.n_seqs, n_states, n_nit, info.n_nonseq)
             if simple and n_shared == 0 and not has_until else None)
 
     def kernel(n_steps, *args):
@@ -207,51 +163,6 @@ def scan_kernel(node):
     return kernel
 
 
-def _backward_loop(op, program, counts):
-    """The ScanGrad analogue of ``_step_loop``: steps ``n - 1 .. 0`` in one generated
-    function, for every sequence read at tap 0 and every recurrent output one step back,
-    all gradients wanted. ``counts``: the numbers of sequences, states, shared traces,
-    non-sequences, nit-sot outputs, nit-sot cotangents, sequence gradients and
-    non-sequence gradients. Returns the gradients sent to the states' initial rows."""
-    n_seq, n_st, n_tr, n_ns, n_nit, n_nc, n_ds, n_dn = counts
-    n_in = n_seq + n_st + n_tr + n_ns + n_st + n_nit + n_st + n_nc
-    lines = program.source.splitlines()
-    params = ", ".join(f"v{i}" for i in range(n_in))
-    if len(lines) < 2 or lines[0] != f"def run_trusted({params}):" \
-            or not lines[-1].startswith("    return "):
-        return None
-
-    def unpack(prefix, count, source, first=0):
-        names = [f"{prefix}{first + k}" for k in range(count)]
-        return [f"    {', '.join(names)}, = {source}"] if names else []
-
-    pos = n_seq + n_st + n_tr  # the non-sequences' parameters come after these
-    src = ["def _scan_loop(n, seqs, outs, tails, traces, nonseqs, nits, cots, ncots, dseqs, "
-           "dnon):"]
-    src += unpack("S", n_seq, "seqs") + unpack("O", n_st, "outs") + unpack("L", n_st, "tails")
-    src += unpack("R", n_tr, "traces") + unpack("v", n_ns, "nonseqs", pos)
-    src += unpack("M", n_nit, "nits") + unpack("C", n_st, "cots") + unpack("K", n_nc, "ncots")
-    src += unpack("D", n_ds, "dseqs") + unpack("A", n_dn, "dnon")
-    src += [f"    P{j} = None" for j in range(n_st)]
-    src.append("    for t in range(n - 1, -1, -1):")
-    src += [f"        v{k} = S{k}[t]" for k in range(n_seq)]
-    src += [f"        v{n_seq + j} = O{j}[t - 1] if t else L{j}[0]" for j in range(n_st)]
-    src += [f"        v{n_seq + n_st + k} = R{k}[t]" for k in range(n_tr)]
-    pos += n_ns
-    src += [f"        v{pos + j} = O{j}[t]" for j in range(n_st)]
-    src += [f"        v{pos + n_st + k} = M{k}[t]" for k in range(n_nit)]
-    pos += n_st + n_nit
-    src += [f"        v{pos + j} = C{j}[t] if P{j} is None else C{j}[t] + P{j}"
-            for j in range(n_st)]
-    src += [f"        v{pos + n_st + k} = K{k}[t]" for k in range(n_nc)]
-    src += ["    " + line for line in lines[1:-1]]
-    src += [f"        D{k}[t] = r{k}" for k in range(n_ds)]
-    src += [f"        P{j} = r{n_ds + j}" for j in range(n_st)]
-    src += [f"        A{k} += r{n_ds + n_st + k}" for k in range(n_dn)]
-    src.append(f"    return [{', '.join(f'P{j}' for j in range(n_st))}]")
-    return _define(program, src, f"<scan backward loop {op}>")
-
-
 @registry.register(ScanGrad)
 def scan_grad_kernel(node):
     op = node.op
@@ -272,7 +183,7 @@ def scan_grad_kernel(node):
     if (all(offs == [0] for offs in seq_offsets) and info.truncate_gradient < 0
             and all(taps == (-1,) for taps in info.state_taps)
             and all(state_cot) and all(state_mask)):
-        loop = _backward_loop(op, program, (
+        loop = backward_loop(op, program, (
             n_seq, n_states, n_shared, info.n_nonseq, n_nit, sum(nit_cot), sum(seq_mask),
             sum(nonseq_mask)))
 
