@@ -71,8 +71,17 @@ class _Module:
         self.kernels = None
         self.work = 0  # elements seen by the numpy fallbacks so far
         self.threshold = LAZY_WORK
+        self.slots: list = []  # (namespace, name, node index): where the lazy kernels were put
 
     def ensure(self) -> list:
+        if self.kernels is None:
+            self._compile()
+            for namespace, name, i in self.slots:  # the compiled kernels replace the lazy ones
+                namespace[name] = self.kernels[i]
+            self.slots = []
+        return self.kernels
+
+    def _compile(self) -> None:
         if self.kernels is None:
             _warn_missing(self.missing)
             source, table, index = module_source(self.specs)
@@ -82,7 +91,8 @@ class _Module:
                 warn_once("compile", f"{exc}\nC backend: the numpy kernels run instead "
                                      f"(reported once per process)")
                 self.kernels = list(self.fallbacks)
-                return self.kernels
+                return
+            compiler.declare_signatures(sig for _, sig in table)
             kernels = []
             for spec, idx, fallback in zip(self.specs, index, self.fallbacks):
                 if spec is None:
@@ -92,7 +102,6 @@ class _Module:
                          for i, (_, sig) in zip(idx, spec.symbols)]
                 kernels.append(spec.bind(funcs))
             self.kernels = kernels
-        return self.kernels
 
 
 def _warn_missing(missing: list[str]) -> None:
@@ -116,7 +125,15 @@ def _lazy_kernel(module: _Module, i: int, fallback):
                 return module.ensure()[i](*args)
         return fallback(*args)
 
+    def bind_slot(namespace: dict, name: str) -> None:
+        """Once compiled, put the C kernel itself at ``namespace[name]`` (no wrapper per call)."""
+        if module.kernels is not None:
+            namespace[name] = module.kernels[i]
+        else:
+            module.slots.append((namespace, name, i))
+
     kernel.__module__ = __name__
+    kernel.bind_slot = bind_slot
     return kernel
 
 

@@ -32,7 +32,7 @@ _BASIC_LIBS = ["-lm"]
 
 ffi = cffi.FFI()
 ffi.cdef("void *lg_get(int);")
-_signatures: dict[str, str] = {}
+_signatures: dict = {}  # argument letters -> cffi function-pointer type
 _loaded: dict[str, tuple] = {}  # cache key -> (lib, pointers): one dlopen per module per process
 _warned: set[str] = set()
 
@@ -67,15 +67,25 @@ def compiler() -> str | None:
     return _compiler_cache[0]
 
 
-def signature(args: str) -> str:
-    """cffi function-pointer type for a kernel: 'i' is intptr_t, 'p' is char*; returns int."""
-    name = _signatures.get(args)
-    if name is None:
-        name = f"lg_sig_{args}"
+def declare_signatures(all_args) -> None:
+    """Declare the kernel types of ``all_args`` not yet known, in one cdef (one parse)."""
+    new = sorted({a for a in all_args if a not in _signatures})
+    if not new:
+        return
+    decls = []
+    for args in new:
         params = ", ".join("intptr_t" if a == "i" else "char *" for a in args) or "void"
-        ffi.cdef(f"typedef int (*{name})({params});")
-        _signatures[args] = name
-    return name
+        decls.append(f"typedef int (*lg_sig_{args})({params});")
+    ffi.cdef("\n".join(decls))
+    for args in new:
+        _signatures[args] = ffi.typeof(f"lg_sig_{args}")
+
+
+def signature(args: str):
+    """cffi function-pointer type for a kernel: 'i' is intptr_t, 'p' is char*; returns int."""
+    if args not in _signatures:
+        declare_signatures([args])
+    return _signatures[args]
 
 
 def _machine_tag() -> str:

@@ -55,7 +55,13 @@ class Program:
                 names[out] = f"v{counter}"
                 counter += 1
                 outs.append(names[out])
-            self.namespace[f"k{k}"] = kernels[k] if kernels is not None else make_kernel(node)
+            kernel = kernels[k] if kernels is not None else make_kernel(node)
+            self.namespace[f"k{k}"] = kernel
+            # A lazy kernel (the C backend's, until its module is compiled) may swap the
+            # compiled kernel into this slot, leaving no wrapper in the call path.
+            bind_slot = getattr(kernel, "bind_slot", None)
+            if bind_slot is not None:
+                bind_slot(self.namespace, f"k{k}")
             body.append((f"{', '.join(outs)}{',' if len(outs) == 1 and node.nout > 1 else ''}"
                          f" = k{k}({', '.join(args)})", k))
         results, returned = [], set()

@@ -3,6 +3,9 @@
 A producer joins its consumer's group when every client of its output is in
 the group (so nothing is computed twice) and its output broadcasts like the
 group's root (so the fused loop does no more work than the original nodes).
+A cheap producer (a few adds, negations, casts, comparisons) read by several
+elementwise nodes joins each of their groups instead: recomputing it costs
+less than a kernel call and a pass over memory of its own.
 """
 from __future__ import annotations
 
@@ -23,6 +26,18 @@ MAX_INPUTS = 32  # backends pass each input as an argument; keep the count sane
 def _fusable(node) -> bool:
     return (isinstance(node.op, Elemwise) and len(node.outputs) == 1
             and not node.op.inplace_pattern)
+
+
+_CHEAP = (ps.Add, ps.Mul, ps.Sub, ps.Neg, ps.Abs, ps.Sqr, ps.Sign, ps.Identity, ps.Maximum,
+          ps.Minimum, ps._Compare, ps._Bitwise, ps.Invert, ps.Switch, ps.Clip, ps.Second, ps.Cast)
+
+
+def _cheap(node) -> bool:
+    """True for an elementwise node worth recomputing in each consumer's loop."""
+    op = node.op.scalar_op
+    if isinstance(op, Composite):
+        return all(isinstance(n.op, _CHEAP) for n in op.fgraph.apply_nodes)
+    return isinstance(op, _CHEAP)
 
 
 def _scalar_constant(var):
@@ -51,6 +66,7 @@ def _grow(fgraph: FunctionGraph, root, position: dict) -> list:
 
     push(root)
     decided = set()
+    copied = set()  # group nodes whose original stays in the graph for readers outside
     outer = {v for v in root.inputs if _scalar_constant(v) is None}  # the fused node's inputs
     while heap:
         _, _, var = heapq.heappop(heap)
@@ -61,8 +77,14 @@ def _grow(fgraph: FunctionGraph, root, position: dict) -> list:
         if not _fusable(p) or var.type.broadcastable != pattern:
             continue
         clients = fgraph.clients.get(var, [])
-        if not clients or any(c == "output" or c not in group for c, _ in clients):
+        if not clients:
             continue
+        if any(c == "output" or c not in group or c in copied for c, _ in clients):
+            # read outside the group too (or by a copy): only a cheap node read by
+            # elementwise nodes alone is computed again here
+            if not (_cheap(p) and all(c != "output" and _fusable(c) for c, _ in clients)):
+                continue
+            copied.add(p)
         new_outer = (outer - {var}) | {v for v in p.inputs if _scalar_constant(v) is None}
         if len(new_outer) > MAX_INPUTS:
             continue

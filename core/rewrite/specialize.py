@@ -44,3 +44,24 @@ def local_mul_self(fgraph, node):
     if len(node.inputs) == 2 and node.inputs[0] is node.inputs[1]:
         return [fit(tm.sqr(node.inputs[0]), node.outputs[0])]
     return None
+
+
+_MIRROR = {ps.GT: ps.LT, ps.LT: ps.GT, ps.GE: ps.LE, ps.LE: ps.GE}
+
+
+@register("specialize", ps.GT, ps.LT, ps.GE, ps.LE, tags=("algebra",))
+def local_sigmoid_threshold(fgraph, node):
+    """sigmoid(x) > 0.5 -> x > 0 (and <, >=, <=, either side): no sigmoid for a prediction."""
+    a, b = node.inputs
+    cls = type(node.op.scalar_op)
+    if is_const(a, 0.5):  # 0.5 < sigmoid(x) is sigmoid(x) > 0.5
+        a, b, cls = b, a, _MIRROR[cls]
+    if (not is_const(b, 0.5) or a.owner is None
+            or not isinstance(getattr(a.owner.op, "scalar_op", None), ps.Sigmoid)):
+        return None
+    x = a.owner.inputs[0]
+    zero = np.asarray(0, dtype=x.dtype).reshape((1,) * x.ndim)
+    from ..tensor.elemwise import Elemwise
+    from ..tensor.variable import constant
+
+    return [fit(Elemwise(cls())(x, constant(zero)), node.outputs[0], shape_ref=b)]

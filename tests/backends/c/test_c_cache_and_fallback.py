@@ -127,6 +127,25 @@ def test_lazy_module_compiles_once_enough_work_was_done(monkeypatch):
     assert calls == [1, 1]
 
 
+def test_lazy_kernels_give_way_to_the_compiled_ones():
+    import backends.c as c
+
+    x = T.dvector("x")
+    with backend("c", eager=False):
+        f = function([x], [T.tanh(x) * 3, T.exp(-x).sum()])
+    ns = f.program.namespace
+    names = [k for k in ns if k.startswith("k") and k[1:].isdigit()]
+    assert any(hasattr(ns[k], "bind_slot") for k in names)  # lazy until compiled
+    big = np.linspace(-1, 1, c.LAZY_WORK)
+    for _ in range(2):  # the call that compiles, then one on the compiled kernels only
+        a, s = f(big)
+        np.testing.assert_allclose(a, np.tanh(big) * 3, rtol=1e-12)
+        assert s == pytest.approx(np.exp(-big).sum(), rel=1e-12)
+    assert not any(hasattr(ns[k], "bind_slot") for k in names)
+    a, s = f(np.ones(3))
+    np.testing.assert_allclose(a, np.tanh(np.ones(3)) * 3)
+
+
 def test_mlp_training_function_matches_numpy_backend():
     rng = np.random.default_rng(5)
     x, y = T.fmatrix("x"), T.ivector("y")
