@@ -168,7 +168,7 @@ def _complement(op, khw):
 def conv2d_grad_inputs_kernel(node):
     op = node.op
     conv_taps = _Taps(op)
-    transposed, im2col = {}, {}
+    transposed, im2col, scratch = {}, {}, {}
 
     def kernel(w, g, ishape):
         h, wd = (int(s) for s in ishape)
@@ -186,13 +186,18 @@ def conv2d_grad_inputs_kernel(node):
             if op_t is not None:
                 return _forward(op_t, im2col[kh, kw], g, w.transpose(1, 0, 2, 3))
         last = _channels_last(g)
+        shape = _col_shape(n, c, kh, kw, ho, wo, last)
+        if scratch.get("key") != (shape, g.dtype):  # the col2im matrix, kept between calls
+            scratch.update(key=(shape, g.dtype), buf=np.empty(shape, g.dtype))
+        dcols = scratch["buf"]
         if last:
-            dcols = g.transpose(0, 2, 3, 1).reshape(-1, f) @ _wmat(w, op, True).T
+            np.matmul(g.transpose(0, 2, 3, 1).reshape(-1, f), _wmat(w, op, True).T,
+                      out=dcols.reshape(n * ho * wo, -1))
             dx = np.zeros((n, h, wd, c), dtype=dcols.dtype).transpose(0, 3, 1, 2)
         else:
-            dcols = np.matmul(_wmat(w, op, False).T, g.reshape(n, f, ho * wo))
+            np.matmul(_wmat(w, op, False).T, g.reshape(n, f, ho * wo),
+                      out=dcols.reshape(n, -1, ho * wo))
             dx = np.zeros((n, c, h, wd), dtype=dcols.dtype)
-        dcols = dcols.reshape(_col_shape(n, c, kh, kw, ho, wo, last))
         for i, j, ro, co, ri, ci in conv_taps((h, wd), (kh, kw), ho, wo, ph, pw):
             dx[..., ri, ci] += _tap(dcols, i, j, last)[..., ro, co]  # col2im: one add per tap
         return dx
