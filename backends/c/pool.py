@@ -3,7 +3,8 @@
 One pass over the outputs; for each output position the window's taps are read with the
 innermost loop over the batch-like axis (N or C) of smallest stride, so channels-last memory
 (the Keras layers' layout) is read in contiguous runs. The output keeps the input's memory
-layout, as the numpy kernels do. Other modes and ranks stay on the numpy kernels.
+layout, as the numpy kernels do. Channels-first arrays, other modes and other ranks run
+the numpy kernels.
 """
 from __future__ import annotations
 
@@ -11,10 +12,10 @@ import numpy as np
 
 from core.tensor.signal.pool import MaxPoolGrad, Pool
 
-from ..numpy.pool import _check_gz, empty_like_layout
+from ..numpy.pool import check_output_grad, empty_like_layout
 from . import generators
-from .scalar import ctype
 from .compiler import ffi
+from .scalar import ctype
 from .spec import KernelSpec
 
 
@@ -118,6 +119,19 @@ def _desc(op, x, ho, wo, operands) -> np.ndarray:
     return np.array(d, dtype=np.int64)
 
 
+def _batch_inner(x: np.ndarray) -> bool:
+    """True when a batch-like axis (N or C) is innermost in memory, as in channels-last
+    arrays; otherwise (channels-first) the numpy kernels' strided slices over whole rows
+    are faster than this loop order."""
+    return min(abs(x.strides[0]), abs(x.strides[1])) <= abs(x.strides[3])
+
+
+def _numpy_kernel(node):
+    from ..numpy import registry
+
+    return registry.make_kernel(node)
+
+
 def _source(body: str, name: str, params: list[str], dtype: str) -> str:
     return (_HEAD.format(name=name, params=", ".join(f"char *{p}" for p in params))
             + body.format(t=ctype(dtype)))
@@ -131,10 +145,13 @@ def pool_spec(node):
 
     def bind(funcs):
         (fn,) = funcs
+        fallback = _numpy_kernel(node)
 
         def kernel(x):
             if x.ndim != 4 or x.dtype != dtype:
                 raise ValueError(f"{op}: expected a 4-d {dtype} array, got {x.dtype} {x.shape}")
+            if not _batch_inner(x):
+                return fallback(x)
             ho, wo = op.out_shape(x.shape)[-2:]
             y = empty_like_layout(x, x.shape[:2] + (ho, wo))
             if y.size:
@@ -155,12 +172,15 @@ def max_pool_grad_spec(node):
 
     def bind(funcs):
         (fn,) = funcs
+        fallback = _numpy_kernel(node)
 
         def kernel(x, maxout, gz):
             if x.ndim != 4 or x.dtype != dtype:
                 raise ValueError(f"{op}: expected a 4-d {dtype} array, got {x.dtype} {x.shape}")
+            if not _batch_inner(x):
+                return fallback(x, maxout, gz)
             ho, wo = op.out_shape(x.shape)[-2:]
-            _check_gz(op, gz, x.shape, ho, wo)
+            check_output_grad(op, gz, x.shape, ho, wo)
             if maxout.shape != gz.shape:
                 raise ValueError(f"{op}: pooled output of shape {maxout.shape}, expected "
                                  f"{gz.shape}")

@@ -25,7 +25,8 @@ def tap_range(n_out: int, size: int, offset: int, stride: int):
 
 def taps(ho: int, wo: int, h: int, w: int, ws, stride, offsets):
     """``(i, j, out_rows, out_cols, in_rows, in_cols)`` for each tap that reads the input;
-    tap ``(i, j)`` of output ``(r, c)`` reads input ``(r*sh + offsets[0](i), c*sw + offsets[1](j))``."""
+    tap ``(i, j)`` of output ``(r, c)`` reads input
+    ``(r * stride[0] + offsets[0](i), c * stride[1] + offsets[1](j))``."""
     out = []
     for i in range(ws[0]):
         rows = tap_range(ho, h, offsets[0](i), stride[0])
@@ -103,7 +104,7 @@ def pool_kernel(node):
     return kernel
 
 
-def _check_gz(op, gz, x_shape, ho, wo):
+def check_output_grad(op, gz, x_shape, ho, wo):
     want = x_shape[:-2] + (ho, wo)
     if gz.shape != want:
         raise ValueError(f"{op}: output gradient of shape {gz.shape}, expected {want} for an input "
@@ -122,7 +123,7 @@ def max_pool_grad_kernel(node):
 
     def kernel(x, maxout, gz):
         ho, wo, tp = _pool_taps(op, x.shape)
-        _check_gz(op, gz, x.shape, ho, wo)
+        check_output_grad(op, gz, x.shape, ho, wo)
         if maxout.shape != gz.shape:
             raise ValueError(f"{op}: pooled output of shape {maxout.shape}, expected {gz.shape}")
         gx = _zeros_like_layout(x, gz.dtype)
@@ -148,7 +149,8 @@ def max_pool_grad_grad_kernel(node):
         out = _zeros_like_layout(maxout, g.dtype)
         zero = np.zeros((), dtype=g.dtype)
         for _, _, ro, co, ri, ci in tp:
-            out[..., ro, co] += np.where(x[..., ri, ci] == maxout[..., ro, co], g[..., ri, ci], zero)
+            hit = x[..., ri, ci] == maxout[..., ro, co]
+            out[..., ro, co] += np.where(hit, g[..., ri, ci], zero)
         return out
 
     return kernel
@@ -160,7 +162,7 @@ def average_pool_grad_kernel(node):
 
     def kernel(x, gz):
         ho, wo, tp = _pool_taps(op, x.shape)
-        _check_gz(op, gz, x.shape, ho, wo)
+        check_output_grad(op, gz, x.shape, ho, wo)
         g = gz if op.mode == "sum" else gz / _counts(op, *x.shape[-2:], ho, wo, gz.dtype)
         gx = _zeros_like_layout(x, gz.dtype)
         for _, _, ro, co, ri, ci in tp:
