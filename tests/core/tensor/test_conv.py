@@ -190,7 +190,7 @@ def test_gradients_channels_last(cfg):
                                  dict(border_mode="full", filter_dilation=(2, 1)),
                                  dict(filter_flip=False, border_mode=(1, 0))])
 def test_input_gradient_both_algorithms(cfg, channels):
-    """Stride 1 computes the input gradient as a convolution of g when out <= 2 * in channels
+    """Stride 1 computes the input gradient as a convolution of g when out <= in channels
     (and the complementary padding is not negative), else by col2im: both against verify_grad."""
     c, f = channels
     xv, wv = RNG.normal(size=(2, c, 5, 6)), RNG.normal(size=(f, c, 3, 2))
