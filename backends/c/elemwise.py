@@ -300,12 +300,16 @@ def _allocs(node, roles, shape: str, n: str, allowed_sources) -> list[str]:
                 and node.inputs[src].dtype == node.outputs[k].dtype):
             allocs.append(f"o{k} = x{src} if x{src}.flags.writeable else empty({shape}, O{k})")
         else:
-            # Large outputs reuse last call's buffer when nobody else holds it any more
-            # (refcount 3: the cache, this local, getrefcount's argument): no page faults.
-            allocs.append(f"o{k} = c{k}[0]\n            if {n} < {REUSE_MIN} or o{k} is None or "
-                          f"getrefcount(o{k}) != 3 or o{k}.shape != {shape}:\n"
-                          f"                o{k} = empty({shape}, O{k})\n"
-                          f"                if {n} >= {REUSE_MIN}: c{k}[0] = o{k}")
+            # Large outputs reuse one of the last two calls' buffers when nobody else holds
+            # it any more (refcount 3: the cache, this local, getrefcount's argument): no page
+            # faults. Two, so that an update (the output becomes the new shared value, the
+            # previous value is dropped) reuses the buffer the update before replaced.
+            free = f"o{k} is not None and getrefcount(o{k}) == 3 and o{k}.shape == {shape}"
+            allocs.append(f"o{k} = c{k}[0]\n            if {n} < {REUSE_MIN} or not ({free}):\n"
+                          f"                o{k} = c{k}[1]\n"
+                          f"                if {n} < {REUSE_MIN} or not ({free}):\n"
+                          f"                    o{k} = empty({shape}, O{k})\n"
+                          f"                    if {n} >= {REUSE_MIN}: c{k}[1] = c{k}[0]; c{k}[0] = o{k}")
     return allocs
 
 
@@ -357,7 +361,7 @@ def _make_kernel(node, roles, fc, fs, fr=None):
             cond=" and ".join(rcond), alloc="\n            ".join(_allocs(node, roles, rshape, rn, set(full))),
             rows=f"x{f0}.shape[0]", n=rn, ptrs=ptrs, ret=ret)
     src = _TEMPLATE.format(dts=", ".join(dts), args=args, cond=" and ".join(cond), row_path=row_path,
-                           caches="; ".join(f"c{k} = [None]" for k in range(nout)) or "pass",
+                           caches="; ".join(f"c{k} = [None, None]" for k in range(nout)) or "pass",
                            small_path=small_path, alloc="\n            ".join(allocs), n=n, ptrs=ptrs,
                            ret=ret)
     namespace: dict = {}

@@ -106,6 +106,19 @@ def _variadic(symbol: str):
     return gen
 
 
+def _mul(args, out):
+    product = _variadic("*")
+    masks = [a for a in args if a.dtype == "bool"]
+    rest = [a for a in args if a.dtype != "bool"]
+    if not (_is_float(out) and masks and rest):
+        return product(args, out)
+    # x * mask as a select (a relu gradient): the same IEEE result, but a tiny (subnormal) x
+    # passes through without a multiply, which costs a microcode assist per element on x86
+    x = product(rest, out)
+    cond = " && ".join(f"({m.expr})" for m in masks)
+    return f"(({cond}) ? {x} : ({x} * {literal(0, out)}))"
+
+
 def _int_pow(base: str, n: int, out: str) -> str | None:
     """``base ** n`` as multiplications for a small integer constant exponent."""
     if not 0 <= abs(n) <= 16:
@@ -298,7 +311,7 @@ def _cast(args, out):
 
 
 TABLE = {
-    ps.Add: _variadic("+"), ps.Mul: _variadic("*"), ps.Sub: _variadic("-"),
+    ps.Add: _variadic("+"), ps.Mul: _mul, ps.Sub: _variadic("-"),
     ps.TrueDiv: _div, ps.IntDiv: _floordiv, ps.Mod: _mod, ps.Pow: _pow,
     ps.Maximum: _maxmin("max"), ps.Minimum: _maxmin("min"), ps.Neg: _neg, ps.Abs: _abs,
     ps.Sqr: _sqr, ps.Sign: _sign, ps.Reciprocal: _reciprocal, ps.Identity: _identity,

@@ -198,3 +198,45 @@ def test_large_outputs_reuse_a_buffer_only_when_nobody_holds_it():
     second = f(a + 1)
     assert id(second) == first_id  # the cached buffer (still alive in the kernel's cache)
     np.testing.assert_allclose(second, np.exp(a + 1) * 2 + 1)
+
+
+def test_updates_reuse_the_buffer_the_update_before_replaced():
+    from core import shared
+
+    p = shared(np.zeros(1 << 16), name="p")
+    v = T.dvector("v")
+    with backend("c"):
+        f = function([v], [], updates=[(p, p * 0.5 + v)])
+    ones = np.ones(1 << 16)
+    f(ones)
+    held = p.get_value(borrow=True)  # the user keeps one value: never written again
+    buffers, want = set(), 1.0
+    for _ in range(6):
+        f(ones)
+        want = want * 0.5 + 1
+        buffers.add(id(p.get_value(borrow=True)))
+        np.testing.assert_array_equal(p.get_value(borrow=True), want)
+    np.testing.assert_array_equal(held, 1.0)
+    assert not np.shares_memory(held, p.get_value(borrow=True))
+    assert len(buffers) == 2  # ping-pong between two buffers once the first is held
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_mask_products_are_exact_selects(dtype):
+    # x * (cond) is computed as a select: subnormal x passes unchanged, and the product's
+    # IEEE results are kept (nan * 0 is nan, -x * 0 is -0)
+    x, a = T.vectors("x", "a", dtype=dtype)
+    with backend("c"):
+        f = function([x, a], x * (a >= 0))
+        g = function([x, a], x * 3 * (a > 0) * (a < 2))
+    assert "bool" in {i.dtype for n in f.maker.fgraph.toposort() for i in n.op.scalar_op.fgraph.inputs
+                      + [v for m in n.op.scalar_op.fgraph.apply_nodes for v in m.outputs]}
+    tiny = np.finfo(dtype).tiny
+    xv = np.array([tiny / 4, -tiny / 8, 1.5, -2.0, np.nan, np.inf, -3.0, 7.0] * 200, dtype)
+    av = np.array([1.0, 0.5, -1.0, 3.0, -1.0, -2.0, -0.5, 1.0] * 200, dtype)
+    with np.errstate(invalid="ignore"):
+        want, want_g = xv * (av >= 0), xv * 3 * (av > 0) * (av < 2)
+    got = f(xv, av)
+    np.testing.assert_array_equal(got, want)
+    np.testing.assert_array_equal(np.signbit(got), np.signbit(want))
+    np.testing.assert_array_equal(g(xv, av), want_g)
