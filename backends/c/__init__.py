@@ -23,6 +23,7 @@ generators = KernelRegistry("c")
 
 from . import elemwise as _elemwise, nnet as _nnet, reduce as _reduce  # noqa: E402
 from . import pool as _pool  # noqa: E402,F401  (max pooling kernels)
+from . import conv as _conv  # noqa: E402,F401  (conv2d input-gradient col2im)
 
 from core.tensor.elemwise import Elemwise as _Elemwise  # noqa: E402
 
