@@ -5,7 +5,9 @@ the group (so nothing is computed twice) and its output broadcasts like the
 group's root (so the fused loop does no more work than the original nodes).
 A cheap producer (a few adds, negations, casts, comparisons) read by several
 elementwise nodes joins each of their groups instead: recomputing it costs
-less than a kernel call and a pass over memory of its own.
+less than a kernel call and a pass over memory of its own. A producer whose
+other readers are graph outputs only (an update's new momentum read by the
+parameter's update) joins as a second output of the fused loop.
 """
 from __future__ import annotations
 
@@ -21,6 +23,7 @@ from ..tensor.elemwise import Elemwise
 from .engine import copy_trace
 
 MAX_INPUTS = 32  # backends pass each input as an argument; keep the count sane
+MAX_OUTPUTS = 4
 
 
 def _fusable(node) -> bool:
@@ -47,8 +50,11 @@ def _scalar_constant(var):
     return None
 
 
-def _grow(fgraph: FunctionGraph, root, position: dict) -> list:
+def _grow(fgraph: FunctionGraph, root, position: dict) -> tuple[list, list]:
     """The nodes fused with ``root``: producers whose clients all lie in the group.
+
+    Returns (group, extra): ``extra`` lists the group nodes whose output is a
+    graph output too (the fused node returns it as well).
 
     Candidates are taken latest-first (by topological position), so every
     client a candidate could have in the group is decided before it: each
@@ -67,6 +73,7 @@ def _grow(fgraph: FunctionGraph, root, position: dict) -> list:
     push(root)
     decided = set()
     copied = set()  # group nodes whose original stays in the graph for readers outside
+    extra: list = []  # group nodes whose output the fused node returns too
     outer = {v for v in root.inputs if _scalar_constant(v) is None}  # the fused node's inputs
     while heap:
         _, _, var = heapq.heappop(heap)
@@ -79,7 +86,11 @@ def _grow(fgraph: FunctionGraph, root, position: dict) -> list:
         clients = fgraph.clients.get(var, [])
         if not clients:
             continue
-        if any(c == "output" or c not in group or c in copied for c, _ in clients):
+        readers = [c for c, _ in clients if c != "output"]
+        if (len(readers) < len(clients) and p not in copied and len(extra) < MAX_OUTPUTS - 1
+                and all(c in group and c not in copied for c in readers)):
+            extra.append(p)  # read by the group and by graph outputs only: a second output
+        elif any(c == "output" or c not in group or c in copied for c, _ in clients):
             # read outside the group too (or by a copy): only a cheap node read by
             # elementwise nodes alone is computed again here
             if not (_cheap(p) and all(c != "output" and _fusable(c) for c, _ in clients)):
@@ -91,11 +102,12 @@ def _grow(fgraph: FunctionGraph, root, position: dict) -> list:
         outer = new_outer
         group.add(p)
         push(p)
-    return list(group)
+    return list(group), [p for p in extra if p in group]
 
 
-def _build(fgraph, nodes, position):
-    """The Elemwise(Composite) equivalent of ``nodes`` (a connected group, one output)."""
+def _build(fgraph, nodes, position, extra=()):
+    """The Elemwise(Composite) outputs equivalent to ``nodes`` (a connected group): the root's,
+    then those of the ``extra`` nodes, or None."""
     nodes = sorted(nodes, key=position.__getitem__)
     produced = {o for n in nodes for o in n.outputs}
     outer, inner = [], {}
@@ -120,12 +132,13 @@ def _build(fgraph, nodes, position):
         else:
             res = sop.make_node(*args).outputs[0]
         inner[n.outputs[0]] = res
-    root_out = nodes[-1].outputs[0]
-    comp = Composite(scalar_inputs, [inner[root_out]])
-    new = Elemwise(comp)(*outer)
-    if new.type.dtype != root_out.type.dtype or new.ndim != root_out.ndim:
+    olds = [nodes[-1].outputs[0]] + [n.outputs[0] for n in extra]
+    comp = Composite(scalar_inputs, [inner[v] for v in olds])
+    news = Elemwise(comp)(*outer)
+    news = news if isinstance(news, (list, tuple)) else [news]
+    if any(n.type.dtype != o.type.dtype or n.ndim != o.ndim for n, o in zip(news, olds)):
         return None
-    return new
+    return news
 
 
 def fuse(fgraph: FunctionGraph) -> int:
@@ -137,15 +150,16 @@ def fuse(fgraph: FunctionGraph) -> int:
     for root in reversed(order):
         if root in consumed or root not in fgraph.apply_nodes or not _fusable(root):
             continue
-        group = _grow(fgraph, root, position)
+        group, extra = _grow(fgraph, root, position)
         if len(group) < 2:
             continue
-        new = _build(fgraph, group, position)
-        if new is None:
+        news = _build(fgraph, group, position, extra)
+        if news is None:
             continue
         consumed.update(group)
-        old = root.outputs[0]
-        copy_trace(new, old, fgraph)
-        fgraph.replace(old, new, reason="fusion")
+        olds = [root.outputs[0]] + [n.outputs[0] for n in extra]
+        for new, old in zip(news, olds):
+            copy_trace(new, old, fgraph)
+            fgraph.replace(old, new, reason="fusion")
         done += 1
     return done

@@ -3,7 +3,8 @@
 Allowed only when that input is an intermediate result (not a graph input, a
 shared value or a constant) read by this node alone, made by an op that
 returns a fresh buffer (not a view), with the output's exact static shape and
-dtype.
+dtype. A node with several outputs (a fused update loop) writes each into a
+different input.
 """
 from __future__ import annotations
 
@@ -16,8 +17,8 @@ from .engine import copy_trace
 FRESH_OUTPUT_OPS = (Elemwise, Dot, CAReduce)
 
 
-def _can_destroy(fgraph: FunctionGraph, node, i: int) -> bool:
-    var, out = node.inputs[i], node.outputs[0]
+def _can_destroy(fgraph: FunctionGraph, node, i: int, k: int = 0) -> bool:
+    var, out = node.inputs[i], node.outputs[k]
     owner = var.owner
     if owner is None or var in fgraph.inputs or not isinstance(owner.op, FRESH_OUTPUT_OPS):
         return False
@@ -32,18 +33,22 @@ def insert_inplace(fgraph: FunctionGraph) -> int:
     done = 0
     for node in fgraph.toposort():
         op = node.op
-        if (not isinstance(op, Elemwise) or op.inplace_pattern or len(node.outputs) != 1
+        if (not isinstance(op, Elemwise) or op.inplace_pattern
                 or node not in fgraph.apply_nodes):
             continue
-        for i in range(len(node.inputs)):
-            if _can_destroy(fgraph, node, i):
-                new_op = Elemwise(op.scalar_op, {0: i}, name=op.name)
-                new = new_op.make_node(*node.inputs).outputs[0]
-                old = node.outputs[0]
-                if new.type != old.type:
+        pattern: dict = {}  # each output into a different input's buffer
+        for k in range(len(node.outputs)):
+            for i in range(len(node.inputs)):
+                if i not in pattern.values() and _can_destroy(fgraph, node, i, k):
+                    pattern[k] = i
                     break
-                copy_trace(new, old, fgraph)
-                fgraph.replace(old, new, reason="inplace")
-                done += 1
-                break
+        if not pattern:
+            continue
+        new_outs = Elemwise(op.scalar_op, pattern, name=op.name).make_node(*node.inputs).outputs
+        if any(n.type != o.type for n, o in zip(new_outs, node.outputs)):
+            continue
+        for new, old in zip(new_outs, list(node.outputs)):
+            copy_trace(new, old, fgraph)
+            fgraph.replace(old, new, reason="inplace")
+        done += 1
     return done

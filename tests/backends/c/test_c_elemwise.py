@@ -240,3 +240,23 @@ def test_mask_products_are_exact_selects(dtype):
     np.testing.assert_array_equal(got, want)
     np.testing.assert_array_equal(np.signbit(got), np.signbit(want))
     np.testing.assert_array_equal(g(xv, av), want_g)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_two_output_inplace_update_loop_matches_numpy_backend(dtype):
+    from core import shared
+
+    results = {}
+    for name in ("c", "numpy"):
+        w, v = shared(np.ones((300, 70), dtype)), shared(np.zeros((300, 70), dtype))
+        a, b = T.matrix("a", dtype=dtype), T.matrix("b", dtype=dtype)
+        v_new = 0.9 * v - 0.01 * T.dot(a, b)  # the product's buffer is written in place
+        with backend(name):
+            f = function([a, b], [], updates=[(v, v_new), (w, w + v_new)])
+        assert any(len(n.outputs) == 2 and n.op.inplace_pattern for n in f.maker.fgraph.toposort())
+        data = np.random.default_rng(4).normal(size=(3, 300, 90)).astype(dtype)
+        for d in data:
+            f(d[:, :20], np.ascontiguousarray(d[:20, 20:]))
+        results[name] = (w.get_value(), v.get_value())
+    for a, b in zip(results["c"], results["numpy"]):
+        assert_same(a, b, dtype, "two-output update")

@@ -93,3 +93,44 @@ def test_logistic_regression_gradient_values_unchanged():
     rng = np.random.default_rng(1)
     args = [rng.normal(size=(20, 5)), rng.integers(0, 2, 20).astype("float64"), rng.normal(size=5)]
     same_values([x, y, w], [p > 0.5, xent, gw], args, rtol=1e-10)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_momentum_and_parameter_updates_fuse_into_one_two_output_loop(dtype):
+    from core import shared
+
+    rng = np.random.default_rng(3)
+    w0 = rng.normal(size=(6, 5)).astype(dtype)
+    w, v = shared(w0.copy()), shared(np.zeros_like(w0))
+    x = T.matrix("x", dtype=dtype)
+    cost = T.sqr(T.dot(x, w)).sum()
+    g = T.grad(cost, w)
+    v_new = 0.9 * v - 0.01 * g
+    f = function([x], cost, updates=[(v, v_new), (w, w + v_new)])
+    multi = [n for n in _elemwise_nodes(f) if len(n.outputs) == 2]
+    assert len(multi) == 1 and multi[0].op.inplace_pattern  # one loop, written into a buffer
+    xv = rng.normal(size=(4, 6)).astype(dtype)
+    wr, vr = w0.astype("float64"), np.zeros((6, 5))
+    for _ in range(3):
+        f(xv)
+        gr = 2 * xv.T.astype("float64") @ (xv.astype("float64") @ wr)
+        vr = 0.9 * vr - 0.01 * gr
+        wr = wr + vr
+    tol = 1e-4 if dtype == "float32" else 1e-12
+    np.testing.assert_allclose(v.get_value(), vr, rtol=tol, atol=tol)
+    np.testing.assert_allclose(w.get_value(), wr, rtol=tol, atol=tol)
+
+
+def test_second_output_only_when_its_other_readers_are_graph_outputs():
+    x = T.dvector("x")
+    e = T.exp(x)
+    f = function([x], [e, e * 2 + 1])  # e: a graph output read by the group: one loop
+    assert len(_elemwise_nodes(f)) == 1 and len(_elemwise_nodes(f)[0].outputs) == 2
+    v = np.array([0.0, 1.0, 2.0])
+    a, b = f(v)
+    np.testing.assert_allclose(a, np.exp(v))
+    np.testing.assert_allclose(b, np.exp(v) * 2 + 1)
+    assert not np.shares_memory(a, b)
+    g = function([x], [e.sum(), e * 2 + 1])  # e also read by a reduction: it stays apart
+    assert all(len(n.outputs) == 1 for n in _elemwise_nodes(g))
+    np.testing.assert_allclose(g(v)[0], np.exp(v).sum())
