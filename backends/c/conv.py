@@ -14,7 +14,7 @@ import numpy as np
 
 from core.tensor.conv import Conv2dGradInputs
 
-from ..numpy.conv import _channels_last, _check_g, _geometry, _wmat
+from ..numpy.conv import _channels_last, _check_g, _geometry, _wmat, scratch
 from . import generators
 from .compiler import ffi
 from .scalar import ctype
@@ -94,7 +94,7 @@ def _spec(node, body: str, name: str, make):
 
 
 def _inputs_kernel(op, fn, fallback, dtype):
-    scratch = {}
+    store = {}
 
     def kernel(w, g, ishape):
         if (not _channels_last(g) or w.shape[1] < MIN_CHANNELS or w.dtype != dtype
@@ -106,9 +106,7 @@ def _inputs_kernel(op, fn, fallback, dtype):
         ho, wo = _geometry(op, (h, wd), (kh, kw))[2:]
         _check_g(op, g, (n, f, ho, wo))
         shape = (n * ho * wo, kh * kw * c)
-        if scratch.get("shape") != shape:  # the column matrix, kept between calls
-            scratch.update(shape=shape, buf=np.empty(shape, dtype))
-        dcols = scratch["buf"]
+        dcols = scratch(shape, shape, dtype, store)  # the column matrix
         np.matmul(g.transpose(0, 2, 3, 1).reshape(-1, f), _wmat(w, op, True).T, out=dcols)
         dx = np.empty((n, h, wd, c), dtype)
         d = _desc(op, n, h, wd, c, ho, wo, kh, kw, (0, 0, 0, 1))  # kept alive through the call

@@ -66,23 +66,35 @@ class _Taps:
         return self.taps
 
 
+KEEP_BYTES = 1 << 22  # scratch matrices up to this size are kept between calls
+
+
+def scratch(key, shape, dtype, store: dict, zeros: bool = False) -> np.ndarray:
+    """A work array of ``shape``, kept in ``store`` between calls when small (no allocation,
+    page faults or zero fill per call); larger ones are allocated per call, so that a big
+    convolution does not hold its matrices (and the allocator keeps reusing freed memory)."""
+    if store.get("key") == key:
+        return store["buf"]
+    buf = (np.zeros if zeros else np.empty)(shape, dtype)
+    if buf.nbytes <= KEEP_BYTES:
+        store.update(key=key, buf=buf)
+    return buf
+
+
 class _Cols:
-    """im2col into a buffer kept between calls: the zeros under the padding are written once."""
+    """im2col into a scratch buffer: when kept, the zeros under the padding are written once."""
 
     def __init__(self, op):
-        self.op, self.key, self.buf = op, None, None
+        self.op, self.store = op, {}
         self.taps = _Taps(op)
 
     def __call__(self, x, kh, kw, ph, pw, ho, wo, last: bool):
         n, c, h, w = x.shape
         shape = _col_shape(n, c, kh, kw, ho, wo, last)
         tp = self.taps((h, w), (kh, kw), ho, wo, ph, pw)
-        if (shape, x.dtype) != self.key:
-            partial = len(tp) < kh * kw or any(
-                t[2].stop - t[2].start < ho or t[3].stop - t[3].start < wo for t in tp)
-            self.buf = (np.zeros if partial else np.empty)(shape, x.dtype)
-            self.key = (shape, x.dtype)
-        cols = self.buf
+        partial = len(tp) < kh * kw or any(
+            t[2].stop - t[2].start < ho or t[3].stop - t[3].start < wo for t in tp)
+        cols = scratch((shape, x.dtype), shape, x.dtype, self.store, zeros=partial)
         for i, j, ro, co, ri, ci in tp:
             _tap(cols, i, j, last)[..., ro, co] = x[..., ri, ci]
         return cols.reshape(n * ho * wo, -1) if last else cols.reshape(n, c * kh * kw, ho * wo)
@@ -168,7 +180,7 @@ def _complement(op, khw):
 def conv2d_grad_inputs_kernel(node):
     op = node.op
     conv_taps = _Taps(op)
-    transposed, im2col, scratch = {}, {}, {}
+    transposed, im2col, store = {}, {}, {}
 
     def kernel(w, g, ishape):
         h, wd = (int(s) for s in ishape)
@@ -188,9 +200,7 @@ def conv2d_grad_inputs_kernel(node):
                 return _forward(op_t, im2col[kh, kw], g, w.transpose(1, 0, 2, 3))
         last = _channels_last(g)
         shape = _col_shape(n, c, kh, kw, ho, wo, last)
-        if scratch.get("key") != (shape, g.dtype):  # the col2im matrix, kept between calls
-            scratch.update(key=(shape, g.dtype), buf=np.empty(shape, g.dtype))
-        dcols = scratch["buf"]
+        dcols = scratch((shape, g.dtype), shape, g.dtype, store)  # the col2im matrix
         if last:
             np.matmul(g.transpose(0, 2, 3, 1).reshape(-1, f), _wmat(w, op, True).T,
                       out=dcols.reshape(n * ho * wo, -1))

@@ -197,3 +197,24 @@ def test_input_gradient_both_algorithms(cfg, channels):
     verify_grad(lambda x: T.nnet.conv2d(x, T.constant(wv), **cfg), [xv])
     verify_grad(lambda x: T.nnet.conv2d(x.dimshuffle(0, 3, 1, 2), T.constant(wv), **cfg),
                 [xv.transpose(0, 2, 3, 1).copy()])
+
+
+@pytest.mark.parametrize("keep_bytes", [0, 1 << 22])
+def test_scratch_buffers_kept_or_not(keep_bytes, monkeypatch):
+    """im2col/col2im scratch matrices are kept between calls when small, else allocated per
+    call: both give the same values call after call (padding zeros included)."""
+    import backends.numpy.conv as kernels
+
+    monkeypatch.setattr(kernels, "KEEP_BYTES", keep_bytes)
+    cfg = dict(border_mode=(1, 2), filter_dilation=(2, 1))
+    for channels_last in (False, True):
+        f = _nchw_functions(cfg, "float64", channels_last)
+        for _ in range(2):
+            xv, wv = RNG.normal(size=(2, 3, 7, 8)), RNG.normal(size=(4, 3, 3, 2))
+            exp = ref_conv2d(xv, wv, **cfg)
+            gv = RNG.normal(size=exp.shape)
+            if channels_last:
+                out = f(xv.transpose(0, 2, 3, 1).copy(), wv, gv.transpose(0, 2, 3, 1).copy())[0]
+            else:
+                out = f(xv, wv, gv)[0]
+            np.testing.assert_allclose(out, exp, rtol=1e-10)
