@@ -69,20 +69,20 @@ class _Taps:
 KEEP_BYTES = 1 << 22  # scratch matrices up to this size are kept between calls
 
 
-def scratch(key, shape, dtype, store: dict, zeros: bool = False) -> np.ndarray:
-    """A work array of ``shape``, kept in ``store`` between calls when small (no allocation,
-    page faults or zero fill per call); larger ones are allocated per call, so that a big
-    convolution does not hold its matrices (and the allocator keeps reusing freed memory)."""
+def scratch(key, shape, dtype, store: dict) -> tuple[np.ndarray, bool]:
+    """A work array of ``shape`` and whether it is new: kept in ``store`` between calls when
+    small (no allocation or page faults per call); larger ones are allocated per call, so that
+    a big convolution does not hold its matrices (and the allocator keeps reusing memory)."""
     if store.get("key") == key:
-        return store["buf"]
-    buf = (np.zeros if zeros else np.empty)(shape, dtype)
+        return store["buf"], False
+    buf = np.empty(shape, dtype)
     if buf.nbytes <= KEEP_BYTES:
         store.update(key=key, buf=buf)
-    return buf
+    return buf, True
 
 
 class _Cols:
-    """im2col into a scratch buffer: when kept, the zeros under the padding are written once."""
+    """im2col into a scratch buffer; the zeros under the padding are written when it is new."""
 
     def __init__(self, op):
         self.op, self.store = op, {}
@@ -92,12 +92,46 @@ class _Cols:
         n, c, h, w = x.shape
         shape = _col_shape(n, c, kh, kw, ho, wo, last)
         tp = self.taps((h, w), (kh, kw), ho, wo, ph, pw)
-        partial = len(tp) < kh * kw or any(
-            t[2].stop - t[2].start < ho or t[3].stop - t[3].start < wo for t in tp)
-        cols = scratch((shape, x.dtype), shape, x.dtype, self.store, zeros=partial)
+        cols, new = scratch((shape, x.dtype), shape, x.dtype, self.store)
+        if new and not last:
+            # a fresh channels-first matrix is filled in one sequential pass over its memory
+            view = _window_view(x, kh, kw, ho, wo, ph, pw, self.op)
+            np.copyto(cols, view)
+            return cols.reshape(n, c * kh * kw, ho * wo)
+        if new:
+            _zero_padding(cols, tp, kh, kw, last)
         for i, j, ro, co, ri, ci in tp:
             _tap(cols, i, j, last)[..., ro, co] = x[..., ri, ci]
         return cols.reshape(n * ho * wo, -1) if last else cols.reshape(n, c * kh * kw, ho * wo)
+
+
+def _window_view(x, kh, kw, ho, wo, ph, pw, op):
+    """The (N, C, kh, kw, Ho, Wo) windows of ``x`` zero-padded, as a strided view."""
+    (sh, sw), (dh, dw) = op.subsample, op.filter_dilation
+    if ph or pw:
+        xp = np.zeros(x.shape[:2] + (x.shape[2] + 2 * ph, x.shape[3] + 2 * pw), x.dtype)
+        xp[:, :, ph:ph + x.shape[2], pw:pw + x.shape[3]] = x
+        x = xp
+    s0, s1, s2, s3 = x.strides
+    return np.lib.stride_tricks.as_strided(
+        x, (x.shape[0], x.shape[1], kh, kw, ho, wo),
+        (s0, s1, s2 * dh, s3 * dw, s2 * sh, s3 * sw), writeable=False)
+
+
+def _zero_padding(cols, tp, kh: int, kw: int, last: bool) -> None:
+    """Zero the im2col entries that read padding: the rows/cols outside each tap's range."""
+    read = {(t[0], t[1]): t for t in tp}
+    for i in range(kh):
+        for j in range(kw):
+            view = _tap(cols, i, j, last)
+            if (i, j) not in read:
+                view[...] = 0
+                continue
+            ro, co = read[i, j][2:4]
+            view[..., :ro.start, :] = 0
+            view[..., ro.stop:, :] = 0
+            view[..., :, :co.start] = 0
+            view[..., :, co.stop:] = 0
 
 
 def _wmat(w, op, last: bool):
@@ -200,7 +234,7 @@ def conv2d_grad_inputs_kernel(node):
                 return _forward(op_t, im2col[kh, kw], g, w.transpose(1, 0, 2, 3))
         last = _channels_last(g)
         shape = _col_shape(n, c, kh, kw, ho, wo, last)
-        dcols = scratch((shape, g.dtype), shape, g.dtype, store)  # the col2im matrix
+        dcols = scratch((shape, g.dtype), shape, g.dtype, store)[0]  # the col2im matrix
         if last:
             np.matmul(g.transpose(0, 2, 3, 1).reshape(-1, f), _wmat(w, op, True).T,
                       out=dcols.reshape(n * ho * wo, -1))
