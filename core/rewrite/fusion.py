@@ -7,7 +7,9 @@ A cheap producer (a few adds, negations, casts, comparisons) read by several
 elementwise nodes joins each of their groups instead: recomputing it costs
 less than a kernel call and a pass over memory of its own. A producer whose
 other readers are graph outputs only (an update's new momentum read by the
-parameter's update) joins as a second output of the fused loop.
+parameter's update) joins as a second output of the fused loop. Finally,
+sibling loops (independent of each other, over one full-size input they share)
+merge into one loop with several outputs: one pass and one kernel call.
 """
 from __future__ import annotations
 
@@ -162,4 +164,90 @@ def fuse(fgraph: FunctionGraph) -> int:
             copy_trace(new, old, fgraph)
             fgraph.replace(old, new, reason="fusion")
         done += 1
+    return done + merge_siblings(fgraph)
+
+
+def _unfused_scalar_graph(nodes):
+    """(outer inputs, their scalar stand-ins, scalar outputs) of independent Elemwise ``nodes``."""
+    outer, inner = [], {}
+    for n in nodes:
+        for v in n.inputs:
+            if v not in inner:
+                c = _scalar_constant(v)
+                inner[v] = c if c is not None else ps.ScalarType(v.dtype)()
+                if c is None:
+                    outer.append(v)
+    outs = []
+    for n in nodes:
+        sop, args = n.op.scalar_op, [inner[v] for v in n.inputs]
+        if isinstance(sop, Composite):
+            outs += sop.rebuild(args, lambda op: op, scalar=True)
+        else:
+            res = sop.make_node(*args).outputs
+            outs += list(res)
+    return outer, [inner[v] for v in outer], outs
+
+
+def _reaches(fgraph, start, goal, position) -> bool:
+    """True if a path of clients leads from node ``start`` to node ``goal``."""
+    limit, stack, seen = position[goal], [start], set()
+    while stack:
+        node = stack.pop()
+        for out in node.outputs:
+            for c, _ in fgraph.clients.get(out, []):
+                if c == goal:
+                    return True
+                if c != "output" and c not in seen and position.get(c, limit + 1) < limit:
+                    seen.add(c)
+                    stack.append(c)
+    return False
+
+
+def merge_siblings(fgraph: FunctionGraph) -> int:
+    """Merge independent elementwise loops that read one full-size input; returns merges."""
+    done = 0
+    order = fgraph.toposort()
+    candidates = list(fgraph.inputs) + [v for n in order for v in n.outputs]
+    position = {n: k for k, n in enumerate(order)}
+    for var in candidates:
+        if var.owner is not None and var.owner not in fgraph.apply_nodes:
+            continue
+        if _merge_readers(fgraph, var, position):
+            done += 1
+            position = {n: k for k, n in enumerate(fgraph.toposort())}  # a true order again
     return done
+
+
+def _merge_readers(fgraph, var, position) -> int:
+    pattern = var.type.broadcastable
+    readers = []
+    for c, _ in fgraph.clients.get(var, []):
+        if (c != "output" and c not in readers and c in fgraph.apply_nodes
+                and isinstance(c.op, Elemwise) and not c.op.inplace_pattern
+                and all(o.type.broadcastable == pattern for o in c.outputs)):
+            readers.append(c)
+    if len(readers) < 2:
+        return 0
+    readers.sort(key=position.__getitem__)
+    group = [readers[0]]
+    for c in readers[1:]:
+        if (sum(len(n.outputs) for n in group) + len(c.outputs) > MAX_OUTPUTS
+                or any(_reaches(fgraph, g, c, position) for g in group)):
+            continue  # readers come in order: c cannot reach an earlier one
+        group.append(c)
+    if len(group) < 2:
+        return 0
+    outer, scalar_inputs, outs = _unfused_scalar_graph(group)
+    # float inputs only: a several-output numpy loop computes float ops of small integers
+    # in numpy's own (half) precision, where the one-output kernels upcast
+    if len(outer) > MAX_INPUTS or any(np.dtype(v.dtype).kind != "f" for v in outer):
+        return 0
+    olds = [o for n in group for o in n.outputs]
+    news = Elemwise(Composite(scalar_inputs, outs))(*outer)
+    news = news if isinstance(news, (list, tuple)) else [news]
+    if any(n.type != o.type for n, o in zip(news, olds)):
+        return 0
+    for new, old in zip(news, olds):
+        copy_trace(new, old, fgraph)
+        fgraph.replace(old, new, reason="fusion")
+    return 1

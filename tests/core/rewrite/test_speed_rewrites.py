@@ -50,7 +50,10 @@ def test_cheap_producer_is_copied_into_each_consumer(dtype):
     z = -x + y  # cheap, read by two elementwise trees
     outs = [T.exp(z) * 2, T.log1p(z * z)]
     f = function([x, y], outs)
-    assert len(_elemwise_nodes(f)) == 2  # no node of its own for z
+    # no node of its own for z: copied into both loops (which then merge as siblings)
+    assert len(_elemwise_nodes(f)) == 1
+    f2 = function([x, y], outs, excluding=["inplace"])
+    assert all(len(n.op.scalar_op.fgraph.outputs) == 2 for n in _elemwise_nodes(f2))
     rng = np.random.default_rng(0)
     xv, yv = rng.normal(size=(2, 50)).astype(dtype)
     a, b = f(xv, yv)
@@ -107,8 +110,9 @@ def test_momentum_and_parameter_updates_fuse_into_one_two_output_loop(dtype):
     g = T.grad(cost, w)
     v_new = 0.9 * v - 0.01 * g
     f = function([x], cost, updates=[(v, v_new), (w, w + v_new)])
-    multi = [n for n in _elemwise_nodes(f) if len(n.outputs) == 2]
-    assert len(multi) == 1 and multi[0].op.inplace_pattern  # one loop, written into a buffer
+    multi = [n for n in _elemwise_nodes(f) if w in n.inputs and v in n.inputs]
+    assert len(multi) == 1 and len(multi[0].outputs) == 2  # one loop for both updates
+    assert multi[0].op.inplace_pattern  # written into the gradient's buffer
     xv = rng.normal(size=(4, 6)).astype(dtype)
     wr, vr = w0.astype("float64"), np.zeros((6, 5))
     for _ in range(3):
@@ -134,3 +138,35 @@ def test_second_output_only_when_its_other_readers_are_graph_outputs():
     g = function([x], [e.sum(), e * 2 + 1])  # e also read by a reduction: it stays apart
     assert all(len(n.outputs) == 1 for n in _elemwise_nodes(g))
     np.testing.assert_allclose(g(v)[0], np.exp(v).sum())
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_sibling_loops_over_one_input_merge(dtype):
+    x = T.vector("x", dtype=dtype)
+    outs = [T.exp(x) * 2, T.tanh(x) > 0.1, T.sqrt(T.abs(x))]
+    f = function([x], outs)
+    (node,) = _elemwise_nodes(f)
+    assert len(node.outputs) == 3
+    v = np.random.default_rng(5).normal(size=30).astype(dtype)
+    got = f(v)
+    same_values([x], outs, [v], rtol=1e-6 if dtype == "float32" else 1e-12)
+    assert got[1].dtype == bool and got[0].dtype == dtype
+
+
+def test_dependent_loops_do_not_merge():
+    x = T.dvector("x")
+    a = T.exp(x)
+    s = a.sum()  # b depends on a through a reduction: one loop cannot compute both
+    b = T.log(x * x + 1) * s
+    f = function([x], [a, b])
+    assert len(_elemwise_nodes(f)) >= 2
+    v = np.array([0.5, -1.0, 2.0])
+    ra, rb = f(v)
+    np.testing.assert_allclose(ra, np.exp(v))
+    np.testing.assert_allclose(rb, np.log(v * v + 1) * np.exp(v).sum())
+
+
+def test_siblings_with_integer_inputs_stay_apart():
+    x = T.TensorType("int8", (None,))("x")
+    f = function([x], [T.exp(x), T.sqrt(x)])
+    assert all(len(n.outputs) == 1 for n in _elemwise_nodes(f))
