@@ -106,7 +106,7 @@ def _inputs_kernel(op, fn, fallback, dtype):
         ho, wo = _geometry(op, (h, wd), (kh, kw))[2:]
         _check_g(op, g, (n, f, ho, wo))
         shape = (n * ho * wo, kh * kw * c)
-        dcols = scratch(shape, shape, dtype, store)  # the column matrix
+        dcols = scratch(shape, shape, dtype, store)[0]  # the column matrix
         np.matmul(g.transpose(0, 2, 3, 1).reshape(-1, f), _wmat(w, op, True).T, out=dcols)
         dx = np.empty((n, h, wd, c), dtype)
         d = _desc(op, n, h, wd, c, ho, wo, kh, kw, (0, 0, 0, 1))  # kept alive through the call
