@@ -9,7 +9,10 @@ The layout follows the input's memory, so that no pass transposes a whole tensor
 - channels-first memory (Theano's layout): im2col ``(N, C*kh*kw, Ho*Wo)`` and one GEMM per
   batch entry, so outputs are contiguous (N, C, H, W).
 
-Padding is never materialized: each tap copies only the input rows/cols it reads.
+The im2col matrix is filled by one strided copy per kernel tap, each reading only the input
+rows/cols it needs, so the padded input is never built; a matrix over ``KEEP_BYTES`` is
+allocated per call, and in channels-first layout it is then filled in one sequential pass
+from a strided window view of the padded input instead.
 """
 from __future__ import annotations
 
