@@ -28,8 +28,8 @@ def _axis(axis: int, ndim: int, name: str) -> int:
     return axis % ndim
 
 
-class Softmax(Op):
-    """exp(x) / sum(exp(x)) along ``axis``, computed stably (max subtracted)."""
+class _AlongAxis(Op):
+    """An op over one axis of a float tensor, giving a tensor of the same type."""
 
     __props__ = ("axis",)
 
@@ -42,17 +42,16 @@ class Softmax(Op):
             x = tm.cast(x, "float64")
         return Apply(self, [x], [x.type()])
 
+
+class Softmax(_AlongAxis):
+    """exp(x) / sum(exp(x)) along ``axis``, computed stably (max subtracted)."""
+
     def L_op(self, inputs, outputs, gz):
         return [SoftmaxGrad(self.axis)(gz[0], outputs[0])]
 
 
-class SoftmaxGrad(Op):
+class SoftmaxGrad(_AlongAxis):
     """Gradient of softmax: ``sm * (dy - sum(dy * sm, axis))``."""
-
-    __props__ = ("axis",)
-
-    def __init__(self, axis: int):
-        self.axis = axis
 
     def make_node(self, dy, sm) -> Apply:
         dy, sm = as_tensor_variable(dy), as_tensor_variable(sm)
@@ -68,19 +67,8 @@ class SoftmaxGrad(Op):
         return [g_dy, g_sm]
 
 
-class LogSoftmax(Op):
+class LogSoftmax(_AlongAxis):
     """x - logsumexp(x) along ``axis``, computed stably."""
-
-    __props__ = ("axis",)
-
-    def __init__(self, axis: int):
-        self.axis = axis
-
-    def make_node(self, x) -> Apply:
-        x = as_tensor_variable(x)
-        if np.dtype(x.dtype).kind != "f":
-            x = tm.cast(x, "float64")
-        return Apply(self, [x], [x.type()])
 
     def L_op(self, inputs, outputs, gz):
         g = gz[0]
