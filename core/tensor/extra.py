@@ -6,6 +6,7 @@ import numpy as np
 from ..graph.basic import Apply, Constant, Op, Variable
 from ..graph.trace import format_trace, user_frame
 from .math import cast, dot, outer  # noqa: F401  (outer is re-exported here)
+from .math import sum as sum_
 from .shape_ops import dimshuffle, reshape, shape_i
 from .type import TensorType
 from .variable import as_tensor_variable
@@ -71,7 +72,12 @@ def tensordot(a, b, axes=2) -> Variable:
 
 
 class BatchedDot(Op):
-    """Matrix product per batch entry: ``(B, m, n) x (B, n, p) -> (B, m, p)``."""
+    """Matrix product per batch entry: ``(B, m, n) x (B, n, p) -> (B, m, p)``.
+
+    A batch axis of static size 1 broadcasts against the other's (``(1, m, n) x (B, n, p)``:
+    one matrix times each of a batch, with no copy of it per entry); its gradient is then
+    summed over the batch.
+    """
 
     def make_node(self, x, y) -> Apply:
         x, y = as_tensor_variable(x), as_tensor_variable(y)
@@ -79,11 +85,12 @@ class BatchedDot(Op):
             raise TypeError(f"BatchedDot takes two 3-d tensors, got {x.type} and {y.type}")
         for (i, j) in ((0, 0), (2, 1)):
             n, m = x.type.shape[i], y.type.shape[j]
-            if n is not None and m is not None and n != m:
+            if n is not None and m is not None and n != m and not (i == 0 and 1 in (n, m)):
                 raise ValueError(f"batched_dot: shapes {x.type.shape} and {y.type.shape} do not "
                                  f"match (axis {i} vs {j}), at {format_trace(user_frame())}")
         dtype = str(np.result_type(np.dtype(x.dtype), np.dtype(y.dtype)))
-        batch = x.type.shape[0] if x.type.shape[0] is not None else y.type.shape[0]
+        bx, by = x.type.shape[0], y.type.shape[0]
+        batch = by if bx == 1 else bx if by == 1 or by is None else by
         shape = (batch, x.type.shape[1], y.type.shape[2])
         return Apply(self, [x, y], [TensorType(dtype, shape)()])
 
@@ -91,6 +98,11 @@ class BatchedDot(Op):
         (x, y), (g,) = inputs, gz
         gx = _batched_dot(g, dimshuffle(y, (0, 2, 1)))
         gy = _batched_dot(dimshuffle(x, (0, 2, 1)), g)
+        # a broadcast batch of 1 gets the sum over the batch it met
+        if x.type.shape[0] == 1 and y.type.shape[0] != 1:
+            gx = sum_(gx, axis=0, keepdims=True)
+        if y.type.shape[0] == 1 and x.type.shape[0] != 1:
+            gy = sum_(gy, axis=0, keepdims=True)
         return [cast(gx, x.dtype), cast(gy, y.dtype)]
 
 
@@ -100,7 +112,9 @@ _batched_dot = BatchedDot()
 def batched_dot(x, y) -> Variable:
     """``dot`` of each pair ``x[i], y[i]`` along the first (batch) axis, as Theano's.
 
-    ``x`` and ``y`` are 2-d (a batch of vectors) or 3-d (a batch of matrices).
+    ``x`` and ``y`` are 2-d (a batch of vectors) or 3-d (a batch of matrices). A 3-d
+    operand whose batch axis has static size 1 (e.g. ``w.dimshuffle('x', 0, 1)``) is
+    broadcast: the same matrix multiplies every entry of the other's batch.
 
     Examples
     --------

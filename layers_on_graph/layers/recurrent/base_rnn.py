@@ -267,9 +267,9 @@ class BaseRNN(Layer):
             ones = T.ones((n_steps, 1, batch), dtype=inputs.dtype)
             inputs = T.concatenate([inputs, ones], axis=1)
         # kernel.T @ x_t for every t in one batched product: it lands in the loop's layout,
-        # (time, rows, batch), so neither it nor its gradient needs a transposing copy.
-        n_cols = n_in + (bias is not None)
-        return T.batched_dot(T.alloc(kernel_t, n_steps, rows, n_cols), inputs)
+        # (time, rows, batch), so neither it nor its gradient needs a transposing copy; the
+        # kernel is broadcast (a batch of 1), not copied per step.
+        return T.batched_dot(kernel_t.dimshuffle("x", 0, 1), inputs)
 
     def _initial_states(self, x, given) -> list:
         if given is None:

@@ -78,6 +78,31 @@ def test_batched_dot(shapes, dtype):
     assert T.batched_dot(*(T.tensor(dtype, s) for s in shapes)).type.shape == got.shape
 
 
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+@pytest.mark.parametrize("side", [0, 1])
+def test_batched_dot_broadcasts_a_batch_of_one(side, dtype):
+    w = RNG.normal(size=(2, 3) if side == 0 else (3, 5)).astype(dtype)
+    b = RNG.normal(size=(4, 3, 5) if side == 0 else (4, 2, 3)).astype(dtype)
+
+    def product(w_, b_):
+        one = w_.dimshuffle("x", 0, 1)
+        return T.batched_dot(one, b_) if side == 0 else T.batched_dot(b_, one)
+
+    x, y = T.tensor(dtype, (None, None)), T.tensor(dtype, (None, None, None))
+    out = product(x, y)
+    assert out.type.shape[0] is None
+    got = function([x, y], out)(w, b)
+    want = np.stack([w @ m if side == 0 else m @ w for m in b])
+    np.testing.assert_allclose(got, want, rtol=1e-5)
+    assert got.dtype == dtype
+    gw = function([x, y], T.grad(T.sum(out * out), x))(w, b)  # summed over the batch
+    ref = sum(2 * (g @ m.T if side == 0 else m.T @ g) for g, m in zip(want, b))
+    np.testing.assert_allclose(gw, ref, rtol=1e-4)
+    verify_grad(product, [w, b], dtype=dtype)
+    assert product(T.tensor(dtype, (2, 3) if side == 0 else (3, 5)),
+                   T.tensor(dtype, b.shape)).type.shape == got.shape
+
+
 def test_batched_dot_errors():
     with pytest.raises(ValueError, match="do not match"):
         T.batched_dot(T.tensor("float64", (4, 2, 3)), T.tensor("float64", (4, 2, 3)))
@@ -87,6 +112,8 @@ def test_batched_dot_errors():
     f = function([x, y], BatchedDot()(x, y))
     with pytest.raises(ValueError, match="not aligned"):
         f(np.zeros((2, 3, 4)), np.zeros((3, 4, 2)))
+    with pytest.raises(ValueError, match="not aligned"):  # a batch of 1 not known statically
+        f(np.zeros((1, 3, 4)), np.zeros((3, 4, 2)))
 
 
 def test_tensordot_errors():
