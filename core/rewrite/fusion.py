@@ -25,7 +25,7 @@ from ..tensor.elemwise import Elemwise
 from .engine import copy_trace
 
 MAX_INPUTS = 32  # backends pass each input as an argument; keep the count sane
-MAX_OUTPUTS = 4
+MAX_OUTPUTS = 8  # a fused LSTM step returns 7 (state, cell, the gates the backward reads)
 
 
 def _fusable(node) -> bool:
