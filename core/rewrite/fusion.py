@@ -21,7 +21,7 @@ from ..graph.basic import Constant
 from ..graph.fg import FunctionGraph
 from ..tensor import scalar_ops as ps
 from ..tensor.composite import Composite
-from ..tensor.elemwise import Elemwise
+from ..tensor.elemwise import DimShuffle, Elemwise
 from .engine import copy_trace
 
 MAX_INPUTS = 32  # backends pass each input as an argument; keep the count sane
@@ -37,8 +37,20 @@ _CHEAP = (ps.Add, ps.Mul, ps.Sub, ps.Neg, ps.Abs, ps.Sqr, ps.Sign, ps.Identity, 
           ps.Minimum, ps._Compare, ps._Bitwise, ps.Invert, ps.Switch, ps.Clip, ps.Second, ps.Cast)
 
 
+def _scalar_expand(node) -> bool:
+    """True for a DimShuffle giving a 0-d value broadcastable axes (a bias, 1/n)."""
+    return isinstance(node.op, DimShuffle) and node.op.input_ndim == 0
+
+
+def _loop_invariant(node) -> bool:
+    """True for an elementwise node of 0-d values: computed once per loop, not per element."""
+    return _fusable(node) and node.outputs[0].ndim == 0
+
+
 def _cheap(node) -> bool:
     """True for an elementwise node worth recomputing in each consumer's loop."""
+    if _scalar_expand(node):
+        return True
     op = node.op.scalar_op
     if isinstance(op, Composite):
         return all(isinstance(n.op, _CHEAP) for n in op.fgraph.apply_nodes)
@@ -83,13 +95,18 @@ def _grow(fgraph: FunctionGraph, root, position: dict) -> tuple[list, list]:
         if p in group or p in decided:
             continue
         decided.add(p)
-        if not _fusable(p) or var.type.broadcastable != pattern:
+        # 0-d values (and their broadcast views) are loop invariants: any group takes them
+        scalar = var.ndim == 0 or _scalar_expand(p)
+        if not (_fusable(p) and (scalar or var.type.broadcastable == pattern)
+                or _scalar_expand(p) and p.inputs[0].owner is not None
+                and _loop_invariant(p.inputs[0].owner)):
             continue
         clients = fgraph.clients.get(var, [])
         if not clients:
             continue
         readers = [c for c, _ in clients if c != "output"]
         if (len(readers) < len(clients) and p not in copied and len(extra) < MAX_OUTPUTS - 1
+                and var.type.broadcastable == pattern and _fusable(p)
                 and all(c in group and c not in copied for c in readers)):
             extra.append(p)  # read by the group and by graph outputs only: a second output
         elif any(c == "output" or c not in group or c in copied for c, _ in clients):
@@ -127,6 +144,9 @@ def _build(fgraph, nodes, position, extra=()):
         return None
     scalar_inputs = [inner[v] for v in outer]
     for n in nodes:
+        if _scalar_expand(n):  # a broadcast view of a 0-d value: the same scalar inside
+            inner[n.outputs[0]] = inner[n.inputs[0]]
+            continue
         sop = n.op.scalar_op
         args = [inner[v] for v in n.inputs]
         if isinstance(sop, Composite):  # inline an earlier fusion

@@ -170,3 +170,18 @@ def test_siblings_with_integer_inputs_stay_apart():
     x = T.TensorType("int8", (None,))("x")
     f = function([x], [T.exp(x), T.sqrt(x)])
     assert all(len(n.outputs) == 1 for n in _elemwise_nodes(f))
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_scalar_values_fuse_into_the_loop_as_invariants(dtype):
+    x = T.vector("x", dtype=dtype)
+    inv_n = 1.0 / T.cast(x.shape[0], dtype)  # a 0-d value: no loop (and no kernel) of its own
+    out = T.exp(x) * inv_n
+    f = function([x], out)
+    assert len(_elemwise_nodes(f)) == 1
+    v = np.linspace(-1, 1, 7).astype(dtype)
+    np.testing.assert_allclose(f(v), np.exp(v) / 7, rtol=1e-6)
+    g = function([x], [inv_n, out])  # the 0-d value is an output too: still right
+    a, b = g(v)
+    assert np.ndim(a) == 0 and a == pytest.approx(1 / 7)
+    np.testing.assert_allclose(b, np.exp(v) / 7, rtol=1e-6)
