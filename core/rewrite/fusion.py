@@ -258,9 +258,10 @@ def _merge_readers(fgraph, var, position) -> int:
     if len(group) < 2:
         return 0
     outer, scalar_inputs, outs = _unfused_scalar_graph(group)
-    # float inputs only: a several-output numpy loop computes float ops of small integers
-    # in numpy's own (half) precision, where the one-output kernels upcast
-    if len(outer) > MAX_INPUTS or any(np.dtype(v.dtype).kind != "f" for v in outer):
+    # no small integers: a several-output numpy loop computes float ops of (u)int8/16 and
+    # bool in numpy's own half or single precision, where the one-output kernels upcast
+    if len(outer) > MAX_INPUTS or any(np.dtype(v.dtype).kind in "biu"
+                                      and np.dtype(v.dtype).itemsize < 4 for v in outer):
         return 0
     olds = [o for n in group for o in n.outputs]
     news = Elemwise(Composite(scalar_inputs, outs))(*outer)
