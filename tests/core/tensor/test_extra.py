@@ -103,6 +103,30 @@ def test_batched_dot_broadcasts_a_batch_of_one(side, dtype):
                    T.tensor(dtype, b.shape)).type.shape == got.shape
 
 
+def test_batched_dot_big_products_reuse_only_a_free_array():
+    from core import config
+
+    x, y = T.ftensor3(), T.ftensor3()
+    old = config.backend
+    config.backend = "numpy"
+    try:
+        f = function([x, y], T.batched_dot(x, y))
+    finally:
+        config.backend = old
+    a, b = (RNG.normal(size=s).astype("float32") for s in ((8, 64, 16), (8, 16, 96)))
+    held = f(a, b)
+    want = np.matmul(a, b)
+    second = f(2 * a, b)  # the first result is still held: a new array
+    np.testing.assert_allclose(held, want, rtol=1e-5, atol=1e-4)
+    np.testing.assert_allclose(second, 2 * want, rtol=1e-5, atol=1e-4)
+    address = second.ctypes.data
+    del second
+    third = f(3 * a, b)  # the second result was dropped: its array is written again
+    assert third.ctypes.data == address
+    np.testing.assert_allclose(third, 3 * want, rtol=1e-5, atol=1e-4)
+    np.testing.assert_allclose(held, want, rtol=1e-5, atol=1e-4)
+
+
 def test_batched_dot_errors():
     with pytest.raises(ValueError, match="do not match"):
         T.batched_dot(T.tensor("float64", (4, 2, 3)), T.tensor("float64", (4, 2, 3)))
