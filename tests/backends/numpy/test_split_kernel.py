@@ -30,3 +30,19 @@ def test_split_sizes_must_add_up():
         f(np.arange(5.0), np.array([2, 2]))
     with pytest.raises(ValueError, match="do not add up"):
         f(np.arange(5.0), np.array([6, -1]))
+
+
+@pytest.mark.parametrize("axis", [0, 1, -1])
+def test_split_constant_sizes(axis):
+    """Constant sizes (an RNN step's gates): slices made once; the same views and checks."""
+    x = T.dmatrix("x")
+    parts = T.split(x, [2, 0, 4], 3, axis=axis)
+    f = function([x], parts, mode="FAST_COMPILE")
+    xv = np.arange(36.0).reshape(6, 6)
+    got = f(xv)
+    want = np.split(xv, [2, 2], axis=axis)
+    assert [g.shape for g in got] == [w.shape for w in want]
+    for g, w in zip(got, want):
+        np.testing.assert_array_equal(g, w)
+    with pytest.raises(ValueError, match="do not add up"):
+        f(np.zeros((5, 5)))
