@@ -7,6 +7,12 @@ argument list or output list per step.
 """
 from __future__ import annotations
 
+import re
+
+import numpy as np
+
+from core.tensor.join import Join
+
 
 def _define(program, src: list, filename: str, **names):
     """Compile the generated function ``_scan_loop`` in the step program's namespace, so
@@ -93,9 +99,33 @@ def backward_loop(op, program, counts):
     src += [f"        v{pos + j} = C{j}[t] if P{j} is None else C{j}[t] + P{j}"
             for j in range(n_st)]
     src += [f"        v{pos + n_st + k} = K{k}[t]" for k in range(n_nc)]
-    src += ["    " + line for line in lines[1:-1]]
-    src += [f"        D{k}[t] = r{k}" for k in range(n_ds)]
+    body, direct = _concatenate_into_rows(program, lines[1:-1], n_ds)
+    src += ["    " + line for line in body]
+    src += [f"        D{k}[t] = r{k}" for k in range(n_ds) if k not in direct]
     src += [f"        P{j} = r{n_ds + j}" for j in range(n_st)]
     src += [f"        A{k} += r{n_ds + n_st + k}" for k in range(n_dn)]
     src.append(f"    return [{', '.join(f'P{j}' for j in range(n_st))}]")
-    return _define(program, src, f"<scan backward loop {op}>")
+    return _define(program, src, f"<scan backward loop {op}>", _scan_concat=np.concatenate)
+
+
+def _concatenate_into_rows(program, body: list, n_ds: int) -> tuple[list, set]:
+    """The step's lines, where a sequence gradient that is a Join along axis 0 (an LSTM's
+    gate gradients) is concatenated straight into its row ``D{k}[t]``: no array and no
+    copy per step. Returns (lines, the k written that way)."""
+    results = {}
+    for line in body:
+        m = re.fullmatch(r"    r(\d+) = (v\d+)", line)
+        if m:
+            results.setdefault(m[2], []).append(int(m[1]))
+    body, direct = list(body), set()
+    for i, line in enumerate(body):
+        m = re.fullmatch(r"    (v\d+) = k(\d+)\((.+)\)", line)
+        if not m or m[1] not in results:
+            continue
+        node = program.nodes[int(m[2])]
+        ks = [k for k in results[m[1]] if k < n_ds]
+        if ks and isinstance(node.op, Join) and node.op.axis == 0:
+            k = ks[0]
+            body[i] = f"    {m[1]} = _scan_concat(({m[3]},), axis=0, out=D{k}[t])"
+            direct.add(k)
+    return body, direct
