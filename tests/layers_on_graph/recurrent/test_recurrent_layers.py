@@ -211,6 +211,30 @@ def test_loop_structure_one_projection_outside_one_product_inside():
         assert next(iter(scans[0].op._programs.values())) is program
 
 
+def test_lstm_training_step_gate_math_is_one_loop_each_way():
+    """The projection broadcasts the kernel (no copy per step); with a gradient, the forward
+    step's gate arithmetic (and the gate values it stores) and the backward step's gate
+    gradients are one fused elementwise loop each."""
+    from core.scan import ScanGrad
+
+    x = T.TensorType("float32", (None, 10, 8))("x")
+    layer = layers.LSTM(6, return_sequences=True)
+    cost = T.sum(layer(x))
+    f = function([x], [cost] + T.grad(cost, layer.trainable_weights))
+    nodes = f.maker.fgraph.toposort()
+    proj = [n for n in nodes if type(n.op).__name__ == "BatchedDot" and n.inputs[0].ndim == 3
+            and n.inputs[0].type.shape[0] == 1]
+    assert proj and not any(type(n.op).__name__ == "Alloc" and n.outputs[0].ndim == 3
+                            and n.outputs[0] is proj[0].inputs[0] for n in nodes)
+    f(RNG.normal(size=(2, 10, 8)).astype(np.float32))
+    for cls in (Scan, ScanGrad):
+        loop = [n for n in nodes if isinstance(n.op, cls)]
+        assert len(loop) == 1
+        program = next(iter(loop[0].op._programs.values()))
+        elemwise = [n for n in program.nodes if type(n.op).__name__ == "Elemwise"]
+        assert len(elemwise) == 1, [str(n.op) for n in elemwise]
+
+
 def test_bad_inputs_raise_clear_errors():
     with pytest.raises(ValueError, match="units"):
         layers.LSTM(0)
