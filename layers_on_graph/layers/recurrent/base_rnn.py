@@ -7,11 +7,13 @@ carry the states over), initial and stateful states, dropout masks (drawn once
 per call, as Keras), ``return_sequences``/``return_state``/``go_backwards``.
 
 Speed: ``x @ kernel`` (+ the input bias) for every time step is one batched
-product outside the loop (``project_inputs``), landing in the loop's layout; the
-loop's step holds only the recurrent product and the gate arithmetic, and is
-compiled once by ``scan``. With a gradient, the forward loop also stores the
-gate activations the backward step reads (``core.scan.grad``): per step, one
-product forward and two backward.
+product outside the loop (``project_inputs``; the kernel broadcast as a batch of
+one, never copied per step), landing in the loop's layout; the loop's step holds
+only the recurrent product and the gate arithmetic (one fused elementwise loop),
+and is compiled once by ``scan``. With a gradient, the forward loop also stores
+the gate activations the backward step reads (``core.scan.grad``): per step, one
+product forward and two backward, and the gate gradients, one fused loop, are
+concatenated straight into the sequence gradient's row.
 Inside the loop everything is feature-major, ``(features, batch)``: a state is
 ``h.T`` and the step computes ``U.T @ h.T``, so each gate is a block of whole
 rows, contiguous in memory, and the gates' elementwise kernels (and their
