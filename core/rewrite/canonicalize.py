@@ -317,3 +317,23 @@ def local_elemwise_alloc(fgraph, node):
         if o.dtype != n.dtype or any(a != 1 and b == 1 for a, b in zip(o.type.shape, n.type.shape)):
             return None
     return list(new.outputs)
+
+
+@register("canonicalize", DimShuffle, tags=("fill",))
+def local_dimshuffle_alloc(fgraph, node):
+    """alloc(v, *dims).dimshuffle(order) -> alloc(v', *dims in that order), v a scalar (0-d
+    or all axes of size 1): the array is filled in its final layout (a reader that wants
+    contiguous rows, such as a scan over a transposed cotangent, copies no strided view)."""
+    x = node.inputs[0]
+    # a pure transposition only (a new broadcast axis in front of alloc's value exposed a
+    # wrong value elsewhere in the softmax gradient's rewrites: tests/core/rewrite/test_property)
+    if (node.op.drop or node.op.augment or not is_op(x, Alloc)
+            or not single_client(fgraph, x)):
+        return None
+    value, dims = x.owner.inputs[0], x.owner.inputs[1:]
+    if value.ndim == len(dims) and all(s == 1 for s in value.type.shape):
+        value = value.dimshuffle(*node.op.new_order)
+    elif value.ndim != 0:
+        return None
+    new = Alloc()(value, *[dims[d] for d in node.op.new_order])
+    return [fit(new, node.outputs[0])]
