@@ -11,21 +11,8 @@ for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-import numpy as np  # noqa: E402
-
 from layers_on_graph import Sequential, layers, utils  # noqa: E402
-
-
-def load_digits_split(images: bool = False, seed: int = 0):
-    """scikit-learn's digits (shipped with it), pixels in [0, 1], split 80/20 with ``seed``."""
-    from sklearn.datasets import load_digits
-    from sklearn.model_selection import train_test_split
-
-    digits = load_digits()
-    x = (digits.images[..., None] if images else digits.data).astype("float32") / 16.0
-    y = digits.target.astype("int64")
-    x_train, x_test, y_train, y_test = train_test_split(x, y, test_size=0.2, random_state=seed)
-    return (np.ascontiguousarray(x_train), y_train), (np.ascontiguousarray(x_test), y_test)
+from digits_data import load_digits_split  # noqa: E402
 
 
 def main(epochs: int = 30, verbose: int = 2) -> float:
