@@ -73,3 +73,9 @@ def test_monkeypatch_restores_the_previous_value():
     code = ("import pytest; from core import config; mp = pytest.MonkeyPatch(); "
             "mp.setattr(config, 'floatX', 'float64'); mp.undo(); print(config.floatX)")
     assert _run(code, "floatX=float32").stdout.strip() == "float32"
+
+
+def test_device_cuda_is_refused_until_the_cuda_backend_exists():
+    with pytest.raises(ValueError, match="CUDA backend is not built yet"):
+        config.device = "cuda"
+    assert config.device == "cpu"
