@@ -1,4 +1,4 @@
-"""Kernel backends: numpy (the reference), c (cffi), cuda (cupy).
+"""Kernel backends: numpy (the reference) and c (cffi); a cuda (cupy) backend is planned.
 
 A backend is a registry mapping Op classes to kernel factories. A factory
 takes an ``Apply`` node and returns a callable over the input arrays that
