@@ -38,9 +38,10 @@ def log_softmax_kernel(node):
     return kernel
 
 
-def _check_labels(op, coding, labels):
+def check_labels(op, coding, labels, rows: str = "probabilities") -> None:
+    """Integer labels must be one per row of ``coding`` and index its columns."""
     if labels.shape[0] != coding.shape[0]:
-        raise ValueError(f"{op}: {coding.shape[0]} rows of probabilities but {labels.shape[0]} labels")
+        raise ValueError(f"{op}: {coding.shape[0]} rows of {rows} but {labels.shape[0]} labels")
     if labels.size and (labels.min() < 0 or labels.max() >= coding.shape[1]):
         raise ValueError(f"{op}: labels must lie in [0, {coding.shape[1]}), got values from "
                          f"{labels.min()} to {labels.max()}")
@@ -49,7 +50,7 @@ def _check_labels(op, coding, labels):
 @registry.register(CrossentropyCategorical1Hot)
 def crossentropy_1hot_kernel(node):
     def kernel(coding, labels):
-        _check_labels(node.op, coding, labels)
+        check_labels(node.op, coding, labels)
         return -np.log(coding[np.arange(coding.shape[0]), labels])
 
     return kernel

@@ -6,6 +6,7 @@ import numpy as np
 from core.tensor.rewritten_ops import CrossentropySoftmax1Hot, CrossentropySoftmax1HotDx, LogSumExp
 
 from . import registry
+from .nnet import check_labels
 
 
 def _logsumexp(x, axis, keepdims=False):
@@ -26,18 +27,10 @@ def logsumexp_kernel(node):
     return kernel
 
 
-def _check_labels(op, z, y):
-    if y.shape[0] != z.shape[0]:
-        raise ValueError(f"{op}: {z.shape[0]} rows of logits but {y.shape[0]} labels")
-    if y.size and (y.min() < 0 or y.max() >= z.shape[1]):
-        raise ValueError(f"{op}: labels must lie in [0, {z.shape[1]}), got values from "
-                         f"{y.min()} to {y.max()}")
-
-
 @registry.register(CrossentropySoftmax1Hot)
 def xent_softmax_kernel(node):
     def kernel(z, y):
-        _check_labels(node.op, z, y)
+        check_labels(node.op, z, y, rows="logits")
         lse = _logsumexp(z, 1)
         return (lse - z[np.arange(z.shape[0]), y]).astype(z.dtype, copy=False)
 
@@ -47,7 +40,7 @@ def xent_softmax_kernel(node):
 @registry.register(CrossentropySoftmax1HotDx)
 def xent_softmax_dx_kernel(node):
     def kernel(g, sm, y):
-        _check_labels(node.op, sm, y)
+        check_labels(node.op, sm, y, rows="logits")
         dx = np.array(sm, copy=True)
         dx[np.arange(sm.shape[0]), y] -= 1
         dx *= np.reshape(g, (-1, 1)) if np.ndim(g) else g
