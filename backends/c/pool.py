@@ -132,6 +132,11 @@ def _numpy_kernel(node):
     return registry.make_kernel(node)
 
 
+def _check_input(op, x, dtype: str) -> None:
+    if x.ndim != 4 or x.dtype != dtype:
+        raise ValueError(f"{op}: expected a 4-d {dtype} array, got {x.dtype} {x.shape}")
+
+
 def _source(body: str, name: str, params: list[str], dtype: str) -> str:
     return (_HEAD.format(name=name, params=", ".join(f"char *{p}" for p in params))
             + body.format(t=ctype(dtype)))
@@ -148,8 +153,7 @@ def pool_spec(node):
         fallback = _numpy_kernel(node)
 
         def kernel(x):
-            if x.ndim != 4 or x.dtype != dtype:
-                raise ValueError(f"{op}: expected a 4-d {dtype} array, got {x.dtype} {x.shape}")
+            _check_input(op, x, dtype)
             if not _batch_inner(x):
                 return fallback(x)
             ho, wo = op.out_shape(x.shape)[-2:]
@@ -175,8 +179,7 @@ def max_pool_grad_spec(node):
         fallback = _numpy_kernel(node)
 
         def kernel(x, maxout, gz):
-            if x.ndim != 4 or x.dtype != dtype:
-                raise ValueError(f"{op}: expected a 4-d {dtype} array, got {x.dtype} {x.shape}")
+            _check_input(op, x, dtype)
             if not _batch_inner(x):
                 return fallback(x, maxout, gz)
             ho, wo = op.out_shape(x.shape)[-2:]

@@ -201,22 +201,22 @@ def _div(args, out):
     return f"(({a}) / ({b}))"
 
 
-def _floordiv(args, out):
-    a, b = (cast(x, out) for x in args)
-    if _is_float(out):
-        return f"lg_floordiv_{'f32' if out == 'float32' else 'f64'}({a}, {b})"
-    if out == "bool":
-        raise Unsupported("floor_divide on bool")
-    return f"lg_floordiv_{_INT_SUFFIX[out]}({a}, {b})"
+def _numpy_division(helper: str, name: str):
+    """floor_divide / mod with numpy's sign rules, through the lg_<helper>_<suffix> C helpers."""
+
+    def emit(args, out):
+        a, b = (cast(x, out) for x in args)
+        if _is_float(out):
+            return f"lg_{helper}_{'f32' if out == 'float32' else 'f64'}({a}, {b})"
+        if out == "bool":
+            raise Unsupported(f"{name} on bool")
+        return f"lg_{helper}_{_INT_SUFFIX[out]}({a}, {b})"
+
+    return emit
 
 
-def _mod(args, out):
-    a, b = (cast(x, out) for x in args)
-    if _is_float(out):
-        return f"lg_mod_{'f32' if out == 'float32' else 'f64'}({a}, {b})"
-    if out == "bool":
-        raise Unsupported("mod on bool")
-    return f"lg_mod_{_INT_SUFFIX[out]}({a}, {b})"
+_floordiv = _numpy_division("floordiv", "floor_divide")
+_mod = _numpy_division("mod", "mod")
 
 
 def _neg(args, out):
