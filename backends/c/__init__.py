@@ -73,6 +73,7 @@ class _Module:
         self.work = 0  # elements seen by the numpy fallbacks so far
         self.threshold = LAZY_WORK
         self.slots: list = []  # (namespace, name, node index): where the lazy kernels were put
+        self.addresses: list = []  # per node: {symbol suffix: address} of its C functions, or None
 
     def ensure(self) -> list:
         if self.kernels is None:
@@ -98,7 +99,10 @@ class _Module:
             for spec, idx, fallback in zip(self.specs, index, self.fallbacks):
                 if spec is None:
                     kernels.append(fallback)
+                    self.addresses.append(None)
                     continue
+                self.addresses.append({suffix: int(ffi.cast("intptr_t", pointers[i]))
+                                       for i, (suffix, _) in zip(idx, spec.symbols)})
                 funcs = [ffi.cast(signature(sig), pointers[i])
                          for i, (_, sig) in zip(idx, spec.symbols)]
                 kernels.append(spec.bind(funcs))
@@ -133,8 +137,16 @@ def _lazy_kernel(module: _Module, i: int, fallback):
         else:
             module.slots.append((namespace, name, i))
 
+    def native() -> dict | None:
+        """Compile now if not yet; the addresses of this node's C functions by symbol
+        suffix (``'c'``: an Elemwise's contiguous entry), None where the numpy kernel runs.
+        C loops (``scan_loop``) call them directly."""
+        module.ensure()
+        return module.addresses[i] if i < len(module.addresses) else None
+
     kernel.__module__ = __name__
     kernel.bind_slot = bind_slot
+    kernel.native = native
     return kernel
 
 

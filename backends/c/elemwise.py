@@ -83,6 +83,20 @@ def body(node, in_args: list[Arg]) -> tuple[list[str], list[str], int]:
     return stmts, [get(v).expr for v in outputs], max(cost, 1)
 
 
+def input_roles(node) -> list[str]:
+    """Each input's role in the generated loop: 'const' (a size-1 constant, inlined as a C
+    literal; its pointer is never read), 'scalar' (static size 1, loaded once) or 'array'."""
+    roles = []
+    for v in node.inputs:
+        if isinstance(v, Constant) and _const_value(v) is not None:
+            roles.append("const")
+        elif all(v.type.broadcastable):
+            roles.append("scalar")
+        else:
+            roles.append("array")
+    return roles
+
+
 def elemwise_spec(node) -> KernelSpec:
     """Generate C for an Elemwise node (raises ``Unsupported`` when it cannot)."""
     nin, nout = len(node.inputs), len(node.outputs)
@@ -90,19 +104,10 @@ def elemwise_spec(node) -> KernelSpec:
     out_dtypes = [v.dtype for v in node.outputs]
     in_ct = [ctype(d) for d in in_dtypes]
     out_ct = [ctype(d) for d in out_dtypes]
-    # role of each input: 'const' (a literal), 'scalar' (static size 1, loaded once), 'array'
-    roles, in_args = [], []
-    for k, v in enumerate(node.inputs):
-        value = _const_value(v) if isinstance(v, Constant) else None
-        if value is not None:
-            roles.append("const")
-            in_args.append(Arg(literal(value, in_dtypes[k]), in_dtypes[k], value))
-        elif all(v.type.broadcastable):
-            roles.append("scalar")
-            in_args.append(Arg(f"x{k}", in_dtypes[k]))
-        else:
-            roles.append("array")
-            in_args.append(Arg(f"x{k}", in_dtypes[k]))
+    roles = input_roles(node)
+    in_args = [Arg(literal(_const_value(v), in_dtypes[k]), in_dtypes[k], _const_value(v))
+               if role == "const" else Arg(f"x{k}", in_dtypes[k])
+               for k, (v, role) in enumerate(zip(node.inputs, roles))]
     stmts, outs, cost = body(node, in_args)
     threshold = max(4096, (1 << 18) // cost)
     compute = "\n        ".join(stmts)

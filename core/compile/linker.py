@@ -37,6 +37,7 @@ class Program:
         self.nodes = fgraph.toposort()
         # make_kernels(nodes) builds every kernel at once (one C module per function)
         kernels = make_kernels(self.nodes) if make_kernels is not None else None
+        self.kernels = kernels  # as built (a C loop asks a lazy C kernel for its functions)
         self.namespace: dict = {"ndarray": np.ndarray, "_copy": np.array}
         names: dict[Variable, str] = {}
         params = [f"v{i}" for i in range(n_user_inputs)]
