@@ -58,6 +58,11 @@ class Buffers:
         return buf
 
 
+def _native(program) -> bool:
+    """True when the step's kernels are the C backend's (they can run in a C loop)."""
+    return any(hasattr(k, "native") for k in (program.kernels or ()))
+
+
 def _rows_contiguous(a):
     """``a``, or a C-contiguous copy when its rows are not contiguous: the step's kernels
     (C elementwise loops above all) are much faster on contiguous rows, and one copy of
@@ -118,6 +123,10 @@ def scan_kernel(node):
               and all(taps == (-1,) for taps in info.state_taps))
     loop = (step_loop(op, program, _store, info.n_seqs, n_states, n_nit, info.n_nonseq)
             if simple and n_shared == 0 and not has_until else None)
+    if loop is not None and _native(program):  # the C backend's loop, no Python per step
+        from backends.c.scan_loop import forward_loop
+
+        loop = forward_loop(program, loop, info.n_seqs, n_states, n_nit)
 
     def kernel(n_steps, *args):
         _, seqs, inits, shared, nonseqs = info.split_outer((None,) + args)
@@ -183,9 +192,13 @@ def scan_grad_kernel(node):
     if (all(offs == [0] for offs in seq_offsets) and info.truncate_gradient < 0
             and all(taps == (-1,) for taps in info.state_taps)
             and all(state_cot) and all(state_mask)):
-        loop = backward_loop(op, program, (
-            n_seq, n_states, n_shared, info.n_nonseq, n_nit, sum(nit_cot), sum(seq_mask),
-            sum(nonseq_mask)))
+        counts = (n_seq, n_states, n_shared, info.n_nonseq, n_nit, sum(nit_cot), sum(seq_mask),
+                  sum(nonseq_mask))
+        loop = backward_loop(op, program, counts)
+        if loop is not None and _native(program):
+            from backends.c.scan_loop import backward_loop as c_backward_loop
+
+            loop = c_backward_loop(program, loop, counts)
 
     def kernel(*args):
         n_steps, seqs, inits, shared0, nonseqs = info.split_outer(args[:n_fwd])
