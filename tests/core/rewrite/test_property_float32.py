@@ -1,9 +1,10 @@
 """Property: float32 graphs with switch, clip, casts and an int input: FAST_RUN == FAST_COMPILE,
 same dtypes, values and gradients."""
 import numpy as np
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import HealthCheck, assume, given, note, settings, strategies as st
 import core.tensor as T
 from core import function
+from core.printing import pp
 
 X = T.fmatrix("x"); W = T.fvector("w"); I = T.ivector("i")
 UN = [T.tanh, lambda a: -a, lambda a: a ** 2, lambda a: T.exp(T.tanh(a)), lambda a: T.log(1 + a ** 2),
@@ -37,8 +38,12 @@ def graphs(draw):
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(graphs())
 def test_float32_fast_run_equals_fast_compile(cost):
+    note(f"cost = {pp(cost)}")
     gs = T.grad(cost, [X, W], disconnected_inputs="ignore")
     r = [function([X, W, I], [cost] + gs, mode=m, on_unused_input="ignore")(*VALS) for m in ("FAST_RUN", "FAST_COMPILE")]
+    # where the unoptimized graph overflows (log(1 - sigmoid(72)) = log(0) in float32) the
+    # stabilized one may rightly be finite: only finite references are compared
+    assume(all(np.isfinite(b).all() for b in r[1]))
     for a, b in zip(*r):
         assert a.dtype == b.dtype, (a.dtype, b.dtype)
         np.testing.assert_allclose(a, b, rtol=2e-4, atol=2e-5)
