@@ -135,13 +135,14 @@ __attribute__((noinline)) static void @K@_chunk(intptr_t lo, intptr_t hi, char *
     contig_params = ", ".join(["intptr_t n"] + [f"char *o{k}" for k in range(nout)]
                               + [f"char *i{k}" for k in range(nin)])
     ptr_list = ", ".join([f"o{k}" for k in range(nout)] + [f"i{k}" for k in range(nin)])
+    sizes = [f"(int64_t)sizeof({t})" for t in out_ct] + [
+        f"(int64_t)sizeof({in_ct[k]})" if roles[k] == "array" else "0" for k in range(nin)]
     contig = f"""
 int @K@_c({contig_params}) {{
     char *p[{nops}] = {{{ptr_list}}};
-    return lg_run(n, {threshold}, @K@_chunk, p);
+    static const int64_t sz[{nops}] = {{{", ".join(sizes)}}};
+    return lg_run_out(n, {threshold}, @K@_chunk, p, {nout}, {nops}, sz);
 }}"""
-    sizes = [f"(int64_t)sizeof({t})" for t in out_ct] + [
-        f"(int64_t)sizeof({in_ct[k]})" if roles[k] == "array" else "0" for k in range(nin)]
     s_loads = "".join(f"const {in_ct[k]} x{k} = *(const {in_ct[k]} *)(q[{nout + k}] + j * st[{nout + k}][nd - 1]);\n            "
                       for k in range(nin) if roles[k] == "array")
     s_stores = "".join(f"*({out_ct[k]} *)(q[{k}] + j * st[{k}][nd - 1]) = {e};\n            "

@@ -260,3 +260,31 @@ def test_two_output_inplace_update_loop_matches_numpy_backend(dtype):
         results[name] = (w.get_value(), v.get_value())
     for a, b in zip(results["c"], results["numpy"]):
         assert_same(a, b, dtype, "two-output update")
+
+
+def test_outputs_past_the_streaming_size_match_numpy():
+    # 4.5M float64 elements: 36 MB outputs, written with streaming stores in L1-sized tiles
+    rng = np.random.default_rng(7)
+    n = (36 << 20) // 8 + 3  # not a whole number of tiles
+    a = rng.uniform(-1, 1, n)
+    x, s = T.dvector("x"), T.dscalar("s")
+    with backend("c"):
+        two = function([x, s], [x + x ** 10, T.exp(x) * s])  # two outputs, a scalar input
+        got = two(a, 1.5)
+        np.testing.assert_allclose(got[0], a + a ** 10, rtol=1e-14, atol=1e-15)  # cancels near -1
+        np.testing.assert_allclose(got[1], np.exp(a) * 1.5, rtol=1e-14)
+        # an output that starts off a vector boundary: the streamed part is aligned after
+        # a plain head
+        node = T.exp(x).owner
+        ck, nk = c_and_numpy_kernels([node])
+        view = a[1:]
+        assert_same(ck[0](view), nk[0](view), "float64")
+
+
+def test_integer_powers_by_squaring_match_numpy():
+    rng = np.random.default_rng(8)
+    a = rng.uniform(-1.5, 1.5, 5000)
+    x = T.dvector("x")
+    with backend("c"):
+        for k in (2, 3, 5, 7, 10, 13, 16, -3):
+            np.testing.assert_allclose(function([x], x ** k)(a), a ** k, rtol=1e-14, atol=1e-300)
