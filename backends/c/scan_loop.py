@@ -20,10 +20,6 @@ reports an error, the Python loop runs (and raises its usual error).
 """
 from __future__ import annotations
 
-import ctypes
-import glob
-import os
-
 import numpy as np
 
 from core.graph.basic import Constant
@@ -34,6 +30,7 @@ from core.tensor.subtensor import Subtensor
 
 from ..numpy.subtensor import index_builder
 
+from .blas import blas_gemm
 from .compiler import CompileError, ffi, load_module
 from .elemwise import input_roles
 
@@ -173,52 +170,6 @@ def _run_function():
         except CompileError:
             _runner.append(None)
     return _runner[0]
-
-
-def _blas_candidates() -> list[str]:
-    """Shared libraries that may hold numpy's BLAS: those mapped into this process (numpy's
-    own is, once imported), then the ones numpy's wheel ships."""
-    paths = []
-    try:
-        with open("/proc/self/maps") as f:
-            for line in f:
-                path = line.split()[-1]
-                if "blas" in os.path.basename(path).lower() and path not in paths:
-                    paths.append(path)
-    except OSError:
-        pass
-    root = os.path.dirname(os.path.dirname(np.__file__))
-    for pattern in ("numpy.libs/*blas*", "numpy/.dylibs/*blas*"):
-        paths += [p for p in sorted(glob.glob(os.path.join(root, pattern))) if p not in paths]
-    return paths
-
-
-_blas: list = []
-
-
-def blas_gemm() -> np.ndarray | None:
-    """[address of cblas_sgemm, of cblas_dgemm, 1 when their ints are 64-bit], from the
-    BLAS numpy uses; None where none is found (the Python loop runs then)."""
-    if not _blas:
-        found = None
-        for path in _blas_candidates():
-            try:
-                lib = ctypes.CDLL(path)
-            except OSError:
-                continue
-            for prefix, suffix, wide in (("scipy_cblas_", "64_", 1), ("cblas_", "64_", 1),
-                                         ("scipy_cblas_", "", 0), ("cblas_", "", 0)):
-                try:
-                    s, d = (getattr(lib, f"{prefix}{t}gemm{suffix}") for t in "sd")
-                except AttributeError:
-                    continue
-                found = np.array([ctypes.cast(s, ctypes.c_void_p).value,
-                                  ctypes.cast(d, ctypes.c_void_p).value, wide], dtype=np.int64)
-                break
-            if found is not None:
-                break
-        _blas.append(found)
-    return _blas[0]
 
 
 # ----------------------------------------------------------------------------- planning

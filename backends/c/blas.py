@@ -1,0 +1,79 @@
+"""The BLAS numpy links, called from C: addresses of its CBLAS gemm and gemv functions.
+
+numpy's wheels ship OpenBLAS with 64-bit integers and prefixed names
+(``scipy_cblas_dgemm64_``); other builds export plain ``cblas_dgemm``. The C loops
+that call BLAS (``scan_loop``, ``row_dots``) get the addresses from here and run
+their Python fallbacks where none is found.
+"""
+from __future__ import annotations
+
+import ctypes
+import glob
+import os
+
+import numpy as np
+
+_NAMES = (("scipy_cblas_", "64_", 1), ("cblas_", "64_", 1), ("scipy_cblas_", "", 0),
+          ("cblas_", "", 0))
+
+
+def _candidates() -> list[str]:
+    """Shared libraries that may hold numpy's BLAS: those mapped into this process (numpy's
+    own is, once imported), then the ones numpy's wheel ships."""
+    paths = []
+    try:
+        with open("/proc/self/maps") as f:
+            for line in f:
+                path = line.split()[-1]
+                if "blas" in os.path.basename(path).lower() and path not in paths:
+                    paths.append(path)
+    except OSError:
+        pass
+    root = os.path.dirname(os.path.dirname(np.__file__))
+    for pattern in ("numpy.libs/*blas*", "numpy/.dylibs/*blas*"):
+        paths += [p for p in sorted(glob.glob(os.path.join(root, pattern))) if p not in paths]
+    return paths
+
+
+_found: list = []
+
+
+def _functions() -> dict | None:
+    if not _found:
+        result = None
+        for path in _candidates():
+            try:
+                lib = ctypes.CDLL(path)
+            except OSError:
+                continue
+            for prefix, suffix, wide in _NAMES:
+                try:
+                    fns = {f"{t}{kind}": getattr(lib, f"{prefix}{t}{kind}{suffix}")
+                           for t in "sd" for kind in ("gemm", "gemv")}
+                except AttributeError:
+                    continue
+                result = {k: ctypes.cast(f, ctypes.c_void_p).value for k, f in fns.items()}
+                result["wide"] = wide
+                break
+            if result is not None:
+                break
+        _found.append(result)
+    return _found[0]
+
+
+def blas_gemm() -> np.ndarray | None:
+    """[address of cblas_sgemm, of cblas_dgemm, 1 when their ints are 64-bit], or None
+    where numpy's BLAS is not found."""
+    fns = _functions()
+    if fns is None:
+        return None
+    return np.array([fns["sgemm"], fns["dgemm"], fns["wide"]], dtype=np.int64)
+
+
+def blas_gemv(dtype) -> tuple[int, int] | None:
+    """(address of cblas_sgemv or cblas_dgemv for ``dtype``, 1 when its ints are 64-bit),
+    or None."""
+    fns = _functions()
+    if fns is None or np.dtype(dtype) not in (np.float32, np.float64):
+        return None
+    return fns["sgemv" if np.dtype(dtype) == np.float32 else "dgemv"], fns["wide"]
