@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from core.tensor.rewritten_ops import CrossentropySoftmax1Hot, CrossentropySoftmax1HotDx, LogSumExp
+from core.tensor.rewritten_ops import (CrossentropySoftmax1Hot, CrossentropySoftmax1HotDx,
+                                       DotElemwiseDot, LogSumExp)
 
 from . import registry
 from .nnet import check_labels
@@ -45,5 +46,26 @@ def xent_softmax_dx_kernel(node):
         dx[np.arange(sm.shape[0]), y] -= 1
         dx *= np.reshape(g, (-1, 1)) if np.ndim(g) else g
         return dx
+
+    return kernel
+
+
+@registry.register(DotElemwiseDot)
+def dot_elemwise_dot_kernel(node):
+    """The reference: the product, the elementwise node's numpy kernel, the product back."""
+    op = node.op
+    elemwise = registry.make_kernel(op.inner_node(node))
+    k = op.grad_output
+
+    def kernel(x, v, *others):
+        if x.shape[1] != v.shape[0]:
+            raise ValueError(f"dot: shapes {x.shape} and {v.shape} are not aligned "
+                             f"(dim 1 ({x.shape[1]}) != dim 0 ({v.shape[0]}))")
+        z = np.dot(x, v)
+        outs = elemwise(*op.elemwise_inputs(z, list(others)))
+        outs = outs if isinstance(outs, tuple) else (outs,)
+        if outs[k].shape[0] != x.shape[0]:
+            raise ValueError(f"dot: shapes {x.T.shape} and {outs[k].shape} are not aligned")
+        return (z, *outs, np.dot(x.T, outs[k]))
 
     return kernel

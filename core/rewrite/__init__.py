@@ -5,12 +5,13 @@
 - ``FAST_COMPILE``: merge, constant folding.
 - ``FAST_RUN``: merge, then canonicalize, stabilize and specialize (each phase
   runs its rules and those of the phases before it to a fixed point, then
-  merges), then elementwise fusion and inplace.
+  merges), then elementwise fusion, row fusion (``X.T @ f(X @ v)`` in one pass
+  over ``X``, ``row_fusion.py``) and inplace.
 
 Any rewrite can be ruled out by name or by tag (a phase name is a tag too),
 globally with ``core.config.optimizer_excluding = "name1:name2"`` or per
 function with ``function(..., excluding=["local_log1p"])``; the global passes
-are named ``merge``, ``fusion`` and ``inplace``.
+are named ``merge``, ``fusion``, ``row_fusion`` and ``inplace``.
 
 A new local rewrite is one function in the module of its phase::
 
@@ -33,6 +34,7 @@ from .engine import PHASES, REGISTRY, RuleIndex, Stats, register, run_local
 from .fusion import fuse
 from .inplace import insert_inplace
 from .passes import merge
+from .row_fusion import fuse_row_dots
 
 __all__ = ["optimize_graph", "register", "REGISTRY", "PHASES", "merge", "fuse",
            "insert_inplace", "Stats"]
@@ -85,6 +87,8 @@ def optimize_graph(fgraph, mode: str = "FAST_RUN", excluding: Iterable[str] = ()
             merge(fgraph)
     if "fuse" not in ex and "fusion" not in ex:
         fuse(fgraph)
+    if "row_fusion" not in ex:
+        fuse_row_dots(fgraph)
     if "inplace" not in ex:
         insert_inplace(fgraph)
     return fgraph

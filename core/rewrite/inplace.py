@@ -11,10 +11,11 @@ from __future__ import annotations
 from ..graph.fg import FunctionGraph
 from ..tensor.elemwise import Elemwise
 from ..tensor.math import CAReduce, Dot
+from ..tensor.rewritten_ops import DotElemwiseDot
 from .engine import copy_trace
 
 # Ops whose kernels return a freshly allocated array (never a view of an input).
-FRESH_OUTPUT_OPS = (Elemwise, Dot, CAReduce)
+FRESH_OUTPUT_OPS = (Elemwise, Dot, CAReduce, DotElemwiseDot)
 
 
 def _can_destroy(fgraph: FunctionGraph, node, i: int, k: int = 0) -> bool:

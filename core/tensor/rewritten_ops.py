@@ -75,3 +75,44 @@ class CrossentropySoftmax1HotDx(Op):
     def make_node(self, g, sm, y) -> Apply:
         g, sm, y = map(as_tensor_variable, (g, sm, y))
         return Apply(self, [g, sm, y], [sm.type()])
+
+
+class DotElemwiseDot(Op):
+    """``z = X @ v``; ``outs = elemwise(..., z, ...)``; ``g = X.T @ outs[k]``, in one op.
+
+    The optimizer builds it where a gradient reads the data matrix twice (a linear
+    model's step: the predictions, a per-row loss and its gradient, the weights'
+    gradient), so that a backend can go over ``X`` once, in blocks of rows that stay
+    in cache. Inputs: ``X`` (n, f), ``v`` (f,), then the elementwise node's inputs with
+    ``z`` left out (each of length n, or broadcastable). Outputs: ``z``, the elementwise
+    outputs, ``g`` (f,).
+    """
+
+    __props__ = ("elemwise", "z_position", "grad_output")
+
+    def __init__(self, elemwise, z_position: int, grad_output: int):
+        self.elemwise, self.z_position, self.grad_output = elemwise, int(z_position), int(grad_output)
+
+    def elemwise_inputs(self, z, others: list) -> list:
+        """The elementwise node's inputs: ``others`` with ``z`` put back in its place."""
+        return others[:self.z_position] + [z] + others[self.z_position:]
+
+    def make_node(self, x, v, *others) -> Apply:
+        x, v = as_tensor_variable(x), as_tensor_variable(v)
+        others = [as_tensor_variable(o) for o in others]
+        if x.ndim != 2 or v.ndim != 1:
+            raise TypeError(f"DotElemwiseDot: expected a matrix and a vector, got {x.type} and "
+                            f"{v.type}")
+        z = TensorType(x.dtype, (x.type.shape[0],))()
+        inner = self.elemwise.make_node(*self.elemwise_inputs(z, others))
+        g = TensorType(x.dtype, (x.type.shape[1],))()
+        return Apply(self, [x, v, *others], [z, *[o.type() for o in inner.outputs], g])
+
+    def inner_node(self, node):
+        """The elementwise node this op computes, on fresh variables of the same types."""
+        z = node.outputs[0].type()
+        return self.elemwise.make_node(*self.elemwise_inputs(
+            z, [o.type() for o in node.inputs[2:]]))
+
+    def __str__(self):
+        return f"DotElemwiseDot{{{self.elemwise}}}"
