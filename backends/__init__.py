@@ -50,6 +50,14 @@ def make_kernels(nodes: Sequence, backend: str = "numpy", lazy: bool = True) -> 
     return [registry.make_kernel(node) for node in nodes]
 
 
+def compile_seconds() -> float:
+    """Seconds this process spent building (or loading) C modules so far."""
+    import sys
+
+    compiler = sys.modules.get("backends.c.compiler")
+    return compiler.COMPILE_SECONDS[0] if compiler is not None else 0.0
+
+
 def default_backend(mode: str) -> str:
     """The backend ``function`` uses for ``mode``, following ``core.config.backend``.
 

@@ -46,6 +46,7 @@ class ProfileStats:
         self.kernel_backend: list[str] = []
         self.calls = 0
         self.call_time = 0.0
+        self.compile_time = 0.0  # C modules built during calls (left out of the times)
         _ALL.add(self)
         if not _registered:
             atexit.register(_print_at_exit)
@@ -61,27 +62,31 @@ class ProfileStats:
 
     def _timed(self, i: int, kernel):
         clock, times, calls = time.perf_counter, self.node_time, self.node_calls
+        from backends import compile_seconds
 
         def timed(*args):
-            t0 = clock()
+            t0, c0 = clock(), compile_seconds()
             try:
                 return kernel(*args)
             finally:
-                times[i] += clock() - t0
+                compiling = compile_seconds() - c0  # a lazy C compile is not the node's time
+                times[i] += clock() - t0 - compiling
                 calls[i] += 1
+                self.compile_time += compiling
 
         return timed
 
     def wrap_call(self, run):
         """``run`` counted and timed as one whole call of the function."""
         clock = time.perf_counter
+        from backends import compile_seconds
 
         def timed_run(*args):
-            t0 = clock()
+            t0, c0 = clock(), compile_seconds()
             try:
                 return run(*args)
             finally:
-                self.call_time += clock() - t0
+                self.call_time += clock() - t0 - (compile_seconds() - c0)
                 self.calls += 1
 
         return timed_run
@@ -104,7 +109,11 @@ class ProfileStats:
                  f"  {self.calls} call(s), {self.call_time:.6f} s in total, "
                  f"{per_call * 1e6:.1f} us per call; {total:.6f} s in kernels "
                  f"({100 * total / self.call_time if self.call_time else 0:.1f}%), the rest is "
-                 f"call overhead", "", "Op types (slowest first):",
+                 f"call overhead"]
+        if self.compile_time:
+            lines.append(f"  (C modules compiled during the calls: {self.compile_time:.3f} s, "
+                         f"left out of these times)")
+        lines += ["", "Op types (slowest first):",
                  f"  {'<% time>':>8} {'<sum %>':>8} {'<time s>':>10} {'<per call us>':>13} "
                  f"{'<calls>':>8} {'<nodes>':>7}  <op type>"]
         acc = 0.0
