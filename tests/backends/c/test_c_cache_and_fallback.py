@@ -192,3 +192,18 @@ def test_profile_reports_per_node_and_per_op_type():
     g(np.ones((2, 2)))
     assert g.profile is not None and g.profile.calls == 1
     assert function([x], x + 2).profile is None
+
+
+def test_profile_leaves_a_lazy_compile_out_of_the_node_times(monkeypatch, tmp_path):
+    import backends.c.compiler as compiler
+
+    monkeypatch.setattr(config, "compiledir", str(tmp_path))  # a cold cache: a real build
+    monkeypatch.setattr(compiler, "_loaded", {})
+    x = T.dvector("x")
+    with backend("c"):
+        f = function([x], T.tanh(x) * 3.25 + 0.125, profile=True)
+    f(np.linspace(-1, 1, 5000))
+    stats = f.profile
+    assert stats.compile_time > 0  # the call compiled the module
+    assert sum(stats.node_time) < stats.compile_time  # and the kernels' time is not it
+    assert "left out of these times" in stats.summary()
