@@ -74,10 +74,15 @@ def sparse_categorical_crossentropy(y_true, y_pred, from_logits: bool = False,
     """-log(p[label]) with integer labels ``y_true`` (one dimension fewer than ``y_pred``)."""
     if ignore_class is not None:
         raise ValueError("sparse_categorical_crossentropy: ignore_class is not supported")
-    if y_pred.ndim != 2 or axis not in (-1, 1):
+    if y_pred.ndim < 2 or axis not in (-1, y_pred.ndim - 1):
         raise ValueError(f"sparse_categorical_crossentropy: expected predictions of shape "
-                         f"(batch, classes), got {y_pred.ndim} dimensions")
-    if y_true.ndim == 2:
+                         f"(batch, ..., classes) with the classes last, got {y_pred.ndim} "
+                         f"dimension(s) and axis={axis}")
+    lead = None
+    if y_pred.ndim > 2:  # a sequence (batch, steps, classes): one row per step
+        lead = y_pred.shape[:-1]
+        y_pred = T.reshape(y_pred, (-1, y_pred.shape[-1]))
+    if y_true.ndim >= 2:
         y_true = T.flatten(y_true)
     labels = y_true if y_true.dtype in ("int32", "int64") else T.cast(y_true, "int64")
     if from_logits:
@@ -85,7 +90,8 @@ def sparse_categorical_crossentropy(y_true, y_pred, from_logits: bool = False,
     else:
         probs = y_pred / T.sum(y_pred, axis=-1, keepdims=True)
     eps = _eps(y_pred.dtype)
-    return T.nnet.categorical_crossentropy(T.clip(probs, eps, 1.0 - eps), labels)
+    values = T.nnet.categorical_crossentropy(T.clip(probs, eps, 1.0 - eps), labels)
+    return values if lead is None else T.reshape(values, lead)
 
 
 def kl_divergence(y_true, y_pred):
@@ -138,6 +144,15 @@ class Loss:
             if values.ndim > 1 and sample_weight.ndim == 1:  # per-sample weights, per-step values
                 sample_weight = sample_weight.dimshuffle(0, *["x"] * (values.ndim - 1))
             values = values * sample_weight
+        mask = getattr(y_pred, "_keras_mask", None)
+        if mask is not None and mask.ndim == values.ndim:
+            # Keras: masked entries (padding steps) count for nothing, and the mean is over
+            # the entries the mask keeps (zero when it keeps none)
+            keep = T.cast(mask, values.dtype)
+            values = values * keep
+            if self.reduction in ("sum_over_batch_size", "mean"):
+                kept = T.sum(keep)
+                return T.switch(kept > 0, T.sum(values) / T.maximum(kept, 1e-30), 0.0)
         if self.reduction == "none":
             return values
         if self.reduction == "sum":

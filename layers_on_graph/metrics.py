@@ -14,15 +14,16 @@ import core.tensor as T
 from . import backend, losses
 
 
-def _as_labels(y_true):
-    if y_true.ndim == 2:
-        y_true = T.flatten(y_true)
+def _as_labels(y_true, y_pred):
+    """Integer labels shaped like ``y_pred`` without its class axis ((n, 1) -> (n,))."""
+    if y_true.ndim == y_pred.ndim:
+        y_true = T.reshape(y_true, y_pred.shape[:-1])
     return y_true
 
 
 def sparse_categorical_accuracy(y_true, y_pred):
     """1.0 where argmax(y_pred) equals the integer label."""
-    labels = _as_labels(y_true)
+    labels = _as_labels(y_true, y_pred)
     return T.cast(T.eq(T.argmax(y_pred, axis=-1), T.cast(labels, "int64")), y_pred.dtype)
 
 
@@ -53,7 +54,7 @@ def sparse_top_k_categorical_accuracy(y_true, y_pred, k: int = 5):
     """1.0 where the integer label ranks in the top ``k`` predictions."""
     from .utils.symbolic import one_hot
 
-    labels = T.cast(_as_labels(y_true), "int64")
+    labels = T.cast(_as_labels(y_true, y_pred), "int64")
     return top_k_categorical_accuracy(one_hot(labels, y_pred), y_pred, k)
 
 
@@ -85,6 +86,13 @@ class Metric:
     def symbolic_sums(self, y_true, y_pred, sample_weight):
         """(sum of weighted values, sum of weights) for one batch, symbolically."""
         v = self.values(y_true, y_pred)
+        mask = getattr(y_pred, "_keras_mask", None)
+        if mask is not None and mask.ndim == v.ndim:
+            # Keras: each entry the mask keeps counts once (times its sample's weight)
+            w = T.cast(mask, v.dtype)
+            if sample_weight is not None:
+                w = w * sample_weight.dimshuffle(0, *["x"] * (v.ndim - 1))
+            return T.sum(v * w), T.sum(w)
         while v.ndim > 1:
             v = T.mean(v, axis=-1)
         if sample_weight is None:

@@ -18,6 +18,7 @@ class LayerNormalization(Layer):
                  beta_regularizer=None, gamma_regularizer=None, beta_constraint=None,
                  gamma_constraint=None, **kwargs):
         super().__init__(**kwargs)
+        self.supports_masking = True  # normalizes each position on its own
         if beta_constraint is not None or gamma_constraint is not None:
             raise ValueError("LayerNormalization: weight constraints are not supported")
         self.axis = list(axis) if isinstance(axis, (list, tuple)) else int(axis)

@@ -86,12 +86,14 @@ def standardize_targets(y, output_names: list[str], output_shapes: list[tuple],
 
 
 def _sparse_labels(arr: np.ndarray, name: str, shape: tuple) -> np.ndarray:
-    if arr.ndim == 2 and arr.shape[1] == 1:
-        arr = arr[:, 0]
-    if arr.ndim != 1 or len(shape) != 2:
+    if arr.ndim == len(shape) and arr.shape[-1] == 1:
+        arr = arr[..., 0]
+    if arr.ndim != len(shape) - 1 or any(
+            want is not None and want != got for want, got in zip(shape[1:-1], arr.shape[1:])):
         raise ValueError(f"target {name!r}: sparse_categorical_crossentropy expects one integer "
-                         f"label per sample (shape (n,)) for an output of shape (batch, classes); "
-                         f"got labels of shape {arr.shape} for output {_fmt(shape)}")
+                         f"label per sample (per step of a sequence): labels of shape "
+                         f"{_fmt(shape[:-1])} for an output of shape {_fmt(shape)}; got labels "
+                         f"of shape {arr.shape}")
     if arr.size and arr.dtype.kind == "f" and not np.all(np.mod(arr, 1) == 0):
         raise ValueError(f"target {name!r}: sparse labels must be integers, got non-integer "
                          f"values such as {arr[np.mod(arr, 1) != 0][0]}")

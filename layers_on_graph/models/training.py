@@ -184,8 +184,8 @@ class Trainer:
                   for k, t in enumerate(self.inputs)]
         y_vars = []
         for k, (loss, shape, out) in enumerate(zip(self._losses, out_shapes, self.outputs)):
-            if losses_mod.is_sparse(loss):
-                y_vars.append(T.TensorType("int64", (None,))(f"y{k}"))
+            if losses_mod.is_sparse(loss):  # integer labels: one per row (per step of a sequence)
+                y_vars.append(T.TensorType("int64", (None,) + tuple(shape[1:-1]))(f"y{k}"))
             else:
                 y_vars.append(T.TensorType(out.dtype, (None,) + tuple(shape[1:]))(f"y{k}"))
         sw_vars = [T.TensorType(backend.floatx(), (None,))(f"sample_weight{k}")
