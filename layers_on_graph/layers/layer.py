@@ -63,7 +63,10 @@ class Node:
         self.args = args
         self.kwargs = kwargs
         self.outputs = outputs
-        self.input_tensors = [t for t in flatten_structure(args) if is_symbolic(t)]
+        # tensors passed by keyword (an explicit mask=, constants) are inputs of the call too
+        self.input_tensors = [t for t in flatten_structure(args) if is_symbolic(t)] + [
+            t for value in kwargs.values() for t in flatten_structure(value)
+            if is_symbolic(t) and hasattr(t, "_keras_history")]
         self.output_tensors = flatten_structure(outputs)
 
 

@@ -157,10 +157,13 @@ class Model(Trainer, Layer):
         if len(flat) != len(self.inputs):
             raise ValueError(f"{self.name}: expected {len(self.inputs)} input(s), got {len(flat)}")
         mapping = {id(k): v for k, v in zip(self.inputs, flat)}
+        def rebind(t):
+            return mapping.get(id(t), t) if is_symbolic(t) else t
+
         for node in self._nodes:
-            args = map_structure(lambda t: mapping.get(id(t), t) if is_symbolic(t) else t,
-                                 node.args)
-            outs = node.layer(*args, training=training, **node.kwargs)
+            args = map_structure(rebind, node.args)
+            kwargs = {k: map_structure(rebind, v) for k, v in node.kwargs.items()}
+            outs = node.layer(*args, training=training, **kwargs)
             for old, new in zip(node.output_tensors, flatten_structure(outs)):
                 mapping[id(old)] = new
         outs = [mapping[id(t)] for t in self.outputs]

@@ -85,3 +85,19 @@ def test_same_loss_and_accuracy_as_keras():
     want = theirs.evaluate(X, Y, verbose=0, return_dict=True)
     np.testing.assert_allclose(got["loss"], want["loss"], rtol=1e-5)
     np.testing.assert_allclose(got["accuracy"], want["accuracy"], rtol=1e-5)
+
+
+def test_an_explicit_mask_input_of_a_functional_model_is_replayed():
+    inp, m = layers.Input((7, 4)), layers.Input((7,), dtype="bool")
+    rnn = layers.LSTM(5, return_sequences=True)
+    model = lg.Model([inp, m], rnn(inp, mask=m))
+    x = RNG.random((3, 7, 4)).astype("float32")
+    mask = np.ones((3, 7), bool)
+    mask[0, 4:] = False
+    got = model.predict([x, mask], verbose=0)
+    np.testing.assert_allclose(got[0, 4:], np.broadcast_to(got[0, 3], (3, 5)))  # carried over
+    alone = lg.Model(inp, rnn(inp)).predict(x, verbose=0)  # the same layer, no mask
+    np.testing.assert_allclose(got[1:], alone[1:], rtol=1e-5, atol=1e-6)
+    assert not np.allclose(got[0, 4:], alone[0, 4:])
+    model.compile(optimizer="sgd", loss="mse")
+    model.fit([x, mask], np.zeros((3, 7, 5)), epochs=1, verbose=0)  # the mask is a real input
