@@ -137,11 +137,16 @@ __attribute__((noinline)) static void @K@_chunk(intptr_t lo, intptr_t hi, char *
     ptr_list = ", ".join([f"o{k}" for k in range(nout)] + [f"i{k}" for k in range(nin)])
     sizes = [f"(int64_t)sizeof({t})" for t in out_ct] + [
         f"(int64_t)sizeof({in_ct[k]})" if roles[k] == "array" else "0" for k in range(nin)]
+    nt = _streaming_chunk(nout, out_ct, scalar_loads, locals_, compute, outs, in_ct, roles)
     contig = f"""
+{nt}
 int @K@_c({contig_params}) {{
     char *p[{nops}] = {{{ptr_list}}};
-    static const int64_t sz[{nops}] = {{{", ".join(sizes)}}};
-    return lg_run_out(n, {threshold}, @K@_chunk, p, {nout}, {nops}, sz);
+#ifdef LG_STREAMING
+    return lg_run_out(n, {threshold}, @K@_chunk, {"@K@_nt" if nt else "0"}, (intptr_t)sizeof({out_ct[0]}), p);
+#else
+    return lg_run(n, {threshold}, @K@_chunk, p);
+#endif
 }}"""
     s_loads = "".join(f"const {in_ct[k]} x{k} = *(const {in_ct[k]} *)(q[{nout + k}] + j * st[{nout + k}][nd - 1]);\n            "
                       for k in range(nin) if roles[k] == "array")
@@ -211,6 +216,44 @@ int @K@_r(intptr_t rows, {contig_params.replace("intptr_t n", "intptr_t m")}) {{
         return _make_kernel(node, roles, ptrs[0], ptrs[1], ptrs[2] if rows else None)
 
     return KernelSpec(source, symbols, bind)
+
+
+def _streaming_chunk(nout, out_ct, scalar_loads, locals_, compute, outs, in_ct, roles) -> str:
+    """The chunk with streaming (non-temporal) stores, for outputs too large for the caches:
+    groups of one 64-byte vector per output computed into registers (a small array the
+    compiler keeps in one), then stored with ``_mm512_stream_si512``; the unaligned head
+    and the tail go through the plain chunk. Only where every output has one element size."""
+    if len(set(out_ct)) != 1:
+        return ""
+    group = f"(64 / (int)sizeof({out_ct[0]}))"
+    loads = "".join(f"const {in_ct[k]} x{k} = P{nout + k}[j + g];\n            "
+                    for k in range(len(in_ct)) if roles[k] == "array")
+    temps = "".join(f"        {out_ct[k]} r{k}[{group}] __attribute__((aligned(64)));\n"
+                    for k in range(nout))
+    return f"""
+#ifdef LG_STREAMING
+__attribute__((noinline)) static void @K@_nt(intptr_t lo, intptr_t hi, char **p, int *err_) {{
+    int err = 0;
+{scalar_loads}{locals_}    intptr_t j = lo;
+    /* the outputs must reach a 64-byte boundary together, else plain stores throughout */
+    while (j < hi && ((intptr_t)(P0 + j) & 63)) j++;
+    int aligned = 1;
+    for (int k = 1; k < {nout}; k++) if ((intptr_t)((char *)p[k] + j * sizeof({out_ct[0]})) & 63) aligned = 0;
+    if (!aligned) {{ @K@_chunk(lo, hi, p, err_); return; }}
+    @K@_chunk(lo, j, p, &err);
+    for (; j + {group} <= hi; j += {group}) {{
+{temps}        #pragma omp simd{" reduction(|:err)" if "err" in compute else ""}
+        for (int g = 0; g < {group}; g++) {{
+            {loads}{compute}
+            {"".join(f"r{k}[g] = {e};" for k, e in enumerate(outs))}
+        }}
+        {"".join(f"_mm512_stream_si512((void *)(P{k} + j), _mm512_load_si512((const void *)r{k}));" for k in range(nout))}
+    }}
+    @K@_chunk(j, hi, p, &err);
+    _mm_sfence();
+    *err_ |= err;
+}}
+#endif"""
 
 
 def row_inputs(node, roles) -> list[int]:

@@ -416,72 +416,16 @@ __attribute__((noinline)) static int lg_run(intptr_t n, intptr_t threshold, lg_c
     return err;
 }
 
-/* Outputs larger than this are written with non-temporal (streaming) stores: a huge result
-   leaves the caches anyway, and a streaming store skips reading the destination first. */
+/* Outputs larger than this are written with non-temporal (streaming) stores, by a chunk
+   generated for it (an elementwise node's "_nt" chunk): a huge result leaves the caches
+   anyway, and a streaming store does not read the destination first. */
 #define LG_STREAM_MIN ((intptr_t)32 << 20)
-#define LG_TILE 1024
-#if defined(__x86_64__)
+#if defined(__x86_64__) && defined(__AVX512F__)
 #include <immintrin.h>
+#define LG_STREAMING 1
 #endif
-static void lg_stream_copy(char *dst, const char *src, intptr_t bytes) {
-#if defined(__x86_64__) && (defined(__AVX512F__) || defined(__SSE2__))
-#ifdef __AVX512F__
-    const intptr_t w = 64;
-#else
-    const intptr_t w = 16;
-#endif
-    intptr_t head = (-(intptr_t)dst) & (w - 1);
-    if (head > bytes) head = bytes;
-    memcpy(dst, src, head);
-    intptr_t k = head;
-    for (; k + w <= bytes; k += w) {
-#ifdef __AVX512F__
-        _mm512_stream_si512((void *)(dst + k), _mm512_loadu_si512((const void *)(src + k)));
-#else
-        _mm_stream_si128((__m128i *)(dst + k), _mm_loadu_si128((const __m128i *)(src + k)));
-#endif
-    }
-    memcpy(dst + k, src + k, bytes - k);
-#else
-    memcpy(dst, src, bytes);
-#endif
-}
-
-/* The chunk over [lo, hi) in tiles computed into the L1 cache, then streamed out. */
-static void lg_tiles(intptr_t lo, intptr_t hi, lg_chunk_fn f, char **p, int nout, int nops,
-                     const int64_t *sz, int *err) {
-    char tiles[4][LG_TILE * 8] __attribute__((aligned(64)));
-    char *q[nops];
-    for (intptr_t a = lo; a < hi; a += LG_TILE) {
-        const intptr_t m = hi - a < LG_TILE ? hi - a : LG_TILE;
-        for (int k = 0; k < nops; k++) q[k] = k < nout ? tiles[k] : p[k] + a * sz[k];
-        f(0, m, q, err);
-        for (int k = 0; k < nout; k++) lg_stream_copy(p[k] + a * sz[k], tiles[k], m * sz[k]);
-    }
-#if defined(__x86_64__) && defined(__SSE2__)
-    _mm_sfence();
-#endif
-}
-
-/* lg_run, streaming the outputs (sizes sz[k] bytes per element; 0: not advanced) when the
-   first is larger than LG_STREAM_MIN. */
-__attribute__((noinline)) static int lg_run_out(intptr_t n, intptr_t threshold, lg_chunk_fn f,
-                                                char **p, int nout, int nops, const int64_t *sz) {
-    if (nout > 4 || n * sz[0] < LG_STREAM_MIN) return lg_run(n, threshold, f, p);
-    int err = 0;
-#ifdef _OPENMP
-    if (n > threshold && omp_get_max_threads() > 1) {
-        const intptr_t block = 16 * LG_TILE, nb = (n + block - 1) / block;
-        #pragma omp parallel for schedule(dynamic, 1) reduction(|:err)
-        for (intptr_t b = 0; b < nb; b++) {
-            int e = 0;
-            lg_tiles(b * block, b + 1 == nb ? n : (b + 1) * block, f, p, nout, nops, sz, &e);
-            err |= e;
-        }
-        return err;
-    }
-#endif
-    lg_tiles(0, n, f, p, nout, nops, sz, &err);
-    return err;
+static int lg_run_out(intptr_t n, intptr_t threshold, lg_chunk_fn f, lg_chunk_fn nt,
+                      intptr_t out_size, char **p) {
+    return lg_run(n, threshold, nt && n * out_size >= LG_STREAM_MIN ? nt : f, p);
 }
 """

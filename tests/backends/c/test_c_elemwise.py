@@ -288,3 +288,28 @@ def test_integer_powers_by_squaring_match_numpy():
     with backend("c"):
         for k in (2, 3, 5, 7, 10, 13, 16, -3):
             np.testing.assert_allclose(function([x], x ** k)(a), a ** k, rtol=1e-14, atol=1e-300)
+
+
+@pytest.mark.parametrize("dtype", ["bool", "int32", "float32"])
+def test_streamed_outputs_of_every_element_size(dtype):
+    # past the streaming size, with a head before the first 64-byte boundary and a tail
+    n = (32 << 20) // np.dtype(dtype).itemsize + 37
+    rng = np.random.default_rng(9)
+    a = rng.integers(-5, 5, n + 3).astype("float32")[3:]  # starts off a vector boundary
+    x = T.fvector("x")
+    expr = {"bool": x > 0, "int32": T.cast(x * 3, "int32"), "float32": x * x + 1}[dtype]
+    with backend("c"):
+        got = function([x], expr)(a)
+    want = {"bool": a > 0, "int32": (a * 3).astype("int32"), "float32": a * a + 1}[dtype]
+    np.testing.assert_array_equal(got, want)
+
+
+def test_integer_power_errors_are_reported_from_the_streamed_loop():
+    n = (32 << 20) // 8 + 5
+    x, y = T.lvector("x"), T.lvector("y")
+    (kc,), _ = c_and_numpy_kernels([(x ** y).owner])
+    exponents = np.full(n, 2)
+    np.testing.assert_array_equal(kc(np.full(n, 3), exponents), np.full(n, 9))
+    exponents[n // 2] = -1
+    with pytest.raises(ValueError, match="negative integer powers"):
+        kc(np.full(n, 3), exponents)
