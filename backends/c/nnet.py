@@ -27,8 +27,49 @@ def _float(dtype: str) -> tuple[str, str]:
 
 _ROW_HEAD = """
 int @K@_{suffix}(intptr_t rows, intptr_t m, {params}) {{
-    #pragma omp parallel for if(rows * m > {par} && rows > 1) schedule(static)
+{small}    #pragma omp parallel for if(rows * m > {par} && rows > 1) schedule(static)
     for (intptr_t r = 0; r < rows; r++) {{
+"""
+
+# Short rows (a classifier's 10 classes): a vector loop per row would run its scalar tail
+# only, so the exponentials of a block of rows go through one flat vector loop instead.
+SHORT = 32
+_SOFTMAX_SHORT = """    if (m < {short}) {{
+        {t} *Y = ({t} *)yp; const {t} *X = (const {t} *)xp;
+        for (intptr_t r = 0; r < rows; r++) {{
+            {t} mx = X[r * m];
+            for (intptr_t j = 1; j < m; j++) mx = lg_max_{s}(mx, X[r * m + j]);
+            for (intptr_t j = 0; j < m; j++) Y[r * m + j] = X[r * m + j] - mx;
+        }}
+        #pragma omp simd
+        for (intptr_t i = 0; i < rows * m; i++) Y[i] = exp{f}(Y[i]);
+        for (intptr_t r = 0; r < rows; r++) {{
+            {t} sum = 0;
+            for (intptr_t j = 0; j < m; j++) sum += Y[r * m + j];
+            const {t} inv = ({t})1 / sum;
+            for (intptr_t j = 0; j < m; j++) Y[r * m + j] *= inv;
+        }}
+        return 0;
+    }}
+"""
+_LOG_SOFTMAX_SHORT = """    if (m < {short}) {{
+        {t} *Y = ({t} *)yp; const {t} *X = (const {t} *)xp;
+        for (intptr_t r = 0; r < rows; r++) {{
+            {t} mx = X[r * m];
+            for (intptr_t j = 1; j < m; j++) mx = lg_max_{s}(mx, X[r * m + j]);
+            for (intptr_t j = 0; j < m; j++) Y[r * m + j] = X[r * m + j] - mx;
+        }}
+        #pragma omp simd
+        for (intptr_t i = 0; i < rows * m; i++) Y[i] = exp{f}(Y[i]);
+        for (intptr_t r = 0; r < rows; r++) {{
+            {t} sum = 0, mx = X[r * m];
+            for (intptr_t j = 0; j < m; j++) sum += Y[r * m + j];
+            for (intptr_t j = 1; j < m; j++) mx = lg_max_{s}(mx, X[r * m + j]);
+            const {t} lse = mx + log{f}(sum);
+            for (intptr_t j = 0; j < m; j++) Y[r * m + j] = X[r * m + j] - lse;
+        }}
+        return 0;
+    }}
 """
 
 _SOFTMAX = """
@@ -88,8 +129,10 @@ def _row_spec(node, body: str, suffix: str, n_in: int) -> KernelSpec:
             raise Unsupported(f"mixed dtypes {[i.dtype for i in node.inputs]}")
     names = ["xp"] if n_in == 1 else ["dyp", "smp"]
     params = ", ".join(["char *yp"] + [f"char *{n}" for n in names])
-    source = (_ROW_HEAD.format(suffix=suffix, params=params, par=_PAR)
-              + body.format(t=t, f=f, s="f32" if f else "f64"))
+    fmt = dict(t=t, f=f, s="f32" if f else "f64", short=SHORT)
+    small = {"sm": _SOFTMAX_SHORT, "lsm": _LOG_SOFTMAX_SHORT}.get(suffix, "").format(**fmt)
+    source = (_ROW_HEAD.format(suffix=suffix, params=params, par=_PAR, small=small)
+              + body.format(**fmt))
     axis = node.op.axis
     dt = np.dtype(dtype)
     fb = ffi_from_buffer
@@ -144,7 +187,8 @@ def _label_error(op, x, labels):
                       f"{labels.min()} to {labels.max()}")
 
 
-def _xent_spec(node, body: str, suffix: str, n_float_in: int, out_rows: bool) -> KernelSpec:
+def _xent_spec(node, body: str, suffix: str, n_float_in: int, out_rows: bool,
+               short: str = "") -> KernelSpec:
     dtype = node.outputs[0].dtype
     t, f = _float(dtype)
     labels_var = node.inputs[-1]
@@ -156,7 +200,7 @@ def _xent_spec(node, body: str, suffix: str, n_float_in: int, out_rows: bool) ->
 int @K@_{suffix}({params}) {{
     int bad = 0;
     const {tl} *lab = (const {tl} *)lp;
-    #pragma omp parallel for reduction(|:bad) if(rows * m > {_PAR}) schedule(static)
+{short.format(t=t, f=f, s="f32" if f else "f64", short=SHORT)}    #pragma omp parallel for reduction(|:bad) if(rows * m > {_PAR}) schedule(static)
     for (intptr_t r = 0; r < rows; r++) {{
         const int64_t k = (int64_t)lab[r];
         if (k < 0 || k >= m) {{ bad = 1; continue; }}
@@ -199,6 +243,31 @@ _XENT_GRAD = """        const {t} *x = (const {t} *)xp + r * m; {t} *y = ({t} *)
         memset(y, 0, m * sizeof({t}));
         y[k] = -(({const_t} *)gp)[r] / x[k];"""
 
+_XENT_SM_SHORT = """    if (m < {short}) {{
+        const {t} *X = (const {t} *)xp; {t} *out = ({t} *)yp;
+        {t} e[64 * {short}];
+        for (intptr_t r0 = 0; r0 < rows; r0 += 64) {{
+            const intptr_t r1 = rows - r0 < 64 ? rows : r0 + 64;
+            for (intptr_t r = r0; r < r1; r++) {{
+                const int64_t k = (int64_t)lab[r];
+                if (k < 0 || k >= m) return 1;
+                {t} mx = X[r * m];
+                for (intptr_t j = 1; j < m; j++) mx = lg_max_{s}(mx, X[r * m + j]);
+                for (intptr_t j = 0; j < m; j++) e[(r - r0) * m + j] = X[r * m + j] - mx;
+                out[r] = mx - X[r * m + k];
+            }}
+            #pragma omp simd
+            for (intptr_t i = 0; i < (r1 - r0) * m; i++) e[i] = exp{f}(e[i]);
+            for (intptr_t r = r0; r < r1; r++) {{
+                {t} sum = 0;
+                for (intptr_t j = 0; j < m; j++) sum += e[(r - r0) * m + j];
+                out[r] += log{f}(sum);
+            }}
+        }}
+        return 0;
+    }}
+"""
+
 _XENT_SM = """        const {t} *x = (const {t} *)xp + r * m;
         {t} mx = x[0];
         for (intptr_t j = 1; j < m; j++) mx = lg_max_{s}(mx, x[j]);
@@ -226,7 +295,7 @@ def xent_grad_spec(node):
 
 @generators.register(CrossentropySoftmax1Hot)
 def xent_softmax_spec(node):
-    return _xent_spec(node, _XENT_SM, "xsm", 1, True)
+    return _xent_spec(node, _XENT_SM, "xsm", 1, True, _XENT_SM_SHORT)
 
 
 @generators.register(CrossentropySoftmax1HotDx)

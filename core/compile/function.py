@@ -278,6 +278,9 @@ def function(inputs: Sequence, outputs=None, updates=None, givens=None, name: st
             warnings.warn(msg, stacklevel=2)
 
     fgraph = FunctionGraph(in_vars + shared_inputs, exprs)
+    # which output is each updated shared value's new value: an update may be computed in
+    # place into the old value's buffer (core/rewrite/inplace.py)
+    fgraph.update_of = {sv: len(out_list) + j for j, (sv, _) in enumerate(update_pairs)}
     optimize_graph(fgraph, mode, excluding=excluding)
     targets = [sv for sv, _ in update_pairs]
     checkers = [_input_checker(name, k, i, allow_input_downcast) for k, i in enumerate(ins)]

@@ -1,10 +1,17 @@
 """Inplace: an Elemwise node may write its output into an input's buffer.
 
-Allowed only when that input is an intermediate result (not a graph input, a
+Allowed when that input is an intermediate result (not a graph input, a
 shared value or a constant) read by this node alone, made by an op that
 returns a fresh buffer (not a view), with the output's exact static shape and
 dtype. A node with several outputs (a fused update loop) writes each into a
 different input.
+
+A shared value whose update this node computes (``function(updates=...)``, listed in
+``fgraph.update_of``) may be overwritten by that update, as Theano's updates are: when
+every other reader of the old value, directly or through a view, runs before the node
+(is one of its ancestors) and neither value is also a returned output. A training step
+then updates its parameters and optimizer slots in place: no second buffer per weight,
+and no memory traffic to fetch one.
 """
 from __future__ import annotations
 
@@ -29,6 +36,40 @@ def _can_destroy(fgraph: FunctionGraph, node, i: int, k: int = 0) -> bool:
     return len(clients) == 1 and clients[0] == (node, i)
 
 
+def _ancestors(node) -> set:
+    seen, stack = set(), [node]
+    while stack:
+        for v in stack.pop().inputs:
+            if v.owner is not None and v.owner not in seen:
+                seen.add(v.owner)
+                stack.append(v.owner)
+    return seen
+
+
+def _can_overwrite_shared(fgraph: FunctionGraph, node, i: int, k: int, ancestors) -> bool:
+    """True when output ``k`` is the update of shared input ``i`` and may overwrite it."""
+    var, out = node.inputs[i], node.outputs[k]
+    index = getattr(fgraph, "update_of", {}).get(var)
+    if index is None or fgraph.outputs[index] is not out:
+        return False
+    if var.type.shape != out.type.shape or var.dtype != out.dtype:
+        return False
+    if any(c == "output" and j != index for c, j in fgraph.clients.get(out, [])):
+        return False  # returned too: the caller would hold the shared buffer
+    stack = [var]  # every reader of the old value, through views too, must run before
+    while stack:
+        for client, j in fgraph.clients.get(stack.pop(), []):
+            if client == "output":
+                return False
+            if client is node:
+                continue
+            if client not in ancestors():
+                return False
+            vmap = getattr(client.op, "view_map", {})
+            stack += [client.outputs[o] for o, ins in vmap.items() if j in ins]
+    return True
+
+
 def insert_inplace(fgraph: FunctionGraph) -> int:
     """Turn eligible Elemwise nodes into their inplace versions; returns how many."""
     done = 0
@@ -38,11 +79,24 @@ def insert_inplace(fgraph: FunctionGraph) -> int:
                 or node not in fgraph.apply_nodes):
             continue
         pattern: dict = {}  # each output into a different input's buffer
+        cache: list = []
+
+        def ancestors(node=node, cache=cache):
+            if not cache:
+                cache.append(_ancestors(node))
+            return cache[0]
+
         for k in range(len(node.outputs)):
-            for i in range(len(node.inputs)):
-                if i not in pattern.values() and _can_destroy(fgraph, node, i, k):
+            for i in range(len(node.inputs)):  # an update first overwrites its own variable
+                if i not in pattern.values() and _can_overwrite_shared(fgraph, node, i, k,
+                                                                       ancestors):
                     pattern[k] = i
                     break
+            else:
+                for i in range(len(node.inputs)):
+                    if i not in pattern.values() and _can_destroy(fgraph, node, i, k):
+                        pattern[k] = i
+                        break
         if not pattern:
             continue
         new_outs = Elemwise(op.scalar_op, pattern, name=op.name).make_node(*node.inputs).outputs

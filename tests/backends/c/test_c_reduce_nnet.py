@@ -117,3 +117,24 @@ def test_crossentropy_ops_and_label_errors(dtype):
             kc(*(args[:-1] + [bad]))
     with pytest.raises(ValueError, match="rows"):
         ck[0](probs, labels[:5])
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("shape", [(200, 10), (130, 31), (3, 40), (1, 1), (0, 10)])
+def test_short_and_long_rows_of_the_softmax_family(dtype, shape):
+    # rows shorter than nnet.SHORT take the flat-exponential path, in blocks of 64 rows
+    rng = np.random.default_rng(5)
+    z, y = T.matrix("z", dtype=dtype), T.ivector("y")
+    nodes = [Softmax(1).make_node(z), LogSoftmax(1).make_node(z),
+             CrossentropySoftmax1Hot().make_node(z, y)]
+    ck, nk = c_and_numpy_kernels(nodes)
+    logits = (rng.normal(size=shape) * 30).astype(dtype)
+    labels = rng.integers(0, shape[1], size=shape[0]).astype("int32")
+    for node, kc, kn in zip(nodes, ck, nk):
+        args = [logits] + ([labels] if len(node.inputs) == 2 else [])
+        assert_same(kc(*args), kn(*args), dtype, str(node.op))
+    if shape[0] > 64:
+        bad = labels.copy()
+        bad[-1] = shape[1]  # in the second block
+        with pytest.raises(ValueError, match="labels"):
+            ck[2](logits, bad)

@@ -119,14 +119,46 @@ def test_inplace_only_on_private_intermediates():
     np.testing.assert_array_equal(w.get_value(), np.ones(3))
 
 
-def test_inplace_never_destroys_inputs_shared_or_constants():
+def test_inplace_never_destroys_inputs_or_constants_and_updates_their_own_shared():
     x = T.dvector("x")
     w = shared(np.ones(3), name="w")
-    f = function([x], T.exp(x), updates=[(w, T.tanh(w))])
-    assert not any(n.op.destroy_map for n in _nodes(f))
+    f = function([x], T.exp(x) + 2.0, updates=[(w, T.tanh(w))])
+    destroyed = [n.inputs[i] for n in _nodes(f) for ins in n.op.destroy_map.values() for i in ins]
+    assert destroyed == [w]  # only the shared value its own update replaces
     xv = np.zeros(3)
+    before = w.get_value(borrow=True)
     f(xv)
     np.testing.assert_array_equal(xv, np.zeros(3))
+    assert w.get_value(borrow=True) is before  # overwritten in place
+    np.testing.assert_allclose(before, np.tanh(1.0))
+
+
+def test_an_update_never_overwrites_a_value_something_later_reads():
+    x = T.dvector("x")
+    w = shared(np.arange(3.0), name="w")
+    m = shared(np.ones((2, 3)), name="m")
+    a, b = shared(np.zeros(3), name="a"), shared(np.ones(3), name="b")
+    f = function([x], [x * T.sum(w), T.dot(m.T, x[:2]), w],  # read after / through a view / returned
+                 updates=[(w, T.tanh(w)), (m, m * 2.0), (a, b + 1.0), (b, a + 1.0)])  # a swap
+    out = f(np.ones(3))
+    np.testing.assert_allclose(out[0], np.full(3, 3.0))  # the old w
+    np.testing.assert_allclose(out[1], np.ones(3) * 2)  # the old m
+    np.testing.assert_allclose(out[2], np.arange(3.0))
+    np.testing.assert_allclose(w.get_value(), np.tanh(np.arange(3.0)))
+    np.testing.assert_allclose(a.get_value(), 2.0)
+    np.testing.assert_allclose(b.get_value(), 1.0)
+    first = f(np.ones(3))[2]
+    f(np.ones(3))
+    np.testing.assert_allclose(first, np.tanh(np.arange(3.0)))  # a returned value stays intact
+
+
+def test_a_returned_update_is_not_the_shared_buffer():
+    w = shared(np.ones(4), name="w")
+    f = function([], w * 2.0, updates=[(w, w * 2.0)])
+    got = f()
+    f()
+    np.testing.assert_allclose(got, 2.0)
+    np.testing.assert_allclose(w.get_value(), 4.0)
 
 
 def test_inplace_skips_a_shared_intermediate():
