@@ -23,6 +23,9 @@ class FunctionGraph:
         if clone:
             outputs, _ = clone_replace(outputs, keep_inputs=self.inputs)
         self.outputs = list(outputs)
+        # node -> nodes that must run before it without being read by it (set by the
+        # inplace pass: an update overwriting a shared value after the value's readers)
+        self.orderings: dict[Apply, list[Apply]] = {}
         self._rebuild()
 
     def _rebuild(self) -> None:
@@ -48,7 +51,7 @@ class FunctionGraph:
     def toposort(self) -> list[Apply]:
         """Apply nodes in an order where each comes after those it reads."""
         if self._order is None:
-            self._order = toposort(self.outputs, stop=self.inputs)
+            self._order = toposort(self.outputs, stop=self.inputs, orderings=self.orderings)
         return list(self._order)
 
     def replace(self, old: Variable, new: Variable, reason: str | None = None) -> None:

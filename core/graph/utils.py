@@ -6,13 +6,17 @@ from typing import Iterable, Sequence
 from .basic import Apply, Variable
 
 
-def toposort(outputs: Sequence[Variable], stop: Iterable[Variable] = ()) -> list[Apply]:
+def toposort(outputs: Sequence[Variable], stop: Iterable[Variable] = (),
+             orderings: dict | None = None) -> list[Apply]:
     """Apply nodes needed for ``outputs``, each after the nodes it reads from.
 
-    Walks no further than the variables in ``stop``. Iterative, so deep graphs
-    (long unrolled chains) do not hit Python's recursion limit.
+    Walks no further than the variables in ``stop``. ``orderings`` maps a node to nodes
+    that must run before it without being read by it (a node that overwrites a value
+    comes after the value's other readers). Iterative, so deep graphs (long unrolled
+    chains) do not hit Python's recursion limit.
     """
     stop_ids = {id(v) for v in stop}
+    orderings = orderings or {}
     order: list[Apply] = []
     seen: set[int] = set()
     for out in outputs:
@@ -22,11 +26,16 @@ def toposort(outputs: Sequence[Variable], stop: Iterable[Variable] = ()) -> list
         seen.add(id(out.owner))
         while stack:
             node, i = stack.pop()
-            if i < len(node.inputs):
+            n_in = len(node.inputs)
+            before = orderings.get(node, ())
+            if i < n_in + len(before):
                 stack.append((node, i + 1))
-                inp = node.inputs[i]
-                owner = inp.owner
-                if owner is not None and id(inp) not in stop_ids and id(owner) not in seen:
+                if i < n_in:
+                    inp = node.inputs[i]
+                    owner = None if id(inp) in stop_ids else inp.owner
+                else:
+                    owner = before[i - n_in]
+                if owner is not None and id(owner) not in seen:
                     seen.add(id(owner))
                     stack.append((owner, 0))
             else:

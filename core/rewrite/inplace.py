@@ -46,39 +46,65 @@ def _ancestors(node) -> set:
     return seen
 
 
-def _can_overwrite_shared(fgraph: FunctionGraph, node, i: int, k: int, ancestors) -> bool:
-    """True when output ``k`` is the update of shared input ``i`` and may overwrite it."""
+def _runs_after(fgraph: FunctionGraph, node, target) -> bool:
+    """True when ``target`` must run after ``node`` (reads its outputs, or is ordered after
+    it), so that ordering ``node`` after ``target`` would be a cycle."""
+    after: dict = {}
+    for n, before in fgraph.orderings.items():
+        for b in before:
+            after.setdefault(b, []).append(n)
+    seen, stack = set(), [node]
+    while stack:
+        n = stack.pop()
+        nexts = [c for out in n.outputs for c, _ in fgraph.clients.get(out, []) if c != "output"]
+        for c in nexts + after.get(n, []):
+            if c is target:
+                return True
+            if c not in seen:
+                seen.add(c)
+                stack.append(c)
+    return False
+
+
+def _can_overwrite_shared(fgraph: FunctionGraph, node, i: int, k: int, ancestors):
+    """The readers to order before ``node`` (a set, maybe empty) when output ``k`` is the
+    update of shared input ``i`` and may overwrite it; None when it may not."""
     var, out = node.inputs[i], node.outputs[k]
     index = getattr(fgraph, "update_of", {}).get(var)
     if index is None or fgraph.outputs[index] is not out:
-        return False
+        return None
     if var.type.shape != out.type.shape or var.dtype != out.dtype:
-        return False
+        return None
     if any(c == "output" and j != index for c, j in fgraph.clients.get(out, [])):
-        return False  # returned too: the caller would hold the shared buffer
-    stack = [var]  # every reader of the old value, through views too, must run before
+        return None  # returned too: the caller would hold the shared buffer
+    later = set()  # every reader of the old value, through views too, must run before
+    stack = [var]
     while stack:
         for client, j in fgraph.clients.get(stack.pop(), []):
             if client == "output":
-                return False
+                return None
             if client is node:
                 continue
             if client not in ancestors():
-                return False
+                if _runs_after(fgraph, node, client):
+                    return None
+                later.add(client)
             vmap = getattr(client.op, "view_map", {})
             stack += [client.outputs[o] for o, ins in vmap.items() if j in ins]
-    return True
+    return later
 
 
 def insert_inplace(fgraph: FunctionGraph) -> int:
     """Turn eligible Elemwise nodes into their inplace versions; returns how many."""
     done = 0
+    renamed: dict = {}  # node -> its inplace version (the orderings name nodes)
     for node in fgraph.toposort():
         op = node.op
         if (not isinstance(op, Elemwise) or op.inplace_pattern
                 or node not in fgraph.apply_nodes):
             continue
         pattern: dict = {}  # each output into a different input's buffer
+        before: set = set()  # readers of overwritten shared values, to run first
         cache: list = []
 
         def ancestors(node=node, cache=cache):
@@ -88,9 +114,11 @@ def insert_inplace(fgraph: FunctionGraph) -> int:
 
         for k in range(len(node.outputs)):
             for i in range(len(node.inputs)):  # an update first overwrites its own variable
-                if i not in pattern.values() and _can_overwrite_shared(fgraph, node, i, k,
-                                                                       ancestors):
+                later = None if i in pattern.values() else _can_overwrite_shared(
+                    fgraph, node, i, k, ancestors)
+                if later is not None:
                     pattern[k] = i
+                    before |= later
                     break
             else:
                 for i in range(len(node.inputs)):
@@ -105,5 +133,12 @@ def insert_inplace(fgraph: FunctionGraph) -> int:
         for new, old in zip(new_outs, list(node.outputs)):
             copy_trace(new, old, fgraph)
             fgraph.replace(old, new, reason="inplace")
+        renamed[node] = new_outs[0].owner
+        if before:
+            fgraph.orderings[new_outs[0].owner] = list(before)
         done += 1
+    if fgraph.orderings:  # readers made inplace after they were named
+        fgraph.orderings = {renamed.get(n, n): [renamed.get(b, b) for b in before]
+                            for n, before in fgraph.orderings.items()}
+        fgraph._order = None
     return done

@@ -187,3 +187,39 @@ def test_fused_nodes_take_at_most_max_inputs():
     for v in vals[1:]:
         want = np.tanh(want) + v
     np.testing.assert_allclose(f(*vals), want)
+
+
+def test_an_update_is_ordered_after_the_readers_of_the_old_value():
+    x = T.dmatrix("x")
+    w = shared(np.arange(6.0).reshape(2, 3), name="w")
+    f = function([x], T.dot(x, w.T), updates=[(w, w * 0.5 + 1.0)])  # reads w through a view
+    order = _nodes(f)
+    (update,) = [n for n in order if n.op.destroy_map]
+    reader = [n for n in order if "Dot" in str(n.op)][0]
+    assert order.index(reader) < order.index(update)
+    assert f.maker.fgraph.orderings == {update: [reader]} or reader in f.maker.fgraph.orderings[update]
+    old = w.get_value()
+    out = f(np.ones((4, 3)))
+    np.testing.assert_allclose(out, np.ones((4, 3)) @ old.T)  # the old w
+    np.testing.assert_allclose(w.get_value(), old * 0.5 + 1.0)
+
+
+def test_no_overwrite_where_a_reader_of_the_old_value_needs_the_new_one():
+    w = shared(np.full(3, 3.0), name="w")
+    new = w * 2.0
+    f = function([], T.dot(w, new), updates=[(w, new)])  # one node reads the old and the new
+    assert not any(n.op.destroy_map for n in _nodes(f))
+    np.testing.assert_allclose(f(), 54.0)
+    np.testing.assert_allclose(w.get_value(), 6.0)
+
+
+def test_toposort_honours_orderings():
+    from core.graph.utils import toposort
+
+    a, b = T.dvector("a"), T.dvector("b")
+    x, y = T.exp(a), T.tanh(b)
+    out = x + y
+    plain = toposort([out], stop=[a, b])
+    first, second = plain[0], plain[1]
+    reordered = toposort([out], stop=[a, b], orderings={first: [second]})
+    assert reordered.index(second) < reordered.index(first) < reordered.index(out.owner)
