@@ -34,7 +34,7 @@ int @K@_{suffix}(intptr_t rows, intptr_t m, {params}) {{
 # Short rows (a classifier's 10 classes): a vector loop per row would run its scalar tail
 # only, so the exponentials of a block of rows go through one flat vector loop instead.
 SHORT = 32
-_SOFTMAX_SHORT = """    if (m < {short}) {{
+_SHORT_ROWS = """    if (m < {short}) {{
         {t} *Y = ({t} *)yp; const {t} *X = (const {t} *)xp;
         for (intptr_t r = 0; r < rows; r++) {{
             {t} mx = X[r * m];
@@ -46,24 +46,14 @@ _SOFTMAX_SHORT = """    if (m < {short}) {{
         for (intptr_t r = 0; r < rows; r++) {{
             {t} sum = 0;
             for (intptr_t j = 0; j < m; j++) sum += Y[r * m + j];
-            const {t} inv = ({t})1 / sum;
+"""
+_SOFTMAX_SHORT = _SHORT_ROWS + """            const {t} inv = ({t})1 / sum;
             for (intptr_t j = 0; j < m; j++) Y[r * m + j] *= inv;
         }}
         return 0;
     }}
 """
-_LOG_SOFTMAX_SHORT = """    if (m < {short}) {{
-        {t} *Y = ({t} *)yp; const {t} *X = (const {t} *)xp;
-        for (intptr_t r = 0; r < rows; r++) {{
-            {t} mx = X[r * m];
-            for (intptr_t j = 1; j < m; j++) mx = lg_max_{s}(mx, X[r * m + j]);
-            for (intptr_t j = 0; j < m; j++) Y[r * m + j] = X[r * m + j] - mx;
-        }}
-        #pragma omp simd
-        for (intptr_t i = 0; i < rows * m; i++) Y[i] = exp{f}(Y[i]);
-        for (intptr_t r = 0; r < rows; r++) {{
-            {t} sum = 0, mx = X[r * m];
-            for (intptr_t j = 0; j < m; j++) sum += Y[r * m + j];
+_LOG_SOFTMAX_SHORT = _SHORT_ROWS + """            {t} mx = X[r * m];
             for (intptr_t j = 1; j < m; j++) mx = lg_max_{s}(mx, X[r * m + j]);
             const {t} lse = mx + log{f}(sum);
             for (intptr_t j = 0; j < m; j++) Y[r * m + j] = X[r * m + j] - lse;
