@@ -6,8 +6,9 @@ every module):
 
 * an Elemwise or fused Composite node calls its C kernel's contiguous entry (once per
   row when the rows are strided);
-* a Dot of two matrices calls the BLAS numpy links (``cblas_sgemm``/``cblas_dgemm``),
-  transposes and leading dimensions folded into the call;
+* a Dot of two matrices (or a Gemm, ``b * z + a * x @ y`` with constant a, b) calls the
+  BLAS numpy links (``cblas_sgemm``/``cblas_dgemm``), transposes and leading dimensions
+  folded into the call;
 * Split and DimShuffle are views (a pointer offset and strides); Join copies blocks,
   unless its inputs were written in place into the joined array;
 * results land straight in the loop's output rows (a non-sequence gradient's product
@@ -23,6 +24,7 @@ from __future__ import annotations
 import numpy as np
 
 from core.graph.basic import Constant
+from core.tensor.blas import Gemm
 from core.tensor.elemwise import DimShuffle, Elemwise
 from core.tensor.join import Join, Split
 from core.tensor.math import Dot
@@ -90,20 +92,22 @@ static int run_step(const int64_t *c, int64_t nc, char **P, const int64_t *blas)
             i += 5 + 3 * k;
         }} else if (op == {GEMM}) {{
             const int64_t dbl = c[i + 1], ta = c[i + 2], tb = c[i + 3], m = c[i + 4], n = c[i + 5],
-                          kk = c[i + 6], lda = c[i + 7], ldb = c[i + 8], ldc = c[i + 9],
-                          beta = c[i + 10];
-            char *A = P[c[i + 11]] + c[i + 12], *B = P[c[i + 13]] + c[i + 14],
-                 *C = P[c[i + 15]] + c[i + 16];
+                          kk = c[i + 6], lda = c[i + 7], ldb = c[i + 8], ldc = c[i + 9];
+            double alpha, beta;  /* stored as the bits of doubles */
+            memcpy(&alpha, c + i + 10, sizeof alpha);
+            memcpy(&beta, c + i + 11, sizeof beta);
+            char *A = P[c[i + 12]] + c[i + 13], *B = P[c[i + 14]] + c[i + 15],
+                 *C = P[c[i + 16]] + c[i + 17];
             const int TA = ta ? 112 : 111, TB = tb ? 112 : 111;
             void *f = (void *)(intptr_t)blas[dbl];
             if (blas[2]) {{
-                if (dbl) ((gemm64_d)f)(101, TA, TB, m, n, kk, 1.0, (double *)A, lda, (double *)B, ldb, (double)beta, (double *)C, ldc);
-                else ((gemm64_s)f)(101, TA, TB, m, n, kk, 1.0f, (float *)A, lda, (float *)B, ldb, (float)beta, (float *)C, ldc);
+                if (dbl) ((gemm64_d)f)(101, TA, TB, m, n, kk, alpha, (double *)A, lda, (double *)B, ldb, (double)beta, (double *)C, ldc);
+                else ((gemm64_s)f)(101, TA, TB, m, n, kk, (float)alpha, (float *)A, lda, (float *)B, ldb, (float)beta, (float *)C, ldc);
             }} else {{
-                if (dbl) ((gemm32_d)f)(101, TA, TB, (int)m, (int)n, (int)kk, 1.0, (double *)A, (int)lda, (double *)B, (int)ldb, (double)beta, (double *)C, (int)ldc);
-                else ((gemm32_s)f)(101, TA, TB, (int)m, (int)n, (int)kk, 1.0f, (float *)A, (int)lda, (float *)B, (int)ldb, (float)beta, (float *)C, (int)ldc);
+                if (dbl) ((gemm32_d)f)(101, TA, TB, (int)m, (int)n, (int)kk, alpha, (double *)A, (int)lda, (double *)B, (int)ldb, (double)beta, (double *)C, (int)ldc);
+                else ((gemm32_s)f)(101, TA, TB, (int)m, (int)n, (int)kk, (float)alpha, (float *)A, (int)lda, (float *)B, (int)ldb, (float)beta, (float *)C, (int)ldc);
             }}
-            i += 17;
+            i += 18;
         }} else if (op == {COPY}) {{
             const int64_t size = c[i + 1], rows = c[i + 2], cols = c[i + 3];
             char *d = P[c[i + 4]] + c[i + 5];
@@ -253,7 +257,7 @@ class Plan:
 
 def _writes_output(node) -> bool:
     """Nodes whose outputs the loop writes wherever it wants (others are views)."""
-    return isinstance(node.op, (Elemwise, Dot, Join))
+    return isinstance(node.op, (Elemwise, Dot, Join, Gemm))
 
 
 def _shapes(program, in_shapes: list) -> dict:
@@ -290,6 +294,11 @@ def _shapes(program, in_shapes: list) -> dict:
         elif isinstance(op, Join):
             total = sum(s[op.axis] for s in ins)
             out = [ins[0][:op.axis] + (total,) + ins[0][op.axis + 1:]]
+        elif isinstance(op, Gemm):
+            z, _, x, y, _ = ins
+            if len(x) != 2 or len(y) != 2 or x[1] != y[0] or z != (x[0], y[1]):
+                raise Unsupported("gemm of unaligned operands")
+            out = [z]
         elif type(op) is Subtensor:
             out = [_index_view(node, ins[0], None)[0]]
         elif isinstance(op, DimShuffle):
@@ -406,6 +415,14 @@ def emit_step(program, plan: Plan, inputs: list, targets: list) -> None:
             c2 = View(c.slot, c.offset, (a2.shape[0], b2.shape[1]),
                       _matrix_strides(c, len(a.shape) == 2, len(b.shape) == 2), c.dtype)
             _emit_gemm(plan, a2, b2, c2, beta=int(out in accumulate))
+        elif isinstance(op, Gemm):  # out = b * z + a * x @ y: z copied in, then one gemm
+            z, a, x, y, b = node.inputs
+            alpha, beta = (_constant_number(v, op) for v in (a, b))
+            out = output(node.outputs[0])
+            zv = view_of(z)
+            if (zv.slot, zv.offset, zv.strides) != (out.slot, out.offset, out.strides):
+                plan.copy(out, zv)
+            _emit_gemm(plan, view_of(x), view_of(y), out, beta=beta, alpha=alpha)
         elif isinstance(op, Join):
             out = output(node.outputs[0])
             start = 0
@@ -436,6 +453,12 @@ def emit_step(program, plan: Plan, inputs: list, targets: list) -> None:
             plan.add(dst[1], dst[1], view_of(var))
         else:
             plan.copy(dst, view_of(var))
+
+
+def _constant_number(var, op) -> float:
+    if not isinstance(var, Constant) or np.size(var.data) != 1:
+        raise Unsupported(f"{op} with a coefficient computed in the step")
+    return float(np.asarray(var.data).reshape(()))
 
 
 def _matrix_strides(c: View, rows: bool, cols: bool) -> tuple:
@@ -486,7 +509,7 @@ def _blas_operand(v: View) -> tuple[int, int]:
     raise Unsupported("a matrix operand with no contiguous axis")
 
 
-def _emit_gemm(plan: Plan, a: View, b: View, c: View, beta: int) -> None:
+def _emit_gemm(plan: Plan, a: View, b: View, c: View, beta: float, alpha: float = 1.0) -> None:
     if not (a.dtype == b.dtype == c.dtype and a.dtype in (np.float32, np.float64)):
         raise Unsupported(f"dot of {a.dtype} and {b.dtype}")
     (ta, lda), (tb, ldb), (tc, ldc) = _blas_operand(a), _blas_operand(b), _blas_operand(c)
@@ -498,8 +521,9 @@ def _emit_gemm(plan: Plan, a: View, b: View, c: View, beta: int) -> None:
         return
     if k == 0:
         raise Unsupported("dot over an empty axis")
-    plan.code += [GEMM, int(a.dtype == np.float64), ta, tb, m, n, k, lda, ldb, ldc, beta,
-                  a.slot, a.offset, b.slot, b.offset, c.slot, c.offset]
+    bits = np.array([alpha, beta], dtype=np.float64).view(np.int64)
+    plan.code += [GEMM, int(a.dtype == np.float64), ta, tb, m, n, k, lda, ldb, ldc,
+                  int(bits[0]), int(bits[1]), a.slot, a.offset, b.slot, b.offset, c.slot, c.offset]
 
 
 # ----------------------------------------------------------------------------- running

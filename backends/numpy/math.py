@@ -4,6 +4,7 @@ from __future__ import annotations
 import numpy as np
 
 from core.tensor import scalar_ops as ps
+from core.tensor.blas import Gemm, gemm_reference
 from core.tensor.math import Argmax, Argmin, CAReduce, Dot
 
 from . import registry
@@ -59,5 +60,16 @@ def dot_kernel(node):
         if y.dtype != dtype:
             y = y.astype(dtype)
         return np.asarray(np.dot(x, y))
+
+    return kernel
+
+
+@registry.register(Gemm)
+def gemm_kernel(node):
+    inplace = node.op.inplace
+
+    def kernel(z, a, x, y, b):
+        own = inplace and z.flags.writeable and z.flags.c_contiguous
+        return gemm_reference(z, a, x, y, b, out=z if own else None)
 
     return kernel

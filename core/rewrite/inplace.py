@@ -16,13 +16,14 @@ and no memory traffic to fetch one.
 from __future__ import annotations
 
 from ..graph.fg import FunctionGraph
+from ..tensor.blas import Gemm
 from ..tensor.elemwise import Elemwise
 from ..tensor.math import CAReduce, Dot
 from ..tensor.rewritten_ops import DotElemwiseDot
 from .engine import copy_trace
 
 # Ops whose kernels return a freshly allocated array (never a view of an input).
-FRESH_OUTPUT_OPS = (Elemwise, Dot, CAReduce, DotElemwiseDot)
+FRESH_OUTPUT_OPS = (Elemwise, Dot, CAReduce, DotElemwiseDot, Gemm)
 
 
 def _can_destroy(fgraph: FunctionGraph, node, i: int, k: int = 0) -> bool:
@@ -94,12 +95,31 @@ def _can_overwrite_shared(fgraph: FunctionGraph, node, i: int, k: int, ancestors
     return later
 
 
+def _gemm_inplace(fgraph: FunctionGraph, node, renamed: dict) -> int:
+    """Gemm accumulating into z's own buffer, when z may be overwritten."""
+    later = _can_overwrite_shared(fgraph, node, 0, 0, lambda: _ancestors(node))
+    if later is None and not _can_destroy(fgraph, node, 0, 0):
+        return 0
+    new = Gemm(inplace=True).make_node(*node.inputs)
+    if new.outputs[0].type != node.outputs[0].type:
+        return 0
+    copy_trace(new.outputs[0], node.outputs[0], fgraph)
+    fgraph.replace(node.outputs[0], new.outputs[0], reason="inplace")
+    renamed[node] = new
+    if later:
+        fgraph.orderings[new] = list(later)
+    return 1
+
+
 def insert_inplace(fgraph: FunctionGraph) -> int:
     """Turn eligible Elemwise nodes into their inplace versions; returns how many."""
     done = 0
     renamed: dict = {}  # node -> its inplace version (the orderings name nodes)
     for node in fgraph.toposort():
         op = node.op
+        if isinstance(op, Gemm) and not op.inplace and node in fgraph.apply_nodes:
+            done += _gemm_inplace(fgraph, node, renamed)
+            continue
         if (not isinstance(op, Elemwise) or op.inplace_pattern
                 or node not in fgraph.apply_nodes):
             continue

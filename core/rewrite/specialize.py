@@ -6,8 +6,11 @@ import numpy as np
 from ..graph.basic import Constant
 from ..tensor import math as tm
 from ..tensor import scalar_ops as ps
+from ..tensor.blas import Gemm
+from ..tensor.elemwise import DimShuffle, Elemwise
+from ..tensor.variable import constant
 from .engine import register
-from .utils import fit, is_const, scalar_value
+from .utils import fit, is_const, scalar_value, single_client
 
 
 @register("specialize", ps.Mul, tags=("algebra",))
@@ -65,3 +68,54 @@ def local_sigmoid_threshold(fgraph, node):
     from ..tensor.variable import constant
 
     return [fit(Elemwise(cls())(x, constant(zero)), node.outputs[0], shape_ref=b)]
+
+
+def _scaled(var):
+    """(factor, term) with ``var = factor * term``: the factor a constant number or a 0-d
+    variable (broadcast), else (1, var)."""
+    node = var.owner
+    if node is not None and isinstance(node.op, Elemwise):
+        op = node.op.scalar_op
+        if isinstance(op, ps.Neg):
+            return -1.0, node.inputs[0]
+        if isinstance(op, ps.Mul) and len(node.inputs) == 2:
+            for k in (0, 1):
+                c, t = node.inputs[k], node.inputs[1 - k]
+                value = scalar_value(c)
+                if value is not None and np.ndim(value) == 0:
+                    return float(value), t
+                if (c.owner is not None and isinstance(c.owner.op, DimShuffle)
+                        and c.owner.inputs[0].ndim == 0 and t.ndim == c.ndim):
+                    return c.owner.inputs[0], t
+    return 1.0, var
+
+
+def _coefficient(factor, sign: float, dtype: str):
+    if isinstance(factor, float):
+        return constant(np.asarray(sign * factor, dtype=dtype))
+    factor = tm.cast(factor, dtype) if factor.dtype != dtype else factor
+    return -factor if sign < 0 else factor
+
+
+@register("specialize", ps.Add, ps.Sub, tags=("gemm",))
+def local_gemm(fgraph, node):
+    """b*z + a*dot(x, y) -> Gemm(z, a, x, y, b) for matrices (z - a*dot(x, y) too): one BLAS
+    call that adds the product into z, instead of the product then a pass over memory."""
+    out = node.outputs[0]
+    if len(node.inputs) != 2 or out.ndim != 2 or out.dtype not in ("float32", "float64"):
+        return None
+    signs = (1.0, -1.0 if isinstance(node.op.scalar_op, ps.Sub) else 1.0)
+    terms = [(sign, *_scaled(v)) for sign, v in zip(signs, node.inputs)]
+    for k in (0, 1):
+        (s_dot, f_dot, d), (s_z, f_z, z) = terms[k], terms[1 - k]
+        if not (d.owner is not None and isinstance(d.owner.op, tm.Dot) and d.ndim == 2
+                and single_client(fgraph, d)):
+            continue
+        x, y = d.owner.inputs
+        if (x.ndim != 2 or y.ndim != 2 or z.ndim != 2 or {x.dtype, y.dtype, z.dtype} != {out.dtype}
+                or z.type.broadcastable != (False, False)):
+            continue
+        new = Gemm()(z, _coefficient(f_dot, s_dot, out.dtype), x, y,
+                     _coefficient(f_z, s_z, out.dtype))
+        return [new] if new.type == out.type else None
+    return None

@@ -1,0 +1,79 @@
+"""C kernel of ``Gemm`` (``b * z + a * x @ y``): one call of numpy's BLAS ``cblas_?gemm``
+with ``beta = b``, accumulating into ``z`` itself when the node is inplace (else into a
+copy of it). Transposed operands are passed as such, not copied."""
+from __future__ import annotations
+
+import numpy as np
+
+from core.tensor.blas import Gemm, gemm_reference
+
+from . import generators
+from .blas import blas_gemm
+from .compiler import ffi
+from .scalar import Unsupported, ctype
+from .spec import KernelSpec, ffi_from_buffer
+
+
+def _operand(a: np.ndarray) -> tuple[np.ndarray, int, int]:
+    """(array, transposed, leading dimension) of a matrix for row-major BLAS."""
+    isz = a.itemsize
+    rows, cols = a.shape
+    if a.strides[1] == isz and a.strides[0] % isz == 0 and a.strides[0] >= max(1, cols) * isz:
+        return a, 0, max(1, a.strides[0] // isz)
+    if a.strides[0] == isz and a.strides[1] % isz == 0 and a.strides[1] >= max(1, rows) * isz:
+        return a, 1, max(1, a.strides[1] // isz)
+    a = np.ascontiguousarray(a)
+    return a, 0, max(1, cols)
+
+
+@generators.register(Gemm)
+def gemm_spec(node) -> KernelSpec:
+    dtype = np.dtype(node.outputs[0].dtype)
+    blas = blas_gemm()
+    if blas is None:
+        raise Unsupported("no BLAS gemm found")
+    t = ctype(dtype.name)
+    call = "((void (*)(int, int, int, {i}, {i}, {i}, {t}, const {t} *, {i}, const {t} *, {i}, {t}, {t} *, {i}))f)"
+    source = f"""
+int @K@_gemm(intptr_t f_, intptr_t wide, intptr_t ta, intptr_t tb, intptr_t m, intptr_t n,
+             intptr_t k, intptr_t lda, intptr_t ldb, intptr_t ldc, char *a, char *x, char *y,
+             char *b, char *z) {{
+    void *f = (void *)f_;
+    const {t} alpha = *(const {t} *)a, beta = *(const {t} *)b;
+    const int TA = ta ? 112 : 111, TB = tb ? 112 : 111;
+    if (wide) {call.format(i="int64_t", t=t)}(101, TA, TB, m, n, k, alpha, (const {t} *)x, lda,
+                                          (const {t} *)y, ldb, beta, ({t} *)z, ldc);
+    else {call.format(i="int", t=t)}(101, TA, TB, (int)m, (int)n, (int)k, alpha, (const {t} *)x,
+                                     (int)lda, (const {t} *)y, (int)ldb, beta, ({t} *)z, (int)ldc);
+    return 0;
+}}"""
+    fn_address = int(blas[1] if dtype == np.float64 else blas[0])
+    wide = int(blas[2])
+    inplace = node.op.inplace
+    isz = dtype.itemsize
+
+    def bind(funcs):
+        (fn,) = funcs
+
+        def kernel(z, a, x, y, b):
+            if (z.ndim != 2 or x.ndim != 2 or y.ndim != 2
+                    or z.shape != (x.shape[0], y.shape[1]) or x.shape[1] != y.shape[0]
+                    or 0 in x.shape or 0 in y.shape
+                    or not (z.dtype == x.dtype == y.dtype == dtype)):
+                return gemm_reference(z, a, x, y, b)  # shape errors and empty products
+            if inplace and z.flags.writeable and z.strides[1] == isz and z.strides[0] % isz == 0:
+                out = z
+            else:
+                out = np.array(z, dtype=dtype, order="C")
+            x, ta, lda = _operand(x)
+            y, tb, ldb = _operand(y)
+            coefs = [np.asarray(a, dtype=dtype), np.asarray(b, dtype=dtype)]
+            fn(fn_address, wide, ta, tb, x.shape[0], y.shape[1], x.shape[1], lda, ldb,
+               out.strides[0] // isz, ffi_from_buffer(coefs[0]),
+               ffi.cast("char *", x.ctypes.data), ffi.cast("char *", y.ctypes.data),
+               ffi_from_buffer(coefs[1]), ffi.cast("char *", out.ctypes.data))
+            return out
+
+        return kernel
+
+    return KernelSpec(source, [("gemm", "i" * 10 + "p" * 5)], bind)
