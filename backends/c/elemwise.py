@@ -222,7 +222,7 @@ int @K@_r(intptr_t rows, {contig_params.replace("intptr_t n", "intptr_t m")}) {{
 def _streaming_chunk(nout, out_ct, scalar_loads, locals_, compute, outs, in_ct, roles) -> str:
     """The chunk with streaming (non-temporal) stores, for outputs too large for the caches:
     groups of one 64-byte vector per output computed into registers (a small array the
-    compiler keeps in one), then stored with ``_mm512_stream_si512``; the unaligned head
+    compiler keeps in one), then stored with a streaming store; the unaligned head
     and the tail go through the plain chunk. Only where every output has one element size,
     and only for loops without vector-math calls: there the loop is compute-bound, and
     streaming stores measured 3x slower (exp/sin/tanh on 1e7 floats: 32 ms against 10)."""
@@ -251,10 +251,10 @@ __attribute__((noinline)) static void @K@_nt(intptr_t lo, intptr_t hi, char **p,
             {loads}{compute}
             {"".join(f"r{k}[g] = {e};" for k, e in enumerate(outs))}
         }}
-        {"".join(f"_mm512_stream_si512((void *)(P{k} + j), _mm512_load_si512((const void *)r{k}));" for k in range(nout))}
+        {"".join(f"LG_STREAM64(P{k} + j, r{k});" for k in range(nout))}
     }}
     @K@_chunk(j, hi, p, &err);
-    _mm_sfence();
+    LG_SFENCE();
     *err_ |= err;
 }}
 #endif"""

@@ -420,9 +420,12 @@ __attribute__((noinline)) static int lg_run(intptr_t n, intptr_t threshold, lg_c
    generated for it (an elementwise node's "_nt" chunk): a huge result leaves the caches
    anyway, and a streaming store does not read the destination first. */
 #define LG_STREAM_MIN ((intptr_t)32 << 20)
-#if defined(__x86_64__) && defined(__AVX512F__)
-#include <immintrin.h>
+#if defined(__x86_64__) && defined(__AVX512F__) && defined(__GNUC__)
+/* gcc's builtins, not <immintrin.h>: parsing that header costs ~0.1 s per module */
+typedef long long lg_v8di __attribute__((vector_size(64)));
 #define LG_STREAMING 1
+#define LG_STREAM64(dst, src) __builtin_ia32_movntdq512((lg_v8di *)(dst), *(const lg_v8di *)(src))
+#define LG_SFENCE() __builtin_ia32_sfence()
 #endif
 static int lg_run_out(intptr_t n, intptr_t threshold, lg_chunk_fn f, lg_chunk_fn nt,
                       intptr_t out_size, char **p) {
