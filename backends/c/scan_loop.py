@@ -1,8 +1,8 @@
 """Scan loops in C: all steps of a loop in one C call, no Python work per step.
 
 The compiled step program is planned once per input layout into instructions of a
-small loop interpreter (one C function, compiled once per machine and cached like
-every module):
+small loop interpreter (``loop_interpreter``: one C function, compiled once per machine
+and cached like every module):
 
 * an Elemwise or fused Composite node calls its C kernel's contiguous entry (once per
   row when the rows are strided);
@@ -32,148 +32,15 @@ from core.tensor.subtensor import Subtensor
 
 from ..numpy.subtensor import index_builder
 
-from .blas import blas_gemm
-from .compiler import CompileError, ffi, load_module
+from . import loop_interpreter
 from .elemwise import input_roles
+from .loop_interpreter import ADD, COPY, EW, GEMM, MAX_ARGS
 
 LOOP_WORK = 1 << 18  # elements a loop's steps must produce before it is worth a C loop
-_MAX_ARGS = 48  # most operands of one elementwise kernel the interpreter can call
-EW, GEMM, COPY, ADD = range(4)
 
 
 class Unsupported(Exception):
     """The step holds a node or a layout the C loop does not cover."""
-
-
-# ----------------------------------------------------------------------------- the C side
-
-def _interpreter_source() -> str:
-    calls = []
-    for k in range(1, _MAX_ARGS + 1):
-        params = ", ".join(["intptr_t"] + ["char *"] * k)
-        args = ", ".join(["n"] + [f"a[{i}]" for i in range(k)])
-        calls.append(f"    case {k}: return ((int (*)({params}))f)({args});")
-    calls = "\n".join(calls)
-    return f"""
-#include <stdint.h>
-#include <string.h>
-typedef void (*gemm32_s)(int, int, int, int, int, int, float, const float *, int,
-                         const float *, int, float, float *, int);
-typedef void (*gemm64_s)(int, int, int, int64_t, int64_t, int64_t, float, const float *,
-                         int64_t, const float *, int64_t, float, float *, int64_t);
-typedef void (*gemm32_d)(int, int, int, int, int, int, double, const double *, int,
-                         const double *, int, double, double *, int);
-typedef void (*gemm64_d)(int, int, int, int64_t, int64_t, int64_t, double, const double *,
-                         int64_t, const double *, int64_t, double, double *, int64_t);
-
-static int call_kernel(void *f, int k, intptr_t n, char **a) {{
-    switch (k) {{
-{calls}
-    }}
-    return -1;
-}}
-
-/* One instruction: see scan_loop.py (EW, GEMM, COPY, ADD). */
-static int run_step(const int64_t *c, int64_t nc, char **P, const int64_t *blas) {{
-    int64_t i = 0;
-    while (i < nc) {{
-        const int64_t op = c[i];
-        if (op == {EW}) {{
-            void *f = (void *)(intptr_t)c[i + 1];
-            const int k = (int)c[i + 2];
-            const int64_t rows = c[i + 3], n = c[i + 4];
-            const int64_t *arg = c + i + 5;
-            char *a[{_MAX_ARGS}];
-            for (int64_t r = 0; r < rows; r++) {{
-                for (int j = 0; j < k; j++)
-                    a[j] = arg[3 * j] < 0 ? 0 : P[arg[3 * j]] + arg[3 * j + 1] + r * arg[3 * j + 2];
-                if (call_kernel(f, k, (intptr_t)n, a)) return 1;
-            }}
-            i += 5 + 3 * k;
-        }} else if (op == {GEMM}) {{
-            const int64_t dbl = c[i + 1], ta = c[i + 2], tb = c[i + 3], m = c[i + 4], n = c[i + 5],
-                          kk = c[i + 6], lda = c[i + 7], ldb = c[i + 8], ldc = c[i + 9];
-            double alpha, beta;  /* stored as the bits of doubles */
-            memcpy(&alpha, c + i + 10, sizeof alpha);
-            memcpy(&beta, c + i + 11, sizeof beta);
-            char *A = P[c[i + 12]] + c[i + 13], *B = P[c[i + 14]] + c[i + 15],
-                 *C = P[c[i + 16]] + c[i + 17];
-            const int TA = ta ? 112 : 111, TB = tb ? 112 : 111;
-            void *f = (void *)(intptr_t)blas[dbl];
-            if (blas[2]) {{
-                if (dbl) ((gemm64_d)f)(101, TA, TB, m, n, kk, alpha, (double *)A, lda, (double *)B, ldb, (double)beta, (double *)C, ldc);
-                else ((gemm64_s)f)(101, TA, TB, m, n, kk, (float)alpha, (float *)A, lda, (float *)B, ldb, (float)beta, (float *)C, ldc);
-            }} else {{
-                if (dbl) ((gemm32_d)f)(101, TA, TB, (int)m, (int)n, (int)kk, alpha, (double *)A, (int)lda, (double *)B, (int)ldb, (double)beta, (double *)C, (int)ldc);
-                else ((gemm32_s)f)(101, TA, TB, (int)m, (int)n, (int)kk, (float)alpha, (float *)A, (int)lda, (float *)B, (int)ldb, (float)beta, (float *)C, (int)ldc);
-            }}
-            i += 18;
-        }} else if (op == {COPY}) {{
-            const int64_t size = c[i + 1], rows = c[i + 2], cols = c[i + 3];
-            char *d = P[c[i + 4]] + c[i + 5];
-            const int64_t drs = c[i + 6], dcs = c[i + 7];
-            const char *s = P[c[i + 8]] + c[i + 9];
-            const int64_t srs = c[i + 10], scs = c[i + 11];
-            for (int64_t r = 0; r < rows; r++) {{
-                if (dcs == size && scs == size) memcpy(d + r * drs, s + r * srs, cols * size);
-                else for (int64_t j = 0; j < cols; j++)
-                    memcpy(d + r * drs + j * dcs, s + r * srs + j * scs, size);
-            }}
-            i += 12;
-        }} else if (op == {ADD}) {{
-            const int64_t dbl = c[i + 1], rows = c[i + 2], cols = c[i + 3];
-            for (int64_t r = 0; r < rows; r++) {{
-                char *d = P[c[i + 4]] + c[i + 5] + r * c[i + 6];
-                const char *x = P[c[i + 7]] + c[i + 8] + r * c[i + 9];
-                const char *y = P[c[i + 10]] + c[i + 11] + r * c[i + 12];
-                if (dbl) {{
-                    #pragma omp simd
-                    for (int64_t j = 0; j < cols; j++)
-                        ((double *)d)[j] = ((const double *)x)[j] + ((const double *)y)[j];
-                }} else {{
-                    #pragma omp simd
-                    for (int64_t j = 0; j < cols; j++)
-                        ((float *)d)[j] = ((const float *)x)[j] + ((const float *)y)[j];
-                }}
-            }}
-            i += 13;
-        }} else return 2;
-    }}
-    return 0;
-}}
-
-/* Steps t = t0, t0 + dt, ... (not t1). Slot s points at base + t * step, or at alt when
-   t == alt_t. Returns 0, or 1 + the index of the step whose kernel failed. */
-int64_t lg_scan_run(const int64_t *code, int64_t ncode, const int64_t *slots, int64_t nslots,
-                    int64_t t0, int64_t t1, int64_t dt, const int64_t *blas) {{
-    char *P[nslots > 0 ? nslots : 1];
-    for (int64_t t = t0; dt > 0 ? t < t1 : t > t1; t += dt) {{
-        for (int64_t s = 0; s < nslots; s++) {{
-            const int64_t *d = slots + 4 * s;
-            P[s] = (char *)(intptr_t)(t == d[2] ? d[3] : d[0] + t * d[1]);
-        }}
-        if (run_step(code, ncode, P, blas)) return 1 + (t - t0) / dt;
-    }}
-    return 0;
-}}
-
-static void *lg_table[] = {{(void *)lg_scan_run}};
-void *lg_get(int i) {{ return lg_table[i]; }}
-"""
-
-
-_runner: list = []  # [cffi function] once compiled, [None] when it cannot be
-
-
-def _run_function():
-    if not _runner:
-        try:
-            pointer = load_module(_interpreter_source(), 1)[0]
-            _runner.append(ffi.cast("int64_t (*)(int64_t *, int64_t, int64_t *, int64_t, "
-                                    "int64_t, int64_t, int64_t, int64_t *)", pointer))
-        except CompileError:
-            _runner.append(None)
-    return _runner[0]
 
 
 # ----------------------------------------------------------------------------- planning
@@ -477,7 +344,7 @@ def _emit_elemwise(plan: Plan, node, kernel, ins: list, outs: list) -> None:
     shape = outs[0].shape
     if any(v.shape != shape for v in arrays):
         raise Unsupported(f"{node.op}: broadcast operands")
-    if len(arrays) + sum(r != "array" for r in roles) > _MAX_ARGS:
+    if len(arrays) + sum(r != "array" for r in roles) > MAX_ARGS:
         raise Unsupported(f"{node.op}: too many operands")
     if all(v.contiguous() for v in arrays):
         rows, n = 1, int(np.prod(shape, dtype=np.int64))
@@ -551,16 +418,12 @@ def run(plan: Plan, groups: dict, t0: int, t1: int, dt: int) -> bool:
     code = plan.code_array
     if code is None or len(code) != len(plan.code):
         code = plan.code_array = np.array(plan.code, dtype=np.int64)
-    slots = slot_table(plan, groups)
-    status = _run_function()(ffi.from_buffer("int64_t[]", code), len(code),
-                             ffi.from_buffer("int64_t[]", slots), len(slots), t0, t1, dt,
-                             ffi.from_buffer("int64_t[]", blas_gemm()))
-    return status == 0
+    return loop_interpreter.execute(code, slot_table(plan, groups), t0, t1, dt) == 0
 
 
 def available() -> bool:
     """True when the loop interpreter compiles here and numpy's BLAS is found."""
-    return blas_gemm() is not None and _run_function() is not None
+    return loop_interpreter.available()
 
 
 # ----------------------------------------------------------------------------- the loops
