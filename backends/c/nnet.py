@@ -10,7 +10,7 @@ import numpy as np
 
 from core.tensor.nnet import (CrossentropyCategorical1Hot, CrossentropyCategorical1HotGrad,
                               LogSoftmax, Softmax, SoftmaxGrad)
-from core.tensor.rewritten_ops import CrossentropySoftmax1Hot, CrossentropySoftmax1HotDx
+from core.tensor.rewritten_ops import CrossentropySoftmax1Hot, CrossentropySoftmax1HotDx, LogSumExp
 
 from . import generators
 from .scalar import Unsupported, ctype
@@ -291,3 +291,51 @@ def xent_softmax_spec(node):
 @generators.register(CrossentropySoftmax1HotDx)
 def xent_softmax_dx_spec(node):
     return _xent_spec(node, _XENT_SM_DX, "xsmd", 2, False)
+
+
+_LOGSUMEXP = """
+int @K@_lse(intptr_t rows, intptr_t m, char *yp, char *xp) {{
+    #pragma omp parallel for if(rows * m > {par} && rows > 1) schedule(static)
+    for (intptr_t r = 0; r < rows; r++) {{
+        const {t} *x = (const {t} *)xp + r * m;
+        {t} mx = x[0];
+        for (intptr_t j = 1; j < m; j++) mx = lg_max_{s}(mx, x[j]);
+        if (!isfinite(mx)) mx = 0;  /* all -inf (or an inf): exp and log give the answer */
+        {t} sum = 0;
+        #pragma omp simd reduction(+:sum)
+        for (intptr_t j = 0; j < m; j++) sum += exp{f}(x[j] - mx);
+        (({t} *)yp)[r] = log{f}(sum) + mx;
+    }}
+    return 0;
+}}"""
+
+
+@generators.register(LogSumExp)
+def logsumexp_spec(node) -> KernelSpec:
+    """log(sum(exp(x))) over the last axis, one row at a time (other axes: numpy)."""
+    x = node.inputs[0]
+    dtype = node.outputs[0].dtype
+    if node.op.axis != (x.ndim - 1,) or x.dtype != dtype:
+        raise Unsupported(f"{node.op} over axes {node.op.axis} of a {x.ndim}-d input")
+    t, f = _float(dtype)
+    source = _LOGSUMEXP.format(t=t, f=f, s="f32" if f else "f64", par=_PAR)
+    dt = np.dtype(dtype)
+
+    def bind(funcs):
+        (fn,) = funcs
+        from ..numpy import registry
+
+        reference = registry.make_kernel(node)
+
+        def kernel(x):
+            x = np.ascontiguousarray(x, dtype=dt)
+            if x.shape[-1] == 0:
+                return reference(x)  # numpy's error (or empty result) for empty rows
+            y = np.empty(x.shape[:-1], dt)
+            if y.size:
+                fn(y.size, x.shape[-1], ffi_from_buffer(y), ffi_from_buffer(x))
+            return y
+
+        return kernel
+
+    return KernelSpec(source, [("lse", "iipp")], bind)

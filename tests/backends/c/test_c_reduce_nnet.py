@@ -138,3 +138,25 @@ def test_short_and_long_rows_of_the_softmax_family(dtype, shape):
         bad[-1] = shape[1]  # in the second block
         with pytest.raises(ValueError, match="labels"):
             ck[2](logits, bad)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_logsumexp_over_the_last_axis_matches_numpy(dtype):
+    from core.tensor.rewritten_ops import LogSumExp
+
+    rng = np.random.default_rng(6)
+    x = T.tensor3("x", dtype=dtype)
+    ck, nk = c_and_numpy_kernels([LogSumExp((2,)).make_node(x)])
+    data = (rng.normal(size=(4, 5, 37)) * 50).astype(dtype)
+    data[0, 0] = -np.inf  # a row of -inf: -inf
+    data[0, 1, 3] = np.inf
+    data[1, 2, 4] = np.nan
+    for layout, a in layouts(data):
+        assert_same(ck[0](a), nk[0](a), dtype, layout)
+    empty = np.zeros((3, 0), dtype)
+    m = T.matrix("m", dtype=dtype)
+    ck2, nk2 = c_and_numpy_kernels([LogSumExp((1,)).make_node(m)])
+    for kernel in (ck2[0], nk2[0]):  # empty rows: the same error from both
+        with pytest.raises(ValueError, match="zero-size"):
+            kernel(empty)
+    assert_same(ck2[0](np.zeros((0, 4), dtype)), nk2[0](np.zeros((0, 4), dtype)), dtype, "no rows")
