@@ -151,8 +151,9 @@ def test_logsumexp_over_the_last_axis_matches_numpy(dtype):
     data[0, 0] = -np.inf  # a row of -inf: -inf
     data[0, 1, 3] = np.inf
     data[1, 2, 4] = np.nan
-    for layout, a in layouts(data):
-        assert_same(ck[0](a), nk[0](a), dtype, layout)
+    with np.errstate(over="ignore", invalid="ignore"):  # the inf row, in numpy's kernel
+        for layout, a in layouts(data):
+            assert_same(ck[0](a), nk[0](a), dtype, layout)
     empty = np.zeros((3, 0), dtype)
     m = T.matrix("m", dtype=dtype)
     ck2, nk2 = c_and_numpy_kernels([LogSumExp((1,)).make_node(m)])
