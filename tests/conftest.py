@@ -1,6 +1,7 @@
 """Test-session settings shared by every test directory."""
 import os
 
+import pytest
 from hypothesis import settings
 
 # CI runs the property tests on a fixed sequence of examples, so a landing never hinges on
@@ -8,3 +9,13 @@ from hypothesis import settings
 settings.register_profile("ci", derandomize=True, print_blob=True)
 if os.environ.get("CI"):
     settings.load_profile("ci")
+
+
+@pytest.fixture
+def numpy_backend():
+    """Compile with the numpy (reference) backend: core semantics are checked there, and
+    every C kernel is tested against it."""
+    from core.config import config
+
+    with config.change_flags(backend="numpy"):
+        yield

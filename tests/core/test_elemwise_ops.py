@@ -8,11 +8,8 @@ from core import config, function
 from core.gradient import verify_grad
 
 
-@pytest.fixture(autouse=True)
-def _numpy_backend():
-    """Core semantics are checked on the reference backend (C kernels are tested against it)."""
-    with config.change_flags(backend="numpy"):
-        yield
+# core semantics are checked on the reference backend (C kernels are tested against it)
+pytestmark = pytest.mark.usefixtures("numpy_backend")
 
 
 DTYPES = ["float32", "float64"]

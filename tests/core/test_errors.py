@@ -5,15 +5,12 @@ import numpy as np
 import pytest
 
 import core.tensor as T
-from core import config, function
+from core import function
 from core.graph.trace import format_trace, user_frame
 
 
-@pytest.fixture(autouse=True)
-def _numpy_backend():
-    """Core semantics are checked on the reference backend (C kernels are tested against it)."""
-    with config.change_flags(backend="numpy"):
-        yield
+# core semantics are checked on the reference backend (C kernels are tested against it)
+pytestmark = pytest.mark.usefixtures("numpy_backend")
 
 
 HERE = os.path.basename(__file__)

@@ -3,15 +3,12 @@ import numpy as np
 import pytest
 
 import core.tensor as T
-from core import In, config, function, shared
+from core import In, function, shared
 from core.compile.function import MissingInputError, UnusedInputError
 
 
-@pytest.fixture(autouse=True)
-def _numpy_backend():
-    """Core semantics are checked on the reference backend (C kernels are tested against it)."""
-    with config.change_flags(backend="numpy"):
-        yield
+# core semantics are checked on the reference backend (C kernels are tested against it)
+pytestmark = pytest.mark.usefixtures("numpy_backend")
 
 
 def test_seed_snippets():

@@ -5,16 +5,13 @@ import numpy as np
 import pytest
 
 import core.tensor as T
-from core import config, debugprint, function, pp, shared
+from core import debugprint, function, pp, shared
 from core.graph import Apply, Constant, Variable
 from core.tensor import scalar_ops as ps
 
 
-@pytest.fixture(autouse=True)
-def _numpy_backend():
-    """Core semantics are checked on the reference backend (C kernels are tested against it)."""
-    with config.change_flags(backend="numpy"):
-        yield
+# core semantics are checked on the reference backend (C kernels are tested against it)
+pytestmark = pytest.mark.usefixtures("numpy_backend")
 
 
 def test_fgraph_toposort_nodes_and_variables():

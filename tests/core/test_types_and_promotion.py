@@ -5,14 +5,11 @@ import numpy as np
 import pytest
 
 import core.tensor as T
-from core import config, function
+from core import function
 
 
-@pytest.fixture(autouse=True)
-def _numpy_backend():
-    """Core semantics are checked on the reference backend (C kernels are tested against it)."""
-    with config.change_flags(backend="numpy"):
-        yield
+# core semantics are checked on the reference backend (C kernels are tested against it)
+pytestmark = pytest.mark.usefixtures("numpy_backend")
 
 
 PREFIX_DTYPES = {"b": "int8", "w": "int16", "i": "int32", "l": "int64", "f": "float32",
