@@ -61,6 +61,19 @@ def _functions() -> dict | None:
     return _found[0]
 
 
+def matrix_layout(rows: int, cols: int, row_stride: int, col_stride: int,
+                  itemsize: int) -> tuple[int, int] | None:
+    """(transposed, leading dimension) of a matrix with these byte strides, as a row-major
+    CBLAS call takes it; None when neither axis is contiguous."""
+    if (col_stride == itemsize and row_stride % itemsize == 0
+            and row_stride >= max(1, cols) * itemsize):
+        return 0, row_stride // itemsize
+    if (row_stride == itemsize and col_stride % itemsize == 0
+            and col_stride >= max(1, rows) * itemsize):
+        return 1, col_stride // itemsize
+    return None
+
+
 def blas_gemm() -> np.ndarray | None:
     """[address of cblas_sgemm, of cblas_dgemm, 1 when their ints are 64-bit], or None
     where numpy's BLAS is not found."""

@@ -8,22 +8,20 @@ import numpy as np
 from core.tensor.blas import Gemm, gemm_reference
 
 from . import generators
-from .blas import blas_gemm
+from .blas import blas_gemm, matrix_layout
 from .compiler import ffi
 from .scalar import Unsupported, ctype
 from .spec import KernelSpec, ffi_from_buffer
 
 
 def _operand(a: np.ndarray) -> tuple[np.ndarray, int, int]:
-    """(array, transposed, leading dimension) of a matrix for row-major BLAS."""
-    isz = a.itemsize
-    rows, cols = a.shape
-    if a.strides[1] == isz and a.strides[0] % isz == 0 and a.strides[0] >= max(1, cols) * isz:
-        return a, 0, max(1, a.strides[0] // isz)
-    if a.strides[0] == isz and a.strides[1] % isz == 0 and a.strides[1] >= max(1, rows) * isz:
-        return a, 1, max(1, a.strides[1] // isz)
-    a = np.ascontiguousarray(a)
-    return a, 0, max(1, cols)
+    """(array, transposed, leading dimension) of a matrix for row-major BLAS: a contiguous
+    copy when neither axis is contiguous."""
+    layout = matrix_layout(*a.shape, *a.strides, a.itemsize)
+    if layout is None:
+        a = np.ascontiguousarray(a)
+        layout = 0, max(1, a.shape[1])
+    return (a, *layout)
 
 
 @generators.register(Gemm)

@@ -11,7 +11,7 @@ import numpy as np
 from core.tensor.rewritten_ops import DotElemwiseDot
 
 from . import generators
-from .blas import blas_gemv
+from .blas import blas_gemv, matrix_layout
 from .compiler import ffi
 from .elemwise import elemwise_spec, input_roles
 from .scalar import Unsupported, ctype
@@ -72,8 +72,9 @@ int @K@_rows({params}) {{
 
         def kernel(x, v, *others):
             n, f = x.shape if x.ndim == 2 else (0, 0)
+            layout = matrix_layout(n, f, *x.strides, isz) if x.ndim == 2 else None
             if (x.dtype != dtype or v.dtype != dtype or n == 0 or f == 0 or v.shape != (f,)
-                    or x.strides[1] != isz or x.strides[0] % isz or x.strides[0] < f * isz
+                    or layout is None or layout[0]  # rows of X contiguous (padded is fine)
                     or any(o.dtype != d for o, d in zip(others, in_dtypes[2:]))):
                 return reference(x, v, *others)
             inputs = op.elemwise_inputs(None, list(others))
@@ -87,7 +88,7 @@ int @K@_rows({params}) {{
             inputs[op.z_position] = z
             results = [np.empty(n, d) for d in out_dtypes]
             g = np.empty(f, dtype)
-            status = fn(n, f, x.strides[0] // isz, max(8, BLOCK_BYTES // (f * isz)), gemv, wide,
+            status = fn(n, f, layout[1], max(8, BLOCK_BYTES // (f * isz)), gemv, wide,
                         ffi.cast("char *", x.ctypes.data),  # rows may be padded: no buffer
                         ffi_from_buffer(np.ascontiguousarray(v)),
                         ffi_from_buffer(g), *[ffi_from_buffer(a) for a in results + inputs])

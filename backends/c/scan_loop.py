@@ -33,6 +33,7 @@ from core.tensor.subtensor import Subtensor
 from ..numpy.subtensor import index_builder
 
 from . import loop_interpreter
+from .blas import matrix_layout
 from .elemwise import input_roles
 from .loop_interpreter import ADD, COPY, EW, GEMM, MAX_ARGS
 
@@ -367,13 +368,10 @@ def _emit_elemwise(plan: Plan, node, kernel, ins: list, outs: list) -> None:
 
 def _blas_operand(v: View) -> tuple[int, int]:
     """(transposed, leading dimension) of a matrix operand for row-major BLAS."""
-    rows, cols, rs, cs = v.matrix()
-    isz = v.dtype.itemsize
-    if cs == isz and rs % isz == 0 and rs // isz >= max(1, cols):
-        return 0, rs // isz
-    if rs == isz and cs % isz == 0 and cs // isz >= max(1, rows):
-        return 1, cs // isz
-    raise Unsupported("a matrix operand with no contiguous axis")
+    layout = matrix_layout(*v.matrix(), v.dtype.itemsize)
+    if layout is None:
+        raise Unsupported("a matrix operand with no contiguous axis")
+    return layout
 
 
 def _emit_gemm(plan: Plan, a: View, b: View, c: View, beta: float, alpha: float = 1.0) -> None:
