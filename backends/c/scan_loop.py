@@ -426,10 +426,6 @@ def available() -> bool:
 
 # ----------------------------------------------------------------------------- the loops
 
-def _native(program) -> bool:
-    return any(hasattr(k, "native") for k in (program.kernels or ()))
-
-
 def _rows(plan: Plan, group: str, index: int, array, shift: int = 0, alt=None) -> View:
     if not isinstance(array, np.ndarray) or array.ndim < 1:
         raise Unsupported("a sequence that is not an array")
@@ -470,10 +466,7 @@ def forward_loop(program, python_loop, n_seqs: int, n_states: int, n_nit: int):
     """``python_loop`` (``scan_loops.step_loop``'s function) with C taking over large
     loops whose step it covers: ``loop(t0, n, seqs, bufs, nits, nonseqs)`` runs steps
     t0 .. n - 1, reading row t of the sequences and buffers, writing row t + 1 of the
-    buffers and row t of the nit-sot outputs."""
-    if python_loop is None or not _native(program):
-        return python_loop
-
+    buffers and row t of the nit-sot outputs. ``program``'s kernels are the C backend's."""
     def build(groups):
         plan = Plan()
         ins = [_rows(plan, "seq", k, a) for k, a in enumerate(groups["seq"])]
@@ -503,9 +496,8 @@ def backward_loop(program, python_loop, counts):
     """``python_loop`` (``scan_loops.backward_loop``'s function, same arguments and
     result) with C taking over large loops whose step it covers: steps n - 1 .. 0, the
     sequence gradients written to their rows, the non-sequence gradients summed, the
-    gradients sent back to the states carried from step to step."""
-    if python_loop is None or not _native(program):
-        return python_loop
+    gradients sent back to the states carried from step to step. ``program``'s kernels are
+    the C backend's."""
     n_seq, n_st, n_tr, n_ns, n_nit, n_nc, n_ds, n_dn = counts
 
     def build(groups):
