@@ -13,6 +13,37 @@ import os
 
 import numpy as np
 
+# C that calls cblas_sgemm or cblas_dgemm through the address found here (``f``): one
+# definition for every C caller (the loop interpreter, the Gemm kernel). ``wide``: the
+# library's ints are 64-bit; ``dbl``: float64.
+GEMM_C = """
+static void lg_gemm(const void *f, int wide, int dbl, int ta, int tb, int64_t m, int64_t n,
+                    int64_t k, double alpha, const char *A, int64_t lda, const char *B,
+                    int64_t ldb, double beta, char *C, int64_t ldc) {
+    const int TA = ta ? 112 : 111, TB = tb ? 112 : 111;  /* CblasTrans : CblasNoTrans */
+    if (wide && dbl)
+        ((void (*)(int, int, int, int64_t, int64_t, int64_t, double, const double *, int64_t,
+                   const double *, int64_t, double, double *, int64_t))f)(
+            101, TA, TB, m, n, k, alpha, (const double *)A, lda, (const double *)B, ldb, beta,
+            (double *)C, ldc);
+    else if (wide)
+        ((void (*)(int, int, int, int64_t, int64_t, int64_t, float, const float *, int64_t,
+                   const float *, int64_t, float, float *, int64_t))f)(
+            101, TA, TB, m, n, k, (float)alpha, (const float *)A, lda, (const float *)B, ldb,
+            (float)beta, (float *)C, ldc);
+    else if (dbl)
+        ((void (*)(int, int, int, int, int, int, double, const double *, int, const double *,
+                   int, double, double *, int))f)(
+            101, TA, TB, (int)m, (int)n, (int)k, alpha, (const double *)A, (int)lda,
+            (const double *)B, (int)ldb, beta, (double *)C, (int)ldc);
+    else
+        ((void (*)(int, int, int, int, int, int, float, const float *, int, const float *,
+                   int, float, float *, int))f)(
+            101, TA, TB, (int)m, (int)n, (int)k, (float)alpha, (const float *)A, (int)lda,
+            (const float *)B, (int)ldb, (float)beta, (float *)C, (int)ldc);
+}
+"""
+
 _NAMES = (("scipy_cblas_", "64_", 1), ("cblas_", "64_", 1), ("scipy_cblas_", "", 0),
           ("cblas_", "", 0))
 

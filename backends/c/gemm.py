@@ -31,18 +31,12 @@ def gemm_spec(node) -> KernelSpec:
     if blas is None:
         raise Unsupported("no BLAS gemm found")
     t = ctype(dtype.name)
-    call = "((void (*)(int, int, int, {i}, {i}, {i}, {t}, const {t} *, {i}, const {t} *, {i}, {t}, {t} *, {i}))f)"
     source = f"""
-int @K@_gemm(intptr_t f_, intptr_t wide, intptr_t ta, intptr_t tb, intptr_t m, intptr_t n,
+int @K@_gemm(intptr_t f, intptr_t wide, intptr_t ta, intptr_t tb, intptr_t m, intptr_t n,
              intptr_t k, intptr_t lda, intptr_t ldb, intptr_t ldc, char *a, char *x, char *y,
              char *b, char *z) {{
-    void *f = (void *)f_;
-    const {t} alpha = *(const {t} *)a, beta = *(const {t} *)b;
-    const int TA = ta ? 112 : 111, TB = tb ? 112 : 111;
-    if (wide) {call.format(i="int64_t", t=t)}(101, TA, TB, m, n, k, alpha, (const {t} *)x, lda,
-                                          (const {t} *)y, ldb, beta, ({t} *)z, ldc);
-    else {call.format(i="int", t=t)}(101, TA, TB, (int)m, (int)n, (int)k, alpha, (const {t} *)x,
-                                     (int)lda, (const {t} *)y, (int)ldb, beta, ({t} *)z, (int)ldc);
+    lg_gemm((const void *)f, (int)wide, {int(dtype == np.float64)}, (int)ta, (int)tb, m, n, k,
+            *(const {t} *)a, x, lda, y, ldb, *(const {t} *)b, z, ldc);
     return 0;
 }}"""
     fn_address = int(blas[1] if dtype == np.float64 else blas[0])

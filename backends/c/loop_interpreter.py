@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .blas import blas_gemm
+from .blas import GEMM_C, blas_gemm
 from .compiler import CompileError, ffi, load_module
 
 MAX_ARGS = 48  # most operands of one elementwise kernel the interpreter can call
@@ -32,15 +32,7 @@ def _interpreter_source() -> str:
     return f"""
 #include <stdint.h>
 #include <string.h>
-typedef void (*gemm32_s)(int, int, int, int, int, int, float, const float *, int,
-                         const float *, int, float, float *, int);
-typedef void (*gemm64_s)(int, int, int, int64_t, int64_t, int64_t, float, const float *,
-                         int64_t, const float *, int64_t, float, float *, int64_t);
-typedef void (*gemm32_d)(int, int, int, int, int, int, double, const double *, int,
-                         const double *, int, double, double *, int);
-typedef void (*gemm64_d)(int, int, int, int64_t, int64_t, int64_t, double, const double *,
-                         int64_t, const double *, int64_t, double, double *, int64_t);
-
+{GEMM_C}
 static int call_kernel(void *f, int k, intptr_t n, char **a) {{
     switch (k) {{
 {calls}
@@ -71,17 +63,9 @@ static int run_step(const int64_t *c, int64_t nc, char **P, const int64_t *blas)
             double alpha, beta;  /* stored as the bits of doubles */
             memcpy(&alpha, c + i + 10, sizeof alpha);
             memcpy(&beta, c + i + 11, sizeof beta);
-            char *A = P[c[i + 12]] + c[i + 13], *B = P[c[i + 14]] + c[i + 15],
-                 *C = P[c[i + 16]] + c[i + 17];
-            const int TA = ta ? 112 : 111, TB = tb ? 112 : 111;
-            void *f = (void *)(intptr_t)blas[dbl];
-            if (blas[2]) {{
-                if (dbl) ((gemm64_d)f)(101, TA, TB, m, n, kk, alpha, (double *)A, lda, (double *)B, ldb, (double)beta, (double *)C, ldc);
-                else ((gemm64_s)f)(101, TA, TB, m, n, kk, (float)alpha, (float *)A, lda, (float *)B, ldb, (float)beta, (float *)C, ldc);
-            }} else {{
-                if (dbl) ((gemm32_d)f)(101, TA, TB, (int)m, (int)n, (int)kk, alpha, (double *)A, (int)lda, (double *)B, (int)ldb, (double)beta, (double *)C, (int)ldc);
-                else ((gemm32_s)f)(101, TA, TB, (int)m, (int)n, (int)kk, (float)alpha, (float *)A, (int)lda, (float *)B, (int)ldb, (float)beta, (float *)C, (int)ldc);
-            }}
+            lg_gemm((const void *)(intptr_t)blas[dbl], (int)blas[2], (int)dbl, (int)ta, (int)tb,
+                    m, n, kk, alpha, P[c[i + 12]] + c[i + 13], lda, P[c[i + 14]] + c[i + 15],
+                    ldb, beta, P[c[i + 16]] + c[i + 17], ldc);
             i += 18;
         }} else if (op == {COPY}) {{
             const int64_t size = c[i + 1], rows = c[i + 2], cols = c[i + 3];

@@ -13,6 +13,8 @@ import numpy as np
 
 from core.tensor import scalar_ops as ps
 
+from .blas import GEMM_C
+
 C_TYPES = {"bool": "npy_bool", "int8": "int8_t", "int16": "int16_t", "int32": "int32_t",
            "int64": "int64_t", "uint8": "uint8_t", "uint16": "uint16_t", "uint32": "uint32_t",
            "uint64": "uint64_t", "float32": "float", "float64": "double"}
@@ -391,7 +393,7 @@ def preamble() -> str:
     floats = _float_helpers("float", "f32", "f") + _float_helpers("double", "f64", "")
     return ("#include <stdint.h>\n#include <math.h>\n#include <string.h>\n"
             "#ifdef _OPENMP\n#include <omp.h>\n#endif\n"
-            "typedef uint8_t npy_bool;\n" + simd + ints + floats + _RUN)
+            "typedef uint8_t npy_bool;\n" + simd + ints + floats + _RUN + GEMM_C)
 
 
 # Runs a chunk function over [0, n), in blocks shared by the OpenMP threads when n > threshold.
