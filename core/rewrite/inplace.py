@@ -95,20 +95,25 @@ def _can_overwrite_shared(fgraph: FunctionGraph, node, i: int, k: int, ancestors
     return later
 
 
+def _swap(fgraph: FunctionGraph, node, new, before, renamed: dict) -> int:
+    """Put ``new`` (the inplace version of ``node``) in its place, after ``before``."""
+    if any(n.type != o.type for n, o in zip(new.outputs, node.outputs)):
+        return 0
+    for n, o in zip(new.outputs, list(node.outputs)):
+        copy_trace(n, o, fgraph)
+        fgraph.replace(o, n, reason="inplace")
+    renamed[node] = new
+    if before:
+        fgraph.orderings[new] = list(before)
+    return 1
+
+
 def _gemm_inplace(fgraph: FunctionGraph, node, renamed: dict) -> int:
     """Gemm accumulating into z's own buffer, when z may be overwritten."""
     later = _can_overwrite_shared(fgraph, node, 0, 0, lambda: _ancestors(node))
     if later is None and not _can_destroy(fgraph, node, 0, 0):
         return 0
-    new = Gemm(inplace=True).make_node(*node.inputs)
-    if new.outputs[0].type != node.outputs[0].type:
-        return 0
-    copy_trace(new.outputs[0], node.outputs[0], fgraph)
-    fgraph.replace(node.outputs[0], new.outputs[0], reason="inplace")
-    renamed[node] = new
-    if later:
-        fgraph.orderings[new] = list(later)
-    return 1
+    return _swap(fgraph, node, Gemm(inplace=True).make_node(*node.inputs), later, renamed)
 
 
 def insert_inplace(fgraph: FunctionGraph) -> int:
@@ -147,16 +152,8 @@ def insert_inplace(fgraph: FunctionGraph) -> int:
                         break
         if not pattern:
             continue
-        new_outs = Elemwise(op.scalar_op, pattern, name=op.name).make_node(*node.inputs).outputs
-        if any(n.type != o.type for n, o in zip(new_outs, node.outputs)):
-            continue
-        for new, old in zip(new_outs, list(node.outputs)):
-            copy_trace(new, old, fgraph)
-            fgraph.replace(old, new, reason="inplace")
-        renamed[node] = new_outs[0].owner
-        if before:
-            fgraph.orderings[new_outs[0].owner] = list(before)
-        done += 1
+        new = Elemwise(op.scalar_op, pattern, name=op.name).make_node(*node.inputs)
+        done += _swap(fgraph, node, new, before, renamed)
     if fgraph.orderings:  # readers made inplace after they were named
         fgraph.orderings = {renamed.get(n, n): [renamed.get(b, b) for b in before]
                             for n, before in fgraph.orderings.items()}
