@@ -115,8 +115,7 @@ def elemwise_spec(node) -> KernelSpec:
     nops = nout + nin
     # One vectorized loop per node (the chunk); the contiguous entry splits it across
     # threads when large, the strided entry calls it per row when rows are contiguous.
-    loads = "".join(f"const {in_ct[k]} x{k} = P{nout + k}[j];\n        "
-                    for k in range(nin) if roles[k] == "array")
+    loads = _array_loads(in_ct, roles, lambda k: f"P{nout + k}[j]", " " * 8)
     stores = "".join(f"P{k}[j] = {e};\n        " for k, e in enumerate(outs))
     locals_ = "".join(f"    {out_ct[k]} *P{k} = ({out_ct[k]} *)p[{k}];\n" for k in range(nout)) + "".join(
         f"    const {in_ct[k]} *P{nout + k} = (const {in_ct[k]} *)p[{nout + k}];\n"
@@ -149,8 +148,9 @@ int @K@_c({contig_params}) {{
     return lg_run(n, {threshold}, @K@_chunk, p);
 #endif
 }}"""
-    s_loads = "".join(f"const {in_ct[k]} x{k} = *(const {in_ct[k]} *)(q[{nout + k}] + j * st[{nout + k}][nd - 1]);\n            "
-                      for k in range(nin) if roles[k] == "array")
+    s_loads = _array_loads(
+        in_ct, roles,
+        lambda k: f"*(const {in_ct[k]} *)(q[{nout + k}] + j * st[{nout + k}][nd - 1])", " " * 12)
     s_stores = "".join(f"*({out_ct[k]} *)(q[{k}] + j * st[{k}][nd - 1]) = {e};\n            "
                        for k, e in enumerate(outs))
     s_scalar_loads = "".join(f"    const {in_ct[k]} x{k} = *(const {in_ct[k]} *)base[{nout + k}];\n"
@@ -219,6 +219,12 @@ int @K@_r(intptr_t rows, {contig_params.replace("intptr_t n", "intptr_t m")}) {{
     return KernelSpec(source, symbols, bind)
 
 
+def _array_loads(in_ct: list, roles: list, address, indent: str) -> str:
+    """C statements loading each array input ``k`` from ``address(k)`` into ``x{k}``."""
+    return "".join(f"const {in_ct[k]} x{k} = {address(k)};\n{indent}"
+                   for k, role in enumerate(roles) if role == "array")
+
+
 def _streaming_chunk(nout, out_ct, scalar_loads, locals_, compute, outs, in_ct, roles) -> str:
     """The chunk with streaming (non-temporal) stores, for outputs too large for the caches:
     groups of one 64-byte vector per output computed into registers (a small array the
@@ -230,8 +236,7 @@ def _streaming_chunk(nout, out_ct, scalar_loads, locals_, compute, outs, in_ct, 
     if len(set(out_ct)) != 1 or calls.search(compute):
         return ""
     group = f"(64 / (int)sizeof({out_ct[0]}))"
-    loads = "".join(f"const {in_ct[k]} x{k} = P{nout + k}[j + g];\n            "
-                    for k in range(len(in_ct)) if roles[k] == "array")
+    loads = _array_loads(in_ct, roles, lambda k: f"P{nout + k}[j + g]", " " * 12)
     temps = "".join(f"        {out_ct[k]} r{k}[{group}] __attribute__((aligned(64)));\n"
                     for k in range(nout))
     return f"""
