@@ -14,11 +14,11 @@ import os
 for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ[_var] = "1"  # before numpy loads its BLAS
 
-import statistics  # noqa: E402
 import sys  # noqa: E402
 import time  # noqa: E402
 
 import numpy as np  # noqa: E402
+from timing import interleaved_medians  # noqa: E402
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
@@ -27,20 +27,6 @@ from core import function  # noqa: E402
 
 SHAPE_X, SHAPE_W = (64, 3, 32, 32), (16, 3, 3, 3)
 BORDER = "half"  # 'same'-style padding, the usual choice in a CNN layer
-
-
-def interleaved_medians(fns: dict, repeat: int = 25, warmup: int = 3) -> dict:
-    """Median CPU seconds per callable, timing them in turn each round so load hits all alike."""
-    for fn in fns.values():
-        for _ in range(warmup):
-            fn()
-    times = {k: [] for k in fns}
-    for _ in range(repeat):
-        for k, fn in fns.items():
-            t0 = time.process_time()
-            fn()
-            times[k].append(time.process_time() - t0)
-    return {k: statistics.median(v) for k, v in times.items()}
 
 
 def ours(dtype: str) -> dict:
@@ -91,7 +77,7 @@ def main() -> None:
         mine, theirs = ours(dtype), peer(dtype)
         fns = {("ours", k): f for k, f in mine.items()}
         fns.update({("torch", k): f for k, f in (theirs or {}).items()})
-        t = interleaved_medians(fns)
+        t = interleaved_medians(fns, 25, clock=time.process_time, warmup=3)
         for key in mine:
             a = t[("ours", key)] * 1e3
             if theirs is None:

@@ -34,6 +34,8 @@ THREADS = threads_from_argv()
 
 import numpy as np  # noqa: E402
 
+from timing import interleaved_medians  # noqa: E402,F401  (re-exported)
+
 
 def parse_args(doc: str, **extra) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=doc.splitlines()[0])
@@ -72,28 +74,6 @@ def peer(name: str):
     raise ValueError(name)
 
 
-def interleaved_medians(fns: dict, repeats: int, min_round: float = 0.0) -> dict:
-    """Median seconds per call of each callable, timed in turn round after round.
-
-    Each round calls a function ``k`` times (chosen once so a round lasts about
-    ``min_round`` seconds), so that short calls are not dominated by the clock.
-    """
-    loops = {}
-    for name, fn in fns.items():
-        fn()
-        t0 = time.perf_counter()
-        fn()
-        once = max(time.perf_counter() - t0, 1e-7)
-        loops[name] = max(1, int(min_round / once))
-    times = {name: [] for name in fns}
-    for _ in range(repeats):
-        for name, fn in fns.items():
-            k = loops[name]
-            start = time.perf_counter()
-            for _ in range(k):
-                fn()
-            times[name].append((time.perf_counter() - start) / k)
-    return {name: float(np.median(t)) for name, t in times.items()}
 
 
 CHILD = os.environ.get("LAYERS_BENCH_CHILD")  # set in a child that times one implementation

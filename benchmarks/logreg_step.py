@@ -9,7 +9,6 @@ Everything runs on one BLAS thread, so the ratios compare the same work.
 import argparse
 import os
 import sys
-import time
 
 for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_var, "1")
@@ -18,22 +17,10 @@ sys.path.insert(0, ROOT)
 sys.path.insert(0, os.path.join(ROOT, "examples"))
 
 import numpy as np  # noqa: E402
+from timing import interleaved_medians  # noqa: E402
 
 from core import config  # noqa: E402
 import theano_basics  # noqa: E402
-
-
-def interleaved_medians(fns: dict, repeats: int) -> dict:
-    """Median time of each callable, timed in turn round after round."""
-    for fn in fns.values():
-        fn()
-    times = {name: [] for name in fns}
-    for _ in range(repeats):
-        for name, fn in fns.items():
-            start = time.perf_counter()
-            fn()
-            times[name].append(time.perf_counter() - start)
-    return {name: float(np.median(t)) for name, t in times.items()}
 
 
 def ours(backend: str):

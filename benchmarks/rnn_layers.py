@@ -21,21 +21,9 @@ os.environ.setdefault("KERAS_BACKEND", "torch")
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 import numpy as np  # noqa: E402
+from timing import interleaved_medians  # noqa: E402
 
 SEQ, BATCH, N_IN, HIDDEN = 50, 64, 32, 128
-
-
-def interleaved_medians(fns: dict, repeats: int, clock=time.process_time) -> dict:
-    """Median time of each callable, timed in turn round after round (load hits all alike)."""
-    for fn in fns.values():
-        fn()
-    times = {name: [] for name in fns}
-    for _ in range(repeats):
-        for name, fn in fns.items():
-            start = clock()
-            fn()
-            times[name].append(clock() - start)
-    return {name: float(np.median(t)) for name, t in times.items()}
 
 
 def ours(kind: str, data, weights, backend: str):
@@ -156,7 +144,7 @@ def main(repeats: int, with_keras: bool, with_numpy: bool, clock: str = "cpu") -
             if name not in impls:
                 impls.append(name)
     med = interleaved_medians(fns, repeats,
-                              time.process_time if clock == "cpu" else time.perf_counter)
+                              clock=time.process_time if clock == "cpu" else time.perf_counter)
     torch_name = next((n for n in impls if n.startswith("PyTorch")), None)
     print(f"Recurrent layers, sequence {SEQ}, batch {BATCH}, input {N_IN}, hidden {HIDDEN}, "
           f"float32, CPU, 1 thread, {clock} time, median of {repeats} interleaved rounds; "

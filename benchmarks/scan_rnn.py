@@ -8,32 +8,18 @@ Everything runs on one thread (BLAS and torch), so the ratios compare the same w
 import argparse
 import os
 import sys
-import time
 
 for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_var, "1")
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 import numpy as np  # noqa: E402
+from timing import interleaved_medians  # noqa: E402
 
 import core.tensor as T  # noqa: E402
 from core import function, scan, shared  # noqa: E402
 
 SEQ, BATCH, N_IN, HIDDEN = 50, 64, 128, 128
-
-
-def interleaved_medians(fns: dict, repeats: int) -> dict:
-    """Median time of each callable, timed in turn round after round, so load on the
-    machine falls on all of them alike."""
-    for fn in fns.values():
-        fn()  # warm up
-    times = {name: [] for name in fns}
-    for _ in range(repeats):
-        for name, fn in fns.items():
-            start = time.perf_counter()
-            fn()
-            times[name].append(time.perf_counter() - start)
-    return {name: float(np.median(t)) for name, t in times.items()}
 
 
 def ours(data, params, backend: str):
