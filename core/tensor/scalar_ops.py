@@ -192,8 +192,10 @@ class Maximum(BinaryScalarOp):
 
     def grad(self, inputs, outputs, gz):
         m = _t()
-        x, y = inputs
-        mask = m.ge(x, y)
+        # The mask reads the output, not x: relu's gradient then needs only relu(x), so
+        # x's buffer can be overwritten (a dense layer's pre-activation). A tie sends the
+        # gradient to y: relu'(0) = 0, as in PyTorch and Keras.
+        mask = m.gt(outputs[0], inputs[1])
         return [gz[0] * mask, gz[0] * m.invert(mask)]
 
 
@@ -202,8 +204,7 @@ class Minimum(BinaryScalarOp):
 
     def grad(self, inputs, outputs, gz):
         m = _t()
-        x, y = inputs
-        mask = m.le(x, y)
+        mask = m.lt(outputs[0], inputs[1])  # as Maximum: reads the output, ties go to y
         return [gz[0] * mask, gz[0] * m.invert(mask)]
 
 
