@@ -148,50 +148,12 @@ int @K@_c({contig_params}) {{
     return lg_run(n, {threshold}, @K@_chunk, p);
 #endif
 }}"""
-    s_loads = _array_loads(
-        in_ct, roles,
-        lambda k: f"*(const {in_ct[k]} *)(q[{nout + k}] + j * st[{nout + k}][nd - 1])", " " * 12)
-    s_stores = "".join(f"*({out_ct[k]} *)(q[{k}] + j * st[{k}][nd - 1]) = {e};\n            "
-                       for k, e in enumerate(outs))
-    s_scalar_loads = "".join(f"    const {in_ct[k]} x{k} = *(const {in_ct[k]} *)base[{nout + k}];\n"
-                             for k in range(nin) if roles[k] == "scalar")
+    # Any layout (broadcast, transposed, sliced): the shared runner (preamble) feeds the
+    # same vectorized chunk row by row, through small transposed tiles where needed.
     strided = f"""
-__attribute__((optimize("no-tree-vectorize")))
 int @K@_s(char *desc_) {{
-    const int64_t *d = (const int64_t *)desc_;
-    const int nd = (int)d[0];
-    const int64_t *shape = d + 1;
-    char *base[{nops}]; const int64_t *st[{nops}];
-    const int64_t size[{nops}] = {{{", ".join(sizes)}}};
-    int inner_contig = 1;
-    for (int k = 0; k < {nops}; k++) {{
-        base[k] = (char *)(intptr_t)d[1 + nd + k * (nd + 1)];
-        st[k] = d + 2 + nd + k * (nd + 1);
-        if (size[k] && st[k][nd - 1] != size[k]) inner_contig = 0;
-    }}
-{s_scalar_loads}    const int64_t inner = shape[nd - 1];
-    int64_t outer = 1;
-    for (int a = 0; a < nd - 1; a++) outer *= shape[a];
-    int err = 0;
-    #pragma omp parallel for reduction(|:err) if(outer * inner > {threshold} && outer > 1) schedule(static)
-    for (int64_t o = 0; o < outer; o++) {{
-        char *q[{nops}];
-        int64_t r = o;
-        for (int k = 0; k < {nops}; k++) q[k] = base[k];
-        for (int a = nd - 2; a >= 0; a--) {{
-            int64_t i = r % shape[a]; r /= shape[a];
-            for (int k = 0; k < {nops}; k++) q[k] += i * st[k][a];
-        }}
-        if (inner_contig) {{
-            @K@_chunk(0, inner, q, &err);
-        }} else {{
-            for (int64_t j = 0; j < inner; j++) {{
-            {s_loads}{compute}
-            {s_stores}
-            }}
-        }}
-    }}
-    return err;
+    static const int64_t size[{nops}] = {{{", ".join(sizes)}}};
+    return lg_run_strided((const int64_t *)desc_, {nops}, {nout}, size, @K@_chunk, {threshold});
 }}"""
     source = chunk + contig + strided
     sig_c = "i" + "p" * nops
