@@ -15,6 +15,7 @@ import numpy as np
 from ..graph.basic import Constant, Variable
 from ..graph.fg import FunctionGraph
 from ..graph.trace import format_trace
+from .schedule import execution_order
 
 
 class Program:
@@ -34,7 +35,7 @@ class Program:
                  checkers: Sequence[Callable] | None = None,
                  make_kernels: Callable | None = None):
         self.fgraph = fgraph
-        self.nodes = fgraph.toposort()
+        self.nodes = execution_order(fgraph, fgraph.outputs[:n_outputs])
         # make_kernels(nodes) builds every kernel at once (one C module per function)
         kernels = make_kernels(self.nodes) if make_kernels is not None else None
         self.kernels = kernels  # as built (a C loop asks a lazy C kernel for its functions)

@@ -144,6 +144,9 @@ class Op:
     __props__: tuple[str, ...] = ()
     view_map: dict[int, list[int]] = {}
     destroy_map: dict[int, list[int]] = {}
+    # Many flops per byte (matrix products, convolutions): a compiled function runs the
+    # cheap readers of a fresh value before these, which stream enough data to evict it.
+    compute_bound: bool = False
 
     def make_node(self, *inputs) -> Apply:
         raise NotImplementedError

@@ -23,6 +23,8 @@ class Gemm(Op):
     >>> out = Gemm()(z, T.constant(-0.01), x, y, T.constant(0.9))
     """
 
+    compute_bound = True
+
     __props__ = ("inplace",)
 
     def __init__(self, inplace: bool = False):

@@ -61,6 +61,7 @@ def conv_output_size(size: int | None, k: int | None, border_mode, axis: int, st
 
 class _ConvBase(Op):
     __props__ = ("border_mode", "subsample", "filter_flip", "filter_dilation")
+    compute_bound = True
 
     def __init__(self, border_mode="valid", subsample=(1, 1), filter_flip: bool = True,
                  filter_dilation=(1, 1)):

@@ -347,6 +347,8 @@ def argmin(x, axis=None, keepdims: bool = False):
 class Dot(Op):
     """Inner product of vectors and matrices in every combination (numpy's ``dot``)."""
 
+    compute_bound = True
+
     def make_node(self, x, y) -> Apply:
         x, y = as_tensor_variable(x), as_tensor_variable(y)
         if not (1 <= x.ndim <= 2 and 1 <= y.ndim <= 2):

@@ -88,6 +88,8 @@ class DotElemwiseDot(Op):
     outputs, ``g`` (f,).
     """
 
+    compute_bound = True
+
     __props__ = ("elemwise", "z_position", "grad_output")
 
     def __init__(self, elemwise, z_position: int, grad_output: int):
