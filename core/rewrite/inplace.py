@@ -67,10 +67,12 @@ def _runs_after(fgraph: FunctionGraph, node, target) -> bool:
     return False
 
 
-def _can_overwrite_shared(fgraph: FunctionGraph, node, i: int, k: int, ancestors):
+def _can_overwrite_shared(fgraph: FunctionGraph, node, i: int, k: int, ancestors,
+                          update=None):
     """The readers to order before ``node`` (a set, maybe empty) when output ``k`` is the
-    update of shared input ``i`` and may overwrite it; None when it may not."""
-    var, out = node.inputs[i], node.outputs[k]
+    update of shared input ``i`` (or becomes it in place: ``update``) and may overwrite it;
+    None when it may not."""
+    var, out = node.inputs[i], node.outputs[k] if update is None else update
     index = getattr(fgraph, "update_of", {}).get(var)
     if index is None or fgraph.outputs[index] is not out:
         return None
@@ -108,9 +110,32 @@ def _swap(fgraph: FunctionGraph, node, new, before, renamed: dict) -> int:
     return 1
 
 
+def _update_made_from(fgraph: FunctionGraph, result, var):
+    """The update of shared ``var`` when an elementwise node, the only reader of ``result``,
+    computes it from ``result`` with its shape and dtype (so that it can be written into
+    ``result``'s buffer); else None. A momentum step's ``v = 0.9 * Gemm(v, -lr / 0.9, ...)``
+    is one (local_gemm_unit_beta)."""
+    clients = fgraph.clients.get(result, [])
+    index = getattr(fgraph, "update_of", {}).get(var)
+    if (index is None or len(clients) != 1 or clients[0][0] == "output"
+            or not isinstance(clients[0][0].op, Elemwise)):
+        return None
+    update = fgraph.outputs[index]
+    if (update in clients[0][0].outputs and update.type.shape == result.type.shape
+            and update.dtype == result.dtype):
+        return update
+    return None
+
+
 def _gemm_inplace(fgraph: FunctionGraph, node, renamed: dict) -> int:
-    """Gemm accumulating into z's own buffer, when z may be overwritten."""
-    later = _can_overwrite_shared(fgraph, node, 0, 0, lambda: _ancestors(node))
+    """Gemm accumulating into z's own buffer, when z may be overwritten: z's update is this
+    result, or an elementwise reader turns this result into it (in place, later)."""
+    ancestors = lambda: _ancestors(node)  # noqa: E731
+    later = _can_overwrite_shared(fgraph, node, 0, 0, ancestors)
+    if later is None:
+        update = _update_made_from(fgraph, node.outputs[0], node.inputs[0])
+        if update is not None:
+            later = _can_overwrite_shared(fgraph, node, 0, 0, ancestors, update)
     if later is None and not _can_destroy(fgraph, node, 0, 0):
         return 0
     return _swap(fgraph, node, Gemm(inplace=True).make_node(*node.inputs), later, renamed)

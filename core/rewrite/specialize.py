@@ -119,3 +119,27 @@ def local_gemm(fgraph, node):
                      _coefficient(f_z, s_z, out.dtype))
         return [new] if new.type == out.type else None
     return None
+
+
+@register("specialize", Gemm, tags=("gemm",))
+def local_gemm_unit_beta(fgraph, node):
+    """Gemm(z, a, x, y, b) -> b * Gemm(z, a / b, x, y, 1) for a constant b other than 0 and 1,
+    when an elementwise node reads the result.
+
+    BLAS scales z by b in a pass of its own before the product (OpenBLAS's beta kernel),
+    while the multiply by b fuses into the elementwise reader: a momentum step
+    ``v = 0.9 * v - lr * g; w = w + v`` becomes one product accumulating into v and one
+    pass that writes both w and v.
+    """
+    z, a, x, y, b = node.inputs
+    beta = scalar_value(b)
+    out = node.outputs[0]
+    if (node.op.inplace or beta is None or beta in (0, 1) or not np.isfinite(beta)
+            or not any(client != "output" and isinstance(client.op, Elemwise)
+                       for client, _ in fgraph.clients.get(out, []))):
+        return None
+    b_const = constant(np.asarray(beta, dtype=out.dtype))
+    alpha = scalar_value(a)
+    a_new = a / b_const if alpha is None else constant(np.asarray(alpha / beta, dtype=out.dtype))
+    scaled = Gemm()(z, a_new, x, y, constant(np.asarray(1, dtype=out.dtype)))
+    return [fit(b_const * scaled, out)]

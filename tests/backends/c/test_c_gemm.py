@@ -41,3 +41,27 @@ def test_gemm_shape_errors_and_empty_products():
         kc(np.ones((2, 2)), 1.0, np.ones((2, 3)), np.ones((2, 2)), 1.0)
     np.testing.assert_array_equal(kc(np.ones((2, 2)), 1.0, np.ones((2, 0)), np.ones((0, 2)), 2.0),
                                   np.full((2, 2), 2.0))
+
+
+def test_momentum_step_writes_weights_and_velocity_into_their_own_buffers():
+    # Gemm with beta 1 into v, then one pass: w += 0.9 * t, v = 0.9 * t (local_gemm_unit_beta)
+    from core import function, shared
+
+    rng = np.random.default_rng(5)
+    x, d = T.fmatrix("x"), T.fmatrix("d")
+    w = shared(rng.normal(size=(300, 200)).astype("float32"), name="w")
+    v = shared(rng.normal(size=(300, 200)).astype("float32"), name="v")
+    v_new = 0.9 * v - 0.01 * T.dot(x.T, d)
+    f = function([x, d], [], updates=[(v, v_new), (w, w + v_new)])
+    for _ in range(3):  # past the lazy compile (numpy kernels may return new buffers)
+        f(*(rng.normal(size=(128, n)).astype("float32") for n in (300, 200)))
+    w_buf, v_buf = w.get_value(borrow=True), v.get_value(borrow=True)
+    w_ref, v_ref = w.get_value().astype("float64"), v.get_value().astype("float64")
+    for _ in range(3):
+        xs, ds = (rng.normal(size=(128, n)).astype("float32") for n in (300, 200))
+        f(xs, ds)
+        v_ref = 0.9 * v_ref - 0.01 * xs.T.astype("float64") @ ds
+        w_ref = w_ref + v_ref
+    assert v.get_value(borrow=True) is v_buf and w.get_value(borrow=True) is w_buf
+    np.testing.assert_allclose(v.get_value(), v_ref, rtol=2e-4, atol=2e-4)
+    np.testing.assert_allclose(w.get_value(), w_ref, rtol=2e-4, atol=2e-4)

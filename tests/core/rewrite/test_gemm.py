@@ -57,3 +57,54 @@ def test_sgd_and_momentum_updates_accumulate_the_product_into_the_weights():
     want_v = 0.9 * v0 - 0.1 * xs.T @ ds
     np.testing.assert_allclose(v.get_value(), want_v, rtol=1e-12)
     np.testing.assert_allclose(w.get_value(), w0 + want_v, rtol=1e-12)
+
+
+def _gemm_nodes(f):
+    return [n for n in f.maker.fgraph.toposort() if isinstance(n.op, Gemm)]
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_local_gemm_unit_beta_folds_the_momentum_into_the_weight_pass(dtype):
+    # Gemm(v, -lr, x.T, d, 0.9) -> 0.9 * Gemm(v, -lr / 0.9, x.T, d, 1): BLAS skips its pass
+    # scaling v; the 0.9 joins the elementwise pass that writes both w and v.
+    x, d = T.matrix("x", dtype=dtype), T.matrix("d", dtype=dtype)
+    w = shared(RNG.normal(size=(3, 5)).astype(dtype), name="w")
+    v = shared(RNG.normal(size=(3, 5)).astype(dtype), name="v")
+    v_new = 0.9 * v - 0.01 * T.dot(x.T, d)
+    f = function([x, d], [], updates=[(v, v_new), (w, w + v_new)])
+    (gemm,) = _gemm_nodes(f)
+    assert gemm.op.inplace and float(gemm.inputs[4].data) == 1.0
+    assert float(gemm.inputs[1].data) == pytest.approx(-0.01 / 0.9)
+    (both,) = [n for n in f.maker.fgraph.toposort() if len(n.outputs) == 2]
+    assert sorted(dict(both.op.inplace_pattern)) == [0, 1]  # w and v written in place
+    w_ref, v_ref = w.get_value().astype("float64"), v.get_value().astype("float64")
+    for _ in range(3):
+        xs, ds = RNG.normal(size=(4, 3)).astype(dtype), RNG.normal(size=(4, 5)).astype(dtype)
+        f(xs, ds)
+        v_ref = 0.9 * v_ref - 0.01 * xs.T.astype("float64") @ ds
+        w_ref = w_ref + v_ref
+    tol = 1e-5 if dtype == "float32" else 1e-12
+    np.testing.assert_allclose(v.get_value(), v_ref, rtol=tol, atol=tol)
+    np.testing.assert_allclose(w.get_value(), w_ref, rtol=tol, atol=tol)
+
+
+def test_local_gemm_unit_beta_leaves_a_gemm_without_elementwise_readers():
+    z, x, y = T.dmatrix("z"), T.dmatrix("x"), T.dmatrix("y")
+    f = function([z, x, y], 0.9 * z - 0.01 * T.dot(x, y))
+    (gemm,) = _gemm_nodes(f)
+    assert float(gemm.inputs[4].data) == pytest.approx(0.9)  # BLAS scales z: no extra pass
+
+
+def test_velocity_read_after_the_step_is_not_overwritten_early():
+    x, d = T.dmatrix("x"), T.dmatrix("d")
+    v = shared(RNG.normal(size=(3, 5)), name="v")
+    w = shared(RNG.normal(size=(3, 5)), name="w")
+    v_new = 0.9 * v - 0.01 * T.dot(x.T, d)
+    # the old velocity is returned too: neither the product nor its reader may overwrite it
+    f = function([x, d], v * 1.0, updates=[(v, v_new), (w, w + v_new)])
+    v0, w0 = v.get_value(), w.get_value()
+    xs, ds = RNG.normal(size=(4, 3)), RNG.normal(size=(4, 5))
+    old = f(xs, ds)
+    np.testing.assert_allclose(old, v0)
+    np.testing.assert_allclose(v.get_value(), 0.9 * v0 - 0.01 * xs.T @ ds, rtol=1e-12)
+    np.testing.assert_allclose(w.get_value(), w0 + 0.9 * v0 - 0.01 * xs.T @ ds, rtol=1e-12)
