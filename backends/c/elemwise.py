@@ -148,16 +148,18 @@ int @K@_c({contig_params}) {{
     return lg_run(n, {threshold}, @K@_chunk, p);
 #endif
 }}"""
-    # Any layout (broadcast, transposed, sliced): the shared runner (preamble) feeds the
-    # same vectorized chunk row by row, through small transposed tiles where needed.
+    # Any layout (broadcast, transposed, sliced): the shared runner (strided.py, compiled
+    # once per machine) feeds this node's vectorized chunk row by row, through small
+    # transposed tiles where needed.
     strided = f"""
-int @K@_s(char *desc_) {{
+int @K@_s(char *desc_, char *runner) {{
     static const int64_t size[{nops}] = {{{", ".join(sizes)}}};
-    return lg_run_strided((const int64_t *)desc_, {nops}, {nout}, size, @K@_chunk, {threshold});
+    return ((int (*)(const int64_t *, int, int, const int64_t *, lg_chunk_fn, intptr_t))runner)(
+        (const int64_t *)desc_, {nops}, {nout}, size, @K@_chunk, {threshold});
 }}"""
     source = chunk + contig + strided
     sig_c = "i" + "p" * nops
-    symbols = [("c", sig_c), ("s", "p")]
+    symbols = [("c", sig_c), ("s", "pp")]
     rows = row_inputs(node, roles)
     if rows:
         # Rows broadcast along axis 0 (a bias added to a matrix): the chunk runs per row.
@@ -283,8 +285,12 @@ def _strided_call(node, roles, fs, inputs):
         desc.extend((a.strides[p] if a.ndim else 0) for p in perm)
     desc = np.array(desc, dtype=np.int64)
     from .spec import ffi_from_buffer
+    from .strided import runner
 
-    status = fs(ffi_from_buffer(desc))
+    address = runner()
+    if address is None:  # no compiler for the shared runner: numpy computes this call
+        return numpy_elemwise_kernel(node)(*inputs)
+    status = fs(ffi_from_buffer(desc), address)
     if status:
         raise_status(node, status)
     return outs[0] if len(outs) == 1 else tuple(outs)
