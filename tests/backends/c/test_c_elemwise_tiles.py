@@ -88,3 +88,14 @@ def test_errors_raised_inside_a_tile_are_reported():
     exps[33, 250] = -1  # in the last, partial row tile
     with pytest.raises(ValueError, match="negative integer powers"):
         kc(base, np.asfortranarray(exps))
+
+
+def test_without_the_shared_runner_numpy_computes_strided_calls(monkeypatch):
+    from backends.c import strided
+
+    x, y = T.dmatrix("x"), T.dmatrix("y")
+    (kc,), (kn,) = c_and_numpy_kernels([Elemwise(ps.mul).make_node(x, y)])
+    rng = np.random.default_rng(4)
+    a, b = rng.normal(size=(40, 300)), rng.normal(size=(40, 300))
+    monkeypatch.setattr(strided, "_address", [None])  # as when it could not be compiled
+    assert_same(kc(a, np.asfortranarray(b)), kn(a, b), "float64")
