@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from core.graph.basic import Constant
 from core.tensor.blas import Gemm, gemm_reference
 
 from . import generators
@@ -14,14 +15,18 @@ from .scalar import Unsupported, ctype
 from .spec import KernelSpec, ffi_from_buffer
 
 
-def _operand(a: np.ndarray) -> tuple[np.ndarray, int, int]:
-    """(array, transposed, leading dimension) of a matrix for row-major BLAS: a contiguous
-    copy when neither axis is contiguous."""
+def _operand(a: np.ndarray) -> tuple:
+    """(pointer, transposed, leading dimension, keep-alive array) of a matrix for row-major
+    BLAS: a contiguous copy when neither axis is contiguous."""
+    if a.flags.c_contiguous:  # the common cases first: no stride arithmetic, no ctypes
+        return ffi_from_buffer(a), 0, max(1, a.shape[1]), a
+    if a.flags.f_contiguous:  # a transposed view (x.T)
+        return ffi_from_buffer(a.T), 1, max(1, a.shape[0]), a
     layout = matrix_layout(*a.shape, *a.strides, a.itemsize)
     if layout is None:
         a = np.ascontiguousarray(a)
         layout = 0, max(1, a.shape[1])
-    return (a, *layout)
+    return (ffi.cast("char *", a.ctypes.data), *layout, a)
 
 
 @generators.register(Gemm)
@@ -43,6 +48,13 @@ int @K@_gemm(intptr_t f, intptr_t wide, intptr_t ta, intptr_t tb, intptr_t m, in
     wide = int(blas[2])
     inplace = node.op.inplace
     isz = dtype.itemsize
+    # Constant coefficients (a training step's learning rate and momentum) are converted once.
+    fixed = [None if not isinstance(v, Constant) else
+             ffi_from_buffer(np.array(v.data, dtype=dtype).reshape(1)) for v in node.inputs[1::3]]
+
+    def coefficient(value, k):
+        return fixed[k] if fixed[k] is not None else ffi_from_buffer(
+            np.array(value, dtype=dtype).reshape(1))
 
     def bind(funcs):
         (fn,) = funcs
@@ -53,18 +65,13 @@ int @K@_gemm(intptr_t f, intptr_t wide, intptr_t ta, intptr_t tb, intptr_t m, in
                     or 0 in x.shape or 0 in y.shape
                     or not (z.dtype == x.dtype == y.dtype == dtype)):
                 return gemm_reference(z, a, x, y, b)  # shape errors and empty products
-            if inplace and z.flags.writeable and z.strides[1] == isz and z.strides[0] % isz == 0:
-                out = z
-            else:
-                out = np.array(z, dtype=dtype, order="C")
-            x, ta, lda = _operand(x)
-            y, tb, ldb = _operand(y)
-            coefs = [np.asarray(a, dtype=dtype), np.asarray(b, dtype=dtype)]
+            if not (inplace and z.flags.writeable and z.flags.c_contiguous):
+                z = np.array(z, dtype=dtype, order="C")
+            px, ta, lda, x = _operand(x)
+            py, tb, ldb, y = _operand(y)
             fn(fn_address, wide, ta, tb, x.shape[0], y.shape[1], x.shape[1], lda, ldb,
-               out.strides[0] // isz, ffi_from_buffer(coefs[0]),
-               ffi.cast("char *", x.ctypes.data), ffi.cast("char *", y.ctypes.data),
-               ffi_from_buffer(coefs[1]), ffi.cast("char *", out.ctypes.data))
-            return out
+               z.shape[1], coefficient(a, 0), px, py, coefficient(b, 1), ffi_from_buffer(z))
+            return z
 
         return kernel
 
