@@ -11,7 +11,10 @@ A shared value whose update this node computes (``function(updates=...)``, liste
 every other reader of the old value, directly or through a view, runs before the node
 (is one of its ancestors) and neither value is also a returned output. A training step
 then updates its parameters and optimizer slots in place: no second buffer per weight,
-and no memory traffic to fetch one.
+and no memory traffic to fetch one. A Gemm may also accumulate into a shared ``z`` whose
+update its only reader, an elementwise node, computes from the Gemm's result: that
+reader then writes the update back into the same buffer (a momentum step after
+``local_gemm_unit_beta``).
 """
 from __future__ import annotations
 
