@@ -35,9 +35,53 @@ typedef void (*lg_chunk_fn)(intptr_t, intptr_t, char **, int *);
         const char *s = x + j * sj; \
         _Pragma("omp simd") for (int64_t a = 0; a < na; a++) t[a * LG_TB + j] = *(const T *)(s + a * sa); \
     } }
+#if defined(__AVX512F__)
+#include <immintrin.h>
+/* r[i] holds row i of a 16x16 float block; afterwards r[i] holds its column i. */
+static inline void lg_transpose16(__m512 r[16]) {
+    __m512 t[16];
+    for (int i = 0; i < 16; i += 2) {
+        t[i] = _mm512_unpacklo_ps(r[i], r[i + 1]);
+        t[i + 1] = _mm512_unpackhi_ps(r[i], r[i + 1]);
+    }
+    for (int i = 0; i < 16; i += 4) {
+        r[i] = _mm512_castpd_ps(_mm512_unpacklo_pd(_mm512_castps_pd(t[i]), _mm512_castps_pd(t[i + 2])));
+        r[i + 1] = _mm512_castpd_ps(_mm512_unpackhi_pd(_mm512_castps_pd(t[i]), _mm512_castps_pd(t[i + 2])));
+        r[i + 2] = _mm512_castpd_ps(_mm512_unpacklo_pd(_mm512_castps_pd(t[i + 1]), _mm512_castps_pd(t[i + 3])));
+        r[i + 3] = _mm512_castpd_ps(_mm512_unpackhi_pd(_mm512_castps_pd(t[i + 1]), _mm512_castps_pd(t[i + 3])));
+    }
+    for (int i = 0; i < 16; i += 8)
+        for (int k = 0; k < 4; k++) {
+            t[i + k] = _mm512_shuffle_f32x4(r[i + k], r[i + 4 + k], 0x88);
+            t[i + 4 + k] = _mm512_shuffle_f32x4(r[i + k], r[i + 4 + k], 0xdd);
+        }
+    for (int k = 0; k < 8; k++) {
+        r[k] = _mm512_shuffle_f32x4(t[k], t[8 + k], 0x88);
+        r[8 + k] = _mm512_shuffle_f32x4(t[k], t[8 + k], 0xdd);
+    }
+}
+#endif
 /* x (na rows sa bytes apart, nj elements sj apart) -> tile (na rows of LG_TB elements) */
 static void lg_tile_gather(char *tile, const char *x, int64_t na, int64_t nj, int64_t sa,
                            int64_t sj, int64_t size) {
+#if defined(__AVX512F__)
+    if (size == 4 && sa == 4 && na == 16 && sj != 0) {
+        /* a transposed 4-byte matrix, a full tile of rows: 16x16 blocks through registers
+           (each load is one column's 16 contiguous rows) instead of element by element */
+        int64_t j = 0;
+        for (; j + 16 <= nj; j += 16) {
+            __m512 r[16];
+            for (int k = 0; k < 16; k++) r[k] = _mm512_loadu_ps((const float *)(x + (j + k) * sj));
+            lg_transpose16(r);
+            for (int a = 0; a < 16; a++) _mm512_storeu_ps((float *)tile + a * LG_TB + j, r[a]);
+        }
+        if (j == nj)
+            return;
+        tile += j * size;  /* the last columns element by element, below */
+        x += j * sj;
+        nj -= j;
+    }
+#endif
     switch (size) {
     case 1: LG_GATHER(uint8_t) break;
     case 2: LG_GATHER(uint16_t) break;
