@@ -9,21 +9,11 @@ from core.tensor.conv import Conv2d, Conv2dGradInputs
 from core.tensor.type import TensorType
 
 from c_helpers import assert_same, c_and_numpy_kernels, needs_cc
+from conv_pool_cases import CONV_CONFIGS
 
 pytestmark = needs_cc
 
-CONFIGS = [
-    dict(),
-    dict(border_mode="full"),
-    dict(border_mode="half"),
-    dict(border_mode=(1, 2)),
-    dict(border_mode=1, subsample=(2, 2)),
-    dict(subsample=(2, 1), filter_flip=False),
-    dict(filter_dilation=(2, 2)),
-    dict(border_mode="half", filter_dilation=(2, 1), subsample=(1, 2)),
-    dict(border_mode="full", filter_flip=False, subsample=(3, 2), filter_dilation=(1, 2)),
-    dict(border_mode=(3, 0)),  # padding wider than the kernel
-]
+CONFIGS = CONV_CONFIGS + [dict(border_mode=(3, 0))]  # and padding wider than the kernel
 
 
 def _channels_last(a):

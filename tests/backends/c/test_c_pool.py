@@ -9,18 +9,11 @@ from core.tensor.signal.pool import MaxPoolGrad, Pool
 from core.tensor.type import TensorType
 
 from c_helpers import assert_same, c_and_numpy_kernels, layouts, needs_cc
+from conv_pool_cases import POOL_CONFIGS
 
 pytestmark = needs_cc
 
-CONFIGS = [
-    dict(ws=(2, 2)),
-    dict(ws=(3, 2), ignore_border=False),
-    dict(ws=(2, 3), stride=(1, 2)),
-    dict(ws=(3, 3), stride=(2, 2), ignore_border=False),
-    dict(ws=(3, 2), stride=(1, 1), pad=(1, 1)),
-    dict(ws=(2, 2), stride=(3, 3), ignore_border=False),
-    dict(ws=(3, 3), stride=(2, 1), pad=(2, 1)),
-]
+CONFIGS = POOL_CONFIGS
 
 
 def _nhwc(x):

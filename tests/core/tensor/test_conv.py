@@ -7,6 +7,8 @@ from core import function
 from core.gradient import verify_grad
 from core.tensor.conv import Conv2d, Conv2dGradInputs, Conv2dGradWeights
 
+from conv_pool_cases import CONV_CONFIGS
+
 RNG = np.random.default_rng(0)
 
 
@@ -44,17 +46,7 @@ def ref_conv2d(x, w, border_mode="valid", subsample=(1, 1), filter_flip=True,
     return out
 
 
-CONFIGS = [
-    dict(),
-    dict(border_mode="full"),
-    dict(border_mode="half"),
-    dict(border_mode=(1, 2)),
-    dict(border_mode=1, subsample=(2, 2)),
-    dict(subsample=(2, 1), filter_flip=False),
-    dict(filter_dilation=(2, 2)),
-    dict(border_mode="half", filter_dilation=(2, 1), subsample=(1, 2)),
-    dict(border_mode="full", filter_flip=False, subsample=(3, 2), filter_dilation=(1, 2)),
-]
+CONFIGS = CONV_CONFIGS
 
 
 @pytest.mark.parametrize("dtype", ["float64", "float32"])

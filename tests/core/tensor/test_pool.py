@@ -8,6 +8,8 @@ from core.gradient import verify_grad
 from core.graph.utils import toposort
 from core.tensor.signal.pool import AveragePoolGrad, MaxPoolGrad, MaxPoolGradGrad
 
+from conv_pool_cases import POOL_CONFIGS
+
 RNG = np.random.default_rng(0)
 
 
@@ -50,15 +52,7 @@ def ref_pool(x, ws, ignore_border=True, stride=None, pad=(0, 0), mode="max"):
     return out
 
 
-CONFIGS = [
-    dict(ws=(2, 2)),
-    dict(ws=(3, 2), ignore_border=False),
-    dict(ws=(2, 3), stride=(1, 2)),
-    dict(ws=(3, 3), stride=(2, 2), ignore_border=False),
-    dict(ws=(3, 2), stride=(1, 1), pad=(1, 1)),
-    dict(ws=(2, 2), stride=(3, 3), ignore_border=False),
-    dict(ws=(3, 3), stride=(2, 1), pad=(2, 1)),
-]
+CONFIGS = POOL_CONFIGS
 MODES = ["max", "sum", "average_inc_pad", "average_exc_pad"]
 
 
