@@ -4,8 +4,9 @@ Each node gets two C functions:
 
 * ``<k>_c(n, out..., in...)``: every non-scalar operand C-contiguous with the
   output's shape (the fast path; SIMD, and OpenMP when the loop is large);
-* ``<k>_s(desc)``: any strides and broadcasts, described by one int64 array
-  ``[ndim, shape..., (pointer, strides...) per operand]``.
+* ``<k>_s(desc, runner)``: any strides and broadcasts, described by one int64 array
+  ``[ndim, shape..., (pointer, strides...) per operand]``; it hands the node's loop
+  to the shared runner of ``strided.py``.
 
 Inputs that are statically scalar (every axis broadcastable) are loaded once;
 scalar constants are inlined as C literals, so ``a ** 10`` becomes products.

@@ -47,7 +47,6 @@ int @K@_gemm(intptr_t f, intptr_t wide, intptr_t ta, intptr_t tb, intptr_t m, in
     fn_address = int(blas[1] if dtype == np.float64 else blas[0])
     wide = int(blas[2])
     inplace = node.op.inplace
-    isz = dtype.itemsize
     # Constant coefficients (a training step's learning rate and momentum) are converted once.
     fixed = [None if not isinstance(v, Constant) else
              ffi_from_buffer(np.array(v.data, dtype=dtype).reshape(1)) for v in node.inputs[1::3]]

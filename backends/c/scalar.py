@@ -433,5 +433,4 @@ static int lg_run_out(intptr_t n, intptr_t threshold, lg_chunk_fn f, lg_chunk_fn
                       intptr_t out_size, char **p) {
     return lg_run(n, threshold, nt && n * out_size >= LG_STREAM_MIN ? nt : f, p);
 }
-
 """

@@ -13,7 +13,6 @@ from .compiler import CompileError, ffi, load_module
 
 _SOURCE = r"""
 #include <stdint.h>
-#include <string.h>
 typedef void (*lg_chunk_fn)(intptr_t, intptr_t, char **, int *);
 /* The strided entry of an elementwise node. d describes the operands (outputs first):
    ndim, shape, then per operand its address and strides; size[k] is operand k's element
@@ -90,9 +89,8 @@ static void lg_tile_gather(char *tile, const char *x, int64_t na, int64_t nj, in
     }
 }
 #undef LG_GATHER
-static int lg_run_strided(const int64_t *d, int nops, int nout,
-                                                    const int64_t *size, lg_chunk_fn f,
-                                                    intptr_t threshold) {
+static int lg_run_strided(const int64_t *d, int nops, int nout, const int64_t *size,
+                          lg_chunk_fn f, intptr_t threshold) {
     const int nd = (int)d[0];
     const int64_t *shape = d + 1;
     char *base[nops]; int64_t sm[nops], si[nops]; int copy[nops];
