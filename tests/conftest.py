@@ -4,6 +4,10 @@ import os
 import pytest
 from hypothesis import settings
 
+# Real Keras is the oracle of the parity tests; it runs on the PyTorch CPU build the test
+# extra installs.
+os.environ.setdefault("KERAS_BACKEND", "torch")
+
 # CI runs the property tests on a fixed sequence of examples, so a landing never hinges on
 # what a random draw found that day; local runs keep exploring new examples.
 settings.register_profile("ci", derandomize=True, print_blob=True)
