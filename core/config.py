@@ -20,6 +20,9 @@ _DEFAULTS = {
     "optimizer_excluding": "",
     "profile": False,
     "backend": "auto",
+    # False: the C backend builds a function's module when function() compiles it, not
+    # after LAZY_WORK elements of work
+    "c_lazy": True,
 }
 
 _CHOICES = {
@@ -57,7 +60,7 @@ class _Config:
                              "functions run on the CPU (device='cpu')")
         if key in _CHOICES and value not in _CHOICES[key]:
             raise ValueError(f"core.config.{key} must be one of {_CHOICES[key]}, got {value!r}")
-        if key == "profile" and isinstance(value, str):
+        if key in ("profile", "c_lazy") and isinstance(value, str):
             value = value.lower() in ("1", "true", "yes")
         self._values[key] = value
 

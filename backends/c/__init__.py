@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import hashlib
 
+from core.config import config
+
 from ..registry import KernelRegistry
 from . import compiler
 from .compiler import CompileError, ffi, load_module, signature, warn_once
@@ -160,7 +162,8 @@ def make_kernels(nodes, lazy: bool = True) -> list:
     (at the first call on large arrays, after a few dozen calls on small ones);
     until then their numpy kernels run. Functions called a few times on small
     data (most tests, quick looks) never pay a compiler call, where C would
-    not pay anyway.
+    not pay anyway. ``core.config.c_lazy = False`` (the flag
+    ``LAYERS_ON_GRAPH_FLAGS=c_lazy=False``) compiles at once instead.
     """
     specs, missing = [], []
     for node in nodes:
@@ -177,7 +180,7 @@ def make_kernels(nodes, lazy: bool = True) -> list:
         _warn_missing(missing)
         return fallbacks
     module = _Module(nodes, specs, fallbacks, missing)
-    if not lazy:
+    if not lazy or not config.c_lazy:
         return list(module.ensure())
     return [fallback if spec is None else _lazy_kernel(module, i, fallback)
             for i, (spec, fallback) in enumerate(zip(specs, fallbacks))]

@@ -5,11 +5,14 @@ ABI mode (``ffi.dlopen``). It is cached on disk under
 ``core.config.compiledir/c`` by a hash of (source, compiler, flags, CPU), so a
 second process finds it. Builds take a per-entry file lock, write to a
 temporary file and rename, so concurrent processes never see half a library;
-every entry stores the SHA-256 of its library, and an entry that does not
-match (truncated, corrupt) is rebuilt with one warning.
+every entry stores the SHA-256 of its library. Any damage to an entry's files
+(the library, its checksum, its lock: truncated, empty, random bytes, unreadable,
+a folder in a file's place, a library the loader rejects) is reported with one
+warning per process and the entry rebuilt; it never raises out of a user's call.
 """
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import hashlib
 import os
@@ -144,12 +147,51 @@ def _digest(path: str) -> str | None:
 
 
 def _valid(lib_path: str, sum_path: str) -> bool:
+    """True when the checksum file holds a SHA-256 in hex that matches the library."""
     try:
-        with open(sum_path) as f:
-            want = f.read().strip()
+        with open(sum_path, "rb") as f:
+            want = f.read(100)
     except OSError:
         return False
-    return bool(want) and _digest(lib_path) == want
+    want = want.strip()
+    if len(want) != 64 or not all(c in b"0123456789abcdef" for c in want):
+        return False  # empty, truncated, random bytes, not text
+    return _digest(lib_path) == want.decode("ascii")
+
+
+def _damaged(paths) -> bool:
+    """True when any of ``paths`` is there (a file, a folder or a link, even a broken one)."""
+    return any(os.path.lexists(p) for p in paths)
+
+
+def _discard(path: str) -> None:
+    """Remove whatever sits at ``path`` (file, link or folder); raises OSError if it cannot."""
+    if os.path.isdir(path) and not os.path.islink(path):
+        shutil.rmtree(path)
+    elif os.path.lexists(path):
+        os.unlink(path)
+
+
+def _report_damage(lib_path: str, what: str) -> None:
+    warn_once("corrupt", f"C backend: the cache entry {lib_path} is corrupt or damaged "
+                         f"({what}); rebuilding it (reported once per process)")
+
+
+@contextlib.contextmanager
+def _entry_lock(lock_path: str, lib_path: str):
+    """Hold the entry's file lock; a damaged lock file (a folder, a link loop) is replaced."""
+    mode = os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW  # a link in the lock's place is damage too
+    try:
+        fd = os.open(lock_path, mode, 0o644)
+    except OSError as exc:
+        _report_damage(lib_path, f"its lock file cannot be opened: {exc.strerror}")
+        _discard(lock_path)
+        fd = os.open(lock_path, mode, 0o644)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)  # closing releases the lock
 
 
 def _build(source: str, cc: str, flags: list[str], libs: list[str], lib_path: str,
@@ -179,27 +221,34 @@ def _build(source: str, cc: str, flags: list[str], libs: list[str], lib_path: st
 
 def _cache_paths(key: str) -> tuple[str, str, str]:
     folder = os.path.join(config.compiledir, "c", key[:2])
+    if os.path.lexists(folder) and not os.path.isdir(folder):  # a file in the folder's place
+        warn_once("corrupt-folder", f"C backend: {folder} in the cache is not a folder; "
+                                    f"replacing it (reported once per process)")
+        os.unlink(folder)
     os.makedirs(folder, exist_ok=True)
     base = os.path.join(folder, key)
     return base + ".so", base + ".sha256", base + ".lock"
 
 
-def _compile_cached(source: str, cc: str, flags: list[str], libs: list[str]) -> tuple[str, str]:
+def _compile_cached(source: str, cc: str, flags: list[str], libs: list[str],
+                    rebuild: bool = False) -> tuple[str, str]:
+    """Build ``source`` into the cache unless a valid entry is there; (key, library path).
+
+    ``rebuild``: the entry's library passed its checksum but could not be loaded."""
     key = _key(source, cc, flags + libs)
     lib_path, sum_path, lock_path = _cache_paths(key)
-    if _valid(lib_path, sum_path):
+    if not rebuild and _valid(lib_path, sum_path):
         return key, lib_path
-    with open(lock_path, "a") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        try:
-            if _valid(lib_path, sum_path):  # another process built it while we waited
-                return key, lib_path
-            if os.path.exists(lib_path) or os.path.exists(sum_path):
-                warn_once("corrupt", f"C backend: the cache entry {lib_path} is corrupt or "
-                                     f"truncated (checksum mismatch); rebuilding it")
-            _build(source, cc, flags, libs, lib_path, sum_path)
-        finally:
-            fcntl.flock(lock, fcntl.LOCK_UN)
+    with _entry_lock(lock_path, lib_path):
+        if not rebuild and _valid(lib_path, sum_path):  # another process built it meanwhile
+            return key, lib_path
+        if rebuild or _damaged((lib_path, sum_path)):
+            if not rebuild:
+                _report_damage(lib_path, "its checksum does not match the library, or a file "
+                                         "is missing, unreadable or not a file")
+            for path in (lib_path, sum_path):
+                _discard(path)
+        _build(source, cc, flags, libs, lib_path, sum_path)
     return key, lib_path
 
 
@@ -236,8 +285,7 @@ def _load_module(source: str, n_symbols: int) -> list:
             error = exc
             continue
         except OSError as exc:  # an unwritable or full compiledir
-            raise CompileError(f"C backend: cannot use the cache folder "
-                               f"{os.path.join(config.compiledir, 'c')}: {exc}") from exc
+            raise _unusable_folder(exc) from exc
         if not _flag_sets:
             _flag_sets.append((flags, libs))
         break
@@ -245,10 +293,27 @@ def _load_module(source: str, n_symbols: int) -> list:
         raise error
     hit = _loaded.get(key)
     if hit is None:
-        lib = ffi.dlopen(lib_path)
-        hit = (lib, [lib.lg_get(i) for i in range(n_symbols)])
+        try:
+            hit = _open(lib_path, n_symbols)
+        except (OSError, AttributeError) as exc:  # it passed its checksum yet will not load
+            _report_damage(lib_path, f"the loader rejects it: {exc}")
+            try:
+                key, lib_path = _compile_cached(source, cc, flags, libs, rebuild=True)
+            except OSError as exc2:
+                raise _unusable_folder(exc2) from exc2
+            hit = _open(lib_path, n_symbols)
         _loaded[key] = hit
     return hit[1]
+
+
+def _open(lib_path: str, n_symbols: int) -> tuple:
+    lib = ffi.dlopen(lib_path)
+    return lib, [lib.lg_get(i) for i in range(n_symbols)]
+
+
+def _unusable_folder(exc: OSError) -> CompileError:
+    return CompileError(f"C backend: cannot use the cache folder "
+                        f"{os.path.join(config.compiledir, 'c')}: {exc}")
 
 
 def flags_in_use() -> list[str]:
