@@ -14,7 +14,7 @@ from __future__ import annotations
 import h5py
 import numpy as np
 
-from .weights_h5 import check_value, create_dataset, read_dataset
+from .weights_h5 import UnreadableArray, create_dataset, read_checked
 
 # HDF5 refuses attributes over 64 KiB in the object header (Keras's constant).
 HDF5_OBJECT_HEADER_LIMIT = 64512
@@ -116,11 +116,10 @@ def _read_layer(f: h5py.Group, file_name: str, paths: list[str], layer,
         if path not in f[file_name]:
             raise ValueError(f"load_weights: the file has no array {where!r} (truncated or "
                              f"corrupt file)")
-        value = read_dataset(f[file_name][path], where)
         try:
-            pending.append((var, check_value(value, var, where, layer.name)))
-        except ValueError:
-            if skip_mismatch:
+            pending.append((var, read_checked(f[file_name][path], var, where, layer.name)))
+        except ValueError as err:
+            if skip_mismatch and not isinstance(err, UnreadableArray):
                 return []
             raise
     return pending
@@ -180,7 +179,6 @@ def read_optimizer(f: h5py.Group, variables: list, optimizer_name: str) -> list:
     for name, var in zip(names, variables):
         if name not in group:
             raise ValueError(f"load_model: the file has no optimizer array {name!r}")
-        value = read_dataset(group[name], f"optimizer_weights/{name}")
-        pending.append((var, check_value(value, var, f"optimizer_weights/{name}",
-                                         optimizer_name)))
+        pending.append((var, read_checked(group[name], var, f"optimizer_weights/{name}",
+                                          optimizer_name)))
     return pending

@@ -23,7 +23,7 @@ import zipfile
 
 import h5py
 
-from . import legacy_h5, weights_h5
+from . import h5_safety, legacy_h5, weights_h5
 from .atomic import atomic_path
 from .deserialization import model_from_config
 from .serialization import model_config, model_entry, serialize_value
@@ -57,17 +57,29 @@ def save_weights(model, filepath, overwrite: bool = True, legacy_format: bool = 
             weights_h5.write(f, model)
 
 
-def _open_h5(filepath: str, what: str) -> h5py.File:
+def _must_exist(filepath: str, what: str) -> None:
     if not os.path.exists(filepath):
-        raise ValueError(f"{what}: no such file {filepath!r}")
+        raise FileNotFoundError(f"{what}: no such file {filepath!r}")
+
+
+def _open_h5(filepath: str, what: str) -> h5py.File:
+    """The file opened for reading, after refusing any link or data outside it."""
+    _must_exist(filepath, what)
     try:
-        return h5py.File(filepath, "r")
+        f = h5py.File(filepath, "r")
     except OSError as err:
         raise ValueError(f"{what}: cannot open {filepath!r} as HDF5: the file is truncated, "
                          f"corrupt or not an HDF5 file ({err})") from err
+    try:
+        _guard(lambda: h5_safety.check_self_contained(f, filepath, what), filepath)
+    except BaseException:
+        f.close()
+        raise
+    return f
 
 
 def _read_keras_zip(filepath: str, what: str) -> tuple[dict, bytes]:
+    _must_exist(filepath, what)
     try:
         with zipfile.ZipFile(filepath) as z:
             config = json.loads(z.read("config.json").decode("utf8"))
@@ -104,7 +116,8 @@ def load_weights(model, filepath, by_name: bool = False, skip_mismatch: bool = F
     if filepath.endswith(".keras"):
         _, data = _read_keras_zip(filepath, "load_weights")
         pending = _guard(lambda: _read_h5_bytes(
-            data, lambda f: _pending_weights(f, model, by_name, skip_mismatch)), filepath)
+            data, lambda f: _pending_weights(f, model, by_name, skip_mismatch), filepath,
+            "load_weights"), filepath)
     else:
         with _open_h5(filepath, "load_weights") as f:
             pending = _guard(lambda: _pending_weights(f, model, by_name, skip_mismatch),
@@ -112,8 +125,10 @@ def load_weights(model, filepath, by_name: bool = False, skip_mismatch: bool = F
     _assign(pending)
 
 
-def _read_h5_bytes(data: bytes, fn):
+def _read_h5_bytes(data: bytes, fn, filepath: str, what: str):
+    """``fn`` applied to the HDF5 file held in ``data`` (a ``.keras`` archive's weights)."""
     with h5py.File(io.BytesIO(data), "r") as f:
+        h5_safety.check_self_contained(f, f"{filepath}/model.weights.h5", what)
         return fn(f)
 
 
@@ -310,7 +325,7 @@ def load_model(filepath, custom_objects: dict | None = None, compile: bool = Tru
                 pending += weights_h5.read_optimizer(f, model.optimizer)
             return pending
 
-        _assign(_guard(lambda: _read_h5_bytes(data, read), filepath))
+        _assign(_guard(lambda: _read_h5_bytes(data, read, filepath, "load_model"), filepath))
         return model
     with _open_h5(filepath, "load_model") as f:
         return _guard(lambda: _load_legacy_h5(f, filepath, custom_objects, compile, safe_mode),

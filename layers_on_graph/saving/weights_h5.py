@@ -136,30 +136,35 @@ def write(f: h5py.Group, model, include_optimizer: bool = False) -> None:
             create_dataset(group, str(i), var.get_value(borrow=True))
 
 
-def check_value(value: np.ndarray, var, where: str, layer: str) -> np.ndarray:
-    """``value`` cast to ``var``'s dtype after checking shape and dtype kind; else ValueError."""
-    current = var.get_value(borrow=True)
-    if value.shape != current.shape:
-        raise ValueError(f"load_weights: layer {layer!r}, weight {var.name!r}: the file's array "
-                         f"{where!r} has shape {value.shape}, the model's weight has shape "
-                         f"{current.shape}")
-    kinds = {"f": "f", "i": "i", "u": "i", "b": "b"}
-    if kinds.get(value.dtype.kind) != kinds.get(current.dtype.kind):
-        raise ValueError(f"load_weights: layer {layer!r}, weight {var.name!r}: the file's array "
-                         f"{where!r} has dtype {value.dtype}, the model's weight has dtype "
-                         f"{current.dtype}")
-    return np.array(value, dtype=current.dtype)
+class UnreadableArray(ValueError):
+    """An array of the file cannot be read (truncated, corrupt): never skipped."""
 
 
-def read_dataset(dataset, where: str) -> np.ndarray:
-    """A dataset's array; an unreadable (truncated, corrupt) one raises ValueError."""
+def read_checked(dataset, var, where: str, layer: str) -> np.ndarray:
+    """The array of ``dataset`` cast to ``var``'s dtype; ValueError if it does not fit.
+
+    Shape and dtype kind are checked from the file's metadata before any data is read,
+    so a small file declaring a huge (compressed) array allocates nothing.
+    """
     if not isinstance(dataset, h5py.Dataset):
         raise ValueError(f"load_weights: {where!r} in the file is not an array")
+    current = var.get_value(borrow=True)
+    shape = dataset.shape  # None for an HDF5 null dataspace
+    if shape != current.shape:
+        raise ValueError(f"load_weights: layer {layer!r}, weight {var.name!r}: the file's array "
+                         f"{where!r} has shape {shape}, the model's weight has shape "
+                         f"{current.shape}")
+    kinds = {"f": "f", "i": "i", "u": "i", "b": "b"}
+    if kinds.get(dataset.dtype.kind) != kinds.get(current.dtype.kind):
+        raise ValueError(f"load_weights: layer {layer!r}, weight {var.name!r}: the file's array "
+                         f"{where!r} has dtype {dataset.dtype}, the model's weight has dtype "
+                         f"{current.dtype}")
     try:
-        return np.asarray(dataset[()])
+        value = dataset[()]
     except (OSError, RuntimeError, KeyError) as err:
-        raise ValueError(f"load_weights: cannot read {where!r}: the file is truncated or "
+        raise UnreadableArray(f"load_weights: cannot read {where!r}: the file is truncated or "
                          f"corrupt ({err})") from err
+    return np.array(value, dtype=current.dtype)
 
 
 def read(f: h5py.Group, model, skip_mismatch: bool = False) -> list[tuple[object, np.ndarray]]:
@@ -187,11 +192,10 @@ def read(f: h5py.Group, model, skip_mismatch: bool = False) -> list[tuple[object
             if str(i) not in group:
                 raise ValueError(f"load_weights: layer {entry.owner!r}: the file has no array "
                                  f"{where!r}")
-            value = read_dataset(group[str(i)], where)
             try:
-                values.append((var, check_value(value, var, where, entry.owner)))
-            except ValueError:
-                if not skip_mismatch:
+                values.append((var, read_checked(group[str(i)], var, where, entry.owner)))
+            except ValueError as err:
+                if not skip_mismatch or isinstance(err, UnreadableArray):
                     raise
                 values = None
                 break
@@ -227,6 +231,5 @@ def read_optimizer(f: h5py.Group, optimizer) -> list[tuple[object, np.ndarray]]:
     if len(group) != len(variables):
         raise ValueError(f"load_model: the optimizer {optimizer.name!r} has {len(variables)} "
                          f"variables but the file's 'optimizer/vars' holds {len(group)}")
-    return [(var, check_value(read_dataset(group[str(i)], f"optimizer/vars/{i}"), var,
-                              f"optimizer/vars/{i}", optimizer.name))
+    return [(var, read_checked(group[str(i)], var, f"optimizer/vars/{i}", optimizer.name))
             for i, var in enumerate(variables)]

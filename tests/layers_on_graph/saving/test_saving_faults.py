@@ -133,10 +133,14 @@ def test_not_hdf5_and_missing_files(tmp_path):
     bad.write_text("these are not weights")
     with pytest.raises(ValueError, match="HDF5"):
         model.load_weights(bad)
-    with pytest.raises(ValueError, match="no such file"):
+    with pytest.raises(FileNotFoundError, match="no such file"):
         model.load_weights(tmp_path / "missing.weights.h5")
-    with pytest.raises(ValueError, match="no such file"):
+    with pytest.raises(FileNotFoundError, match="no such file"):
         load_model(tmp_path / "missing.h5")
+    with pytest.raises(FileNotFoundError, match="no such file"):
+        load_model(tmp_path / "missing.keras")
+    with pytest.raises(FileNotFoundError, match="no such file"):
+        model.load_weights(tmp_path / "missing.keras")
     zipped = tmp_path / "broken.keras"
     zipped.write_bytes(b"PK\x03\x04 not really a zip")
     with pytest.raises(ValueError, match=".keras archive"):
