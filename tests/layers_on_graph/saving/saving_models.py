@@ -45,6 +45,22 @@ INPUT_SHAPES = {"mlp": (5, 8), "cnn": (4, 8, 8, 2), "lstm": (3, 5, 3), "gru": (3
                 "seq": (3, 5)}
 
 
+# file kinds -> a file name of that kind
+KINDS = {"keras3": "w.weights.h5", "keras2": "w.h5", "keras": "m.keras", "model_h5": "m.h5"}
+
+
+def save_as(model, path, kind: str) -> None:
+    """Save ``model`` as a file of ``kind`` (a key of ``KINDS``)."""
+    from layers_on_graph import saving
+
+    if kind == "keras3":
+        saving.save_weights(model, path)
+    elif kind == "keras2":
+        saving.save_weights(model, path, legacy_format=True)
+    else:
+        model.save(path)
+
+
 def fixture(name: str) -> str:
     return os.path.join(DATA, name)
 

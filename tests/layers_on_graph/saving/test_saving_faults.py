@@ -7,7 +7,8 @@ import pathlib
 import h5py
 import numpy as np
 import pytest
-from saving_models import BUILDERS, randomize, sample_input
+from saving_models import BUILDERS, KINDS, randomize, sample_input
+from saving_models import save_as as _save
 
 import core.tensor as T
 from layers_on_graph import Input, Sequential, layers, load_model, saving
@@ -19,16 +20,6 @@ def _weights_unchanged(model, before):
         np.testing.assert_array_equal(a, b)
 
 
-def _save(model, path, kind):
-    if kind == "keras3":
-        saving.save_weights(model, path)
-    elif kind == "keras2":
-        saving.save_weights(model, path, legacy_format=True)
-    else:
-        model.save(path)
-
-
-KINDS = {"keras3": "w.weights.h5", "keras2": "w.h5", "keras": "m.keras", "model_h5": "m.h5"}
 
 
 @pytest.mark.parametrize("kind", list(KINDS))

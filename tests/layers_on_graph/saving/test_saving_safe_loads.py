@@ -12,8 +12,9 @@ import zipfile
 import h5py
 import numpy as np
 import pytest
+from saving_models import KINDS, save_as
 
-from layers_on_graph import Input, Sequential, layers, load_model, saving
+from layers_on_graph import Input, Sequential, layers, load_model
 
 KERNEL_SHAPE = (4, 3)
 SECRET = np.full(KERNEL_SHAPE, 777.0, dtype="float32")
@@ -23,18 +24,6 @@ def _model():
     model = Sequential([Input((4,)), layers.Dense(3), layers.Dense(2)])
     model.compile(optimizer="sgd", loss="mse")
     return model
-
-
-FORMATS = {"keras3": "w.weights.h5", "keras2": "w.h5", "model_h5": "m.h5", "keras": "m.keras"}
-
-
-def _save(model, path, kind):
-    if kind == "keras3":
-        saving.save_weights(model, path)
-    elif kind == "keras2":
-        saving.save_weights(model, path, legacy_format=True)
-    else:
-        model.save(path)
 
 
 def _kernel_path(f: h5py.File) -> str:
@@ -128,11 +117,11 @@ def _loaders(kind):
 
 
 @pytest.mark.parametrize("tamper", list(TAMPER))
-@pytest.mark.parametrize("kind", list(FORMATS))
+@pytest.mark.parametrize("kind", list(KINDS))
 def test_indirection_out_of_the_file_is_refused(tmp_path, kind, tamper):
     other, raw = _victims(tmp_path)
-    path = tmp_path / FORMATS[kind]
-    _save(_model(), path, kind)
+    path = tmp_path / KINDS[kind]
+    save_as(_model(), path, kind)
     kernel = _replace_kernel(path, kind,
                              lambda f, kernel: TAMPER[tamper](f, kernel, other, raw))
     if kind != "keras":  # the crafted file really reads the other file's numbers
@@ -147,13 +136,13 @@ def test_indirection_out_of_the_file_is_refused(tmp_path, kind, tamper):
             np.testing.assert_array_equal(a, b)
 
 
-@pytest.mark.parametrize("kind", list(FORMATS))
+@pytest.mark.parametrize("kind", list(KINDS))
 def test_an_untampered_file_still_loads(tmp_path, kind):
-    path = tmp_path / FORMATS[kind]
+    path = tmp_path / KINDS[kind]
     source = _model()
     source.layers[0].kernel.set_value(np.arange(12.0).reshape(KERNEL_SHAPE).astype(
         source.layers[0].kernel.dtype))
-    _save(source, path, kind)
+    save_as(source, path, kind)
     for _, load in _loaders(kind):
         model = _model()
         loaded = load(model, path) or model
@@ -161,11 +150,11 @@ def test_an_untampered_file_still_loads(tmp_path, kind):
                                       source.layers[0].kernel.get_value())
 
 
-@pytest.mark.parametrize("kind", list(FORMATS))
+@pytest.mark.parametrize("kind", list(KINDS))
 def test_a_huge_compressed_dataset_is_refused_from_its_metadata(tmp_path, kind):
     """A 16 KB file declaring a (50000, 50000) array: refused before any data is read."""
-    path = tmp_path / FORMATS[kind]
-    _save(_model(), path, kind)
+    path = tmp_path / KINDS[kind]
+    save_as(_model(), path, kind)
     _replace_kernel(path, kind, lambda f, kernel: f.create_dataset(
         kernel, shape=(50000, 50000), dtype="float32", chunks=(1000, 1000), compression="gzip"))
     assert path.stat().st_size < 200_000
@@ -185,7 +174,7 @@ def test_a_huge_compressed_dataset_is_refused_from_its_metadata(tmp_path, kind):
 
 def test_a_dataset_of_the_wrong_dtype_is_refused_before_reading(tmp_path):
     path = tmp_path / "w.weights.h5"
-    _save(_model(), path, "keras3")
+    save_as(_model(), path, "keras3")
     _replace_kernel(path, "keras3", lambda f, kernel: f.create_dataset(
         kernel, data=np.array([[b"x" * 8] * 3] * 4)))
     model = _model()
