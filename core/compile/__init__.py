@@ -1,3 +1,4 @@
-"""Compilation: ``function``, ``In``, ``shared``."""
+"""Compilation: ``function``, ``In``, ``shared``, ``NanGuardMode``."""
 from .function import Function, In, function
+from .nanguard import NanGuardMode
 from .shared import SharedVariable, shared

@@ -113,7 +113,7 @@ class Function:
             return self._fn(*args)
         except Exception as exc:
             detail = self.program.describe_failure(exc)
-            if detail is None:
+            if detail is None or getattr(exc, "described", False):
                 raise
             raise _with_message(exc, f"{exc}\n{detail}") from exc
 
@@ -223,7 +223,7 @@ def function(inputs: Sequence, outputs=None, updates=None, givens=None, name: st
     outputs : a Variable or a list of Variables (a list gives a list back)
     updates : (shared, expression) pairs, applied together after the outputs are computed
     givens : {variable: replacement} substituted in the graph before compiling
-    mode : 'FAST_RUN' (default) or 'FAST_COMPILE'
+    mode : 'FAST_RUN' (default), 'FAST_COMPILE', or a mode object: ``NanGuardMode(...)``
     on_unused_input : 'raise', 'warn' or 'ignore'
     trust_input : skip input checking and conversion (inputs must be ndarrays of the right dtype)
     excluding : names or tags of graph rewrites not to apply (see ``core.rewrite``)
@@ -239,6 +239,9 @@ def function(inputs: Sequence, outputs=None, updates=None, givens=None, name: st
 
     if not isinstance(inputs, (list, tuple)):
         raise TypeError("function: inputs must be a list of variables")
+    guard = None if mode is None or isinstance(mode, str) else mode  # NanGuardMode(...)
+    if guard is not None:
+        mode, excluding = guard.optimizer, tuple(excluding) + tuple(guard.excluding)
     mode = mode or config.mode
     ins = [i if isinstance(i, In) else In(i) for i in inputs]
     in_vars = [i.variable for i in ins]
@@ -293,6 +296,8 @@ def function(inputs: Sequence, outputs=None, updates=None, givens=None, name: st
 
     def kernels_for(nodes):
         kernels = make_kernels(nodes, backend)
+        if guard is not None:
+            kernels = guard.wrap_kernels(nodes, kernels)
         return prof.wrap_kernels(nodes, kernels) if prof is not None else kernels
 
     program = Program(fgraph, make_kernel, len(ins), len(out_list), targets, single, checkers,

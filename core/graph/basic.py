@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any, Sequence
 
-from .trace import user_frame
+from .trace import SCOPES, user_frame
 
 
 class Type:
@@ -45,6 +45,8 @@ class Variable:
         self.name = name
         self.tag = Tag()
         self.tag.trace = user_frame()
+        if SCOPES:
+            self.tag.scope = "/".join(SCOPES)
 
     def clone(self) -> "Variable":
         """A new, ownerless variable of the same type, name and trace."""
@@ -129,6 +131,8 @@ class Apply:
         node = self.op.make_node(*inputs)
         for new, old in zip(node.outputs, self.outputs):
             new.tag.trace = old.tag.trace
+            if hasattr(old.tag, "scope"):
+                new.tag.scope = old.tag.scope
             new.name = old.name
         return node
 

@@ -1,10 +1,13 @@
 """Source traces: the first stack frame outside this library.
 
 Every variable remembers where the user created it, so that errors raised
-while building or running a graph can point at the user's own line.
+while building or running a graph can point at the user's own line. Variables
+created inside ``with scope(name):`` also carry ``tag.scope`` (nested scopes
+joined by '/'; a layer's name), kept through rewrites like the trace.
 """
 from __future__ import annotations
 
+import contextlib
 import linecache
 import os
 import sys
@@ -42,3 +45,24 @@ def format_trace(trace: tuple[str, int, str] | None) -> str:
     line = linecache.getline(filename, lineno).strip()
     text = f'File "{filename}", line {lineno}, in {func}'
     return f"{text}\n    {line}" if line else text
+
+
+SCOPES: list[str] = []  # the open scopes, outermost first (read by Variable.__init__)
+
+
+@contextlib.contextmanager
+def scope(name: str):
+    """Label the variables created inside with ``tag.scope`` (a layer does, with its name).
+
+    Examples
+    --------
+    >>> with scope("encoder"):
+    ...     h = T.tanh(x)
+    >>> h.tag.scope
+    'encoder'
+    """
+    SCOPES.append(str(name))
+    try:
+        yield
+    finally:
+        SCOPES.pop()

@@ -95,10 +95,12 @@ class RuleIndex:
 
 
 def copy_trace(new: Variable, old: Variable, fgraph: FunctionGraph) -> None:
-    """Give ``new`` and the nodes it brings into ``fgraph`` the source trace of ``old``."""
+    """Give ``new`` and the nodes it brings into ``fgraph`` the source trace (and scope) of
+    ``old``."""
     trace = getattr(old.tag, "trace", None)
     if trace is None:
         return
+    scope = getattr(old.tag, "scope", None)
     stack = [new]
     seen = set()
     while stack:
@@ -108,9 +110,13 @@ def copy_trace(new: Variable, old: Variable, fgraph: FunctionGraph) -> None:
         seen.add(id(v))
         if not isinstance(v, Constant):
             v.tag.trace = trace
+            if scope is not None:
+                v.tag.scope = scope
         if v.owner is not None:
             for o in v.owner.outputs:
                 o.tag.trace = trace
+                if scope is not None:
+                    o.tag.scope = scope
             stack.extend(v.owner.inputs)
 
 
