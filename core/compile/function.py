@@ -46,11 +46,13 @@ class In:
 
 
 class FunctionMaker:
-    """Holds what compilation produced (``fgraph``), as Theano's maker does."""
+    """Holds what compilation produced (``fgraph``), as Theano's maker does, and the
+    ``outputs`` (then updates) as the user built them, before the rewrites."""
 
-    def __init__(self, fgraph: FunctionGraph, mode: str):
+    def __init__(self, fgraph: FunctionGraph, mode: str, outputs: Sequence[Variable] = ()):
         self.fgraph = fgraph
         self.mode = mode
+        self.outputs = list(outputs)
 
 
 class Function:
@@ -116,6 +118,22 @@ class Function:
             if detail is None or getattr(exc, "described", False):
                 raise
             raise _with_message(exc, f"{exc}\n{detail}") from exc
+
+    def intermediates(self, *args, names=None, **kwargs) -> dict:
+        """``{variable: value}`` of every variable computed between the inputs and the
+        outputs of the graph this function was built from (before rewrites), for these
+        inputs; ``names``: only the variables of those names (or those Variables).
+        Shared variables are read, not updated.
+
+        Examples
+        --------
+        >>> h = T.tanh(x); h.name = 'h'; f = function([x], (h * 2).sum())
+        >>> f.intermediates(np.ones(3), names=['h'])
+        {h: array([0.76159416, 0.76159416, 0.76159416])}
+        """
+        from .intermediates import intermediate_values
+
+        return intermediate_values(self, self._bind(args, kwargs), names)
 
     def _label(self) -> str:
         return _label(self.name)
@@ -305,7 +323,7 @@ def function(inputs: Sequence, outputs=None, updates=None, givens=None, name: st
     if prof is not None:
         program.run_trusted = prof.wrap_call(program.run_trusted)
         program.run_checked = prof.wrap_call(program.run_checked)
-    fn = Function(ins, program, FunctionMaker(fgraph, mode), shared_inputs, targets, name,
-                  trust_input, checkers)
+    maker = FunctionMaker(fgraph, mode, exprs)
+    fn = Function(ins, program, maker, shared_inputs, targets, name, trust_input, checkers)
     fn.profile = prof
     return fn

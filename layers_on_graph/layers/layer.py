@@ -17,6 +17,8 @@ import numpy as np
 import core.tensor as T
 from core import function, shared
 from core.graph.basic import Variable
+from core.graph.trace import scope, user_frame
+from core.tensor.elemwise import DimShuffle
 
 from .. import backend, initializers, regularizers
 from ..utils.naming import to_snake_case, unique_name
@@ -89,6 +91,7 @@ class Layer:
             raise TypeError(f"{type(self).__name__}: unknown keyword argument(s) {sorted(kwargs)}")
         object.__setattr__(self, "_layers", [])
         self.name = name or unique_name(to_snake_case(type(self).__name__))
+        self._created_at = user_frame()  # the user's line, for errors naming this layer
         self.trainable = trainable
         self.dtype = str(np.dtype(dtype)) if dtype is not None else backend.floatx()
         self.built = False
@@ -259,7 +262,8 @@ class Layer:
             kwargs["mask"] = mask
         _TRAINING.append(bool(training))
         try:
-            outputs = self.call(inputs, *args[1:], **kwargs)
+            with scope(self.name):  # tag.scope names this layer in errors (NanGuardMode)
+                outputs = _distinct_from(args, self.call(inputs, *args[1:], **kwargs))
         finally:
             _TRAINING.pop()
         self._annotate(inputs, outputs)
@@ -389,6 +393,23 @@ def _set_masks(outputs, masks) -> None:
     for t, m in zip(flat, flat_masks):
         if is_symbolic(t) and m is not None and getattr(t, "_keras_mask", None) is None:
             t._keras_mask = m
+
+
+def _distinct_from(args, outputs):
+    """``outputs``, where one is an input (Dropout at inference returns its input) replaced
+    by a view of it: each call's outputs then carry their own Keras history."""
+    ids = {id(t) for t in flatten_structure(args) if is_symbolic(t)}
+
+    def fresh(t):
+        if not is_symbolic(t) or id(t) not in ids:
+            return t
+        out = DimShuffle(t.ndim, tuple(range(t.ndim)))(t)  # removed by the optimizer
+        for attr in ("_keras_shape", "_keras_mask"):
+            if hasattr(t, attr):
+                setattr(out, attr, getattr(t, attr))
+        return out
+
+    return map_structure(fresh, outputs) if ids else outputs
 
 
 def _unique(items: list) -> list:
