@@ -18,7 +18,7 @@ from .. import backend, losses as losses_mod, metrics as metrics_mod, optimizers
 from ..callbacks import CallbackList
 from ..layers.layer import flatten_structure, static_shape
 from ..utils.random import get_rng
-from . import data as data_mod
+from . import data as data_mod, nan_debug
 
 
 class _Tracker:
@@ -287,10 +287,13 @@ class Trainer:
             shuffle: bool = True, class_weight: dict | None = None, sample_weight=None,
             initial_epoch: int = 0, steps_per_epoch: int | None = None,
             validation_steps: int | None = None, validation_batch_size: int | None = None,
-            validation_freq: int = 1):
+            validation_freq: int = 1, debug_nan: bool = False):
         """Train for ``epochs`` epochs; returns a ``History``.
 
         ``validation_split`` takes the last samples before shuffling, as Keras.
+        ``debug_nan=True``: on a NaN or infinite loss, keep the weights of the last good step
+        and raise FloatingPointError naming the first layer and line that produced a NaN
+        (the batch re-run under ``core.NanGuardMode``; see ``models/nan_debug.py``).
         """
         self._require_compiled("fit")
         batch_size = _batch_size(batch_size)
@@ -325,7 +328,7 @@ class Trainer:
                            verbose=verbose, epochs=epochs, steps=steps, mode="fit")
         self.stop_training = False
         cbs.on_train_begin()
-        fn = self._train_fn
+        fn = nan_debug.guarded_train_fn(self, callbacks, debug_nan)
         rng = get_rng()
         logs: dict = {}
         for epoch in range(initial_epoch, epochs):
