@@ -36,3 +36,14 @@ def test_cnn_digits_reaches_097(tmp_path, capsys):
     with _one_blas_thread():
         assert _load("cnn_digits.py")["main"](verbose=0, weights_path=path) >= 0.97
     assert os.path.exists(path)
+
+
+def test_debugging_example(capsys):
+    result = _load("debugging.py")["main"]()
+    assert "NaN (1 of 2 values) in output 0 of Elemwise{log}" in result["guard"]
+    assert "scaled = T.log(x) * 2" in result["guard"]
+    hidden = next(v for k, v in result["intermediates"].items() if k.name == "hidden")
+    assert hidden.shape == (1, 2)
+    assert [o.shape for o in result["layer_outputs"]] == [(2, 3), (2, 3), (2, 2)]
+    assert "the first NaN is in layer 'root' (Lambda)" in result["report"]
+    assert "weights still finite: True" in capsys.readouterr().out
