@@ -78,12 +78,34 @@ def _open_h5(filepath: str, what: str) -> h5py.File:
     return f
 
 
+# A member that expands to more than this, and to more than ZIP_MAX_EXPANSION times what it
+# stores, is a decompression bomb: this library stores members uncompressed (ratio 1).
+ZIP_BOMB_FLOOR = 1 << 28  # 256 MiB
+ZIP_MAX_EXPANSION = 100
+
+
+class _Refused(ValueError):
+    """A file refused as unsafe (not as corrupt)."""
+
+
+def _zip_member(z: zipfile.ZipFile, name: str, filepath: str, what: str) -> bytes:
+    """A member's bytes, after checking its declared size against what it stores."""
+    info = z.getinfo(name)
+    if info.file_size > ZIP_BOMB_FLOOR and info.file_size > ZIP_MAX_EXPANSION * info.compress_size:
+        raise _Refused(f"{what}: Not allowed: the member {name!r} of {filepath!r} declares "
+                       f"{info.file_size} bytes but stores {info.compress_size}; refusing a "
+                       f"decompression bomb")
+    return z.read(name)
+
+
 def _read_keras_zip(filepath: str, what: str) -> tuple[dict, bytes]:
     _must_exist(filepath, what)
     try:
         with zipfile.ZipFile(filepath) as z:
-            config = json.loads(z.read("config.json").decode("utf8"))
-            weights = z.read("model.weights.h5")
+            config = json.loads(_zip_member(z, "config.json", filepath, what).decode("utf8"))
+            weights = _zip_member(z, "model.weights.h5", filepath, what)
+    except _Refused:
+        raise
     except (zipfile.BadZipFile, KeyError, OSError, ValueError) as err:
         raise ValueError(f"{what}: cannot read {filepath!r} as a .keras archive: the file is "
                          f"truncated or corrupt ({err})") from err

@@ -172,6 +172,23 @@ def test_a_huge_compressed_dataset_is_refused_from_its_metadata(tmp_path, kind):
         np.testing.assert_array_equal(a, b)
 
 
+def test_a_zip_bomb_member_of_a_keras_archive_is_refused_before_reading(tmp_path, monkeypatch):
+    from layers_on_graph.saving import model_io
+
+    monkeypatch.setattr(model_io, "ZIP_BOMB_FLOOR", 1 << 20)  # 1 MiB instead of 256 MiB
+    path = tmp_path / "m.keras"
+    save_as(_model(), path, "keras")
+    with zipfile.ZipFile(path) as z:
+        members = {name: z.read(name) for name in z.namelist()}
+    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as z:
+        for name, data in members.items():
+            z.writestr(name, data + (b"\0" * (4 << 20) if name == "model.weights.h5" else b""))
+    for load in (lambda: _model().load_weights(path), lambda: load_model(path)):
+        with pytest.raises(ValueError, match="Not allowed: the member 'model.weights.h5'.*"
+                                             "decompression bomb"):
+            load()
+
+
 def test_a_dataset_of_the_wrong_dtype_is_refused_before_reading(tmp_path):
     path = tmp_path / "w.weights.h5"
     save_as(_model(), path, "keras3")
