@@ -220,11 +220,13 @@ def _build(source: str, cc: str, flags: list[str], libs: list[str], lib_path: st
 
 
 def _cache_paths(key: str) -> tuple[str, str, str]:
-    folder = os.path.join(config.compiledir, "c", key[:2])
-    if os.path.lexists(folder) and not os.path.isdir(folder):  # a file in the folder's place
-        warn_once("corrupt-folder", f"C backend: {folder} in the cache is not a folder; "
-                                    f"replacing it (reported once per process)")
-        os.unlink(folder)
+    root = os.path.join(config.compiledir, "c")
+    folder = os.path.join(root, key[:2])
+    for path in (root, folder):
+        if os.path.lexists(path) and not os.path.isdir(path):  # a file in a folder's place
+            warn_once("corrupt-folder", f"C backend: {path} in the cache is not a folder; "
+                                        f"replacing it (reported once per process)")
+            os.unlink(path)
     os.makedirs(folder, exist_ok=True)
     base = os.path.join(folder, key)
     return base + ".so", base + ".sha256", base + ".lock"

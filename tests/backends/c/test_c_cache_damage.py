@@ -4,6 +4,7 @@ Also the eager-compile flag ``c_lazy=False``."""
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 import warnings
@@ -124,6 +125,21 @@ def test_a_damaged_entry_is_reported_once_and_rebuilt(fresh_process_state, which
     assert all(issubclass(w.category, RuntimeWarning) for w in reports)
     assert os.path.isfile(_entry(tmp_path, ".so")) and not os.path.islink(
         _entry(tmp_path, FILES[which]))
+
+
+@pytest.mark.parametrize("level", ["c", "entry_folder"])
+def test_a_file_in_place_of_a_cache_folder_is_replaced(fresh_process_state, level):
+    tmp_path = fresh_process_state
+    assert _load(3) == 3
+    folder = os.path.dirname(_entry(tmp_path, ".so"))
+    target = os.path.join(tmp_path, "c") if level == "c" else folder
+    shutil.rmtree(target)
+    with open(target, "wb") as f:
+        f.write(b"not a folder")
+    compiler._loaded.clear()
+    with pytest.warns(RuntimeWarning, match="is not a folder"):
+        assert _load(3) == 3
+    assert os.path.isdir(folder) and os.path.isfile(_entry(tmp_path, ".so"))
 
 
 def test_the_warning_is_given_once_per_process(fresh_process_state):
