@@ -48,8 +48,8 @@ class NanGuardMode:
     ----------
     nan_is_error, inf_is_error, big_is_error : which values raise (big: |x| > 1e10,
         floating-point values only)
-    optimizer : the graph rewrites to apply, 'FAST_RUN' or 'FAST_COMPILE'
-        (default: ``core.config.mode``)
+    optimizer : the graph rewrites to apply, 'FAST_RUN' or 'FAST_COMPILE' (Theano's
+        'fast_run', 'fast_compile' and 'default' too; default: ``core.config.mode``)
     excluding : rewrites left out (names or tags). By default the fusion passes, so
         that each checked node is one op of the user's graph with its own source line;
         ``excluding=()`` checks the graph exactly as FAST_RUN runs it.
@@ -63,6 +63,10 @@ class NanGuardMode:
     def __init__(self, nan_is_error: bool = True, inf_is_error: bool = True,
                  big_is_error: bool = True, optimizer: str | None = None,
                  excluding: Sequence[str] = ("fusion", "row_fusion")):
+        names = {None: None, "default": None, "fast_run": "FAST_RUN",
+                 "fast_compile": "FAST_COMPILE"}  # Theano's optimizer names too
+        optimizer = names.get(optimizer.lower() if isinstance(optimizer, str) else optimizer,
+                              optimizer)
         if optimizer not in (None, "FAST_RUN", "FAST_COMPILE"):
             raise ValueError(f"NanGuardMode: optimizer must be 'FAST_RUN' or 'FAST_COMPILE', "
                              f"got {optimizer!r}")

@@ -110,6 +110,17 @@ def test_same_values_as_without_the_guard_and_updates_applied(any_backend):
     np.testing.assert_allclose(w.get_value(), after_plain, rtol=1e-12)
 
 
-def test_bad_optimizer_name():
+def test_optimizer_names_theano_and_ours():
+    assert NanGuardMode(optimizer="fast_compile").optimizer == "FAST_COMPILE"
+    assert NanGuardMode(optimizer="FAST_RUN").optimizer == "FAST_RUN"
+    assert NanGuardMode(optimizer="default").optimizer is None
     with pytest.raises(ValueError, match="optimizer"):
         NanGuardMode(optimizer="FAST")
+
+
+def test_an_in_place_node_reports_its_inputs_as_they_were_before_it_ran(any_backend):
+    x = T.dvector("x")
+    f = function([x], T.log(x * 2), mode=GUARD)
+    assert any(n.op.destroy_map for n in f.maker.fgraph.toposort())  # log runs in place
+    with pytest.raises(NanGuardError, match=r"input 0: shape \(2,\) float64 range \[-2, 4\]"):
+        f(np.array([-1.0, 2.0]))
