@@ -124,3 +124,14 @@ def test_an_in_place_node_reports_its_inputs_as_they_were_before_it_ran(any_back
     assert any(n.op.destroy_map for n in f.maker.fgraph.toposort())  # log runs in place
     with pytest.raises(NanGuardError, match=r"input 0: shape \(2,\) float64 range \[-2, 4\]"):
         f(np.array([-1.0, 2.0]))
+
+
+def test_scope_and_trace_survive_fusion_when_the_graph_is_checked_as_fast_run():
+    x = T.dvector("x")
+    with scope("block"):
+        y = T.log(x) * 2 + 1  # fused into one node under FAST_RUN
+    f = function([x], y, mode=NanGuardMode(excluding=()))
+    assert len(f.maker.fgraph.apply_nodes) == 1
+    with pytest.raises(NanGuardError) as info:
+        f(np.array([-1.0]))
+    assert info.value.scope == "block" and "y = T.log(x) * 2 + 1" in str(info.value)
