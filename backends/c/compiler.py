@@ -301,9 +301,10 @@ def _load_module(source: str, n_symbols: int) -> list:
             _report_damage(lib_path, f"the loader rejects it: {exc}")
             try:
                 key, lib_path = _compile_cached(source, cc, flags, libs, rebuild=True)
-            except OSError as exc2:
-                raise _unusable_folder(exc2) from exc2
-            hit = _open(lib_path, n_symbols)
+                hit = _open(lib_path, n_symbols)
+            except (OSError, AttributeError) as exc2:
+                raise CompileError(f"C backend: the module built in {lib_path} cannot be "
+                                   f"loaded: {exc2}") from exc2
         _loaded[key] = hit
     return hit[1]
 
