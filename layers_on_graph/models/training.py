@@ -326,6 +326,9 @@ class Trainer:
                            verbose=verbose, epochs=epochs, steps=steps, mode="fit")
         self.stop_training = False
         cbs.on_train_begin()
+        # a callback (BackupAndRestore) may move the start, as Keras's model._initial_epoch
+        initial_epoch, self._initial_epoch = getattr(self, "_initial_epoch", None) or \
+            initial_epoch, None
         fn = self._train_fn
         rng = get_rng()
         logs: dict = {}
