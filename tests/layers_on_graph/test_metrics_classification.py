@@ -218,3 +218,22 @@ def test_multiclass_metrics_equal_keras(make):
     ours.update_state(onehot, p, w)
     np.testing.assert_allclose(ours.result(), _keras_value(make(keras.metrics), onehot, p, w),
                                rtol=1e-5, atol=1e-6)
+
+
+def test_saved_metric_objects_load_in_keras_with_the_same_values(tmp_path):
+    keras = pytest.importorskip("keras")
+    x = rng.random((40, 3)).astype("float32")
+    y = (x[:, :1] + 0.3 * rng.random((40, 1)) > 0.6).astype("float32")
+    model = Sequential([layers.Input(shape=(3,)), layers.Dense(1, activation="sigmoid")])
+    model.compile(optimizer="adam", loss="binary_crossentropy",
+                  metrics=[metrics.AUC(curve="PR", name="pr_auc"),
+                           metrics.Precision(thresholds=[0.3, 0.6]),
+                           metrics.F1Score(threshold=0.5, average="micro")])
+    model.fit(x, y, verbose=0)
+    model.save(tmp_path / "m.keras")
+    ours = model.evaluate(x, y, verbose=0, return_dict=True)
+    theirs = keras.saving.load_model(tmp_path / "m.keras").evaluate(x, y, verbose=0,
+                                                                    return_dict=True)
+    assert set(ours) == set(theirs)
+    for name in ours:
+        np.testing.assert_allclose(ours[name], theirs[name], rtol=1e-5, err_msg=name)
