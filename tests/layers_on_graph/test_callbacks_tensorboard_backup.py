@@ -50,9 +50,11 @@ def test_tensorboard_writes_keras_layout(tmp_path):
     assert [e.step for e in train.Scalars("epoch_learning_rate")] == [0, 1, 2]
     assert [e.step for e in train.Scalars("batch_loss")] == [2, 4, 6, 8]  # 3 batches an epoch
     assert [e.step for e in val.Scalars("evaluation_loss_vs_iterations")] == [3, 6, 9]
-    kernel = train.Histograms("dense/kernel/histogram")
+    weight = model.layers[0].weights[0]
+    assert weight.name == f"{model.layers[0].name}/kernel"
+    kernel = train.Histograms(f"{weight.name}/histogram")
     assert [h.step for h in kernel] == [0, 1, 2]
-    w = model.layers[0].weights[0].get_value()
+    w = weight.get_value()
     last = kernel[-1].histogram_value
     assert last.num == w.size and last.min == pytest.approx(w.min()) and \
         last.max == pytest.approx(w.max()) and last.sum == pytest.approx(w.sum(), rel=1e-5)
