@@ -37,8 +37,18 @@ class TensorBoard(Callback):
     """
 
     def __init__(self, log_dir: str = "logs", histogram_freq: int = 0, write_graph: bool = True,
-                 write_steps_per_second: bool = False, update_freq="epoch"):
+                 write_images: bool = False, write_steps_per_second: bool = False,
+                 update_freq="epoch", profile_batch=0, embeddings_freq: int = 0,
+                 embeddings_metadata=None):
         super().__init__()
+        for label, value, off in (("write_images", write_images, False),
+                                  ("profile_batch", profile_batch, 0),
+                                  ("embeddings_freq", embeddings_freq, 0),
+                                  ("embeddings_metadata", embeddings_metadata, None)):
+            if value != off:
+                raise ValueError(f"TensorBoard: {label} is not supported (weight images, the "
+                                 f"profiler and embeddings are not written); leave it at "
+                                 f"{off!r}")
         self._writer_cls = _writer_class()
         if update_freq == "batch":
             update_freq = 1

@@ -92,6 +92,11 @@ class Metric:
         args = (y_true, y_pred) if sw is None else (y_true, y_pred, sw)
         self.add_sums(*self._eager_fns[key](*args))
 
+    def __call__(self, y_true, y_pred, sample_weight=None):
+        """``update_state`` then ``result``, as Keras's ``metric(y_true, y_pred)``."""
+        self.update_state(y_true, y_pred, sample_weight)
+        return self.result()
+
     def _compile_eager(self, y_true: np.ndarray, y_pred: np.ndarray, weighted: bool):
         import core.tensor as T
         from core import function

@@ -78,6 +78,9 @@ def test_tensorboard_bad_arguments_and_missing_package(monkeypatch):
     pytest.importorskip("tensorboardX")
     with pytest.raises(ValueError, match="update_freq"):
         callbacks.TensorBoard(update_freq="sometimes")
+    with pytest.raises(ValueError, match="profile_batch is not supported"):
+        callbacks.TensorBoard(profile_batch=(2, 4))
+    callbacks.TensorBoard(write_images=False, profile_batch=0, embeddings_freq=0)
     import builtins
 
     real_import = builtins.__import__

@@ -77,6 +77,7 @@ def test_confusion_counts():
         assert m.result() == value
         m.reset_state()
         assert m.result() == 0.0
+        assert m(y, p, w) == value  # calling a metric updates it and returns its result
 
 
 @pytest.mark.parametrize("k", [1, 2, 3])
