@@ -70,18 +70,20 @@ def confusion_counts(y_true, y_pred, sample_weight, thresholds, *, top_k=None, c
         lw = T.constant(np.asarray(label_weights, dtype=dtype))
         weight = weight * lw.dimshuffle(*["x"] * (y_pred.ndim - 1), 0)
     thr = T.constant(np.asarray(thresholds, dtype=dtype))
+    true_w = T.cast(T.neq(y_true, 0), dtype) * weight
+    false_w = weight - true_w
     if multi_label:  # (thresholds, batch, labels), summed over the batch
-        pos = T.gt(y_pred.dimshuffle("x", 0, 1), thr.dimshuffle(0, "x", "x"))
-        label, w = y_true.dimshuffle("x", 0, 1), weight.dimshuffle("x", 0, 1)
-    else:  # (thresholds, every value), summed over the values
-        pos = T.gt(T.flatten(y_pred).dimshuffle("x", 0), thr.dimshuffle(0, "x"))
-        label, w = T.flatten(y_true).dimshuffle("x", 0), T.flatten(weight).dimshuffle("x", 0)
-    pos = T.cast(pos, dtype)
-    true_w = T.cast(T.neq(label, 0), dtype) * w
-    false_w = w - true_w
-    counts = {"tp": T.sum(pos * true_w, axis=1), "fp": T.sum(pos * false_w, axis=1)}
+        pos = T.cast(T.gt(y_pred.dimshuffle("x", 0, 1), thr.dimshuffle(0, "x", "x")), dtype)
+        counts = {"tp": T.sum(pos * true_w.dimshuffle("x", 0, 1), axis=1),
+                  "fp": T.sum(pos * false_w.dimshuffle("x", 0, 1), axis=1)}
+        true_total, false_total = T.sum(true_w, axis=0), T.sum(false_w, axis=0)
+    else:  # (thresholds, every value): weighted sums over the values are products
+        pos = T.cast(T.gt(T.flatten(y_pred).dimshuffle("x", 0), thr.dimshuffle(0, "x")), dtype)
+        true_w, false_w = T.flatten(true_w), T.flatten(false_w)
+        counts = {"tp": T.dot(pos, true_w), "fp": T.dot(pos, false_w)}
+        true_total, false_total = T.sum(true_w), T.sum(false_w)
     if "fn" in which:
-        counts["fn"] = T.sum(true_w, axis=1) - counts["tp"]
+        counts["fn"] = true_total - counts["tp"]
     if "tn" in which:
-        counts["tn"] = T.sum(false_w, axis=1) - counts["fp"]
+        counts["tn"] = false_total - counts["fp"]
     return [counts[name] for name in which]
