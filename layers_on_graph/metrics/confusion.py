@@ -44,6 +44,16 @@ def filter_top_k(y_pred, k: int):
     return T.switch(T.lt(rank, k), y_pred, T.cast(NEG_INF, y_pred.dtype))
 
 
+def keras_mask_weight(y_pred):
+    """The mask Keras layers put on ``y_pred`` (0 at padded steps), shaped to broadcast
+    against it, or None. Keras weights every metric by it."""
+    mask = getattr(y_pred, "_keras_mask", None)
+    if mask is None or mask.ndim > y_pred.ndim:
+        return None
+    return T.cast(mask, y_pred.dtype).dimshuffle(*range(mask.ndim),
+                                                 *["x"] * (y_pred.ndim - mask.ndim))
+
+
 def confusion_counts(y_true, y_pred, sample_weight, thresholds, *, top_k=None, class_id=None,
                      multi_label: bool = False, label_weights=None, clip: bool = False,
                      which=("tp", "fp", "tn", "fn")) -> list:
@@ -54,6 +64,10 @@ def confusion_counts(y_true, y_pred, sample_weight, thresholds, *, top_k=None, c
     """
     dtype = y_pred.dtype
     y_true = T.cast(y_true, dtype)
+    weight = T.ones_like(y_pred)
+    mask = keras_mask_weight(y_pred)
+    if mask is not None:
+        weight = weight * mask
     if top_k is not None:
         y_pred = filter_top_k(y_pred, top_k)
     if class_id is not None:
@@ -61,9 +75,9 @@ def confusion_counts(y_true, y_pred, sample_weight, thresholds, *, top_k=None, c
             raise ValueError(f"class_id needs y_pred of shape (samples, classes), got rank "
                              f"{y_pred.ndim}")
         y_true, y_pred = y_true[..., class_id], y_pred[..., class_id]
+        weight = weight[..., class_id]
     if clip:
         y_pred = T.clip(y_pred, 0.0, 1.0)
-    weight = T.ones_like(y_pred)
     if sample_weight is not None:
         weight = weight * T.cast(sample_weight, dtype).dimshuffle(0, *["x"] * (y_pred.ndim - 1))
     if label_weights is not None:

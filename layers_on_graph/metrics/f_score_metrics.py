@@ -5,6 +5,7 @@ import numpy as np
 
 import core.tensor as T
 
+from .confusion import keras_mask_weight
 from .metric import Metric, as_result
 
 _EPSILON = 1e-7
@@ -54,10 +55,13 @@ class FBetaScore(Metric):
             pred = T.gt(y_pred, self.threshold)
         pred, true = T.cast(pred, dtype), T.cast(y_true, dtype)
         axis = None if self.average == "micro" else 0
+        mask = keras_mask_weight(y_pred)
 
         def weighted_sum(v):
             if sample_weight is not None:
                 v = v * T.cast(sample_weight, dtype).dimshuffle(0, "x")
+            if mask is not None:
+                v = v * mask
             return T.sum(v, axis=axis)
 
         return [weighted_sum(pred * true), weighted_sum(pred * (1 - true)),

@@ -238,3 +238,35 @@ def test_saved_metric_objects_load_in_keras_with_the_same_values(tmp_path):
     assert set(ours) == set(theirs)
     for name in ours:
         np.testing.assert_allclose(ours[name], theirs[name], rtol=1e-5, err_msg=name)
+
+
+def test_masked_steps_do_not_count():
+    """As Keras, a mask on the predictions (Embedding(mask_zero=True) through a sequence)
+    weights every metric: the result equals the metric over the unmasked steps only."""
+    x = rng.integers(1, 20, (32, 6))
+    x[:, 4:] = 0
+    x[::2, 2:] = 0
+    y = (rng.random((32, 6, 1)) > 0.5).astype("float32")
+    model = Sequential([layers.Input(shape=(6,), dtype="int64"),
+                        layers.Embedding(20, 4, mask_zero=True),
+                        layers.SimpleRNN(5, return_sequences=True),
+                        layers.Dense(1, activation="sigmoid")])
+    model.compile(optimizer="adam", loss="binary_crossentropy",
+                  metrics=["auc", metrics.Recall(thresholds=0.5)])
+    logs = model.evaluate(x, y, verbose=0, return_dict=True)
+    keep = x != 0
+    pred = model.predict(x, verbose=0)
+    for name, m in [("auc", metrics.AUC()), ("recall", metrics.Recall(thresholds=0.5))]:
+        m.update_state(y[keep], pred[keep])
+        assert logs[name] == pytest.approx(m.result(), rel=1e-6), name
+
+
+def test_sparse_top_k_equals_keras():
+    keras = pytest.importorskip("keras")
+    y, p = _multiclass(200)
+    for k in (1, 3):
+        ours = metrics.SparseTopKCategoricalAccuracy(k=k)
+        ours.update_state(y, p)
+        theirs = keras.metrics.SparseTopKCategoricalAccuracy(k=k)
+        theirs.update_state(y, p)
+        assert ours.result() == pytest.approx(float(theirs.result()), abs=1e-7)
