@@ -4,6 +4,8 @@ from __future__ import annotations
 import sys
 import time
 
+import numpy as np
+
 
 class Progbar:
     """Shows progress over ``target`` steps with running values.
@@ -98,7 +100,7 @@ def _values(items) -> str:
     out = []
     for name, value in items:
         try:
-            v = float(value)
+            v = float(np.mean(value))  # a per-class metric (F1Score) shows its mean, as Keras
             out.append(f" - {name}: {v:.4f}" if abs(v) >= 1e-3 or v == 0 else f" - {name}: {v:.4e}")
         except (TypeError, ValueError):
             out.append(f" - {name}: {value}")

@@ -39,7 +39,12 @@ class CSVLogger(Callback):
         row = {"epoch": epoch}
         for k in self.keys:
             v = logs.get(k, "NA")
-            row[k] = float(np.asarray(v)) if not isinstance(v, str) else v
+            if isinstance(v, str):
+                row[k] = v
+            elif np.ndim(v):  # a per-class metric, written as Keras does
+                row[k] = "[" + ", ".join(str(x) for x in np.ravel(v)) + "]"
+            else:
+                row[k] = float(np.asarray(v))
         self._writer.writerow(row)
         self._file.flush()
 

@@ -22,13 +22,12 @@ from . import data as data_mod, nan_debug
 
 
 class _Tracker:
-    """Running means of the loss (weighted by batch size) and metrics over one epoch."""
+    """Running means of the loss (weighted by batch size) and each metric's sums over an epoch."""
 
-    def __init__(self, loss_names: list[str], metric_names: list[str]):
-        self.loss_names, self.metric_names = loss_names, metric_names
+    def __init__(self, loss_names: list[str], metric_names: list[str], metrics: list):
+        self.loss_names, self.metric_names, self.metrics = loss_names, metric_names, metrics
         self.loss_sums = [0.0] * len(loss_names)
-        self.metric_sums = [0.0] * len(metric_names)
-        self.metric_counts = [0.0] * len(metric_names)
+        self.metric_sums = [None] * len(metric_names)
         self.seen = 0
 
     def add(self, outs, batch: int) -> dict:
@@ -36,15 +35,16 @@ class _Tracker:
         self.seen += batch
         for k in range(n_loss):
             self.loss_sums[k] += float(outs[k]) * batch
-        for k in range(len(self.metric_names)):
-            self.metric_sums[k] += float(outs[n_loss + 2 * k])
-            self.metric_counts[k] += float(outs[n_loss + 2 * k + 1])
+        pos = n_loss
+        for k, m in enumerate(self.metrics):  # each metric's sums follow the losses in order
+            self.metric_sums[k] = m.accumulate(self.metric_sums[k], outs[pos:pos + m.num_sums])
+            pos += m.num_sums
         return self.logs()
 
     def logs(self) -> dict:
         logs = {}
-        for name, total, count in zip(self.metric_names, self.metric_sums, self.metric_counts):
-            logs[name] = total / count if count else 0.0
+        for name, m, sums in zip(self.metric_names, self.metrics, self.metric_sums):
+            logs[name] = m.result_from(sums)
         for name, total in zip(self.loss_names, self.loss_sums):
             logs[name] = total / self.seen if self.seen else 0.0
         return logs
@@ -173,6 +173,7 @@ class Trainer:
                                           weighted) for m in ms]
         multi = len(names) > 1
         self._metric_names = []  # in the order _loss_and_metrics emits the sums
+        self._metric_list = [obj for objs in self._metric_objs for obj, _ in objs]
         for k, objs in enumerate(self._metric_objs):
             for obj, weighted in objs:
                 name = f"{names[k]}_{obj.name}" if multi else obj.name
@@ -328,12 +329,15 @@ class Trainer:
                            verbose=verbose, epochs=epochs, steps=steps, mode="fit")
         self.stop_training = False
         cbs.on_train_begin()
+        # a callback (BackupAndRestore) may move the start, as Keras's model._initial_epoch
+        initial_epoch, self._initial_epoch = getattr(self, "_initial_epoch", None) or \
+            initial_epoch, None
         fn = nan_debug.guarded_train_fn(self, callbacks, debug_nan)
         rng = get_rng()
         logs: dict = {}
         for epoch in range(initial_epoch, epochs):
             cbs.on_epoch_begin(epoch)
-            tracker = _Tracker(self._loss_names, self._metric_names)
+            tracker = _Tracker(self._loss_names, self._metric_names, self._metric_list)
             order = rng.permutation(n) if shuffle else None
             for step in range(steps):
                 cbs.on_train_batch_begin(step)
@@ -363,7 +367,7 @@ class Trainer:
         steps = math.ceil(n / batch_size)
         if max_steps is not None:
             steps = min(steps, int(max_steps))
-        tracker = _Tracker(self._loss_names, self._metric_names)
+        tracker = _Tracker(self._loss_names, self._metric_names, self._metric_list)
         cbs.on_test_begin()
         logs = {}
         fn = self._test_fn
@@ -441,14 +445,14 @@ class Trainer:
         """One training step on one batch; returns the batch's loss (and metrics)."""
         self._require_compiled("train_on_batch")
         arrays, n = self._prepare(x, y, sample_weight, class_weight, "train_on_batch")
-        tracker = _Tracker(self._loss_names, self._metric_names)
+        tracker = _Tracker(self._loss_names, self._metric_names, self._metric_list)
         return self._format_result(tracker.add(self._train_fn(*arrays), n), return_dict)
 
     def test_on_batch(self, x, y=None, sample_weight=None, return_dict: bool = False):
         """Loss (and metrics) of one batch in inference mode."""
         self._require_compiled("test_on_batch")
         arrays, n = self._prepare(x, y, sample_weight, None, "test_on_batch")
-        tracker = _Tracker(self._loss_names, self._metric_names)
+        tracker = _Tracker(self._loss_names, self._metric_names, self._metric_list)
         return self._format_result(tracker.add(self._test_fn(*arrays), n), return_dict)
 
     def predict_on_batch(self, x):

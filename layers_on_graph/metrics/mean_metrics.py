@@ -1,17 +1,15 @@
-"""Metrics: per-sample symbolic functions, averaged over an epoch as Keras's Mean metrics.
+"""Mean metrics: per-sample symbolic functions, averaged over an epoch as Keras's.
 
-A ``Metric`` holds a running weighted mean (``update_state``/``result``/
-``reset_state``). In ``fit`` the compiled train step returns, per metric, the
-weighted sum of its per-sample values and the sum of weights; the metric adds
-them up, so the logged value is the mean over all samples seen in the epoch.
+A ``MeanMetricWrapper`` holds a running weighted mean: its two sums are the
+weighted sum of its per-sample values and the sum of weights, so the logged value
+is the mean over all samples seen in the epoch.
 """
 from __future__ import annotations
 
-import numpy as np
-
 import core.tensor as T
 
-from . import backend, losses
+from .. import losses
+from .metric import Metric
 
 
 def _as_labels(y_true, y_pred):
@@ -43,22 +41,32 @@ def accuracy(y_true, y_pred):
     return T.mean(T.cast(T.eq(y_true, y_pred), y_pred.dtype), axis=-1)
 
 
-def top_k_categorical_accuracy(y_true, y_pred, k: int = 5):
-    """1.0 where the true class (one-hot) ranks in the top ``k`` predictions."""
-    true_score = T.sum(y_true * y_pred, axis=-1, keepdims=True)
+def _in_top_k(true_class, y_pred, k: int):
+    """1.0 where the class marked by the one-hot ``true_class`` ranks in the top ``k``.
+
+    Ties count in the true class's favour, as Keras's ``in_top_k``.
+    """
+    true_score = T.sum(true_class * y_pred, axis=-1, keepdims=True)
     rank = T.sum(T.cast(T.gt(y_pred, true_score), "int64"), axis=-1)
     return T.cast(T.lt(rank, k), y_pred.dtype)
 
 
+def top_k_categorical_accuracy(y_true, y_pred, k: int = 5):
+    """1.0 where the true class (argmax of ``y_true``) ranks in the top ``k`` predictions."""
+    from ..utils.symbolic import one_hot
+
+    return _in_top_k(one_hot(T.argmax(y_true, axis=-1), y_pred), y_pred, k)
+
+
 def sparse_top_k_categorical_accuracy(y_true, y_pred, k: int = 5):
     """1.0 where the integer label ranks in the top ``k`` predictions."""
-    from .utils.symbolic import one_hot
+    from ..utils.symbolic import one_hot
 
     labels = T.cast(_as_labels(y_true, y_pred), "int64")
-    return top_k_categorical_accuracy(one_hot(labels, y_pred), y_pred, k)
+    return _in_top_k(one_hot(labels, y_pred), y_pred, k)
 
 
-class Metric:
+class MeanMetricWrapper(Metric):
     """A running weighted mean of per-sample values ``fn(y_true, y_pred)``.
 
     Examples
@@ -69,15 +77,13 @@ class Metric:
     """
 
     fn = None
+    num_sums = 2  # weighted total, total weight
 
     def __init__(self, name: str | None = None, dtype: str | None = None, **fn_kwargs):
-        from .utils.naming import to_snake_case
-
-        self.name = name or to_snake_case(type(self).__name__)
-        self.dtype = dtype or backend.floatx()
         self.fn_kwargs = fn_kwargs
-        self._eager_fn = None
-        self.reset_state()
+        super().__init__(name=name, dtype=dtype)
+        if self._sparse():
+            self.y_true_dtype = "int64"
 
     def values(self, y_true, y_pred):
         """Per-sample symbolic values."""
@@ -99,31 +105,10 @@ class Metric:
             return T.sum(v), T.cast(T.shape_i(v, 0), v.dtype)
         return T.sum(v * sample_weight), T.sum(sample_weight)
 
-    def reset_state(self) -> None:
-        self.total = 0.0
-        self.count = 0.0
-
-    def add_sums(self, total, count) -> None:
-        self.total += float(total)
-        self.count += float(count)
-
-    def result(self) -> float:
-        return self.total / self.count if self.count else 0.0
-
-    def update_state(self, y_true, y_pred, sample_weight=None) -> None:
-        """Add a batch of numpy values."""
-        from core import function
-
-        y_pred = np.asarray(y_pred, dtype=self.dtype)
-        y_true = np.asarray(y_true)
-        y_true = y_true.astype("int64" if self._sparse() else self.dtype)
-        sw = (np.ones(len(y_pred), dtype=self.dtype) if sample_weight is None
-              else np.asarray(sample_weight, dtype=self.dtype))
-        t = T.TensorType(str(y_true.dtype), (None,) * y_true.ndim)("y_true")
-        p = T.TensorType(self.dtype, (None,) * y_pred.ndim)("y_pred")
-        w = T.TensorType(self.dtype, (None,))("sample_weight")
-        total, count = function([t, p, w], list(self.symbolic_sums(t, p, w)))(y_true, y_pred, sw)
-        self.add_sums(total, count)
+    def result_from(self, sums):
+        if sums is None or not sums[1]:
+            return 0.0
+        return float(sums[0] / sums[1])
 
     def _sparse(self) -> bool:
         return type(self).fn in (sparse_categorical_accuracy, sparse_top_k_categorical_accuracy)
@@ -134,9 +119,9 @@ class Metric:
 
 def _metric_class(name: str, fn, doc: str, **defaults):
     def __init__(self, name: str | None = None, dtype: str | None = None, **kw):
-        Metric.__init__(self, name=name, dtype=dtype, **{**defaults, **kw})
+        MeanMetricWrapper.__init__(self, name=name, dtype=dtype, **{**defaults, **kw})
 
-    return type(name, (Metric,), {"fn": staticmethod(fn), "__init__": __init__, "__doc__": doc})
+    return type(name, (MeanMetricWrapper,), {"fn": staticmethod(fn), "__init__": __init__, "__doc__": doc})
 
 
 Accuracy = _metric_class("Accuracy", accuracy, "Exact-match accuracy.")
@@ -156,7 +141,7 @@ MeanSquaredError = _metric_class("MeanSquaredError", losses.mean_squared_error, 
 MeanAbsoluteError = _metric_class("MeanAbsoluteError", losses.mean_absolute_error, "MAE.")
 
 
-class _FunctionMetric(Metric):
+class _FunctionMetric(MeanMetricWrapper):
     """A user's ``fn(y_true, y_pred)`` (or a Loss) as a metric."""
 
     def __init__(self, fn, name: str | None = None):
@@ -168,46 +153,3 @@ class _FunctionMetric(Metric):
         if isinstance(self._fn, losses.Loss):
             return self._fn.values(y_true, y_pred)
         return self._fn(y_true, y_pred)
-
-
-_BY_NAME = {
-    "binary_accuracy": BinaryAccuracy, "categorical_accuracy": CategoricalAccuracy,
-    "sparse_categorical_accuracy": SparseCategoricalAccuracy,
-    "top_k_categorical_accuracy": TopKCategoricalAccuracy,
-    "sparse_top_k_categorical_accuracy": SparseTopKCategoricalAccuracy,
-    "mean_squared_error": MeanSquaredError, "mse": MeanSquaredError,
-    "mean_absolute_error": MeanAbsoluteError, "mae": MeanAbsoluteError,
-}
-
-
-def get(identifier, loss: losses.Loss | None = None, output_shape=None) -> Metric:
-    """A Metric from a name, an instance or a callable.
-
-    'accuracy'/'acc' pick their variant from the loss as Keras does: sparse
-    categorical for sparse crossentropy, binary for binary crossentropy or a single
-    output unit, categorical otherwise.
-    """
-    if isinstance(identifier, Metric):
-        return identifier
-    if isinstance(identifier, str):
-        if identifier in ("accuracy", "acc"):
-            if isinstance(loss, losses.SparseCategoricalCrossentropy):
-                cls = SparseCategoricalAccuracy
-            elif isinstance(loss, losses.BinaryCrossentropy) or (
-                    output_shape is not None and output_shape[-1] == 1):
-                cls = BinaryAccuracy
-            else:
-                cls = CategoricalAccuracy
-            return cls(name=identifier)
-        if identifier not in _BY_NAME:
-            raise ValueError(f"unknown metric {identifier!r}; known: "
-                             f"{sorted(_BY_NAME) + ['accuracy']}")
-        return _BY_NAME[identifier](name=identifier)
-    if isinstance(identifier, type) and issubclass(identifier, Metric):
-        return identifier()
-    if callable(identifier):
-        for cls in _BY_NAME.values():
-            if cls.fn is identifier:
-                return cls()
-        return _FunctionMetric(identifier)
-    raise ValueError(f"cannot interpret {identifier!r} as a metric")
