@@ -46,12 +46,12 @@ def _launcher() -> str:
     return mpiexec
 
 
-def run_worker(*args: str) -> subprocess.CompletedProcess:
+def run_worker(*args: str, script: str = WORKER, cwd: str | None = None):
     launcher = _launcher()
     if launcher.startswith("skip:"):
         pytest.skip(launcher[6:])
-    return subprocess.run([launcher, "-n", "2", sys.executable, WORKER, *args], env=_env(),
-                          capture_output=True, text=True, timeout=TIMEOUT)
+    return subprocess.run([launcher, "-n", "2", sys.executable, script, *args], env=_env(),
+                          capture_output=True, text=True, timeout=TIMEOUT, cwd=cwd)
 
 
 @pytest.mark.parametrize("scenario", ["mlp", "uneven", "lstm", "cnn_sync_bn", "default_bn",
@@ -88,3 +88,15 @@ def test_killed_process_ends_all_and_checkpoint_stays_good(tmp_path):
         f.visititems(lambda name, obj: arrays.append(obj[()]) if isinstance(obj, h5py.Dataset)
                      else None)
     assert len(arrays) == 4 and all(np.isfinite(a).all() for a in arrays)
+
+
+def test_distributed_digits_example(tmp_path):
+    example = os.path.join(os.path.dirname(WORKER), "..", "..", "..", "examples",
+                           "distributed_digits.py")
+    done = run_worker(str(tmp_path / "w.weights.h5"), script=example, cwd=str(tmp_path))
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    last = done.stdout.strip().splitlines()[-1]
+    assert last.startswith("2 processes: test loss"), last
+    assert float(last.split("test accuracy ")[1].split(";")[0]) >= 0.97
+    assert done.stdout.count("Epoch 1/15") == 1  # one progress bar, from process 0
+    assert os.listdir(tmp_path) == ["w.weights.h5"]
