@@ -5,7 +5,8 @@ one epoch on 60000 generated samples; each run is a fresh ``mpiexec`` launch (or
 plain process for 1), warmed up with a few steps (C compilation) that are not timed.
 Rows: samples per second, time per step, and the time per step spent in the gradient
 allreduce (measured around ``MPI_Allreduce``; it includes waiting for the slower
-process). The two configurations alternate ``--repeats`` times; the best run of each
+process), and process 0's CPU time per step outside the allreduce (the step's cost
+when every process has a core to itself, nearly blind to other jobs on the machine). The two configurations alternate ``--repeats`` times; the best run of each
 is compared, and the median is printed next to it (the machine may be shared).
 
 Run: ``python benchmarks/distributed_mlp.py [--repeats 3] [--samples 60000]``
@@ -30,15 +31,16 @@ class TimedComm:
     """An mpi4py communicator whose ``Allreduce`` calls are timed."""
 
     def __init__(self, comm):
-        self.comm, self.seconds, self.calls = comm, 0.0, 0
+        self.comm, self.seconds, self.cpu_seconds, self.calls = comm, 0.0, 0.0, 0
 
     def Get_size(self) -> int:
         return self.comm.Get_size()
 
     def Allreduce(self, send, recv) -> None:
-        start = time.perf_counter()
+        start, cpu_start = time.perf_counter(), time.process_time()
         self.comm.Allreduce(send, recv)
         self.seconds += time.perf_counter() - start
+        self.cpu_seconds += time.process_time() - cpu_start
         self.calls += 1
 
 
@@ -67,15 +69,15 @@ def worker(samples: int) -> None:
               epochs=1, verbose=0)  # warm-up: C compilation, page faults
     distribution.barrier()
     if timed is not None:
-        timed.seconds, timed.calls = 0.0, 0
-    start = time.perf_counter()
+        timed.seconds, timed.cpu_seconds, timed.calls = 0.0, 0.0, 0
+    start, cpu_start = time.perf_counter(), time.process_time()
     model.fit(x, y, batch_size=GLOBAL_BATCH, epochs=1, verbose=0)
-    seconds = time.perf_counter() - start
+    seconds, cpu = time.perf_counter() - start, time.process_time() - cpu_start
     steps = -(-samples // GLOBAL_BATCH)
     if distribution.process_index() == 0:
         print("RESULT " + json.dumps({
             "processes": distribution.num_processes(), "samples_per_s": samples / seconds,
-            "step_ms": 1e3 * seconds / steps,
+            "step_ms": 1e3 * seconds / steps, "compute_cpu_ms": 1e3 * (cpu - (timed.cpu_seconds if timed else 0)) / steps,
             "allreduce_ms": 1e3 * timed.seconds / max(timed.calls, 1) if timed else 0.0,
             "allreduce_calls_per_step": (timed.calls / steps) if timed else 0.0}), flush=True)
 
@@ -114,18 +116,22 @@ def main() -> None:
     print(f"distributed MLP 784-512-512-10, {args.samples} samples, global batch "
           f"{GLOBAL_BATCH}, SGD momentum, float32, 1 thread per process, {os.cpu_count()} "
           f"cores, load average {os.getloadavg()[0]:.1f}\n")
-    print("| processes | samples/s best (median) | step ms best | allreduce ms/step | "
-          "allreduce calls/step |")
-    print("| --- | --- | --- | --- | --- |")
+    print("| processes | samples/s best (median) | step ms | compute CPU ms/step | "
+          "allreduce ms/step | allreduce calls/step |")
+    print("| --- | --- | --- | --- | --- | --- |")
     best = {}
     for processes, runs in results.items():
         top = max(runs, key=lambda r: r["samples_per_s"])
         best[processes] = top["samples_per_s"]
         median = statistics.median(r["samples_per_s"] for r in runs)
         print(f"| {processes} | {top['samples_per_s']:.0f} ({median:.0f}) | "
-              f"{top['step_ms']:.1f} | {top['allreduce_ms']:.2f} | "
+              f"{top['step_ms']:.1f} | {top['compute_cpu_ms']:.1f} | {top['allreduce_ms']:.2f} | "
               f"{top['allreduce_calls_per_step']:.0f} |")
     print(f"\nspeed-up, 2 processes over 1 (best runs): {best[2] / best[1]:.2f}x")
+    cpu = {p: min(r["compute_cpu_ms"] for r in runs) for p, runs in results.items()}
+    print(f"CPU time per step outside the allreduce: {cpu[1]:.1f} ms on 1 process, "
+          f"{cpu[2]:.1f} ms on each of 2 (what the step costs when every process has "
+          f"a core to itself, before the allreduce)")
 
 
 if __name__ == "__main__":

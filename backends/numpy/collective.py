@@ -1,11 +1,12 @@
-"""AllReduce kernel: ``MPI_Allreduce`` (sum) through mpi4py, or a copy on one process."""
+"""AllReduce kernels: ``MPI_Allreduce`` (sum) through mpi4py, or a copy on one process."""
 from __future__ import annotations
 
 import numpy as np
 
-from core.tensor.collective import AllReduce, get_communicator
+from core.tensor.collective import AllReduce, PackedAllReduce, get_communicator
 
 from . import registry
+from .scan import Buffers
 
 
 @registry.register(AllReduce)
@@ -20,6 +21,28 @@ def allreduce_kernel(node):
             out[...] = x
         else:
             comm.Allreduce(x, out)  # sum is mpi4py's default op
+        return out
+
+    return kernel
+
+
+@registry.register(PackedAllReduce)
+def packed_allreduce_kernel(node):
+    dtype = np.dtype(node.outputs[0].dtype)
+    buffers = Buffers()  # the step's gradients: reused, no page faults on a fresh array
+
+    def kernel(*tensors):
+        sizes = [t.size for t in tensors]
+        out = buffers.empty("out", (sum(sizes),), dtype)
+        offset = 0
+        for t, size in zip(tensors, sizes):
+            out[offset:offset + size] = t.reshape(-1)
+            offset += size
+        comm = get_communicator()
+        if comm is not None and comm.Get_size() > 1:
+            from mpi4py import MPI
+
+            comm.Allreduce(MPI.IN_PLACE, out)
         return out
 
     return kernel

@@ -25,6 +25,8 @@ normalization) gives each process the gradient of the sum of all processes' cost
 from __future__ import annotations
 
 from ..graph.basic import Apply, Op
+from .math import prod
+from .type import TensorType
 from .variable import as_tensor_variable
 
 _communicator = None
@@ -67,6 +69,47 @@ class AllReduce(Op):
         return "AllReduce{sum}"
 
 
+class PackedAllReduce(Op):
+    """The sum over processes of several tensors of one dtype, packed into one flat vector.
+
+    ``PackedAllReduce()(a, b)`` is ``allreduce(concatenate([a.flatten(), b.flatten()]))``
+    as one node: its kernel copies the inputs into a buffer it keeps between calls and
+    reduces that buffer in place (one copy and one collective per call).
+    """
+
+    __props__ = ()
+    no_constant_folding = True
+
+    def make_node(self, *tensors) -> Apply:
+        tensors = [as_tensor_variable(t) for t in tensors]
+        if not tensors or len({t.dtype for t in tensors}) != 1:
+            raise TypeError(f"allreduce_packed: expected tensors of one dtype, got "
+                            f"{[t.dtype for t in tensors]}")
+        return Apply(self, tensors, [TensorType(tensors[0].dtype, (None,))()])
+
+    def grad(self, inputs, output_grads):
+        total = allreduce(output_grads[0])
+        grads, offset = [], 0
+        for x in inputs:
+            size = prod(x.shape) if x.ndim else 1
+            grads.append(total[offset:offset + size].reshape(x.shape, ndim=x.ndim))
+            offset = offset + size
+        return grads
+
+    def __str__(self) -> str:
+        return "PackedAllReduce{sum}"
+
+
+def allreduce_packed(tensors):
+    """``allreduce`` of the flattened ``tensors`` (one dtype), concatenated: one collective.
+
+    Examples
+    --------
+    >>> flat = allreduce_packed([g.flatten() for g in grads])   # then slice it back
+    """
+    return PackedAllReduce()(*tensors)
+
+
 def allreduce(x):
     """Sum ``x`` over every process (an identity on one process).
 
@@ -77,4 +120,5 @@ def allreduce(x):
     return AllReduce()(x)
 
 
-__all__ = ["AllReduce", "allreduce", "get_communicator", "set_communicator"]
+__all__ = ["AllReduce", "PackedAllReduce", "allreduce", "allreduce_packed", "get_communicator",
+           "set_communicator"]

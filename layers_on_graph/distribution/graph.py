@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 import core.tensor as T
-from core.tensor.collective import allreduce
+from core.tensor.collective import allreduce, allreduce_packed
 
 
 def _shape(var) -> tuple:
@@ -28,7 +28,7 @@ def _allreduce_packed(parts: list) -> list:
         by_dtype.setdefault(expr.dtype, []).append(k)
     for dtype in sorted(by_dtype):  # the same order on every process
         ks = by_dtype[dtype]
-        flat = allreduce(T.concatenate([T.flatten(parts[k][0]) for k in ks]))
+        flat = allreduce_packed([parts[k][0] for k in ks])
         offset = 0
         for k in ks:
             shape = parts[k][1]

@@ -7,7 +7,7 @@ import pytest
 import core.tensor as T
 from core import function
 from core.tensor import collective
-from core.tensor.collective import allreduce
+from core.tensor.collective import allreduce, allreduce_packed
 
 
 class ReplicatedComm:
@@ -21,7 +21,10 @@ class ReplicatedComm:
 
     def Allreduce(self, send, recv) -> None:
         self.calls += 1
-        recv[...] = send * self.size
+        if isinstance(send, np.ndarray):
+            recv[...] = send * self.size
+        else:  # MPI.IN_PLACE
+            recv *= self.size
 
 
 @pytest.fixture
@@ -62,3 +65,34 @@ def test_never_folded_at_compile_time(comm):
     assert comm.calls == 0
     np.testing.assert_array_equal(f(), [3, 6])
     assert comm.calls == 1
+
+
+def test_packed_sums_tensors_in_one_call(comm):
+    pytest.importorskip("mpi4py")
+    a, b = T.dmatrix("a"), T.dvector("b")
+    f = function([a, b], allreduce_packed([a, b, T.sum(b)]))
+    for _ in range(2):  # the second call reuses the kernel's buffer
+        out = f(np.arange(4.0).reshape(2, 2), np.array([5.0, 6.0]))
+        np.testing.assert_array_equal(out, 3 * np.array([0, 1, 2, 3, 5, 6, 11.0]))
+    assert comm.calls == 2
+
+
+def test_packed_gradient_slices_the_summed_output_gradient(comm):
+    pytest.importorskip("mpi4py")
+    a, b, c = T.dmatrix("a"), T.dvector("b"), T.dvector("c")
+    cost = T.sum(allreduce_packed([a, b]) * c)
+    ga, gb = function([a, b, c], T.grad(cost, [a, b]))(np.ones((2, 2)), np.ones(1),
+                                                        np.arange(5.0))
+    np.testing.assert_array_equal(ga, 3 * np.arange(4.0).reshape(2, 2))
+    np.testing.assert_array_equal(gb, [12.0])
+
+
+def test_packed_needs_one_dtype():
+    with pytest.raises(TypeError, match="one dtype"):
+        allreduce_packed([T.dvector("a"), T.fvector("b")])
+
+
+def test_without_communicator_packed_is_a_concatenation():
+    a, b = T.dvector("a"), T.dscalar("b")
+    out = function([a, b], allreduce_packed([a, b]))(np.array([1.0, 2.0]), 3.0)
+    np.testing.assert_array_equal(out, [1, 2, 3])
