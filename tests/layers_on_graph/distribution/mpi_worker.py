@@ -92,6 +92,7 @@ def scenario_mlp():
 def scenario_uneven():
     check_equal_to_one_process(mlp, 101, (6,), 32, 5)  # last batch 5: 3 + 2 samples
     check_equal_to_one_process(mlp, 97, (6,), 32, 2)   # last batch 1: process 1 gets none
+    check_equal_to_one_process(lambda: cnn(True), 97, (6, 6, 2), 32, 1)  # an empty conv batch
 
 
 def scenario_lstm():
@@ -121,6 +122,11 @@ def scenario_default_bn():
     np.testing.assert_allclose(bn.moving_mean.get_value(), (1 - m) * expected_mean, atol=1e-10)
     np.testing.assert_allclose(bn.moving_variance.get_value(), m + (1 - m) * expected_var,
                                atol=1e-10)
+    # a last batch of one sample: process 1's empty slice adds nothing (and no NaN)
+    model.fit(x[:41], y[:41], batch_size=40, epochs=1, verbose=0, shuffle=False)
+    weights = model.get_weights()
+    same_everywhere(weights)
+    assert all(np.isfinite(w).all() for w in weights)
 
 
 def _conv_same(x, kernel, bias):
