@@ -12,7 +12,7 @@ allreduce per step; only process 0 prints and writes files. Run alone (or withou
 mpi4py), everything behaves as without this package.
 """
 from .data_parallel import DataParallel, active, distribution, set_distribution
-from .runtime import barrier, initialize, num_processes, process_index
+from .runtime import barrier, initialize, list_devices, num_processes, process_index
 
-__all__ = ["DataParallel", "active", "barrier", "distribution", "initialize", "num_processes",
-           "process_index", "set_distribution"]
+__all__ = ["DataParallel", "active", "barrier", "distribution", "initialize", "list_devices",
+           "num_processes", "process_index", "set_distribution"]

@@ -27,18 +27,36 @@ def launched_processes() -> int:
     return 1
 
 
-def initialize() -> None:
+def initialize(job_addresses: str | None = None, num_processes: int | None = None,
+               process_id: int | None = None) -> None:
     """Join the other processes of an ``mpiexec``/``srun`` launch (no-op when run alone).
 
     Sets ``MPI.COMM_WORLD`` as the communicator of ``core.tensor.collective.allreduce``
     and installs an exception hook that prints a process's error and aborts every
     process, so that an error on one never leaves the others waiting.
 
+    Parameters
+    ----------
+    job_addresses, num_processes, process_id
+        Keras's arguments. The MPI launcher decides the hosts and the processes; the
+        numbers, when given, are checked against it.
+
     Raises
     ------
     ImportError
         Launched on several processes but mpi4py is not installed.
+    ValueError
+        ``num_processes`` or ``process_id`` disagree with the launch.
     """
+    _join()
+    for name, given, actual in (("num_processes", num_processes, _size()),
+                                ("process_id", process_id, process_index())):
+        if given is not None and int(given) != actual:
+            raise ValueError(f"distribution.initialize: {name}={given}, but the launcher "
+                             f"started this process as {name}={actual}")
+
+
+def _join() -> None:
     global _comm
     if _comm is not None or launched_processes() == 1:
         return
@@ -63,9 +81,20 @@ def process_index() -> int:
     return communicator().Get_rank() if communicator() else 0
 
 
+def _size() -> int:
+    return communicator().Get_size() if communicator() else 1
+
+
 def num_processes() -> int:
     """The number of processes training together (1 when running alone)."""
-    return communicator().Get_size() if communicator() else 1
+    return _size()
+
+
+def list_devices(device_type: str | None = None) -> list[str]:
+    """One ``'cpu:K'`` per process, as Keras lists the devices of a distributed run."""
+    if device_type not in (None, "cpu"):
+        raise ValueError(f"list_devices: only 'cpu' devices take part, got {device_type!r}")
+    return [f"cpu:{k}" for k in range(_size())]
 
 
 def barrier() -> None:

@@ -139,7 +139,8 @@ def _conv_same(x, kernel, bias):
 
 
 def scenario_save(folder: str):
-    """Process 0 alone writes checkpoints, logs and saved models; all load them back."""
+    """Process 0 alone writes checkpoints, logs and saved models; all load them back; a
+    second fit starts every process from process 0's weights and optimizer state."""
     from layers_on_graph.saving import model_io
 
     if distribution.process_index() != 0:
@@ -243,8 +244,8 @@ def scenario_core_loop():
 
 def main(argv) -> None:
     name = argv[1]
-    distribution.initialize()
-    assert distribution.num_processes() >= 2, "run under mpiexec -n 2"
+    distribution.initialize(num_processes=2)
+    assert distribution.list_devices() == ["cpu:0", "cpu:1"]
     start = time.time()
     globals()[f"scenario_{name}"](*argv[2:])
     if distribution.process_index() == 0:

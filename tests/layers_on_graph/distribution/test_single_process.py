@@ -16,7 +16,11 @@ def no_distribution():
 
 def test_one_process_api():
     distribution.initialize()
+    distribution.initialize(num_processes=1, process_id=0)
+    with pytest.raises(ValueError, match="num_processes=4"):
+        distribution.initialize(num_processes=4)
     assert distribution.process_index() == 0 and distribution.num_processes() == 1
+    assert distribution.list_devices() == ["cpu:0"]
     assert distribution.distribution() is None
     dp = distribution.DataParallel()
     distribution.set_distribution(dp)
