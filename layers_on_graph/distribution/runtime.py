@@ -12,8 +12,8 @@ from core.tensor import collective
 from .faults import install_abort_on_error
 
 # environment variables that launchers set to the number of processes
-_SIZE_VARIABLES = ("PMI_SIZE", "OMPI_COMM_WORLD_SIZE", "PMIX_SIZE", "MPI_LOCALNRANKS",
-                   "SLURM_NTASKS")
+_SIZE_VARIABLES = ("PMI_SIZE", "OMPI_COMM_WORLD_SIZE", "MPI_LOCALNRANKS",
+                   "SLURM_STEP_NUM_TASKS")  # the last: srun's, not the batch script's
 
 _comm = None
 

@@ -7,7 +7,6 @@ import os
 import shutil
 import subprocess
 import sys
-import time
 
 import h5py
 import numpy as np
@@ -72,12 +71,10 @@ def test_files_written_once_and_load_back(tmp_path):
 
 
 def test_error_on_one_process_ends_all_with_its_message():
-    start = time.monotonic()
-    done = run_worker("error")
+    done = run_worker("error")  # process 0 would train 1000 epochs: a hang hits TIMEOUT
     assert done.returncode != 0
     assert "RuntimeError: boom on process 1" in done.stderr
     assert "[process 1]" in done.stderr
-    assert time.monotonic() - start < TIMEOUT
 
 
 def test_killed_process_ends_all_and_checkpoint_stays_good(tmp_path):
