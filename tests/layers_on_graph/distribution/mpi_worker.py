@@ -87,6 +87,42 @@ def check_equal_to_one_process(build, n: int, shape: tuple, batch: int, epochs: 
 
 def scenario_mlp():
     check_equal_to_one_process(mlp, 160, (6,), 32, 4)  # 20 steps
+    check_multi_output()
+
+
+def check_multi_output():
+    """Two outputs, loss weights, sample weights, a weight penalty, Adam with clipnorm
+    (applied to the summed gradient) and validation: the same as one process."""
+    from layers_on_graph import Model
+
+    def build():
+        i = Input(shape=(6,))
+        h = layers.Dense(8, activation="relu", kernel_regularizer="l2")(i)
+        return Model(i, [layers.Dense(3, activation="softmax", name="a")(h),
+                         layers.Dense(1, name="b")(h)])
+
+    rng = np.random.default_rng(0)
+    x, ya, yb, sw = (rng.normal(size=(70, 6)), rng.integers(0, 3, 70), rng.normal(size=70),
+                     rng.random(70))
+    utils.set_random_seed(3)
+    init = build().get_weights()
+    results = []
+    for parallel in (False, True):
+        distribution.set_distribution(distribution.DataParallel() if parallel else None)
+        model = build()
+        model.set_weights(init)
+        model.compile(optimizer=optimizers.Adam(0.01, clipnorm=1.0),
+                      loss=["sparse_categorical_crossentropy", "mse"], loss_weights=[1.0, 0.5],
+                      metrics=[["accuracy"], ["mae"]])
+        utils.set_random_seed(4)
+        history = model.fit(x, [ya, yb], sample_weight=sw, batch_size=16, epochs=3, verbose=0,
+                            validation_split=0.2)
+        results.append((model.get_weights(), history.history))
+    for a, b in zip(results[0][0], results[1][0]):
+        np.testing.assert_allclose(b, a, rtol=0, atol=1e-8)
+    assert len(results[0][1]) == 10
+    for key, values in results[0][1].items():
+        np.testing.assert_allclose(results[1][1][key], values, atol=1e-8, err_msg=key)
 
 
 def scenario_uneven():
