@@ -29,11 +29,15 @@ def allreduce_kernel(node):
 @registry.register(PackedAllReduce)
 def packed_allreduce_kernel(node):
     dtype = np.dtype(node.outputs[0].dtype)
-    buffers = Buffers()  # the step's gradients: reused, no page faults on a fresh array
+    # Two buffers taken in turn: the views the graph took of last call's output live until
+    # this call replaces them, so one buffer would never be free. A reused buffer saves
+    # the page faults of a fresh one and MPI's registration of new memory.
+    buffers, turn = Buffers(), [0]
 
     def kernel(*tensors):
         sizes = [t.size for t in tensors]
-        out = buffers.empty("out", (sum(sizes),), dtype)
+        turn[0] ^= 1
+        out = buffers.empty(turn[0], (sum(sizes),), dtype)
         offset = 0
         for t, size in zip(tensors, sizes):
             out[offset:offset + size] = t.reshape(-1)
