@@ -77,6 +77,19 @@ def test_packed_sums_tensors_in_one_call(comm):
     assert comm.calls == 2
 
 
+def test_packed_outputs_and_their_views_survive_later_calls(comm):
+    pytest.importorskip("mpi4py")
+    a = T.dvector("a")
+    flat = allreduce_packed([a])
+    f = function([a], [flat, flat[1:], flat[0] * 1])
+    first = f(np.array([1.0, 2.0]))
+    for k in range(3):  # the kernel's buffers are reused
+        f(np.array([10.0 + k, 20.0]))
+    np.testing.assert_array_equal(first[0], [3, 6])
+    np.testing.assert_array_equal(first[1], [6])
+    assert first[2] == 3
+
+
 def test_packed_gradient_slices_the_summed_output_gradient(comm):
     pytest.importorskip("mpi4py")
     a, b, c = T.dmatrix("a"), T.dvector("b"), T.dvector("c")
