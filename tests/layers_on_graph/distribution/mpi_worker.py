@@ -184,9 +184,9 @@ def scenario_save(folder: str):
             raise AssertionError("a process other than 0 wrote a file")
         model_io.atomic_path = refuse
     x, y = data(64, (6,))
-    distribution.set_distribution(distribution.DataParallel())
     model = mlp()
     model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    distribution.set_distribution(distribution.DataParallel())  # after compile: fit rebuilds
     ckpt = os.path.join(folder, "ckpt.weights.h5")
     log = CSVLogger(os.path.join(folder, "log.csv"))
     model.fit(x, y, batch_size=16, epochs=2, verbose=0,
@@ -206,6 +206,7 @@ def scenario_save(folder: str):
     for a, b in zip(other.get_weights(), model.get_weights()):
         np.testing.assert_array_equal(a, b)
     # resume: process 1 starts from other weights; fit starts from process 0's
+    same_everywhere(model.get_weights())
     if distribution.process_index() == 1:
         model.set_weights([w * 0 for w in model.get_weights()])
     model.fit(x, y, batch_size=16, epochs=1, verbose=0)
