@@ -20,7 +20,7 @@ def _shape(var) -> tuple:
     return tuple(var.get_value(borrow=True).shape)
 
 
-def _allreduce_packed(parts: list) -> list:
+def _allreduce_parts(parts: list) -> list:
     """``allreduce`` of each (expression, shape) part, through one flat buffer per dtype."""
     results = [None] * len(parts)
     by_dtype: dict[str, list[int]] = {}
@@ -43,8 +43,8 @@ def _local_count(batch_input, dtype: str):
     return T.cast(batch_input.shape[0], dtype)
 
 
-def _zero_when_empty(expr, n):
-    """``expr`` where this process has samples, else 0 (a mean over no samples is NaN)."""
+def _times_count(expr, n):
+    """``expr * n``, and 0 where this process has no samples (its means are NaN then)."""
     return T.switch(T.gt(n, 0), expr * T.cast(n, expr.dtype), T.zeros_like(expr))
 
 
@@ -80,12 +80,12 @@ def reduce_train_step(total, outputs: list, n_losses: int, params: list, updates
     mean_ids = {id(v) for v, _ in mean_updates}
     local_updates = [(v, e) for v, e in updates if id(v) not in mean_ids]
     parts = [(T.cast(g, p.type.dtype), _shape(p)) for g, p in zip(grads, params)]
-    parts += [(_zero_when_empty(T.cast(e, v.type.dtype), n), _shape(v))
+    parts += [(_times_count(T.cast(e, v.type.dtype), n), _shape(v))
               for v, e in mean_updates]
-    parts += [(_zero_when_empty(o, n), ()) for o in outputs[:n_losses]]
+    parts += [(_times_count(o, n), ()) for o in outputs[:n_losses]]
     parts += [(o, ()) for o in outputs[n_losses:]]
     parts.append((n, ()))
-    reduced = _allreduce_packed(parts)
+    reduced = _allreduce_parts(parts)
     count = reduced[-1]
     k = len(grads)
     new_grads = [g / T.cast(count, g.dtype) for g in reduced[:k]]
@@ -100,9 +100,9 @@ def reduce_train_step(total, outputs: list, n_losses: int, params: list, updates
 def reduce_outputs(outputs: list, n_losses: int, batch_input) -> list:
     """Mean losses and summed metrics over every process's slice (evaluation)."""
     n = _local_count(batch_input, outputs[0].dtype)
-    parts = [(_zero_when_empty(o, n), ()) for o in outputs[:n_losses]]
+    parts = [(_times_count(o, n), ()) for o in outputs[:n_losses]]
     parts += [(o, ()) for o in outputs[n_losses:]] + [(n, ())]
-    reduced = _allreduce_packed(parts)
+    reduced = _allreduce_parts(parts)
     count = reduced[-1]
     return [o / T.cast(count, o.dtype) for o in reduced[:n_losses]] + reduced[n_losses:-1]
 
