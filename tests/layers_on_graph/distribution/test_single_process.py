@@ -83,3 +83,37 @@ def test_file_writers_run_on_process_zero_only(monkeypatch):
     assert host.local_callbacks(cbs) == cbs[1:] and host.local_verbose(1) == 0
     monkeypatch.setattr(host.runtime, "process_index", lambda: 0)
     assert host.local_callbacks(cbs) == cbs and host.local_verbose(1) == 1
+
+
+def _collectives(fn) -> list[str]:
+    return [str(node.op) for node in fn.maker.fgraph.toposort() if "AllReduce" in str(node.op)]
+
+
+def test_data_parallel_graph_has_one_collective_per_step(monkeypatch):
+    """The graph fit compiles for several processes, built here on one: one packed allreduce
+    in the train and test steps (plus one per synchronized BatchNormalization and its
+    gradient), and, the collectives being identities alone, the same training."""
+    from layers_on_graph.distribution import data_parallel
+
+    def trained(parallel: bool, synchronized: bool):
+        monkeypatch.setattr(distribution, "active", lambda: parallel)
+        monkeypatch.setattr(data_parallel, "active", lambda: parallel)
+        utils.set_random_seed(0)
+        model = Sequential([Input(shape=(4,)), layers.Dense(5),
+                            layers.BatchNormalization(synchronized=synchronized),
+                            layers.Dense(3, activation="softmax")])
+        model.compile(optimizer="sgd", loss="sparse_categorical_crossentropy",
+                      metrics=["accuracy"])
+        rng = np.random.default_rng(0)
+        x, y = rng.normal(size=(50, 4)), rng.integers(0, 3, 50)
+        model.fit(x, y, batch_size=16, epochs=2, verbose=0)
+        return model
+
+    for synchronized in (False, True):
+        plain, parallel = trained(False, synchronized), trained(True, synchronized)
+        assert _collectives(plain._train_fn) == []
+        expected = ["PackedAllReduce{sum}"] + ["AllReduce{sum}"] * (2 * synchronized)
+        assert sorted(_collectives(parallel._train_fn)) == sorted(expected)
+        assert _collectives(parallel._test_fn) == ["PackedAllReduce{sum}"]
+        for a, b in zip(plain.get_weights(), parallel.get_weights()):
+            np.testing.assert_allclose(b, a, rtol=1e-5, atol=1e-6)
