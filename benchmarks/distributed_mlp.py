@@ -1,15 +1,16 @@
 """Data-parallel fit over MPI: 2 processes x 1 thread against 1 process x 1 thread.
 
 The 784-512-512-10 ReLU MLP (float32, SGD with momentum 0.9, global batch 256) trains
-one epoch on 60000 generated samples; each run is a fresh ``mpiexec`` launch (or a
-plain process for 1), warmed up with a few steps (C compilation) that are not timed.
-A third row runs one process on the share of one of the two (batch 128): the ceiling of
-the 2-process run, as the weight update costs the same on every process whatever its
-share of the batch. Rows: samples per second, time per step, the time per step in the gradient
+one epoch on 60000 generated samples; each run is a fresh ``mpiexec`` launch (or a plain
+process for 1), warmed up with a few steps (C compilation) that are not timed. A third
+row runs one process on the share of one of the two (batch 128): the ceiling of the
+2-process run, as the weight update costs the same on every process whatever its share
+of the batch. Rows: samples per second, time per step, the time per step in the gradient
 allreduce (measured around ``MPI_Allreduce``; it includes waiting for the slower
-process), and process 0's CPU time per step outside the allreduce (the step's cost
-when every process has a core to itself, nearly blind to other jobs on the machine). The two configurations alternate ``--repeats`` times; the best run of each
-is compared, and the median is printed next to it (the machine may be shared).
+process), and process 0's CPU time per step outside the allreduce (the step's cost when
+every process has a core to itself, nearly blind to other jobs on the machine). The
+three runs alternate ``--repeats`` times; the best run of each is compared, and the
+median is printed next to it (the machine may be shared).
 
 Run: ``python benchmarks/distributed_mlp.py [--repeats 3] [--samples 60000]``
 (needs mpi4py and an mpiexec, e.g. ``pip install mpi4py mpich``).
