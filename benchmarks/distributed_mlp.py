@@ -95,6 +95,8 @@ def run(processes: int, samples: int, batch: int) -> dict:
     if processes > 1:
         mpiexec = os.path.join(os.path.dirname(sys.executable), "mpiexec")
         mpiexec = mpiexec if os.access(mpiexec, os.X_OK) else shutil.which("mpiexec")
+        if mpiexec is None:
+            raise SystemExit("distributed_mlp: no mpiexec found (pip install mpi4py mpich)")
         command = [mpiexec, "-n", str(processes)] + command
     done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=1800)
     for line in done.stdout.splitlines():
