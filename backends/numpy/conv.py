@@ -105,7 +105,9 @@ class _Cols:
             _zero_padding(cols, tp, kh, kw, last)
         for i, j, ro, co, ri, ci in tp:
             _tap(cols, i, j, last)[..., ro, co] = x[..., ri, ci]
-        return cols.reshape(n * ho * wo, -1) if last else cols.reshape(n, c * kh * kw, ho * wo)
+        # explicit sizes: -1 is ambiguous in a batch of zero samples
+        return cols.reshape(n * ho * wo, c * kh * kw) if last else cols.reshape(n, c * kh * kw,
+                                                                               ho * wo)
 
 
 def _window_view(x, kh, kw, ho, wo, ph, pw, op):
@@ -239,12 +241,12 @@ def conv2d_grad_inputs_kernel(node):
         shape = _col_shape(n, c, kh, kw, ho, wo, last)
         dcols = scratch((shape, g.dtype), shape, g.dtype, store)[0]  # the col2im matrix
         if last:
-            np.matmul(g.transpose(0, 2, 3, 1).reshape(-1, f), _wmat(w, op, True).T,
-                      out=dcols.reshape(n * ho * wo, -1))
+            np.matmul(g.transpose(0, 2, 3, 1).reshape(n * ho * wo, f), _wmat(w, op, True).T,
+                      out=dcols.reshape(n * ho * wo, c * kh * kw))
             dx = np.zeros((n, h, wd, c), dtype=dcols.dtype).transpose(0, 3, 1, 2)
         else:
             np.matmul(_wmat(w, op, False).T, g.reshape(n, f, ho * wo),
-                      out=dcols.reshape(n, -1, ho * wo))
+                      out=dcols.reshape(n, c * kh * kw, ho * wo))
             dx = np.zeros((n, c, h, wd), dtype=dcols.dtype)
         for i, j, ro, co, ri, ci in conv_taps((h, wd), (kh, kw), ho, wo, ph, pw):
             dx[..., ri, ci] += _tap(dcols, i, j, last)[..., ro, co]  # col2im: one add per tap

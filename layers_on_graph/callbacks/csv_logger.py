@@ -12,6 +12,8 @@ from .callback import Callback
 class CSVLogger(Callback):
     """Write ``epoch`` and every log value to ``filename`` (``append`` keeps old rows)."""
 
+    writes_files = True  # data parallel: runs on process 0 only
+
     def __init__(self, filename: str, separator: str = ",", append: bool = False):
         super().__init__()
         self.filename, self.sep, self.append = os.fspath(filename), separator, append

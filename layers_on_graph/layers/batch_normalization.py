@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import core.tensor as T
 
-from .. import backend, initializers, regularizers
+from .. import backend, distribution, initializers, regularizers
+from ..distribution.graph import global_moments
 from .layer import Layer
 
 
@@ -25,6 +26,7 @@ class BatchNormalization(Layer):
         if beta_constraint is not None or gamma_constraint is not None:
             raise ValueError("BatchNormalization: weight constraints are not supported")
         self.axis = int(axis)
+        self.synchronized = bool(synchronized)
         self.momentum, self.epsilon = float(momentum), float(epsilon)
         self.center, self.scale = center, scale
         self.beta_initializer = initializers.get(beta_initializer)
@@ -67,8 +69,12 @@ class BatchNormalization(Layer):
     def call(self, inputs, training=None):
         reduce_axes = [d for d in range(inputs.ndim) if d != self._axis]
         if training and self.trainable:
-            mean = T.mean(inputs, axis=reduce_axes)
-            variance = T.mean(T.sqr(inputs - self._broadcast(mean)), axis=reduce_axes)
+            if self.synchronized and distribution.active():  # over the global batch
+                mean, variance = global_moments(inputs, reduce_axes,
+                                                self.moving_mean.get_value().shape[0])
+            else:
+                mean = T.mean(inputs, axis=reduce_axes)
+                variance = T.mean(T.sqr(inputs - self._broadcast(mean)), axis=reduce_axes)
             m = self.momentum
             backend.add_update(self.moving_mean, self.moving_mean * m + mean * (1 - m))
             backend.add_update(self.moving_variance,
@@ -88,4 +94,5 @@ class BatchNormalization(Layer):
 
     def get_config(self) -> dict:
         return {**super().get_config(), "axis": self.axis, "momentum": self.momentum,
-                "epsilon": self.epsilon, "center": self.center, "scale": self.scale}
+                "epsilon": self.epsilon, "center": self.center, "scale": self.scale,
+                "synchronized": self.synchronized}

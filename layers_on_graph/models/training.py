@@ -15,6 +15,8 @@ import core.tensor as T
 from core import function
 
 from .. import backend, losses as losses_mod, metrics as metrics_mod, optimizers
+from .. import distribution as dist
+from ..distribution import graph as dist_graph, host as dist_host
 from ..callbacks import CallbackList
 from ..layers.layer import flatten_structure, static_shape
 from ..utils.random import get_rng
@@ -198,8 +200,14 @@ class Trainer:
         total, train_outputs = self._loss_and_metrics(train_out, y_vars, sw_vars, extra)
         params = self.trainable_weights
         updates = list(state_updates)
-        if params:
+        self._built_data_parallel = dist.active()
+        if self._built_data_parallel:  # one allreduce per step: see distribution/graph.py
+            grads, train_outputs, updates = dist_graph.reduce_train_step(
+                total, train_outputs, len(self._loss_names), params, updates,
+                self.non_trainable_weights, x_vars[0])
+        elif params:
             grads = T.grad(total, params, disconnected_inputs="ignore")
+        if params:
             updated = {id(v) for v, _ in updates}
             updates += [(v, e) for v, e in self.optimizer.get_updates(params, grads)
                         if id(v) not in updated]
@@ -209,6 +217,9 @@ class Trainer:
         with backend.collect_updates() as test_updates, backend.collect_losses() as extra:
             test_out = flatten_structure(self(model_in, training=False))
         _, test_outputs = self._loss_and_metrics(test_out, y_vars, sw_vars, extra)
+        if self._built_data_parallel:
+            test_outputs = dist_graph.reduce_outputs(test_outputs, len(self._loss_names),
+                                                     x_vars[0])
         self._test_fn = function(x_vars + y_vars + sw_vars, test_outputs, trust_input=True,
                                  updates=list(test_updates), on_unused_input="ignore",
                                  name="test")
@@ -257,7 +268,7 @@ class Trainer:
     def _prepare(self, x, y, sample_weight, class_weight, what: str):
         """Checked arrays [x..., y..., sw...] and the sample count; raises before any step."""
         xs = self._prepare_x(x)
-        if self._train_fn is None:
+        if self._train_fn is None or self._built_data_parallel != dist.active():
             self._build_functions()
         ys = data_mod.standardize_targets(y, self._out_names,
                                           [static_shape(t) for t in self.outputs], self._losses,
@@ -321,7 +332,9 @@ class Trainer:
             val_arrays, _ = self._prepare(vx, vy, vsw, None, "fit (validation_data)")
         if n == 0:
             raise ValueError("fit: no training samples")
-        verbose = 1 if verbose == "auto" else int(verbose)
+        verbose = dist_host.local_verbose(1 if verbose == "auto" else int(verbose))
+        callbacks = dist_host.local_callbacks(callbacks)
+        dist_host.sync_state(self)
         steps = math.ceil(n / batch_size)
         if steps_per_epoch is not None:
             steps = min(steps, int(steps_per_epoch))
@@ -338,14 +351,14 @@ class Trainer:
         for epoch in range(initial_epoch, epochs):
             cbs.on_epoch_begin(epoch)
             tracker = _Tracker(self._loss_names, self._metric_names, self._metric_list)
-            order = rng.permutation(n) if shuffle else None
+            order = dist_host.same_on_all(rng.permutation(n)) if shuffle else None
             for step in range(steps):
                 cbs.on_train_batch_begin(step)
                 lo, hi = step * batch_size, min((step + 1) * batch_size, n)
                 if order is None:
-                    outs = fn(*[a[lo:hi] for a in arrays])
+                    outs = fn(*[a[dist_host.local_slice(lo, hi)] for a in arrays])
                 else:
-                    idx = order[lo:hi]
+                    idx = order[dist_host.local_slice(lo, hi)]
                     outs = fn(*[a[idx] for a in arrays])
                 logs = tracker.add(outs, hi - lo)
                 cbs.on_train_batch_end(step, logs)
@@ -374,7 +387,7 @@ class Trainer:
         for step in range(steps):
             cbs.on_test_batch_begin(step)
             lo, hi = step * batch_size, min((step + 1) * batch_size, n)
-            logs = tracker.add(fn(*[a[lo:hi] for a in arrays]), hi - lo)
+            logs = tracker.add(fn(*[a[dist_host.local_slice(lo, hi)] for a in arrays]), hi - lo)
             cbs.on_test_batch_end(step, logs)
         cbs.on_test_end(logs)
         return logs
@@ -387,7 +400,7 @@ class Trainer:
         self._require_compiled("evaluate")
         batch_size = _batch_size(batch_size)
         arrays, n = self._prepare(x, y, sample_weight, None, "evaluate")
-        verbose = 1 if verbose == "auto" else int(verbose)
+        verbose = dist_host.local_verbose(1 if verbose == "auto" else int(verbose))
         n_steps = math.ceil(n / batch_size) if steps is None else min(steps, math.ceil(
             n / batch_size))
         cbs = CallbackList(callbacks, add_progbar=verbose != 0, model=self, verbose=verbose,
@@ -419,7 +432,7 @@ class Trainer:
         if self._predict_fn is None:
             self._make_predict_fn()
         n = data_mod.check_lengths(xs, "predict")
-        verbose = 1 if verbose == "auto" else int(verbose)
+        verbose = dist_host.local_verbose(1 if verbose == "auto" else int(verbose))
         n_steps = math.ceil(n / batch_size)
         if steps is not None:
             n_steps = min(n_steps, steps)
@@ -430,11 +443,12 @@ class Trainer:
         for step in range(n_steps):
             cbs.on_predict_batch_begin(step)
             lo, hi = step * batch_size, min((step + 1) * batch_size, n)
-            outs = self._predict_fn(*[a[lo:hi] for a in xs])
+            outs = self._predict_fn(*[a[dist_host.local_slice(lo, hi)] for a in xs])
             for k, o in enumerate(outs):
                 chunks[k].append(o)
             cbs.on_predict_batch_end(step, {"outputs": outs})
         cbs.on_predict_end()
+        chunks = dist_host.gather_batches(chunks)
         results = [np.concatenate(c) if c else np.zeros((0,) + tuple(
             s or 0 for s in static_shape(t)[1:]), dtype=t.dtype)
                    for c, t in zip(chunks, self.outputs)]

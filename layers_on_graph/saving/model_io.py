@@ -24,6 +24,7 @@ import zipfile
 import h5py
 
 from . import h5_safety, legacy_h5, weights_h5
+from ..distribution.host import is_writer
 from .atomic import atomic_path
 from .deserialization import model_from_config
 from .serialization import model_config, model_entry, serialize_value
@@ -50,6 +51,8 @@ def save_weights(model, filepath, overwrite: bool = True, legacy_format: bool = 
     elif not filepath.endswith(".weights.h5"):
         raise ValueError(f"save_weights: the filename must end in '.weights.h5', got "
                          f"{filepath!r} (legacy_format=True writes Keras 2's '.h5' layout)")
+    if not is_writer():  # data parallel: process 0 writes the file
+        return
     with atomic_path(filepath, overwrite) as tmp, h5py.File(tmp, "w") as f:
         if legacy_format:
             legacy_h5.write_weights(f, model.layers, FORMAT_VERSION)
@@ -277,6 +280,8 @@ def save_model(model, filepath, overwrite: bool = True, include_optimizer: bool 
     >>> save_model(model, 'mlp.keras'); model = load_model('mlp.keras')
     """
     filepath = os.fspath(filepath)
+    if not is_writer():  # data parallel: process 0 writes the file
+        return
     config = model_config(model)
     train = training_config(model) if include_optimizer else None
     if filepath.endswith(".keras"):

@@ -1,0 +1,124 @@
+"""``allreduce``: sum a tensor over every process of a communicator, inside a graph.
+
+A compiled function that contains ``allreduce`` must run on every process of the
+communicator, with the same graph, so that the collectives meet in the same order
+(MPI's rule). One process, or no communicator set, makes it an identity.
+
+The communicator is an mpi4py ``Comm`` set with ``set_communicator``;
+``layers_on_graph.distribution.initialize()`` sets ``MPI.COMM_WORLD``. The pattern
+for a custom training loop with ``core.function`` (data parallel, exact for any split
+of the global batch, as long as every process gets the same weights first):
+
+>>> import core.tensor as T
+>>> from core import function, shared
+>>> from core.tensor.collective import allreduce
+>>> n = T.cast(x.shape[0], 'float64')                  # this process's samples
+>>> local_grads = T.grad(n * mean_loss, params)         # sums over this process's samples
+>>> flat = allreduce(T.concatenate([g.flatten() for g in local_grads] + [n.reshape((1,))]))
+>>> # slice flat back into the gradients and divide each by flat[-1], the global count:
+>>> # grads are then the gradients of the mean loss over the whole global batch.
+
+The gradient of a sum over processes is the sum over processes of the output
+gradients, so a graph differentiated through ``allreduce`` (synchronized batch
+normalization) gives each process the gradient of the sum of all processes' costs.
+"""
+from __future__ import annotations
+
+from ..graph.basic import Apply, Op
+from .math import prod
+from .type import TensorType
+from .variable import as_tensor_variable
+
+_communicator = None
+
+
+def set_communicator(comm) -> None:
+    """Use ``comm`` (an mpi4py communicator, or None for one process) for ``allreduce``."""
+    global _communicator
+    _communicator = comm
+
+
+def get_communicator():
+    """The communicator ``allreduce`` uses; None when it runs on one process."""
+    return _communicator
+
+
+class AllReduce(Op):
+    """Sum of ``x`` over the processes of the current communicator, on every process.
+
+    Every process must pass the same shape and dtype. The output is a new array.
+    """
+
+    __props__ = ()
+    no_constant_folding = True  # a collective never runs at compile time
+
+    def make_node(self, x) -> Apply:
+        x = as_tensor_variable(x)
+        return Apply(self, [x], [x.type()])
+
+    def grad(self, inputs, output_grads):
+        return [allreduce(output_grads[0])]
+
+    def R_op(self, inputs, eval_points):
+        return [allreduce(eval_points[0])]
+
+    def infer_shape(self, fgraph, node, shapes):
+        return [shapes[0]]
+
+    def __str__(self) -> str:
+        return "AllReduce{sum}"
+
+
+class PackedAllReduce(Op):
+    """The sum over processes of several tensors of one dtype, packed into one flat vector.
+
+    ``PackedAllReduce()(a, b)`` is ``allreduce(concatenate([a.flatten(), b.flatten()]))``
+    as one node: its kernel copies the inputs into a buffer it keeps between calls and
+    reduces that buffer in place (one copy and one collective per call).
+    """
+
+    __props__ = ()
+    no_constant_folding = True
+
+    def make_node(self, *tensors) -> Apply:
+        tensors = [as_tensor_variable(t) for t in tensors]
+        if not tensors or len({t.dtype for t in tensors}) != 1:
+            raise TypeError(f"allreduce_packed: expected tensors of one dtype, got "
+                            f"{[t.dtype for t in tensors]}")
+        return Apply(self, tensors, [TensorType(tensors[0].dtype, (None,))()])
+
+    def grad(self, inputs, output_grads):
+        total = allreduce(output_grads[0])
+        grads, offset = [], 0
+        for x in inputs:
+            size = prod(x.shape) if x.ndim else 1
+            grads.append(total[offset:offset + size].reshape(x.shape, ndim=x.ndim))
+            offset = offset + size
+        return grads
+
+    def __str__(self) -> str:
+        return "PackedAllReduce{sum}"
+
+
+def allreduce_packed(tensors):
+    """``allreduce`` of the flattened ``tensors`` (one dtype), concatenated: one collective.
+
+    Examples
+    --------
+    >>> flat = allreduce_packed([g.flatten() for g in grads])   # then slice it back
+    """
+    return PackedAllReduce()(*tensors)
+
+
+def allreduce(x):
+    """Sum ``x`` over every process (an identity on one process).
+
+    Examples
+    --------
+    >>> total = allreduce(T.sum(local_errors))   # the same value on every process
+    """
+    return AllReduce()(x)
+
+
+__all__ = ["AllReduce", "PackedAllReduce", "allreduce", "allreduce_packed", "get_communicator",
+           "set_communicator"]

@@ -1,0 +1,125 @@
+"""The symbolic side of data parallelism: one allreduce per step, and global batch moments.
+
+Each process differentiates ``n * loss`` (``n`` its sample count, ``loss`` the mean over
+its slice), the sum of its per-sample losses. Summed over processes and divided by the
+global count ``N``, that is the gradient of the mean loss over the global batch, for any
+split of the batch, empty slices included. The gradients, the count, the losses (times
+``n``), the metric sums and the averaged state updates (times ``n``) travel in one flat
+buffer per dtype through one ``allreduce``.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+import core.tensor as T
+from core.tensor.collective import allreduce, allreduce_packed
+
+
+def _shape(var) -> tuple:
+    """The shape of a shared variable's value."""
+    return tuple(var.get_value(borrow=True).shape)
+
+
+def _allreduce_parts(parts: list) -> list:
+    """``allreduce`` of each (expression, shape) part, through one flat buffer per dtype."""
+    results = [None] * len(parts)
+    by_dtype: dict[str, list[int]] = {}
+    for k, (expr, _) in enumerate(parts):
+        by_dtype.setdefault(expr.dtype, []).append(k)
+    for dtype in sorted(by_dtype):  # the same order on every process
+        ks = by_dtype[dtype]
+        flat = allreduce_packed([parts[k][0] for k in ks])
+        offset = 0
+        for k in ks:
+            shape = parts[k][1]
+            size = int(np.prod(shape, dtype=np.int64))
+            piece = flat[offset:offset + size]
+            results[k] = piece.reshape(shape) if shape else piece.reshape(())
+            offset += size
+    return results
+
+
+def _local_count(batch_input, dtype: str):
+    return T.cast(batch_input.shape[0], dtype)
+
+
+def _times_count(expr, n):
+    """``expr * n``, and 0 where this process has no samples (its means are NaN then)."""
+    return T.switch(T.gt(n, 0), expr * T.cast(n, expr.dtype), T.zeros_like(expr))
+
+
+def reduce_train_step(total, outputs: list, n_losses: int, params: list, updates: list,
+                      averaged: list, batch_input):
+    """Gradients, outputs and updates of one data-parallel training step.
+
+    Parameters
+    ----------
+    total : scalar variable
+        This process's mean loss over its slice (plus weight penalties).
+    outputs : list of scalar variables
+        ``n_losses`` mean losses, then metric (sum, count) pairs.
+    params : list of shared variables
+        The trainable weights.
+    updates : list of (shared, expression)
+        State updates; those of ``averaged`` variables become their sample-weighted mean
+        over processes (BatchNormalization's moving statistics), others stay local.
+    batch_input : variable
+        An input whose first axis is this process's slice of the batch.
+
+    Returns
+    -------
+    grads, outputs, updates
+        The gradients of the global mean loss, the global outputs (mean losses, summed
+        metrics) and the state updates, identical on every process.
+    """
+    n = _local_count(batch_input, total.dtype)
+    grads = T.grad(total * n, params, disconnected_inputs="ignore") if params else []
+    averaged_ids = {id(v) for v in averaged}
+    mean_updates = [(v, e) for v, e in updates if id(v) in averaged_ids
+                    and v.type.dtype.startswith("float")]
+    mean_ids = {id(v) for v, _ in mean_updates}
+    local_updates = [(v, e) for v, e in updates if id(v) not in mean_ids]
+    parts = [(T.cast(g, p.type.dtype), _shape(p)) for g, p in zip(grads, params)]
+    parts += [(_times_count(T.cast(e, v.type.dtype), n), _shape(v))
+              for v, e in mean_updates]
+    parts += [(_times_count(o, n), ()) for o in outputs[:n_losses]]
+    parts += [(o, ()) for o in outputs[n_losses:]]
+    parts.append((n, ()))
+    reduced = _allreduce_parts(parts)
+    count = reduced[-1]
+    k = len(grads)
+    new_grads = [g / T.cast(count, g.dtype) for g in reduced[:k]]
+    new_updates = [(v, e / T.cast(count, e.dtype))
+                   for (v, _), e in zip(mean_updates, reduced[k:k + len(mean_updates)])]
+    k += len(mean_updates)
+    new_outputs = [o / T.cast(count, o.dtype) for o in reduced[k:k + n_losses]]
+    new_outputs += reduced[k + n_losses:-1]
+    return new_grads, new_outputs, local_updates + new_updates
+
+
+def reduce_outputs(outputs: list, n_losses: int, batch_input) -> list:
+    """Mean losses and summed metrics over every process's slice (evaluation)."""
+    n = _local_count(batch_input, outputs[0].dtype)
+    parts = [(_times_count(o, n), ()) for o in outputs[:n_losses]]
+    parts += [(o, ()) for o in outputs[n_losses:]] + [(n, ())]
+    reduced = _allreduce_parts(parts)
+    count = reduced[-1]
+    return [o / T.cast(count, o.dtype) for o in reduced[:n_losses]] + reduced[n_losses:-1]
+
+
+def global_moments(x, reduce_axes: list[int], channels: int):
+    """Mean and (biased) variance of ``x`` over ``reduce_axes`` and every process's batch.
+
+    ``channels`` is the size of the one axis not reduced.
+
+    One allreduce of [sum x, sum x**2, count]; its gradient is an allreduce too, so
+    each process backpropagates through the statistics of the global batch.
+    """
+    s = T.sum(x, axis=reduce_axes)
+    ss = T.sum(T.sqr(x), axis=reduce_axes)
+    n = T.cast(T.prod(T.stack([x.shape[a] for a in reduce_axes])), x.dtype)
+    flat = allreduce(T.concatenate([s, ss, n.reshape((1,))]))
+    count = flat[2 * channels]
+    mean = flat[:channels] / count
+    variance = flat[channels:2 * channels] / count - T.sqr(mean)
+    return mean, variance

@@ -1,0 +1,73 @@
+"""The host side of data parallelism in fit / evaluate / predict.
+
+Every helper is cheap and changes nothing when running alone, so the training loop
+calls them unconditionally.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from . import data_parallel, runtime
+
+
+def _comm():
+    return runtime.communicator() if data_parallel.active() else None
+
+
+def local_slice(lo: int, hi: int) -> slice:
+    """This process's part of the global batch ``[lo, hi)``: contiguous, sizes differing by
+    at most one, possibly empty (every process still runs the step)."""
+    comm = _comm()
+    if comm is None:
+        return slice(lo, hi)
+    size, rank = comm.Get_size(), comm.Get_rank()
+    n = hi - lo
+    return slice(lo + n * rank // size, lo + n * (rank + 1) // size)
+
+
+def same_on_all(value):
+    """``value`` as process 0 has it (a shuffled order must be one order)."""
+    comm = _comm()
+    return value if comm is None else comm.bcast(value, root=0)
+
+
+def sync_state(model) -> None:
+    """Give every process process 0's weights and optimizer state (at the start of fit, so
+    a resumed or differently initialized process starts where process 0 is)."""
+    comm = _comm()
+    if comm is None:
+        return
+    variables = list(model.weights)
+    if model.optimizer is not None:
+        variables += [model.optimizer.learning_rate_variable] + list(model.optimizer.variables)
+    values = comm.bcast([v.get_value(borrow=True) for v in variables]
+                        if comm.Get_rank() == 0 else None, root=0)
+    for v, value in zip(variables, values):
+        v.set_value(value)
+
+
+def is_writer() -> bool:
+    """Whether this process writes files (checkpoints, logs, saved models): process 0 only."""
+    return _comm() is None or runtime.process_index() == 0
+
+
+def local_verbose(verbose: int) -> int:
+    """``verbose`` on process 0; 0 elsewhere (one progress bar)."""
+    return verbose if is_writer() else 0
+
+
+def local_callbacks(callbacks):
+    """The callbacks this process runs: those that only write files run on process 0."""
+    if is_writer() or not callbacks:
+        return callbacks
+    return [c for c in callbacks if not getattr(c, "writes_files", False)]
+
+
+def gather_batches(chunks: list[list[np.ndarray]]) -> list[list[np.ndarray]]:
+    """Each output's per-step chunks from all processes, in the global sample order."""
+    comm = _comm()
+    if comm is None:
+        return chunks
+    everyone = comm.allgather(chunks)
+    return [[part[k][step] for step in range(len(chunks[k])) for part in everyone]
+            for k in range(len(chunks))]

@@ -1,0 +1,111 @@
+"""``allreduce``: an identity on one process; with a communicator, its sum and gradient."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import core.tensor as T
+from core import function
+from core.tensor import collective
+from core.tensor.collective import allreduce, allreduce_packed
+
+
+class ReplicatedComm:
+    """Stands in for ``size`` processes that all hold the same value (mpi4py's interface)."""
+
+    def __init__(self, size: int):
+        self.size, self.calls = size, 0
+
+    def Get_size(self) -> int:
+        return self.size
+
+    def Allreduce(self, send, recv) -> None:
+        self.calls += 1
+        if isinstance(send, np.ndarray):
+            recv[...] = send * self.size
+        else:  # MPI.IN_PLACE
+            recv *= self.size
+
+
+@pytest.fixture
+def comm():
+    fake = ReplicatedComm(3)
+    collective.set_communicator(fake)
+    yield fake
+    collective.set_communicator(None)
+
+
+@pytest.mark.parametrize("backend", ["numpy", "c"])
+def test_identity_without_communicator(backend):
+    from core.config import config
+
+    x = T.dmatrix("x")
+    with config.change_flags(backend=backend):
+        f = function([x], allreduce(x) * 2)
+    value = np.arange(6.0).reshape(2, 3)
+    np.testing.assert_array_equal(f(value), value * 2)
+
+
+def test_sums_over_processes_once_per_call(comm):
+    x = T.fvector("x")
+    f = function([x], allreduce(x))
+    out = f(np.array([1, 2], dtype="float32"))
+    assert out.dtype == np.float32 and comm.calls == 1
+    np.testing.assert_array_equal(out, [3, 6])
+
+
+def test_gradient_is_the_sum_of_output_gradients(comm):
+    x, c = T.dvector("x"), T.dvector("c")
+    g = T.grad(T.sum(allreduce(x) * c), x)
+    np.testing.assert_array_equal(function([x, c], g)(np.ones(2), np.array([1.0, 2.0])), [3, 6])
+
+
+def test_never_folded_at_compile_time(comm):
+    f = function([], allreduce(T.constant(np.array([1.0, 2.0]))))
+    assert comm.calls == 0
+    np.testing.assert_array_equal(f(), [3, 6])
+    assert comm.calls == 1
+
+
+def test_packed_sums_tensors_in_one_call(comm):
+    pytest.importorskip("mpi4py")
+    a, b = T.dmatrix("a"), T.dvector("b")
+    f = function([a, b], allreduce_packed([a, b, T.sum(b)]))
+    for _ in range(2):  # the second call reuses the kernel's buffer
+        out = f(np.arange(4.0).reshape(2, 2), np.array([5.0, 6.0]))
+        np.testing.assert_array_equal(out, 3 * np.array([0, 1, 2, 3, 5, 6, 11.0]))
+    assert comm.calls == 2
+
+
+def test_packed_outputs_and_their_views_survive_later_calls(comm):
+    pytest.importorskip("mpi4py")
+    a = T.dvector("a")
+    flat = allreduce_packed([a])
+    f = function([a], [flat, flat[1:], flat[0] * 1])
+    first = f(np.array([1.0, 2.0]))
+    for k in range(3):  # the kernel's buffers are reused
+        f(np.array([10.0 + k, 20.0]))
+    np.testing.assert_array_equal(first[0], [3, 6])
+    np.testing.assert_array_equal(first[1], [6])
+    assert first[2] == 3
+
+
+def test_packed_gradient_slices_the_summed_output_gradient(comm):
+    pytest.importorskip("mpi4py")
+    a, b, c = T.dmatrix("a"), T.dvector("b"), T.dvector("c")
+    cost = T.sum(allreduce_packed([a, b]) * c)
+    ga, gb = function([a, b, c], T.grad(cost, [a, b]))(np.ones((2, 2)), np.ones(1),
+                                                        np.arange(5.0))
+    np.testing.assert_array_equal(ga, 3 * np.arange(4.0).reshape(2, 2))
+    np.testing.assert_array_equal(gb, [12.0])
+
+
+def test_packed_needs_one_dtype():
+    with pytest.raises(TypeError, match="one dtype"):
+        allreduce_packed([T.dvector("a"), T.fvector("b")])
+
+
+def test_without_communicator_packed_is_a_concatenation():
+    a, b = T.dvector("a"), T.dscalar("b")
+    out = function([a, b], allreduce_packed([a, b]))(np.array([1.0, 2.0]), 3.0)
+    np.testing.assert_array_equal(out, [1, 2, 3])

@@ -1,0 +1,296 @@
+"""Scenarios run by the distribution tests under ``mpiexec -n 2 python mpi_worker.py NAME``.
+
+Each scenario checks itself on every process and raises AssertionError on a mismatch;
+process 0 prints ``OK NAME`` at the end. ``sys.path`` starts with the repository root.
+"""
+from __future__ import annotations
+
+import os
+import sys
+import time
+
+for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_var, "1")
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(
+    os.path.abspath(__file__))))))
+
+import numpy as np  # noqa: E402
+
+from layers_on_graph import Input, Sequential, backend, distribution, layers, optimizers, utils  # noqa: E402
+from layers_on_graph.callbacks import CSVLogger, ModelCheckpoint  # noqa: E402
+from layers_on_graph.distribution import runtime  # noqa: E402
+
+backend.set_floatx("float64")
+RANK = None
+
+
+def mlp():
+    return Sequential([Input(shape=(6,)), layers.Dense(16, activation="tanh"),
+                       layers.Dense(3, activation="softmax")])
+
+
+def lstm():
+    return Sequential([Input(shape=(5, 4)), layers.LSTM(8), layers.Dense(3, activation="softmax")])
+
+
+def cnn(synchronized: bool):
+    return Sequential([Input(shape=(6, 6, 2)), layers.Conv2D(4, (3, 3), padding="same"),
+                       layers.BatchNormalization(synchronized=synchronized),
+                       layers.Activation("relu"), layers.Flatten(),
+                       layers.Dense(3, activation="softmax")])
+
+
+def data(n: int, shape: tuple):
+    rng = np.random.default_rng(1)
+    return rng.normal(size=(n,) + shape), rng.integers(0, 3, size=n)
+
+
+def train(build, x, y, parallel: bool, batch: int, epochs: int, init=None, **fit_kw):
+    """A model trained with or without the distribution, from the weights ``init``."""
+    distribution.set_distribution(distribution.DataParallel() if parallel else None)
+    utils.set_random_seed(3)
+    model = build()
+    if init is not None:
+        model.set_weights(init)
+    if parallel and distribution.process_index() == 1:  # process 0's weights must win
+        model.set_weights([w + 1.0 for w in model.get_weights()])
+    model.compile(optimizer=optimizers.SGD(0.1, momentum=0.9), loss="sparse_categorical_crossentropy",
+                  metrics=["accuracy"])
+    utils.set_random_seed(4)  # the same shuffling order for the reference and process 0
+    history = model.fit(x, y, batch_size=batch, epochs=epochs, verbose=0, **fit_kw)
+    return model, history
+
+
+def same_everywhere(arrays) -> None:
+    everyone = runtime.communicator().allgather(arrays)
+    for other in everyone[1:]:
+        for a, b in zip(everyone[0], other):
+            np.testing.assert_array_equal(a, b)
+
+
+def check_equal_to_one_process(build, n: int, shape: tuple, batch: int, epochs: int) -> None:
+    x, y = data(n, shape)
+    utils.set_random_seed(3)
+    init = build().get_weights()
+    ref, ref_hist = train(build, x, y, False, batch, epochs, init)
+    par, par_hist = train(build, x, y, True, batch, epochs, init)
+    same_everywhere(par.get_weights())
+    for a, b in zip(ref.get_weights(), par.get_weights()):
+        np.testing.assert_allclose(b, a, rtol=0, atol=1e-8)
+    for key in ("loss", "accuracy"):
+        np.testing.assert_allclose(par_hist.history[key], ref_hist.history[key], atol=1e-8)
+    np.testing.assert_allclose(par.evaluate(x, y, batch_size=batch, verbose=0),
+                               ref.evaluate(x, y, batch_size=batch, verbose=0), atol=1e-8)
+    np.testing.assert_allclose(par.predict(x, batch_size=batch, verbose=0),
+                               ref.predict(x, batch_size=batch, verbose=0), atol=1e-8)
+
+
+def scenario_mlp():
+    check_equal_to_one_process(mlp, 160, (6,), 32, 4)  # 20 steps
+    check_multi_output()
+
+
+def check_multi_output():
+    """Two outputs, loss weights, sample weights, a weight penalty, Adam with clipnorm
+    (applied to the summed gradient) and validation: the same as one process."""
+    from layers_on_graph import Model
+
+    def build():
+        i = Input(shape=(6,))
+        h = layers.Dense(8, activation="relu", kernel_regularizer="l2")(i)
+        return Model(i, [layers.Dense(3, activation="softmax", name="a")(h),
+                         layers.Dense(1, name="b")(h)])
+
+    rng = np.random.default_rng(0)
+    x, ya, yb, sw = (rng.normal(size=(70, 6)), rng.integers(0, 3, 70), rng.normal(size=70),
+                     rng.random(70))
+    utils.set_random_seed(3)
+    init = build().get_weights()
+    results = []
+    for parallel in (False, True):
+        distribution.set_distribution(distribution.DataParallel() if parallel else None)
+        model = build()
+        model.set_weights(init)
+        model.compile(optimizer=optimizers.Adam(0.01, clipnorm=1.0),
+                      loss=["sparse_categorical_crossentropy", "mse"], loss_weights=[1.0, 0.5],
+                      metrics=[["accuracy"], ["mae"]])
+        utils.set_random_seed(4)
+        history = model.fit(x, [ya, yb], sample_weight=sw, batch_size=16, epochs=3, verbose=0,
+                            validation_split=0.2)
+        results.append((model.get_weights(), history.history))
+    for a, b in zip(results[0][0], results[1][0]):
+        np.testing.assert_allclose(b, a, rtol=0, atol=1e-8)
+    assert len(results[0][1]) == 10
+    for key, values in results[0][1].items():
+        np.testing.assert_allclose(results[1][1][key], values, atol=1e-8, err_msg=key)
+
+
+def scenario_uneven():
+    check_equal_to_one_process(mlp, 101, (6,), 32, 5)  # last batch 5: 3 + 2 samples
+    check_equal_to_one_process(mlp, 97, (6,), 32, 2)   # last batch 1: process 1 gets none
+    check_equal_to_one_process(lambda: cnn(True), 97, (6, 6, 2), 32, 1)  # an empty conv batch
+
+
+def scenario_lstm():
+    check_equal_to_one_process(lstm, 160, (5, 4), 32, 4)
+
+
+def scenario_cnn_sync_bn():
+    check_equal_to_one_process(lambda: cnn(True), 160, (6, 6, 2), 32, 4)
+
+
+def scenario_default_bn():
+    """Each process normalizes its slice; moving statistics average by sample count."""
+    x, y = data(40, (6, 6, 2))
+    utils.set_random_seed(3)
+    init = cnn(False).get_weights()
+    model, _ = train(lambda: cnn(False), x, y, True, 40, 1, init, shuffle=False)
+    same_everywhere(model.get_weights())
+    bn = model.layers[1]
+    conv = init[0], init[1]
+    expected_mean = np.zeros(4)
+    expected_var = np.zeros(4)
+    for part in (x[:20], x[20:]):  # the two processes' slices
+        z = _conv_same(part, *conv)
+        expected_mean += 0.5 * z.mean(axis=(0, 1, 2))
+        expected_var += 0.5 * z.var(axis=(0, 1, 2))
+    m = bn.momentum
+    np.testing.assert_allclose(bn.moving_mean.get_value(), (1 - m) * expected_mean, atol=1e-10)
+    np.testing.assert_allclose(bn.moving_variance.get_value(), m + (1 - m) * expected_var,
+                               atol=1e-10)
+    # a last batch of one sample: process 1's empty slice adds nothing (and no NaN)
+    model.fit(x[:41], y[:41], batch_size=40, epochs=1, verbose=0, shuffle=False)
+    weights = model.get_weights()
+    same_everywhere(weights)
+    assert all(np.isfinite(w).all() for w in weights)
+
+
+def _conv_same(x, kernel, bias):
+    padded = np.pad(x, ((0, 0), (1, 1), (1, 1), (0, 0)))
+    out = np.zeros(x.shape[:3] + (kernel.shape[-1],))
+    for i in range(3):
+        for j in range(3):
+            out += padded[:, i:i + x.shape[1], j:j + x.shape[2], :] @ kernel[i, j]
+    return out + bias
+
+
+def scenario_save(folder: str):
+    """Process 0 alone writes checkpoints, logs and saved models; all load them back; a
+    second fit starts every process from process 0's weights and optimizer state."""
+    from layers_on_graph.saving import model_io
+
+    if distribution.process_index() != 0:
+        def refuse(*args, **kwargs):
+            raise AssertionError("a process other than 0 wrote a file")
+        model_io.atomic_path = refuse
+    x, y = data(64, (6,))
+    model = mlp()
+    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    distribution.set_distribution(distribution.DataParallel())  # after compile: fit rebuilds
+    ckpt = os.path.join(folder, "ckpt.weights.h5")
+    log = CSVLogger(os.path.join(folder, "log.csv"))
+    model.fit(x, y, batch_size=16, epochs=2, verbose=0,
+              callbacks=[ModelCheckpoint(ckpt, save_weights_only=True), log])
+    assert (log.keys is None) == (distribution.process_index() != 0)  # rows from process 0
+    path = os.path.join(folder, "model.keras")
+    model.save(path)
+    model.save_weights(os.path.join(folder, "final.weights.h5"))
+    distribution.barrier()
+    from layers_on_graph.saving import load_model
+
+    loaded = load_model(path)
+    for a, b in zip(loaded.get_weights(), model.get_weights()):
+        np.testing.assert_array_equal(a, b)
+    other = mlp()
+    other.load_weights(ckpt)
+    for a, b in zip(other.get_weights(), model.get_weights()):
+        np.testing.assert_array_equal(a, b)
+    # resume: process 1 starts from other weights; fit starts from process 0's
+    same_everywhere(model.get_weights())
+    if distribution.process_index() == 1:
+        model.set_weights([w * 0 for w in model.get_weights()])
+    model.fit(x, y, batch_size=16, epochs=1, verbose=0)
+    same_everywhere(model.get_weights() + [v.get_value() for v in model.optimizer.variables])
+
+
+def scenario_error():
+    x, y = data(64, (6,))
+    distribution.set_distribution(distribution.DataParallel())
+    model = mlp()
+    model.compile(optimizer="sgd", loss="sparse_categorical_crossentropy")
+    if distribution.process_index() == 1:
+        from layers_on_graph.callbacks import LambdaCallback
+
+        def fail(batch, logs):
+            if batch == 2:
+                raise RuntimeError("boom on process 1")
+        cbs = [LambdaCallback(on_train_batch_end=fail)]
+    else:
+        cbs = []
+    model.fit(x, y, batch_size=8, epochs=1000, verbose=0, callbacks=cbs)
+
+
+def scenario_kill(folder: str):
+    x, y = data(64, (6,))
+    distribution.set_distribution(distribution.DataParallel())
+    model = mlp()
+    model.compile(optimizer="sgd", loss="sparse_categorical_crossentropy")
+    path = os.path.join(folder, "ckpt.weights.h5")
+    from layers_on_graph.callbacks import LambdaCallback
+
+    steps = []
+
+    def die(batch, logs):  # in the middle of the fourth epoch (8 steps each)
+        steps.append(batch)
+        if len(steps) == 28 and distribution.process_index() == 1:
+            os.kill(os.getpid(), 9)
+    model.fit(x, y, batch_size=8, epochs=1000, verbose=0,
+              callbacks=[ModelCheckpoint(path, save_weights_only=True),
+                         LambdaCallback(on_train_batch_end=die)])
+
+
+def scenario_core_loop():
+    """The documented pattern of core.tensor.collective in a loop written with core.function."""
+    import core.tensor as T
+    from core import function, shared
+    from core.tensor.collective import allreduce
+
+    rng = np.random.default_rng(0)
+    x_all, y_all = rng.normal(size=(45, 3)), rng.normal(size=45)
+    w0 = rng.normal(size=3)
+
+    def step_fn(parallel: bool):
+        w = shared(w0.copy())
+        x, y = T.dmatrix("x"), T.dvector("y")
+        loss = T.mean(T.sqr(T.dot(x, w) - y))
+        if parallel:
+            n = T.cast(x.shape[0], "float64")
+            flat = allreduce(T.concatenate([T.grad(n * loss, w), n.reshape((1,))]))
+            grad = flat[:3] / flat[3]
+        else:
+            grad = T.grad(loss, w)
+        return w, function([x, y], loss, updates=[(w, w - 0.1 * grad)])
+
+    w_ref, ref = step_fn(False)
+    w_par, par = step_fn(True)
+    rank, size = distribution.process_index(), distribution.num_processes()
+    for lo in range(0, 45, 10):
+        hi = min(lo + 10, 45)
+        ref(x_all[lo:hi], y_all[lo:hi])
+        mine = slice(lo + (hi - lo) * rank // size, lo + (hi - lo) * (rank + 1) // size)
+        par(x_all[mine], y_all[mine])
+    np.testing.assert_allclose(w_par.get_value(), w_ref.get_value(), rtol=0, atol=1e-12)
+
+
+def main(argv) -> None:
+    name = argv[1]
+    distribution.initialize(num_processes=2)
+    assert distribution.list_devices() == ["cpu:0", "cpu:1"]
+    start = time.time()
+    globals()[f"scenario_{name}"](*argv[2:])
+    if distribution.process_index() == 0:
+        print(f"OK {name} {time.time() - start:.1f}s", flush=True)
+
+
+if __name__ == "__main__":
+    main(sys.argv)

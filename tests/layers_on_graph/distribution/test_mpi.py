@@ -1,0 +1,99 @@
+"""Data-parallel training under ``mpiexec -n 2``: each scenario of mpi_worker.py runs as a
+subprocess with a timeout; skipped where mpiexec or mpi4py cannot start two processes."""
+from __future__ import annotations
+
+import functools
+import os
+import shutil
+import subprocess
+import sys
+
+import h5py
+import numpy as np
+import pytest
+
+WORKER = os.path.join(os.path.dirname(os.path.abspath(__file__)), "mpi_worker.py")
+TIMEOUT = 120  # far above the few seconds a scenario takes: a hang fails, never blocks CI
+
+
+def _mpiexec() -> str | None:
+    beside_python = os.path.join(os.path.dirname(sys.executable), "mpiexec")
+    return beside_python if os.access(beside_python, os.X_OK) else shutil.which("mpiexec")
+
+
+def _env() -> dict:
+    env = dict(os.environ)
+    for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+        env[var] = "1"
+    return env
+
+
+@functools.lru_cache(maxsize=None)
+def _launcher() -> str:
+    """mpiexec if it starts two mpi4py processes here; the reason to skip otherwise."""
+    mpiexec = _mpiexec()
+    if mpiexec is None:
+        return "skip: no mpiexec (pip install mpich mpi4py)"
+    probe = "from mpi4py import MPI; assert MPI.COMM_WORLD.Get_size() == 2"
+    try:
+        done = subprocess.run([mpiexec, "-n", "2", sys.executable, "-c", probe], env=_env(),
+                              capture_output=True, text=True, timeout=60)
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        return f"skip: mpiexec cannot start ({exc})"
+    if done.returncode:
+        return f"skip: mpiexec -n 2 with mpi4py failed: {done.stderr[-300:]}"
+    return mpiexec
+
+
+def run_worker(*args: str, script: str = WORKER, cwd: str | None = None):
+    launcher = _launcher()
+    if launcher.startswith("skip:"):
+        pytest.skip(launcher[6:])
+    return subprocess.run([launcher, "-n", "2", sys.executable, script, *args], env=_env(),
+                          capture_output=True, text=True, timeout=TIMEOUT, cwd=cwd)
+
+
+@pytest.mark.parametrize("scenario", ["mlp", "uneven", "lstm", "cnn_sync_bn", "default_bn",
+                                      "core_loop"])
+def test_same_weights_as_one_process(scenario):
+    done = run_worker(scenario)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    assert f"OK {scenario}" in done.stdout
+
+
+def test_files_written_once_and_load_back(tmp_path):
+    done = run_worker("save", str(tmp_path))
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    names = sorted(os.listdir(tmp_path))
+    assert names == ["ckpt.weights.h5", "final.weights.h5", "log.csv", "model.keras"]
+    rows = (tmp_path / "log.csv").read_text().splitlines()
+    assert rows[0] == "epoch,accuracy,loss" and len(rows) == 3
+
+
+def test_error_on_one_process_ends_all_with_its_message():
+    done = run_worker("error")  # process 0 would train 1000 epochs: a hang hits TIMEOUT
+    assert done.returncode != 0
+    assert "RuntimeError: boom on process 1" in done.stderr
+    assert "[process 1]" in done.stderr
+
+
+def test_killed_process_ends_all_and_checkpoint_stays_good(tmp_path):
+    done = run_worker("kill", str(tmp_path))
+    assert done.returncode != 0
+    with h5py.File(tmp_path / "ckpt.weights.h5", "r") as f:  # the last complete checkpoint
+        arrays = []
+        f.visititems(lambda name, obj: arrays.append(obj[()]) if isinstance(obj, h5py.Dataset)
+                     else None)
+    assert len(arrays) == 4 and all(np.isfinite(a).all() for a in arrays)
+
+
+def test_distributed_digits_example(tmp_path):
+    example = os.path.join(os.path.dirname(WORKER), "..", "..", "..", "examples",
+                           "distributed_digits.py")
+    done = run_worker(str(tmp_path / "w.weights.h5"), script=example, cwd=str(tmp_path))
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    last = done.stdout.strip().splitlines()[-1]
+    assert last.startswith("2 processes: test loss"), last
+    assert float(last.split("test accuracy ")[1].split(";")[0]) >= 0.97
+    assert done.stdout.count("Epoch 1/15") == 1  # one progress bar, from process 0
+    assert os.listdir(tmp_path) == ["w.weights.h5"]
