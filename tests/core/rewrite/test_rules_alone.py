@@ -34,7 +34,7 @@ TABLE = {
     "local_softmax_from_mul": ([m], e_m * (2.0 / e_m.sum(axis=1)).dimshuffle(0, "x"), [MV],
                                None, ()),
     "local_mul_sigmoid_exp": ([x, y], T.nnet.sigmoid(x) * T.exp(-x) * y, [XV, YV], None, ()),
-    "local_mul_distribute_cancel": ([x, y], T.mul(e_x, y / e_x + x / e_y, e_y), [XV, YV], None, ()),
+    "local_mul_cancel_division": ([x, y], T.mul(e_x, y / e_x - x / e_y, e_y), [XV, YV], None, ()),
     "local_mul_neg_one": ([x], -1 * x, [XV], ["Neg"], ()),
     "local_div_by_constant": ([x], x / 4.0, [XV], ["Mul"], ()),
     "local_mul_self": ([x], x * x, [XV], ["Sqr"], ()),
