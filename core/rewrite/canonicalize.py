@@ -7,6 +7,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..graph.basic import Constant
+from ..gradient_ops import GradientOp
 from ..tensor import math as tm
 from ..tensor import scalar_ops as ps
 from ..tensor.elemwise import DimShuffle, Elemwise
@@ -337,3 +338,10 @@ def local_dimshuffle_alloc(fgraph, node):
         return None
     new = Alloc()(value, *[dims[d] for d in node.op.new_order])
     return [fit(new, node.outputs[0])]
+
+
+@register("canonicalize", GradientOp, tags=("gradient_ops",))
+def local_remove_gradient_ops(fgraph, node):
+    """zero_grad(x), disconnected_grad(x), grad_clip(x, ...), grad_scale(x, ...) -> x:
+    identities on values, needed by ``grad`` only (also run in FAST_COMPILE)."""
+    return [node.inputs[0]]
