@@ -1,6 +1,7 @@
 """``function``: compile symbolic inputs and outputs into a Python callable."""
 from __future__ import annotations
 
+import time
 from typing import Any, Sequence
 
 import numpy as np
@@ -281,7 +282,9 @@ def function(inputs: Sequence, outputs=None, updates=None, givens=None, name: st
     # which output is each updated shared value's new value: an update may be computed in
     # place into the old value's buffer (core/rewrite/inplace.py)
     fgraph.update_of = {sv: len(out_list) + j for j, (sv, _) in enumerate(update_pairs)}
+    t_start = time.perf_counter()
     optimize_graph(fgraph, mode, excluding=excluding)
+    t_optimized = time.perf_counter()
     targets = [sv for sv, _ in update_pairs]
     checkers = [_input_checker(name, k, i, allow_input_downcast) for k, i in enumerate(ins)]
     backend = default_backend(mode)
@@ -303,4 +306,6 @@ def function(inputs: Sequence, outputs=None, updates=None, givens=None, name: st
     fn = Function(ins, program, FunctionMaker(fgraph, mode), shared_inputs, targets, name,
                   trust_input, checkers)
     fn.profile = prof
+    if prof is not None:
+        prof.optimizer_time, prof.linker_time = t_optimized - t_start, time.perf_counter() - t_optimized
     return fn
