@@ -153,15 +153,55 @@ def local_neg_neg(fgraph, node):
     return None
 
 
+def _covers(v, out) -> bool:
+    """True if ``v`` has ``out``'s rank and broadcasts on no axis where ``out`` does not."""
+    return v.ndim == out.ndim and not any(
+        o != 1 and s == 1 for o, s in zip(out.type.shape, v.type.shape))
+
+
+def _shape_source(v, out):
+    """A variable of ``v``'s shape that is cheap to reach: an elementwise node's output has
+    the shape of each input that covers it (broadcasting is static), so go down to one."""
+    while v.owner is not None and isinstance(v.owner.op, Elemwise):
+        inner = next((i for i in v.owner.inputs if _covers(i, v)), None)
+        if inner is None:
+            break
+        v = inner
+    return v
+
+
+def zeros_of(out, terms):
+    """Zeros of ``out``'s dtype and shape, where ``out`` is an elementwise result of ``terms``:
+    a fill of 0 to the shape of one term that spans it (several when none does)."""
+    zero = const_like(0, out)
+    spanning = [t for t in terms if _covers(t, out)]
+    spanning.sort(key=lambda t: isinstance(t, Constant))  # a variable's shape: no big constant
+    refs = spanning[:1] or [t for t in terms if t.ndim]
+    new = zero
+    for t in refs:
+        new = tm.fill(_shape_source(t, out), new)
+    return fit(new, out)
+
+
+@register("canonicalize", ps.Mul, tags=("algebra",))
+def local_mul_zero(fgraph, node):
+    """x * 0 -> zeros of the product's shape and dtype (as Theano: 0 * inf counts as 0)."""
+    if not any(isinstance(i, Constant) and is_const(i, 0) for i in node.inputs):
+        return None
+    return [zeros_of(node.outputs[0], node.inputs)]
+
+
 @register("canonicalize", ps.Sub, tags=("algebra",))
 def local_sub_canonical(fgraph, node):
-    """x - x -> zeros_like(x);  x - 0 -> x;  a - (-b) -> a + b."""
+    """x - x -> zeros;  x - 0 -> x;  0 - x -> -x;  a - (-b) -> a + b."""
     a, b = node.inputs
     out = node.outputs[0]
     if a is b:
-        return [fit(tm.zeros_like(a, dtype=out.dtype), out)]
+        return [zeros_of(out, [a])]
     if is_const(b, 0) and isinstance(b, Constant):
         return [fit(a, out, shape_ref=b)]
+    if is_const(a, 0) and isinstance(a, Constant):
+        return [fit(-b, out, shape_ref=a)]
     if owner_op(b, ps.Neg):
         return [fit(tm.add(a, b.owner.inputs[0]), out)]
     return None
