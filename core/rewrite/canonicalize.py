@@ -14,7 +14,7 @@ from ..tensor.elemwise import DimShuffle, Elemwise
 from ..tensor.math import CAReduce
 from ..tensor.shape_ops import Alloc, Reshape, Shape_i, shape_i
 from .engine import register
-from .utils import const_like, fit, is_const, is_op, owner_op, scalar_value, single_client
+from .utils import const_like, covers, fit, is_const, is_op, owner_op, scalar_value, single_client
 
 
 @register("canonicalize", ps.Second, tags=("fill",))
@@ -153,17 +153,11 @@ def local_neg_neg(fgraph, node):
     return None
 
 
-def _covers(v, out) -> bool:
-    """True if ``v`` has ``out``'s rank and broadcasts on no axis where ``out`` does not."""
-    return v.ndim == out.ndim and not any(
-        o != 1 and s == 1 for o, s in zip(out.type.shape, v.type.shape))
-
-
 def _shape_source(v, out):
     """A variable of ``v``'s shape that is cheap to reach: an elementwise node's output has
     the shape of each input that covers it (broadcasting is static), so go down to one."""
     while v.owner is not None and isinstance(v.owner.op, Elemwise):
-        inner = next((i for i in v.owner.inputs if _covers(i, v)), None)
+        inner = next((i for i in v.owner.inputs if covers(i, v)), None)
         if inner is None:
             break
         v = inner
@@ -174,7 +168,7 @@ def zeros_of(out, terms):
     """Zeros of ``out``'s dtype and shape, where ``out`` is an elementwise result of ``terms``:
     a fill of 0 to the shape of one term that spans it (several when none does)."""
     zero = const_like(0, out)
-    spanning = [t for t in terms if _covers(t, out)]
+    spanning = [t for t in terms if covers(t, out)]
     spanning.sort(key=lambda t: isinstance(t, Constant))  # a variable's shape: no big constant
     refs = spanning[:1] or [t for t in terms if t.ndim]
     new = zero

@@ -12,10 +12,10 @@ from ..tensor.rewritten_ops import (CrossentropySoftmax1Hot, CrossentropySoftmax
                                     LogSumExp)
 from ..tensor.join import ARange
 from ..tensor.shape_ops import Shape_i
-from ..tensor.subtensor import AdvancedSubtensor
+from ..tensor.subtensor import AdvancedSubtensor, Subtensor
 from .engine import register
 from .cancel import same_var, times_denominator
-from .utils import fit, is_const, is_op, owner_op
+from .utils import covers, fit, is_const, is_op, owner_op
 
 
 def _split_one(var):
@@ -109,8 +109,9 @@ def local_log_softmax(fgraph, node):
     if is_op(x, Softmax):
         return [LogSoftmax(x.owner.op.axis)(x.owner.inputs[0])]
     sub = x.owner
-    if sub is not None and type(sub.op).__name__ == "AdvancedSubtensor" and is_op(sub.inputs[0], Softmax):
-        # log(softmax(z)[idx]) -> log_softmax(z)[idx]  (the hand-written crossentropy)
+    if sub is not None and isinstance(sub.op, Subtensor) and is_op(sub.inputs[0], Softmax):
+        # log(softmax(z)[idx]) -> log_softmax(z)[idx]  (the hand-written crossentropy), for
+        # any indexing: log works elementwise
         sm = sub.inputs[0]
         return [sub.op(LogSoftmax(sm.owner.op.axis)(sm.owner.inputs[0]), *sub.inputs[1:])]
     return None
@@ -127,8 +128,8 @@ def local_softmax_grad_to_log_softmax_grad(fgraph, node):
     h = times_denominator(dy, same_var(sm))
     if h is None:
         return None
-    return [fit(h - sm * tm.sum(h, axis=node.op.axis, keepdims=True), node.outputs[0],
-                shape_ref=sm)]
+    new = fit(h - sm * tm.sum(h, axis=node.op.axis, keepdims=True), node.outputs[0])
+    return None if new is None else [new]
 
 
 @register("stabilize", ps.Log, tags=("logsumexp",))
@@ -292,14 +293,17 @@ def local_mul_cancel_division(fgraph, node):
     ``binary_crossentropy(sigmoid(z), t)``) has the second shape with
     ``d = sigmoid(+-z)``, where the left side is 0 * inf at large |z|.
     """
-    terms = list(node.inputs)
+    terms, out = list(node.inputs), node.outputs[0]
     for i, t in enumerate(terms):
         others = terms[:i] + terms[i + 1:]
         for k, d in enumerate(others):
             h = times_denominator(t, same_var(d))
             if h is not None:
                 rest = others[:k] + others[k + 1:]
-                return [fit(tm.mul(h, *rest) if rest else h, node.outputs[0], shape_ref=d)]
+                ref = next((v for v in terms if covers(v, out)), d)
+                new = fit(tm.mul(h, *rest) if rest else h, out, shape_ref=ref)
+                if new is not None:
+                    return [new]
     for i, t in enumerate(terms):
         if not owner_op(t, (ps.Add, ps.Sub)):
             continue
@@ -315,6 +319,8 @@ def local_mul_cancel_division(fgraph, node):
             else:
                 break
         else:
-            new = t.owner.op(*summands)
-            return [fit(new, node.outputs[0], shape_ref=t)]
+            ref = next((v for v in terms if covers(v, out)), t)
+            new = fit(t.owner.op(*summands), out, shape_ref=ref)
+            if new is not None:
+                return [new]
     return None

@@ -40,6 +40,12 @@ def softmax(v, axis=1):
     return np.exp(v - logsumexp(v, axis=axis, keepdims=True))
 
 
+def _column_one_hot():
+    hot = np.zeros((3, 4))
+    hot[LABELS, np.arange(3)] = 1
+    return hot
+
+
 def _xent(z, y):
     return logsumexp(z, axis=1) - z[np.arange(len(y)), y]
 
@@ -55,6 +61,14 @@ CASES = {
         lambda z, y, t, w: -T.mean(T.log(T.nnet.softmax(z))[T.arange(z.shape[0]), y]),
         lambda z: _xent(z, LABELS).mean(),
         lambda z: (softmax(z) - ONE_HOT) / len(LABELS)),
+    "log_softmax_column": (  # basic indexing
+        lambda z, y, t, w: -T.log(T.nnet.softmax(z)[:, 1]).sum(),
+        lambda z: (logsumexp(z, axis=1) - z[:, 1]).sum(),
+        lambda z: softmax(z) - np.eye(4)[[1, 1, 1]]),
+    "hand_written_crossentropy_columns_softmax": (  # softmax over axis 0, labels per column
+        lambda z, y, t, w: -T.log(T.nnet.softmax(z, axis=0)[y, T.arange(3)]).sum(),
+        lambda z: (logsumexp(z[:, :3], axis=0) - z[LABELS, np.arange(3)]).sum(),
+        lambda z: softmax(z, axis=0) * np.array([1, 1, 1, 0]) - _column_one_hot()),  # col 3 unused
     "binary_crossentropy_of_sigmoid": (
         lambda z, y, t, w: T.nnet.binary_crossentropy(T.nnet.sigmoid(z), t).sum(),
         lambda z: (TARGETS * softplus(-z) + (1 - TARGETS) * softplus(z)).sum(),
