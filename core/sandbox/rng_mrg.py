@@ -7,12 +7,13 @@ generator streams on GPUs) is accepted and has no effect: every draw has its own
 """
 from __future__ import annotations
 
+from .. import tensor as T
 from ..tensor.random import RandomStreams
 
 
 class MRG_RandomStreams(RandomStreams):
     """Theano's ``MRG_RandomStreams(seed)``: ``uniform``, ``normal``, ``binomial``,
-    ``choice``, ``permutation``, each also taking ``nstreams``.
+    ``multinomial``, ``choice``, ``permutation``, each also taking ``nstreams``.
 
     Examples
     --------
@@ -32,6 +33,37 @@ class MRG_RandomStreams(RandomStreams):
 
     def binomial(self, size=None, n=1, p=0.5, ndim=None, dtype="int64", nstreams=None):
         return super().binomial(size, n, p, ndim, dtype)
+
+    def multinomial(self, size=None, n: int = 1, pvals=None, ndim=None, dtype="int64",
+                    nstreams=None):
+        """Counts of ``n`` draws per row of the probability matrix ``pvals`` (rows, classes):
+        a matrix of ``pvals``'s shape, each row summing to ``n``. As in Theano, ``size`` and
+        ``ndim`` are only there for the common signature and must be left out.
+
+        Examples
+        --------
+        >>> srng.multinomial(pvals=[[.98, .01, .01], [.01, .49, .50]])  # e.g. [[1,0,0],[0,0,1]]
+        """
+        if size is not None or ndim is not None:
+            raise ValueError("MRG_RandomStreams.multinomial: size and ndim are not supported; "
+                             "the shape is that of pvals")
+        if pvals is None:
+            raise TypeError("MRG_RandomStreams.multinomial: pvals (a matrix) is required")
+        pvals = T.as_tensor_variable(pvals)
+        if pvals.ndim != 2 or not isinstance(n, int) or n < 1:
+            raise ValueError(f"MRG_RandomStreams.multinomial: expected a matrix pvals and an int "
+                             f"n >= 1, got {pvals.type} and n={n!r}")
+        classes = T.arange(pvals.shape[1])
+        # cdf[r, j] = pvals[r, 0] + ... + pvals[r, j]: a product with an upper triangle of ones
+        upper = T.cast(T.le(classes.dimshuffle(0, "x"), classes.dimshuffle("x", 0)), pvals.dtype)
+        cdf = T.dot(pvals, upper)
+        u = self.uniform(size=(n, pvals.shape[0]), dtype=pvals.dtype)
+        # each draw's class: how many cumulative sums it passes (the last class if rounding
+        # leaves the total a hair below the draw)
+        k = T.minimum(T.sum(T.le(cdf.dimshuffle("x", 0, 1), u.dimshuffle(0, 1, "x")), axis=2),
+                      pvals.shape[1] - 1)
+        hits = T.eq(k.dimshuffle(0, 1, "x"), classes.dimshuffle("x", "x", 0))
+        return T.cast(T.sum(hits, axis=0), dtype)
 
 
 __all__ = ["MRG_RandomStreams"]

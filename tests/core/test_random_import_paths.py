@@ -53,3 +53,21 @@ def test_mrg_uniform_normal_and_seed():
 def test_mrg_truncated_normal_is_refused():
     with pytest.raises(NotImplementedError, match="truncate"):
         MRG_RandomStreams(seed=1).normal(size=(3,), truncate=True)
+
+
+def test_mrg_multinomial_counts_follow_pvals():
+    srng = MRG_RandomStreams(seed=3)
+    p = T.dmatrix("p")
+    pvals = np.array([[0.98, 0.01, 0.01], [0.0, 0.5, 0.5], [0.2, 0.3, 0.5]])
+    f = function([p], srng.multinomial(pvals=p, n=4000))
+    counts = f(pvals)
+    assert counts.dtype == np.int64 and counts.shape == (3, 3)
+    np.testing.assert_array_equal(counts.sum(axis=1), [4000] * 3)
+    assert counts[1, 0] == 0  # a class of probability 0 is never drawn
+    np.testing.assert_allclose(counts / 4000, pvals, atol=0.03)
+    one = function([p], srng.multinomial(pvals=p, dtype="float32"))(pvals)
+    assert one.dtype == np.float32 and (one.sum(axis=1) == 1).all() and set(one.ravel()) <= {0, 1}
+    srng.seed(3)
+    np.testing.assert_array_equal(f(pvals), counts)
+    with pytest.raises(ValueError, match="size and ndim"):
+        srng.multinomial(size=(3,), pvals=p)
