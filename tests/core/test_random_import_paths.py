@@ -71,3 +71,12 @@ def test_mrg_multinomial_counts_follow_pvals():
     np.testing.assert_array_equal(f(pvals), counts)
     with pytest.raises(ValueError, match="size and ndim"):
         srng.multinomial(size=(3,), pvals=p)
+
+
+def test_updates_lists_each_draw_state():
+    srng = RandomStreams(seed=11)
+    u = srng.uniform((3,))
+    pairs = srng.updates()
+    assert len(pairs) == 1 and pairs[0][0] is u.rng
+    f = function([], u, updates=pairs, no_default_updates=True)  # Theano code passes them
+    assert not np.array_equal(f(), f())
