@@ -12,6 +12,7 @@ from typing import Callable
 from ..graph.basic import Variable
 from ..tensor import math as tm
 from ..tensor import scalar_ops as ps
+from ..tensor.elemwise import DimShuffle
 from ..tensor.subtensor import IncSubtensor
 from .utils import is_const, owner_op
 
@@ -19,8 +20,16 @@ _MAX_DEPTH = 8
 
 
 def same_var(d: Variable) -> Callable[[Variable], bool]:
-    """A denominator test that accepts ``d`` itself."""
-    return lambda b: b is d
+    """A denominator test that accepts ``d`` itself (or, for a dimshuffle, the same
+    dimshuffle of the same variable)."""
+    def test(b: Variable) -> bool:
+        if b is d:
+            return True
+        return (b.owner is not None and d.owner is not None and isinstance(d.owner.op, DimShuffle)
+                and b.owner.op == d.owner.op and b.owner.inputs[0] is d.owner.inputs[0])
+
+    test.var = d
+    return test
 
 
 def _indexed_like(node, is_d: Callable) -> Callable[[Variable], bool]:
@@ -39,7 +48,8 @@ def times_denominator(expr: Variable, is_d: Callable[[Variable], bool],
                       depth: int = 0) -> Variable | None:
     """``expr * d`` written without dividing by ``d`` (``is_d`` tells ``d``), or None.
 
-    Handles ``a / d``, ``-e``, ``e * c``, ``e / c``, sums whose every term cancels, and
+    Handles ``a / d``, ``-e``, ``e * c``, ``e / c``, sums whose every term cancels,
+    ``dimshuffle(e)`` against the same dimshuffle of a divisor, and
     ``inc_subtensor(zeros, e, index)`` where ``e`` divides by ``d[index]`` (the gradient of
     an indexed log, such as the hand-written crossentropy).
     """
@@ -66,6 +76,13 @@ def times_denominator(expr: Variable, is_d: Callable[[Variable], bool],
         if any(p is None for p in parts):
             return None
         return node.op(*parts)
+    if isinstance(node.op, DimShuffle):
+        # ds(e) * ds(b) = ds(e * b): a per-row divisor, broadcast like the rows it divides
+        d = getattr(is_d, "var", None)
+        if d is None or d.owner is None or d.owner.op != node.op:
+            return None
+        h = times_denominator(node.inputs[0], same_var(d.owner.inputs[0]), deeper)
+        return None if h is None else node.op(h)
     if isinstance(node.op, IncSubtensor):
         zeros, vals, *index = node.inputs
         if not is_const(zeros, 0):

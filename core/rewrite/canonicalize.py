@@ -379,3 +379,20 @@ def local_remove_gradient_ops(fgraph, node):
     """zero_grad(x), disconnected_grad(x), grad_clip(x, ...), grad_scale(x, ...) -> x:
     identities on values, needed by ``grad`` only (also run in FAST_COMPILE)."""
     return [node.inputs[0]]
+
+
+@register("canonicalize", CAReduce, tags=("algebra",))
+def local_sum_div_dimshuffle(fgraph, node):
+    """sum(a / b, axes) -> sum(a, axes) / b' where ``b`` has size 1 along the axes (a
+    per-row divisor; ``b'`` drops those axes): as Theano's local_sum_div_dimshuffle."""
+    (x,) = node.inputs
+    if not (isinstance(node.op.scalar_op, ps.Add) and owner_op(x, ps.TrueDiv)):
+        return None
+    a, b = x.owner.inputs
+    axes = sorted(node.op.axis)
+    if b.ndim != x.ndim or any(b.type.shape[k] != 1 for k in axes):
+        return None
+    kept = [k for k in range(b.ndim) if k not in axes]
+    b_rows = DimShuffle(b.ndim, tuple(kept))(b)
+    out = node.outputs[0]
+    return [fit(tm.true_div(node.op(a), b_rows), out)]

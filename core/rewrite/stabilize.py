@@ -259,6 +259,51 @@ def local_softmax_from_mul(fgraph, node):
     return None
 
 
+def _sum_exp_divisors(var, x, depth: int = 6):
+    """``(sum(exp(x), axes)[keepdims], axes)`` for each sum of ``exp(x)`` under ``var`` (a few
+    levels down); the keepdims dimshuffle is built here when the graph has none."""
+    found, stack, seen = [], [(var, 0)], set()
+    while stack:
+        v, level = stack.pop()
+        if id(v) in seen or v.owner is None or level > depth:
+            continue
+        seen.add(id(v))
+        if (is_op(v, CAReduce) and isinstance(v.owner.op.scalar_op, ps.Add)
+                and owner_op(v.owner.inputs[0], ps.Exp) and v.owner.inputs[0].owner.inputs[0] is x
+                and v.dtype == x.dtype):
+            axes = tuple(sorted(v.owner.op.axis))
+            kept = iter(range(x.ndim - len(axes)))
+            order = tuple("x" if d in axes else next(kept) for d in range(x.ndim))
+            found.append((DimShuffle(v.ndim, order)(v), axes))
+            continue
+        stack.extend((i, level + 1) for i in v.owner.inputs)
+    return found
+
+
+@register("stabilize", ps.Mul, tags=("softmax",))
+def local_exp_over_sum_exp(fgraph, node):
+    """exp(x) * t -> softmax(x) * (t * d) where ``t`` divides by d = sum(exp(x), k)[keepdims]
+    (``cancel.py``): the gradient of a softmax written as ``exp(x) / sum(exp(x))``, where
+    exp(x) and the sum overflow to inf."""
+    terms, out = list(node.inputs), node.outputs[0]
+    for i, u in enumerate(terms):
+        if not owner_op(u, ps.Exp):
+            continue
+        x = u.owner.inputs[0]
+        for j, t in enumerate(terms):
+            if j == i:
+                continue
+            for d, axes in _sum_exp_divisors(t, x):
+                h = times_denominator(t, same_var(d))
+                if h is None:
+                    continue
+                rest = [v for k, v in enumerate(terms) if k not in (i, j)]
+                new = fit(tm.mul(_normalized_exp(x, axes, d.owner.op), h, *rest), out)
+                if new is not None:
+                    return [new]
+    return None
+
+
 @register("stabilize", AdvancedSubtensor, tags=("softmax_crossentropy",))
 def local_hand_written_crossentropy(fgraph, node):
     """log_softmax(z)[arange(n), y] -> -crossentropy_softmax(z[:n], y), n = rows of z or len(y)."""
@@ -286,7 +331,8 @@ def local_hand_written_crossentropy(fgraph, node):
 
 @register("stabilize", ps.Mul, tags=("sigmoid", "log_softmax"))
 def local_mul_cancel_division(fgraph, node):
-    """(x / d) * d -> x;  d1 * (a / d1 - b / d2) * d2 -> a * d2 - b * d1.
+    """(x / d) * d -> x;  d1 * (a / d1 - b / d2) * d2 -> a * d2 - b * d1;  d * (a / d + b) ->
+    a + b * d.
 
     Each division cancels against a factor of the product, also under signs and
     products (``cancel.py``). The gradient of a logistic loss (hand-written, or
@@ -308,17 +354,18 @@ def local_mul_cancel_division(fgraph, node):
         if not owner_op(t, (ps.Add, ps.Sub)):
             continue
         others = terms[:i] + terms[i + 1:]
-        summands = []
+        summands, cancelled = [], 0
         for s in t.owner.inputs:
             for k, d in enumerate(others):
                 h = times_denominator(s, same_var(d))
                 if h is not None:
                     rest = others[:k] + others[k + 1:]
                     summands.append(tm.mul(h, *rest) if rest else h)
+                    cancelled += 1
                     break
             else:
-                break
-        else:
+                summands.append(tm.mul(s, *others))
+        if cancelled:
             ref = next((v for v in terms if covers(v, out)), t)
             new = fit(t.owner.op(*summands), out, shape_ref=ref)
             if new is not None:

@@ -69,6 +69,15 @@ CASES = {
         lambda z, y, t, w: -T.log(T.nnet.softmax(z, axis=0)[y, T.arange(3)]).sum(),
         lambda z: (logsumexp(z[:, :3], axis=0) - z[LABELS, np.arange(3)]).sum(),
         lambda z: softmax(z, axis=0) * np.array([1, 1, 1, 0]) - _column_one_hot()),  # col 3 unused
+    "hand_written_softmax_crossentropy": (  # softmax as exp / sum(exp)
+        lambda z, y, t, w: -T.log((T.exp(z) / T.exp(z).sum(axis=1, keepdims=True))[
+            T.arange(z.shape[0]), y]).mean(),
+        lambda z: _xent(z, LABELS).mean(),
+        lambda z: (softmax(z) - ONE_HOT) / len(LABELS)),
+    "hand_written_softmax": (
+        lambda z, y, t, w: (T.exp(z) / T.sum(T.exp(z), axis=1, keepdims=True) * w).sum(),
+        lambda z: (softmax(z) * WEIGHTS).sum(),
+        lambda z: softmax(z) * (WEIGHTS - (WEIGHTS * softmax(z)).sum(1, keepdims=True))),
     "binary_crossentropy_of_sigmoid": (
         lambda z, y, t, w: T.nnet.binary_crossentropy(T.nnet.sigmoid(z), t).sum(),
         lambda z: (TARGETS * softplus(-z) + (1 - TARGETS) * softplus(z)).sum(),
