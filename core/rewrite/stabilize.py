@@ -259,25 +259,36 @@ def local_softmax_from_mul(fgraph, node):
     return None
 
 
-def _sum_exp_divisors(var, x, depth: int = 6):
-    """``(sum(exp(x), axes)[keepdims], axes)`` for each sum of ``exp(x)`` under ``var`` (a few
-    levels down); the keepdims dimshuffle is built here when the graph has none."""
-    found, stack, seen = [], [(var, 0)], set()
-    while stack:
-        v, level = stack.pop()
-        if id(v) in seen or v.owner is None or level > depth:
+def _sum_exp_divisors(fgraph, u, x):
+    """``(sum(exp(x), axes)[keepdims], axes)`` for each sum of ``u = exp(x)`` in the graph;
+    the keepdims dimshuffle is built here when the graph has none."""
+    found = []
+    for client, _ in fgraph.clients.get(u, ()):
+        if client == "output" or not (isinstance(client.op, CAReduce)
+                                      and isinstance(client.op.scalar_op, ps.Add)):
             continue
-        seen.add(id(v))
-        if (is_op(v, CAReduce) and isinstance(v.owner.op.scalar_op, ps.Add)
-                and owner_op(v.owner.inputs[0], ps.Exp) and v.owner.inputs[0].owner.inputs[0] is x
-                and v.dtype == x.dtype):
-            axes = tuple(sorted(v.owner.op.axis))
-            kept = iter(range(x.ndim - len(axes)))
-            order = tuple("x" if d in axes else next(kept) for d in range(x.ndim))
-            found.append((DimShuffle(v.ndim, order)(v), axes))
+        v = client.outputs[0]
+        if v.dtype != x.dtype:
             continue
-        stack.extend((i, level + 1) for i in v.owner.inputs)
+        axes = tuple(sorted(client.op.axis))
+        kept = iter(range(x.ndim - len(axes)))
+        order = tuple("x" if d in axes else next(kept) for d in range(x.ndim))
+        found.append((DimShuffle(v.ndim, order)(v), axes))
     return found
+
+
+def _may_divide_by(fgraph, d) -> bool:
+    """False when no node divides by ``d`` (or indexes or dimshuffles it): nothing cancels."""
+    clients = fgraph.clients.get(d)
+    if clients is None:
+        return True
+    for node, i in clients:
+        if node == "output":
+            continue
+        if isinstance(node.op, (Subtensor, DimShuffle)) or (
+                i == 1 and isinstance(getattr(node.op, "scalar_op", None), ps.TrueDiv)):
+            return True
+    return False
 
 
 @register("stabilize", ps.Mul, tags=("softmax",))
@@ -290,10 +301,11 @@ def local_exp_over_sum_exp(fgraph, node):
         if not owner_op(u, ps.Exp):
             continue
         x = u.owner.inputs[0]
+        divisors = _sum_exp_divisors(fgraph, u, x)
         for j, t in enumerate(terms):
             if j == i:
                 continue
-            for d, axes in _sum_exp_divisors(t, x):
+            for d, axes in divisors:
                 h = times_denominator(t, same_var(d))
                 if h is None:
                     continue
@@ -340,9 +352,13 @@ def local_mul_cancel_division(fgraph, node):
     ``d = sigmoid(+-z)``, where the left side is 0 * inf at large |z|.
     """
     terms, out = list(node.inputs), node.outputs[0]
+    if not any(_may_divide_by(fgraph, d) for d in terms):
+        return None
     for i, t in enumerate(terms):
         others = terms[:i] + terms[i + 1:]
         for k, d in enumerate(others):
+            if not _may_divide_by(fgraph, d):
+                continue
             h = times_denominator(t, same_var(d))
             if h is not None:
                 rest = others[:k] + others[k + 1:]
@@ -357,7 +373,7 @@ def local_mul_cancel_division(fgraph, node):
         summands, cancelled = [], 0
         for s in t.owner.inputs:
             for k, d in enumerate(others):
-                h = times_denominator(s, same_var(d))
+                h = times_denominator(s, same_var(d)) if _may_divide_by(fgraph, d) else None
                 if h is not None:
                     rest = others[:k] + others[k + 1:]
                     summands.append(tm.mul(h, *rest) if rest else h)
