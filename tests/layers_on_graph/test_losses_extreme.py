@@ -66,3 +66,27 @@ def test_crossentropy_at_extreme_logits_matches_keras(name, from_logits, dtype):
     rtol, atol = (1e-6, 1e-7) if dtype == "float32" else (1e-12, 1e-14)
     np.testing.assert_allclose(value, want, rtol=rtol)
     np.testing.assert_allclose(grad, dwant, rtol=rtol, atol=atol)
+
+
+@pytest.mark.parametrize("loss, activation, labels", [
+    (losses.SparseCategoricalCrossentropy(from_logits=True), None, "sparse"),
+    (losses.CategoricalCrossentropy(from_logits=True), None, "categorical"),
+    (losses.BinaryCrossentropy(from_logits=True), None, "binary"),
+    ("sparse_categorical_crossentropy", "softmax", "sparse"),
+    ("binary_crossentropy", "sigmoid", "binary"),
+])
+def test_training_step_at_extreme_logits_stays_finite(loss, activation, labels):
+    """A model whose logits are +-1000 takes finite SGD steps (float32, the default)."""
+    from layers_on_graph import Input, Sequential, layers, optimizers
+
+    model = Sequential([Input(shape=(4,)), layers.Dense(4, activation=activation)])
+    model.compile(optimizer=optimizers.SGD(0.01), loss=loss)
+    kernel = np.zeros((4, 4), dtype="float32")
+    kernel[:, :] = Z[0] / 4  # logits rows of [1000, -1000, 0, 2.5] for an input of ones
+    model.layers[-1].set_weights([kernel, np.zeros(4, dtype="float32")])
+    x = np.ones((3, 4), dtype="float32")
+    y = {"sparse": LABELS, "categorical": TARGETS["categorical"],
+         "binary": TARGETS["binary"]}[labels]
+    history = model.fit(x, y, epochs=2, batch_size=3, verbose=0)
+    assert np.isfinite(history.history["loss"]).all()
+    assert all(np.isfinite(w).all() for w in model.get_weights())
