@@ -253,3 +253,16 @@ def verify_grad(fn: Callable, points: Sequence, rng=None, eps: float | None = No
                 f"verify_grad: gradient of input {i} disagrees with finite differences: "
                 f"at index {worst} analytic {a[worst]!r}, numeric {n[worst]!r} "
                 f"(abs err {err[worst]:.3g}, tolerance {tol[worst]:.3g})")
+
+
+_GRADIENT_OPS = ("zero_grad", "disconnected_grad", "grad_clip", "grad_scale")
+
+
+def __getattr__(name: str):
+    """``zero_grad``, ``disconnected_grad``, ``grad_clip``, ``grad_scale`` (``gradient_ops.py``;
+    loaded on first use, as that module builds on ``core.tensor``, which imports this one)."""
+    if name in _GRADIENT_OPS:
+        from . import gradient_ops
+
+        return getattr(gradient_ops, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -86,9 +86,17 @@ def add_loss(value) -> None:
 
 
 def add_update(variable, new_value) -> None:
-    """Record that ``variable`` takes ``new_value`` after a training step (if collecting)."""
+    """Record that ``variable`` takes ``new_value`` after a training step (if collecting).
+
+    As Keras's ``assign``, the value is cast to the variable's dtype (``core.function``
+    itself takes only updates of the variable's own type).
+    """
     if _UPDATES is None:
         return
+    if getattr(new_value, "dtype", None) not in (None, variable.dtype):
+        import core.tensor as T
+
+        new_value = T.cast(new_value, variable.dtype)
     for k, (v, _) in enumerate(_UPDATES):
         if v is variable:  # a shared layer called twice: the last call wins
             _UPDATES[k] = (variable, new_value)

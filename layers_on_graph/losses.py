@@ -8,6 +8,7 @@ Probabilities are clipped to ``[epsilon, 1 - epsilon]`` (1e-7) as Keras does.
 from __future__ import annotations
 
 import core.tensor as T
+from core.tensor.rewritten_ops import CrossentropySoftmax1Hot
 
 from . import backend
 
@@ -85,12 +86,12 @@ def sparse_categorical_crossentropy(y_true, y_pred, from_logits: bool = False,
     if y_true.ndim >= 2:
         y_true = T.flatten(y_true)
     labels = y_true if y_true.dtype in ("int32", "int64") else T.cast(y_true, "int64")
-    if from_logits:
-        probs = T.nnet.softmax(y_pred)
+    if from_logits:  # Keras: log_softmax, no clipping (finite at any logits)
+        values = CrossentropySoftmax1Hot()(y_pred, labels)
     else:
         probs = y_pred / T.sum(y_pred, axis=-1, keepdims=True)
-    eps = _eps(y_pred.dtype)
-    values = T.nnet.categorical_crossentropy(T.clip(probs, eps, 1.0 - eps), labels)
+        eps = _eps(y_pred.dtype)
+        values = T.nnet.categorical_crossentropy(T.clip(probs, eps, 1.0 - eps), labels)
     return values if lead is None else T.reshape(values, lead)
 
 

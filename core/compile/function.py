@@ -1,6 +1,7 @@
 """``function``: compile symbolic inputs and outputs into a Python callable."""
 from __future__ import annotations
 
+import time
 from typing import Any, Sequence
 
 import numpy as np
@@ -170,10 +171,21 @@ def _with_message(exc: Exception, message: str) -> Exception:
     return new
 
 
-def _normalize_updates(updates) -> list[tuple[SharedVariable, Variable]]:
-    from ..tensor.math import cast
-    from ..tensor.variable import as_tensor_variable
+def _update_value(target: SharedVariable, expr) -> Variable:
+    """``expr`` as a variable; a plain number or array takes ``target``'s dtype when it fits."""
+    from ..tensor.variable import as_tensor_variable, constant
 
+    if isinstance(expr, Variable):
+        return as_tensor_variable(expr)
+    value = np.asarray(expr)
+    dtype = np.dtype(target.type.dtype)
+    if value.dtype.kind in "biuf" and (value.dtype.kind == dtype.kind or np.can_cast(
+            value.dtype, dtype, "safe") or (value.dtype.kind in "iu" and dtype.kind == "f")):
+        return constant(value.astype(dtype))
+    return as_tensor_variable(expr)
+
+
+def _normalize_updates(updates) -> list[tuple[SharedVariable, Variable]]:
     if updates is None:
         return []
     pairs = list(updates.items()) if isinstance(updates, dict) else list(updates)
@@ -188,16 +200,15 @@ def _normalize_updates(updates) -> list[tuple[SharedVariable, Variable]]:
         if id(target) in seen:
             raise ValueError(f"updates: shared variable {target} is updated twice")
         seen.add(id(target))
-        expr = as_tensor_variable(expr)
-        if expr.ndim != target.type.ndim:
-            raise TypeError(f"updates: the update of {target} ({target.type}) has "
-                            f"{expr.ndim} dimensions ({expr.type})")
-        if expr.dtype != target.type.dtype:
-            if not np.can_cast(expr.dtype, target.type.dtype, "same_kind") and not (
-                    np.can_cast(expr.dtype, target.type.dtype, "safe")):
-                raise TypeError(f"updates: the update of {target} has dtype {expr.dtype}, which "
-                                f"cannot be cast safely to {target.type.dtype}")
-            expr = cast(expr, target.type.dtype)
+        expr = _update_value(target, expr)
+        if expr.ndim != target.type.ndim or expr.dtype != target.type.dtype:
+            # Theano's rule: no implicit cast (a float64 step would round into a float32 weight)
+            raise TypeError(
+                f"An update must have the same type as the original shared variable "
+                f"(shared_var={target}, shared_var.type={target.type}, update_val={expr}, "
+                f"update_val.type={expr.type}); cast the update (T.cast(expr, "
+                f"'{target.type.dtype}')) or give it {target.type.ndim} dimension(s). The "
+                f"update was created at {format_trace(expr.tag.trace)}")
         result.append((target, expr))
     return result
 
@@ -302,7 +313,9 @@ def function(inputs: Sequence, outputs=None, updates=None, givens=None, name: st
     # which output is each updated shared value's new value: an update may be computed in
     # place into the old value's buffer (core/rewrite/inplace.py)
     fgraph.update_of = {sv: len(out_list) + j for j, (sv, _) in enumerate(update_pairs)}
+    t_start = time.perf_counter()
     optimize_graph(fgraph, mode, excluding=excluding)
+    t_optimized = time.perf_counter()
     targets = [sv for sv, _ in update_pairs]
     checkers = [_input_checker(name, k, i, allow_input_downcast) for k, i in enumerate(ins)]
     backend = default_backend(mode)
@@ -326,4 +339,6 @@ def function(inputs: Sequence, outputs=None, updates=None, givens=None, name: st
     maker = FunctionMaker(fgraph, mode, exprs)
     fn = Function(ins, program, maker, shared_inputs, targets, name, trust_input, checkers)
     fn.profile = prof
+    if prof is not None:
+        prof.optimizer_time, prof.linker_time = t_optimized - t_start, time.perf_counter() - t_optimized
     return fn

@@ -3,14 +3,15 @@
 Turn it on for every function with ``core.config.profile = True`` (or the
 flag ``LAYERS_ON_GRAPH_FLAGS=profile=True``), or for one with
 ``function(..., profile=True)``. Each kernel is then timed; ``f.profile``
-holds the statistics, ``f.profile.summary()`` returns the tables,
+holds the statistics, ``f.profile.summary(file=...)`` prints them in Theano's
+layout (stderr by default; ``str(f.profile)`` is the text),
 ``print_summaries()`` prints every profiled function's, and they are printed
 to stderr when the process exits.
 
 Examples
 --------
 >>> f = function([x], T.exp(x).sum(), profile=True); f(np.ones(10))
->>> print(f.profile.summary())
+>>> f.profile.summary(file=sys.stdout)
 """
 from __future__ import annotations
 
@@ -47,6 +48,8 @@ class ProfileStats:
         self.calls = 0
         self.call_time = 0.0
         self.compile_time = 0.0  # C modules built during calls (left out of the times)
+        self.optimizer_time = 0.0  # set by ``function``: rewriting the graph
+        self.linker_time = 0.0  # set by ``function``: building the program and its kernels
         _ALL.add(self)
         if not _registered:
             atexit.register(_print_at_exit)
@@ -101,40 +104,84 @@ class ProfileStats:
             entry[2] += 1
         return sorted(((k, v[0], v[1], v[2]) for k, v in agg.items()), key=lambda r: -r[1])
 
-    def summary(self, n_nodes: int = 20) -> str:
-        """The profile as text tables: per op type, then the ``n_nodes`` slowest nodes."""
+    def summary(self, file=None, n_ops_to_print: int = 20, n_apply_to_print: int = 20) -> None:
+        """Print the profile as Theano's ``ProfileStats.summary`` does, to ``file``
+        (default stderr): the function's times, then the Class, Ops and Apply tables,
+        slowest first. ``str(profile)`` is the same text."""
+        print(self.summary_text(n_ops_to_print, n_apply_to_print), file=file or sys.stderr)
+
+    def summary_text(self, n_ops_to_print: int = 20, n_apply_to_print: int = 20) -> str:
+        """The text ``summary`` prints."""
         total = sum(self.node_time)
-        per_call = self.call_time / self.calls if self.calls else 0.0
-        lines = [f"Function profile: {self.name} (backend {self.backend})",
-                 f"  {self.calls} call(s), {self.call_time:.6f} s in total, "
-                 f"{per_call * 1e6:.1f} us per call; {total:.6f} s in kernels "
-                 f"({100 * total / self.call_time if self.call_time else 0:.1f}%), the rest is "
-                 f"call overhead"]
-        if self.compile_time:
-            lines.append(f"  (C modules compiled during the calls: {self.compile_time:.3f} s, "
-                         f"left out of these times)")
-        lines += ["", "Op types (slowest first):",
-                 f"  {'<% time>':>8} {'<sum %>':>8} {'<time s>':>10} {'<per call us>':>13} "
-                 f"{'<calls>':>8} {'<nodes>':>7}  <op type>"]
+        compile_total = self.optimizer_time + self.linker_time
+        lines = ["Function profiling", "==================",
+                 f"  Message: {self.name}",
+                 f"  Time in {self.calls} calls to Function.__call__: {self.call_time:e}s",
+                 f"  Time in thunks: {total:e}s ({_percent(total, self.call_time):.3f}%)",
+                 f"  Total compile time: {compile_total:e}s",
+                 f"    Number of Apply nodes: {len(self.nodes)}",
+                 f"    Optimizer time: {self.optimizer_time:e}s",
+                 f"    Linker time (includes C code generation/compiling): {self.linker_time:e}s",
+                 f"    C modules compiled during the calls: {self.compile_time:e}s "
+                 f"(left out of these times)",
+                 f"  Backend: {self.backend}", ""]
+        for title, key in (("Class", _class_name), ("Ops", str)):
+            lines += [title, "---", "<% time> <sum %> <apply time> <time per call> <type> "
+                      f"<#call> <#apply> <{'Class' if title == 'Class' else 'Op'} name>"]
+            rows = self._grouped(key)
+            for share, acc, t, c, n, kind, label in _accumulate(rows[:n_ops_to_print], total):
+                lines.append(f"  {share:5.1f}%   {acc:5.1f}%   {t:9.3f}s   {t / max(c, 1):11.2e}s "
+                             f"{kind:>5} {c:8d} {n:8d}   {label}")
+            lines += [_remaining(rows[n_ops_to_print:], total, "Classes" if title == "Class"
+                                 else "Ops"), ""]
+        lines += ["Apply", "------",
+                  "<% time> <sum %> <apply time> <time per call> <#call> <id> <Apply name>"]
+        order = sorted(range(len(self.nodes)), key=lambda i: -self.node_time[i])
+        rows = [(self.node_time[i], self.node_calls[i], i, _short(self.nodes[i])) for i in order]
         acc = 0.0
-        for label, t, c, n in self.op_times():
-            share = 100 * t / total if total else 0.0
-            acc += share
-            lines.append(f"  {share:7.1f}% {acc:7.1f}% {t:10.6f} {1e6 * t / max(c, 1):13.2f} "
-                         f"{c:8d} {n:7d}  {label}")
-        lines += ["", f"Nodes (the {n_nodes} slowest):",
-                  f"  {'<% time>':>8} {'<time s>':>10} {'<per call us>':>13} {'<kernel>':>8}  "
-                  f"<node>"]
-        order = sorted(range(len(self.nodes)), key=lambda i: -self.node_time[i])[:n_nodes]
-        for i in order:
-            t, c = self.node_time[i], self.node_calls[i]
-            share = 100 * t / total if total else 0.0
-            lines.append(f"  {share:7.1f}% {t:10.6f} {1e6 * t / max(c, 1):13.2f} "
-                         f"{self.kernel_backend[i]:>8}  {i}: {_short(self.nodes[i])}")
+        for t, c, i, label in rows[:n_apply_to_print]:
+            acc += _percent(t, total)
+            lines.append(f"  {_percent(t, total):5.1f}%   {acc:5.1f}%   {t:9.3f}s   "
+                         f"{t / max(c, 1):11.2e}s {c:8d} {i:5d}   {label}")
+        lines.append(_remaining([(r[0],) for r in rows[n_apply_to_print:]], total,
+                                "Apply instances"))
         return "\n".join(lines)
 
+    def _grouped(self, key) -> list[tuple]:
+        """(seconds, calls, nodes, 'C'/'Py', label) per ``key(op)``, slowest first."""
+        agg: dict[str, list] = {}
+        for node, t, c, b in zip(self.nodes, self.node_time, self.node_calls, self.kernel_backend):
+            entry = agg.setdefault(key(node.op), [0.0, 0, 0, set()])
+            entry[0] += t
+            entry[1] += c
+            entry[2] += 1
+            entry[3].add("C" if b == "c" else "Py")
+        rows = [(v[0], v[1], v[2], "+".join(sorted(v[3])), k) for k, v in agg.items()]
+        return sorted(rows, key=lambda r: -r[0])
+
     def __str__(self) -> str:
-        return self.summary()
+        return self.summary_text()
+
+
+def _class_name(op) -> str:
+    return f"{type(op).__module__}.{type(op).__name__}"
+
+
+def _percent(part: float, whole: float) -> float:
+    return 100 * part / whole if whole else 0.0
+
+
+def _accumulate(rows, total: float):
+    acc = 0.0
+    for t, c, n, kind, label in rows:
+        acc += _percent(t, total)
+        yield _percent(t, total), acc, t, c, n, kind, label
+
+
+def _remaining(rows, total: float, what: str) -> str:
+    t = sum(r[0] for r in rows)
+    return (f"   ... (remaining {len(rows)} {what} account for {_percent(t, total):6.2f}%"
+            f"({t:.2f}s) of the runtime)")
 
 
 def _backend_of(kernel) -> str:
@@ -157,7 +204,7 @@ def print_summaries(file=None) -> None:
     file = file or sys.stderr
     for stats in list(_ALL):
         if stats.calls:
-            print(stats.summary(), file=file)
+            stats.summary(file=file)
             print(file=file)
 
 

@@ -2,7 +2,8 @@
 
 ``optimize_graph(fgraph, mode)`` rewrites a FunctionGraph in place:
 
-- ``FAST_COMPILE``: merge, constant folding.
+- ``FAST_COMPILE``: merge, constant folding, removal of ``zero_grad``-like identities; no
+  stabilization (as Theano), so ``log(1 + exp(x))`` and the like overflow as written.
 - ``FAST_RUN``: merge, then canonicalize, stabilize and specialize (each phase
   runs its rules and those of the phases before it to a fixed point, then
   merges), then elementwise fusion, row fusion (``X.T @ f(X @ v)`` in one pass
@@ -75,7 +76,8 @@ def optimize_graph(fgraph, mode: str = "FAST_RUN", excluding: Iterable[str] = ()
     if use_merge:
         merge(fgraph)
     if mode == "FAST_COMPILE":
-        run_local(fgraph, _index(("canonicalize",), ("constant_folding",)), ex, stats)
+        run_local(fgraph, _index(("canonicalize",), ("constant_folding", "local_remove_gradient_ops")),
+                  ex, stats)
         if use_merge:
             merge(fgraph)
         return fgraph

@@ -7,13 +7,14 @@ from __future__ import annotations
 import numpy as np
 
 from ..graph.basic import Constant
+from ..gradient_ops import GradientOp
 from ..tensor import math as tm
 from ..tensor import scalar_ops as ps
 from ..tensor.elemwise import DimShuffle, Elemwise
 from ..tensor.math import CAReduce
 from ..tensor.shape_ops import Alloc, Reshape, Shape_i, shape_i
 from .engine import register
-from .utils import const_like, fit, is_const, is_op, owner_op, scalar_value, single_client
+from .utils import const_like, covers, fit, is_const, is_op, owner_op, scalar_value, single_client
 
 
 @register("canonicalize", ps.Second, tags=("fill",))
@@ -152,15 +153,49 @@ def local_neg_neg(fgraph, node):
     return None
 
 
+def _shape_source(v, out):
+    """A variable of ``v``'s shape that is cheap to reach: an elementwise node's output has
+    the shape of each input that covers it (broadcasting is static), so go down to one."""
+    while v.owner is not None and isinstance(v.owner.op, Elemwise):
+        inner = next((i for i in v.owner.inputs if covers(i, v)), None)
+        if inner is None:
+            break
+        v = inner
+    return v
+
+
+def zeros_of(out, terms):
+    """Zeros of ``out``'s dtype and shape, where ``out`` is an elementwise result of ``terms``:
+    a fill of 0 to the shape of one term that spans it (several when none does)."""
+    zero = const_like(0, out)
+    spanning = [t for t in terms if covers(t, out)]
+    spanning.sort(key=lambda t: isinstance(t, Constant))  # a variable's shape: no big constant
+    refs = spanning[:1] or [t for t in terms if t.ndim]
+    new = zero
+    for t in refs:
+        new = tm.fill(_shape_source(t, out), new)
+    return fit(new, out)
+
+
+@register("canonicalize", ps.Mul, tags=("algebra",))
+def local_mul_zero(fgraph, node):
+    """x * 0 -> zeros of the product's shape and dtype (as Theano: 0 * inf counts as 0)."""
+    if not any(isinstance(i, Constant) and is_const(i, 0) for i in node.inputs):
+        return None
+    return [zeros_of(node.outputs[0], node.inputs)]
+
+
 @register("canonicalize", ps.Sub, tags=("algebra",))
 def local_sub_canonical(fgraph, node):
-    """x - x -> zeros_like(x);  x - 0 -> x;  a - (-b) -> a + b."""
+    """x - x -> zeros;  x - 0 -> x;  0 - x -> -x;  a - (-b) -> a + b."""
     a, b = node.inputs
     out = node.outputs[0]
     if a is b:
-        return [fit(tm.zeros_like(a, dtype=out.dtype), out)]
+        return [zeros_of(out, [a])]
     if is_const(b, 0) and isinstance(b, Constant):
         return [fit(a, out, shape_ref=b)]
+    if is_const(a, 0) and isinstance(a, Constant):
+        return [fit(-b, out, shape_ref=a)]
     if owner_op(b, ps.Neg):
         return [fit(tm.add(a, b.owner.inputs[0]), out)]
     return None
@@ -337,3 +372,27 @@ def local_dimshuffle_alloc(fgraph, node):
         return None
     new = Alloc()(value, *[dims[d] for d in node.op.new_order])
     return [fit(new, node.outputs[0])]
+
+
+@register("canonicalize", GradientOp, tags=("gradient_ops",))
+def local_remove_gradient_ops(fgraph, node):
+    """zero_grad(x), disconnected_grad(x), grad_clip(x, ...), grad_scale(x, ...) -> x:
+    identities on values, needed by ``grad`` only (also run in FAST_COMPILE)."""
+    return [node.inputs[0]]
+
+
+@register("canonicalize", CAReduce, tags=("algebra",))
+def local_sum_div_dimshuffle(fgraph, node):
+    """sum(a / b, axes) -> sum(a, axes) / b' where ``b`` has size 1 along the axes (a
+    per-row divisor; ``b'`` drops those axes): as Theano's local_sum_div_dimshuffle."""
+    (x,) = node.inputs
+    if not (isinstance(node.op.scalar_op, ps.Add) and owner_op(x, ps.TrueDiv)):
+        return None
+    a, b = x.owner.inputs
+    axes = sorted(node.op.axis)
+    if b.ndim != x.ndim or any(b.type.shape[k] != 1 for k in axes):
+        return None
+    kept = [k for k in range(b.ndim) if k not in axes]
+    b_rows = DimShuffle(b.ndim, tuple(kept))(b)
+    out = node.outputs[0]
+    return [fit(tm.true_div(node.op(a), b_rows), out)]

@@ -12,9 +12,10 @@ from ..tensor.rewritten_ops import (CrossentropySoftmax1Hot, CrossentropySoftmax
                                     LogSumExp)
 from ..tensor.join import ARange
 from ..tensor.shape_ops import Shape_i
-from ..tensor.subtensor import AdvancedSubtensor
+from ..tensor.subtensor import AdvancedSubtensor, Subtensor
 from .engine import register
-from .utils import fit, is_const, is_op, owner_op, single_client
+from .cancel import same_var, times_denominator
+from .utils import covers, fit, is_const, is_op, owner_op
 
 
 def _split_one(var):
@@ -108,8 +109,9 @@ def local_log_softmax(fgraph, node):
     if is_op(x, Softmax):
         return [LogSoftmax(x.owner.op.axis)(x.owner.inputs[0])]
     sub = x.owner
-    if sub is not None and type(sub.op).__name__ == "AdvancedSubtensor" and is_op(sub.inputs[0], Softmax):
-        # log(softmax(z)[idx]) -> log_softmax(z)[idx]  (the hand-written crossentropy)
+    if sub is not None and isinstance(sub.op, Subtensor) and is_op(sub.inputs[0], Softmax):
+        # log(softmax(z)[idx]) -> log_softmax(z)[idx]  (the hand-written crossentropy), for
+        # any indexing: log works elementwise
         sm = sub.inputs[0]
         return [sub.op(LogSoftmax(sm.owner.op.axis)(sm.owner.inputs[0]), *sub.inputs[1:])]
     return None
@@ -117,28 +119,17 @@ def local_log_softmax(fgraph, node):
 
 @register("stabilize", SoftmaxGrad, tags=("log_softmax",))
 def local_softmax_grad_to_log_softmax_grad(fgraph, node):
-    """softmax_grad(g / sm, sm) -> g - sm * sum(g): the gradient of log_softmax, finite at sm = 0.
+    """softmax_grad(h / sm, sm) -> h - sm * sum(h): the gradient of log_softmax, finite at sm = 0.
 
-    Also for ``g`` scattered into zeros by advanced indexing (the gradient of
-    ``log(softmax(z)[idx])``).
+    ``h / sm`` may hide under signs, products and sums, or be scattered into zeros by
+    indexing (``log(softmax(z)[idx])``, the hand-written crossentropy): see ``cancel.py``.
     """
     dy, sm = node.inputs
-    axis = node.op.axis
-    g = None
-    if owner_op(dy, ps.TrueDiv) and dy.owner.inputs[1] is sm:
-        g = dy.owner.inputs[0]
-    elif dy.owner is not None and type(dy.owner.op).__name__ == "AdvancedIncSubtensor":
-        op = dy.owner.op
-        zeros, vals, *idx = dy.owner.inputs
-        if (not op.set_instead_of_inc and is_const(zeros, 0) and owner_op(vals, ps.TrueDiv)):
-            num, den = vals.owner.inputs
-            if (den.owner is not None and type(den.owner.op).__name__ == "AdvancedSubtensor"
-                    and den.owner.inputs[0] is sm and den.owner.op.idx_list == op.idx_list
-                    and list(den.owner.inputs[1:]) == idx):
-                g = op(zeros, num, *idx)
-    if g is None:
+    h = times_denominator(dy, same_var(sm))
+    if h is None:
         return None
-    return [fit(g - sm * tm.sum(g, axis=axis, keepdims=True), node.outputs[0])]
+    new = fit(h - sm * tm.sum(h, axis=node.op.axis, keepdims=True), node.outputs[0])
+    return None if new is None else [new]
 
 
 @register("stabilize", ps.Log, tags=("logsumexp",))
@@ -188,10 +179,10 @@ def _negates(b, a) -> bool:
 
 @register("stabilize", ps.Mul, tags=("sigmoid",))
 def local_mul_sigmoid_exp(fgraph, node):
-    """sigmoid(a) * exp(-a) -> sigmoid(-a);  (x / d) * d -> x.
+    """sigmoid(a) * exp(-a) -> sigmoid(-a).
 
-    Both appear in gradients of sigmoids written by hand, where the left side
-    is 0 * inf for large |a|.
+    It appears in gradients of sigmoids written by hand, where the left side is
+    0 * inf for large |a|.
     """
     terms = list(node.inputs)
     for i, t in enumerate(terms):
@@ -202,41 +193,56 @@ def local_mul_sigmoid_exp(fgraph, node):
                     rest = [v for k, v in enumerate(terms) if k not in (i, j)]
                     new = tm.sigmoid(u.owner.inputs[0])
                     return [fit(tm.mul(new, *rest) if rest else new, node.outputs[0])]
-    for i, t in enumerate(terms):
-        if owner_op(t, ps.TrueDiv) and single_client(fgraph, t):
-            x, d = t.owner.inputs
-            for j, u in enumerate(terms):
-                if j != i and u is d:
-                    rest = [v for k, v in enumerate(terms) if k not in (i, j)]
-                    new = tm.mul(x, *rest) if rest else x
-                    return [fit(new, node.outputs[0], shape_ref=d)]
     return None
 
 
 def _sum_exp_of(ds, s):
-    """If ``ds(s)`` is ``sum(exp(x), axis=[k])`` with axis k re-inserted, return (x, k)."""
+    """If ``ds(s)`` is ``sum(exp(x), axes)`` with the axes re-inserted, return (x, axes)."""
     if not (is_op(s, CAReduce) and isinstance(s.owner.op.scalar_op, ps.Add)
-            and len(s.owner.op.axis) == 1 and owner_op(s.owner.inputs[0], ps.Exp)):
+            and owner_op(s.owner.inputs[0], ps.Exp)):
         return None
-    k = s.owner.op.axis[0]
+    axes = tuple(sorted(s.owner.op.axis))
     x = s.owner.inputs[0].owner.inputs[0]
-    expected = tuple(range(k)) + ("x",) + tuple(range(k, x.ndim - 1))
-    return (x, k) if ds.new_order == expected else None
+    kept = iter(range(x.ndim - len(axes)))
+    expected = tuple("x" if d in axes else next(kept) for d in range(x.ndim))
+    if ds.new_order != expected or s.dtype != x.dtype or _shifted_by_max(x, axes):
+        return None
+    return x, axes
+
+
+def _shifted_by_max(x, axes: tuple) -> bool:
+    """True if ``x`` is ``x0 - max(x0, axes)[keepdims]`` (what ``_normalized_exp`` builds)."""
+    if not owner_op(x, ps.Sub):
+        return False
+    x0, m = x.owner.inputs
+    if is_op(m, DimShuffle):
+        m = m.owner.inputs[0]
+    return (is_op(m, CAReduce) and isinstance(m.owner.op.scalar_op, ps.Maximum)
+            and tuple(sorted(m.owner.op.axis)) == axes and m.owner.inputs[0] is x0)
+
+
+def _normalized_exp(x, axes: tuple, ds: DimShuffle):
+    """exp(x) / sum(exp(x), axes), stably: softmax along one axis, else shifted by the max
+    over the axes (exact for the largest terms, as softmax; ``ds`` re-inserts the axes)."""
+    if len(axes) == 1:
+        return Softmax(axes[0])(x)
+    e = tm.exp(x - ds(tm.max(x, axis=axes)))
+    return e / ds(tm.sum(e, axis=axes))
 
 
 @register("stabilize", ps.TrueDiv, tags=("softmax",))
 def local_softmax_from_div(fgraph, node):
-    """exp(x) / sum(exp(x), axis=k, keepdims) -> softmax(x, k)."""
+    """exp(x) / sum(exp(x), axes, keepdims) -> softmax(x, k) (one axis k), else exp(x - logsumexp)."""
     a, b = node.inputs
     found = _sum_exp_of(b.owner.op, b.owner.inputs[0]) if is_op(b, DimShuffle) else None
     if found and owner_op(a, ps.Exp) and a.owner.inputs[0] is found[0]:
-        return [fit(Softmax(found[1])(found[0]), node.outputs[0])]
+        return [fit(_normalized_exp(*found, b.owner.op), node.outputs[0])]
     return None
 
 
 @register("stabilize", ps.Mul, tags=("softmax",))
 def local_softmax_from_mul(fgraph, node):
-    """exp(x) * (c / sum(exp(x), axis=k))[keepdims] -> c * softmax(x, k) (as in logsumexp's gradient)."""
+    """exp(x) * (c / sum(exp(x), axes))[keepdims] -> c * softmax(x) (as in logsumexp's gradient)."""
     terms = list(node.inputs)
     for i, t in enumerate(terms):
         if not (is_op(t, DimShuffle) and owner_op(t.owner.inputs[0], ps.TrueDiv)):
@@ -248,8 +254,65 @@ def local_softmax_from_mul(fgraph, node):
         for j, u in enumerate(terms):
             if j != i and owner_op(u, ps.Exp) and u.owner.inputs[0] is found[0]:
                 rest = [v for k, v in enumerate(terms) if k not in (i, j)]
-                new = Softmax(found[1])(found[0]) * t.owner.op(c)
+                new = _normalized_exp(*found, t.owner.op) * t.owner.op(c)
                 return [fit(tm.mul(new, *rest) if rest else new, node.outputs[0])]
+    return None
+
+
+def _sum_exp_divisors(fgraph, u, x):
+    """``(sum(exp(x), axes)[keepdims], axes)`` for each sum of ``u = exp(x)`` in the graph;
+    the keepdims dimshuffle is built here when the graph has none."""
+    found = []
+    for client, _ in fgraph.clients.get(u, ()):
+        if client == "output" or not (isinstance(client.op, CAReduce)
+                                      and isinstance(client.op.scalar_op, ps.Add)):
+            continue
+        v = client.outputs[0]
+        if v.dtype != x.dtype:
+            continue
+        axes = tuple(sorted(client.op.axis))
+        kept = iter(range(x.ndim - len(axes)))
+        order = tuple("x" if d in axes else next(kept) for d in range(x.ndim))
+        found.append((DimShuffle(v.ndim, order)(v), axes))
+    return found
+
+
+def _may_divide_by(fgraph, d) -> bool:
+    """False when no node divides by ``d`` (or indexes or dimshuffles it): nothing cancels."""
+    clients = fgraph.clients.get(d)
+    if clients is None:
+        return True
+    for node, i in clients:
+        if node == "output":
+            continue
+        if isinstance(node.op, (Subtensor, DimShuffle)) or (
+                i == 1 and isinstance(getattr(node.op, "scalar_op", None), ps.TrueDiv)):
+            return True
+    return False
+
+
+@register("stabilize", ps.Mul, tags=("softmax",))
+def local_exp_over_sum_exp(fgraph, node):
+    """exp(x) * t -> softmax(x) * (t * d) where ``t`` divides by d = sum(exp(x), k)[keepdims]
+    (``cancel.py``): the gradient of a softmax written as ``exp(x) / sum(exp(x))``, where
+    exp(x) and the sum overflow to inf."""
+    terms, out = list(node.inputs), node.outputs[0]
+    for i, u in enumerate(terms):
+        if not owner_op(u, ps.Exp):
+            continue
+        x = u.owner.inputs[0]
+        divisors = _sum_exp_divisors(fgraph, u, x)
+        for j, t in enumerate(terms):
+            if j == i:
+                continue
+            for d, axes in divisors:
+                h = times_denominator(t, same_var(d))
+                if h is None:
+                    continue
+                rest = [v for k, v in enumerate(terms) if k not in (i, j)]
+                new = fit(tm.mul(_normalized_exp(x, axes, d.owner.op), h, *rest), out)
+                if new is not None:
+                    return [new]
     return None
 
 
@@ -278,28 +341,49 @@ def local_hand_written_crossentropy(fgraph, node):
     return [fit(-CrossentropySoftmax1Hot()(logits, y), node.outputs[0])]
 
 
-@register("stabilize", ps.Mul, tags=("sigmoid",))
-def local_mul_distribute_cancel(fgraph, node):
-    """d1 * (a / d1 + b / d2) * d2 -> a * d2 + b * d1: each denominator cancels a factor.
+@register("stabilize", ps.Mul, tags=("sigmoid", "log_softmax"))
+def local_mul_cancel_division(fgraph, node):
+    """(x / d) * d -> x;  d1 * (a / d1 - b / d2) * d2 -> a * d2 - b * d1;  d * (a / d + b) ->
+    a + b * d.
 
-    The gradient of a hand-written logistic loss has this shape with
-    d = sigmoid(z), where the left side is 0 * inf at large |z|.
+    Each division cancels against a factor of the product, also under signs and
+    products (``cancel.py``). The gradient of a logistic loss (hand-written, or
+    ``binary_crossentropy(sigmoid(z), t)``) has the second shape with
+    ``d = sigmoid(+-z)``, where the left side is 0 * inf at large |z|.
     """
-    terms = list(node.inputs)
+    terms, out = list(node.inputs), node.outputs[0]
+    if not any(_may_divide_by(fgraph, d) for d in terms):
+        return None
     for i, t in enumerate(terms):
-        if not (owner_op(t, ps.Add) and single_client(fgraph, t)):
+        others = terms[:i] + terms[i + 1:]
+        for k, d in enumerate(others):
+            if not _may_divide_by(fgraph, d):
+                continue
+            h = times_denominator(t, same_var(d))
+            if h is not None:
+                rest = others[:k] + others[k + 1:]
+                ref = next((v for v in terms if covers(v, out)), d)
+                new = fit(tm.mul(h, *rest) if rest else h, out, shape_ref=ref)
+                if new is not None:
+                    return [new]
+    for i, t in enumerate(terms):
+        if not owner_op(t, (ps.Add, ps.Sub)):
             continue
         others = terms[:i] + terms[i + 1:]
-        summands = []
+        summands, cancelled = [], 0
         for s in t.owner.inputs:
-            if not owner_op(s, ps.TrueDiv):
-                break
-            num, den = s.owner.inputs
-            k = next((k for k, o in enumerate(others) if o is den), None)
-            if k is None:
-                break
-            rest = others[:k] + others[k + 1:]
-            summands.append(tm.mul(num, *rest) if rest else num)
-        else:
-            return [fit(tm.add(*summands), node.outputs[0])]
+            for k, d in enumerate(others):
+                h = times_denominator(s, same_var(d)) if _may_divide_by(fgraph, d) else None
+                if h is not None:
+                    rest = others[:k] + others[k + 1:]
+                    summands.append(tm.mul(h, *rest) if rest else h)
+                    cancelled += 1
+                    break
+            else:
+                summands.append(tm.mul(s, *others))
+        if cancelled:
+            ref = next((v for v in terms if covers(v, out)), t)
+            new = fit(t.owner.op(*summands), out, shape_ref=ref)
+            if new is not None:
+                return [new]
     return None

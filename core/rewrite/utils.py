@@ -51,6 +51,12 @@ def single_client(fgraph, var: Variable) -> bool:
     return len(clients) == 1 and clients[0][0] != "output"
 
 
+def covers(v: Variable, out: Variable) -> bool:
+    """True if ``v`` has ``out``'s rank and broadcasts on no axis where ``out`` does not."""
+    return v.ndim == out.ndim and not any(
+        o != 1 and s == 1 for o, s in zip(out.type.shape, v.type.shape))
+
+
 def fit(new: Variable, old: Variable, shape_ref: Variable | None = None) -> Variable | None:
     """``new`` made to stand for ``old``: same dtype (cast), and broadcast like it.
 

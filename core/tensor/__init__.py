@@ -7,7 +7,7 @@ Examples
 >>> x = T.dmatrix('x'); f = function([x], T.exp(x).sum(axis=1))
 """
 from ..gradient import Lop, Rop, grad, hessian, jacobian, verify_grad
-from . import nnet, signal
+from . import nnet, shared_randomstreams, signal
 from .elemwise import DimShuffle, Elemwise
 from .math import *  # noqa: F401,F403  (elementwise functions, reductions, dot)
 from .math import CAReduce, Argmax, Argmin, Dot, abs, all, any, max, min, pow, round, sum

@@ -136,6 +136,11 @@ class RandomStreams:
         for state in self.states:
             state.set_value(self._fresh_state())
 
+    def updates(self) -> list:
+        """(state, new state) pairs of every draw so far (Theano's ``RandomStreams.updates``),
+        for ``function(..., updates=...)``; ``function`` also applies them by itself."""
+        return [(state, state.default_update) for state in self.states]
+
     def _fresh_state(self) -> np.ndarray:
         return np.array([self._master.integers(2**63), 0], dtype=STATE_DTYPE)
 

@@ -69,8 +69,8 @@ class TensorType(Type):
         else:
             data = self._cast(value, allow_downcast, what, hint)
         if data.ndim != self.ndim:
-            raise TypeError(f"{what}: expected {self.ndim} dimensions ({self}), "
-                            f"got an array of shape {data.shape}")
+            raise TypeError(f"{what}: expected {self.ndim} dimensions, got {data.ndim} "
+                            f"(an array of shape {data.shape}; {self})")
         for axis, (want, got) in enumerate(zip(self.shape, data.shape)):
             if want is not None and want != got:
                 raise ValueError(f"{what}: axis {axis} must have size {want} ({self}), "

@@ -111,11 +111,14 @@ class Optimizer:
         lr = self._lr
         updates = []
         for index, (p, g) in enumerate(zip(params, grads)):
-            self._index = index
+            self._index, self._dtype = index, p.type.dtype
+            # the learning rate (floatx) in the weight's dtype: an update keeps its variable's
+            # type (core.function refuses a float64 step for a float32 weight, as Theano)
+            p_lr = lr if lr.dtype == p.type.dtype else T.cast(lr, p.type.dtype)
             var = p
             if self.weight_decay:
-                var = p - p * T.cast(lr * self.weight_decay, p.type.dtype)
-            updates.extend(self.update_step(g, p, var, lr))
+                var = p - p * (p_lr * self.weight_decay)
+            updates.extend(self.update_step(g, p, var, p_lr))
         updates.append((self.iterations, self.iterations + 1))
         return updates
 
@@ -125,8 +128,9 @@ class Optimizer:
         raise NotImplementedError
 
     def _step_float(self):
-        """The 1-based step number of the update being built, as a float scalar."""
-        return T.cast(self.iterations + 1, backend.floatx())
+        """The 1-based step number of the update being built, as a float scalar of the
+        weight's dtype."""
+        return T.cast(self.iterations + 1, getattr(self, "_dtype", None) or backend.floatx())
 
     def get_config(self) -> dict:
         return {"name": self.name, "learning_rate": float(self.learning_rate),

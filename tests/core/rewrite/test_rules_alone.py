@@ -3,6 +3,7 @@ import numpy as np
 import pytest
 
 import core.tensor as T
+from core.gradient import zero_grad
 from core.rewrite import REGISTRY
 from rewrite_helpers import rewrite_only, same_values, scalar_ops
 
@@ -27,6 +28,7 @@ TABLE = {
     "local_sum_of_fill": ([m], T.ones_like(m).sum(), [MV], None, ()),
     "local_sum_of_fill[alloc]": ([m], T.alloc(2.0, m.shape[0], m.shape[1]).sum(), [MV], None, ()),
     "local_shape_i_lift": ([x], T.exp(x).shape[0] + 0, [XV], ["Shape_i", "Add"], ()),
+    "local_remove_gradient_ops": ([x], zero_grad(T.exp(x)), [XV], ["Exp"], ()),
     "local_log1p_exp": ([x], T.log1p(T.exp(x)), [XV], ["Softplus"], ()),
     "local_log_sigmoid": ([x], T.log(T.nnet.sigmoid(x)), [XV], ["Neg", "Softplus", "Neg"], ()),
     "local_softmax_from_div": ([m], T.exp(m) / T.exp(m).sum(axis=1, keepdims=True), [MV],
@@ -34,7 +36,11 @@ TABLE = {
     "local_softmax_from_mul": ([m], e_m * (2.0 / e_m.sum(axis=1)).dimshuffle(0, "x"), [MV],
                                None, ()),
     "local_mul_sigmoid_exp": ([x, y], T.nnet.sigmoid(x) * T.exp(-x) * y, [XV, YV], None, ()),
-    "local_mul_distribute_cancel": ([x, y], T.mul(e_x, y / e_x + x / e_y, e_y), [XV, YV], None, ()),
+    "local_mul_cancel_division": ([x, y], T.mul(e_x, y / e_x - x / e_y, e_y), [XV, YV], None, ()),
+    "local_exp_over_sum_exp": ([m], e_m * -(T.constant(MV) / e_m.sum(axis=1, keepdims=True)),
+                               [MV], None, ()),
+    "local_sum_div_dimshuffle": ([m], (m / e_m.sum(axis=1, keepdims=True)).sum(axis=1), [MV],
+                                 None, ()),
     "local_mul_neg_one": ([x], -1 * x, [XV], ["Neg"], ()),
     "local_div_by_constant": ([x], x / 4.0, [XV], ["Mul"], ()),
     "local_mul_self": ([x], x * x, [XV], ["Sqr"], ()),
