@@ -35,8 +35,9 @@ def _graph_of(obj):
     return [], outs, set()
 
 
-def _quote(text: str, limit: int) -> str:
-    if len(text) > limit:
+def _quote(text: str, limit: int | None = None) -> str:
+    """``text`` as a quoted DOT string, cut to ``limit`` characters when given."""
+    if limit is not None and len(text) > limit:
         text = text[:max(limit - 3, 0)] + "..."
     text = text.replace("\\", "\\\\").replace('"', '\\"')
     return f'"{text}"'

@@ -44,6 +44,16 @@ class BackupAndRestore(Callback):
 
     # ----- restore -----
     def on_train_begin(self, logs=None):
+        from ..distribution import host
+
+        if host.is_writer():  # data parallel: process 0 reads, then every process has its state
+            self._restore_or_fall_back()
+        epoch = host.same_on_all(self._current_epoch)
+        if epoch:
+            host.sync_state(self.model)
+            self._current_epoch = self.model._initial_epoch = epoch
+
+    def _restore_or_fall_back(self) -> None:
         try:
             self._restore()
         except (OSError, ValueError, KeyError):
@@ -89,9 +99,12 @@ class BackupAndRestore(Callback):
             self._save(epoch + 1, 0)
 
     def _save(self, epoch: int, batch: int) -> None:
+        from ..distribution.host import is_writer
         from ..saving import weights_h5
         from ..saving.atomic import atomic_path
 
+        if not is_writer():
+            return
         os.makedirs(self.backup_dir, exist_ok=True)
         if self.double_checkpoint:
             for path in (self._weights_path, self._metadata_path):
@@ -103,5 +116,7 @@ class BackupAndRestore(Callback):
             json.dump({"epoch": epoch, "batch": batch}, fh)
 
     def on_train_end(self, logs=None):
-        if self.delete_checkpoint and os.path.isdir(self.backup_dir):
+        from ..distribution.host import is_writer
+
+        if self.delete_checkpoint and is_writer() and os.path.isdir(self.backup_dir):
             shutil.rmtree(self.backup_dir)

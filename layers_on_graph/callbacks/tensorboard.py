@@ -36,6 +36,8 @@ class TensorBoard(Callback):
     >>> # tensorboard --logdir logs
     """
 
+    writes_files = True  # data parallel: runs on process 0 only
+
     def __init__(self, log_dir: str = "logs", histogram_freq: int = 0, write_graph: bool = True,
                  write_images: bool = False, write_steps_per_second: bool = False,
                  update_freq="epoch", profile_batch=0, embeddings_freq: int = 0,

@@ -21,7 +21,9 @@ def _shape(var) -> tuple:
 
 
 def _allreduce_parts(parts: list) -> list:
-    """``allreduce`` of each (expression, shape) part, through one flat buffer per dtype."""
+    """``allreduce`` of each (expression, shape) part, through one flat buffer per dtype.
+
+    A shape of None takes the expression's own shape when the step runs."""
     results = [None] * len(parts)
     by_dtype: dict[str, list[int]] = {}
     for k, (expr, _) in enumerate(parts):
@@ -31,10 +33,14 @@ def _allreduce_parts(parts: list) -> list:
         flat = allreduce_packed([parts[k][0] for k in ks])
         offset = 0
         for k in ks:
-            shape = parts[k][1]
-            size = int(np.prod(shape, dtype=np.int64))
+            expr, shape = parts[k]
+            if shape is None:  # a metric sum sized at run time (thresholds, classes)
+                shape = expr.shape
+                size = T.prod(shape) if expr.ndim else 1
+            else:
+                size = int(np.prod(shape, dtype=np.int64))
             piece = flat[offset:offset + size]
-            results[k] = piece.reshape(shape) if shape else piece.reshape(())
+            results[k] = piece.reshape(shape) if expr.ndim else piece.reshape(())
             offset += size
     return results
 
@@ -83,7 +89,7 @@ def reduce_train_step(total, outputs: list, n_losses: int, params: list, updates
     parts += [(_times_count(T.cast(e, v.type.dtype), n), _shape(v))
               for v, e in mean_updates]
     parts += [(_times_count(o, n), ()) for o in outputs[:n_losses]]
-    parts += [(o, ()) for o in outputs[n_losses:]]
+    parts += [(o, None) for o in outputs[n_losses:]]
     parts.append((n, ()))
     reduced = _allreduce_parts(parts)
     count = reduced[-1]
@@ -101,7 +107,7 @@ def reduce_outputs(outputs: list, n_losses: int, batch_input) -> list:
     """Mean losses and summed metrics over every process's slice (evaluation)."""
     n = _local_count(batch_input, outputs[0].dtype)
     parts = [(_times_count(o, n), ()) for o in outputs[:n_losses]]
-    parts += [(o, ()) for o in outputs[n_losses:]] + [(n, ())]
+    parts += [(o, None) for o in outputs[n_losses:]] + [(n, ())]
     reduced = _allreduce_parts(parts)
     count = reduced[-1]
     return [o / T.cast(count, o.dtype) for o in reduced[:n_losses]] + reduced[n_losses:-1]

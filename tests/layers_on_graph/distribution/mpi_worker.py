@@ -165,6 +165,54 @@ def scenario_default_bn():
     assert all(np.isfinite(w).all() for w in weights)
 
 
+def scenario_array_metrics():
+    """Metrics whose sums are arrays (AUC's thresholds, per-class F1) reduce as one process."""
+    from layers_on_graph import metrics
+
+    rng = np.random.default_rng(2)
+    x, y = rng.normal(size=(97, 6)), (rng.random(97) > 0.5).astype("float64")
+
+    def run(parallel: bool):
+        distribution.set_distribution(distribution.DataParallel() if parallel else None)
+        utils.set_random_seed(3)
+        model = Sequential([Input(shape=(6,)), layers.Dense(1, activation="sigmoid")])
+        model.compile(optimizer=optimizers.SGD(0.1), loss="binary_crossentropy",
+                      metrics=["accuracy", metrics.AUC(num_thresholds=50),
+                               metrics.Precision(thresholds=[0.3, 0.5]),
+                               metrics.F1Score(average=None, threshold=0.5)])
+        history = model.fit(x, y[:, None], batch_size=32, epochs=2, verbose=0, shuffle=False)
+        return history.history, model.evaluate(x, y[:, None], batch_size=32, verbose=0)
+
+    ref_hist, ref_eval = run(False)
+    par_hist, par_eval = run(True)
+    for key, values in ref_hist.items():
+        np.testing.assert_allclose(par_hist[key], values, atol=1e-8, err_msg=key)
+    for a, b in zip(ref_eval, par_eval):
+        np.testing.assert_allclose(b, a, atol=1e-8)
+
+
+def scenario_backup_tensorboard(folder: str):
+    """TensorBoard logs from process 0 alone; BackupAndRestore resumes every process at the
+    epoch process 0 backed up, from process 0's weights."""
+    from layers_on_graph.callbacks import BackupAndRestore, TensorBoard
+
+    x, y = data(64, (6,))
+    distribution.set_distribution(distribution.DataParallel())
+    model = mlp()
+    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
+    backup = os.path.join(folder, "backup")
+    model.fit(x, y, batch_size=16, epochs=2, verbose=0,
+              callbacks=[BackupAndRestore(backup, delete_checkpoint=False),
+                         TensorBoard(os.path.join(folder, "logs"))])
+    distribution.barrier()
+    if distribution.process_index() == 1:  # a diverged process is brought back by the restore
+        model.set_weights([w + 1.0 for w in model.get_weights()])
+    history = model.fit(x, y, batch_size=16, epochs=3, verbose=0,
+                        callbacks=[BackupAndRestore(backup, delete_checkpoint=False)])
+    assert len(history.history["loss"]) == 1, history.history  # epochs 0 and 1 were done
+    same_everywhere(model.get_weights())
+
+
 def _conv_same(x, kernel, bias):
     padded = np.pad(x, ((0, 0), (1, 1), (1, 1), (0, 0)))
     out = np.zeros(x.shape[:3] + (kernel.shape[-1],))

@@ -54,7 +54,7 @@ def run_worker(*args: str, script: str = WORKER, cwd: str | None = None):
 
 
 @pytest.mark.parametrize("scenario", ["mlp", "uneven", "lstm", "cnn_sync_bn", "default_bn",
-                                      "core_loop"])
+                                      "core_loop", "array_metrics"])
 def test_same_weights_as_one_process(scenario):
     done = run_worker(scenario)
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
@@ -68,6 +68,13 @@ def test_files_written_once_and_load_back(tmp_path):
     assert names == ["ckpt.weights.h5", "final.weights.h5", "log.csv", "model.keras"]
     rows = (tmp_path / "log.csv").read_text().splitlines()
     assert rows[0] == "epoch,accuracy,loss" and len(rows) == 3
+
+
+def test_backup_and_tensorboard_under_two_processes(tmp_path):
+    done = run_worker("backup_tensorboard", str(tmp_path))
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    for run in ("train",):  # one event file: process 0 alone wrote the logs
+        assert len(os.listdir(tmp_path / "logs" / run)) == 1
 
 
 def test_error_on_one_process_ends_all_with_its_message():
