@@ -4,5 +4,6 @@ from ..registry import KernelRegistry
 registry = KernelRegistry("numpy")
 
 from . import elemwise, math, nnet, conv, extra, join, pool, shape, subtensor  # noqa: E402,F401  (fill the registry)
+from . import grouped_conv  # noqa: E402,F401  (grouped and depthwise conv2d)
 from . import ifelse, print_op, random, scan  # noqa: E402,F401  (random streams, ifelse, scan, print)
 from . import rewritten_ops  # noqa: E402,F401  (ops introduced by the optimizer)

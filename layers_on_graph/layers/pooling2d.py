@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import core.tensor as T
 
-from .conv_utils import check_input, normalize_padding, normalize_tuple, output_length, \
-    same_padding
+from .conv_utils import check_input, check_same_pooling, normalize_padding, normalize_tuple, \
+    output_length
 from .layer import Layer
 
 
@@ -31,15 +31,7 @@ class Pooling2D(Layer):
     def build(self, input_shape) -> None:
         self.compute_output_shape(input_shape)
         if self.padding == "same":
-            for n, k, s in zip(input_shape[1:3], self.pool_size, self.strides):
-                if n is None:
-                    raise ValueError(f"{self.name}: padding='same' needs static rows and cols")
-                before, _ = same_padding(n, k, s)
-                if before:
-                    raise ValueError(f"{self.name}: padding='same' with pool_size "
-                                     f"{self.pool_size}, strides {self.strides} on input "
-                                     f"{tuple(input_shape)} pads before the input, which is "
-                                     f"not supported")
+            check_same_pooling(self, input_shape[1:3], input_shape)
         self.built = True
 
     def call(self, inputs):

@@ -1,0 +1,149 @@
+"""Every issue-14 layer against real Keras 3.15 (torch backend): outputs to 1e-5 in float32
+with weights copied by get_weights/set_weights, the same weight names and order, the same
+gradients (torch autograd), and ``.keras`` files that move both ways."""
+import os
+
+import pytest
+
+os.environ.setdefault("KERAS_BACKEND", "torch")
+keras = pytest.importorskip("keras", minversion="3.0")
+if keras.backend.backend() != "torch":
+    pytest.skip("keras runs on another backend in this process", allow_module_level=True)
+
+from keras_twin import check_files_both_ways, check_twin  # noqa: E402
+
+pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning",
+                                        "ignore::UserWarning")
+
+
+def two(layer, xs, **kwargs):
+    return layer(xs[0], xs[1], **kwargs)
+
+
+def as_list(layer, xs, **kwargs):
+    return layer(list(xs), **kwargs)
+
+
+def with_mask(layer, xs, **kwargs):
+    return layer(xs[0], mask=xs[1], **kwargs)
+
+
+IMG = [(2, 7, 6, 3)]
+SEQ = [(2, 9, 4)]
+CASES = {  # id: (layer, kwargs, input shapes, call, call kwargs, input dtypes)
+    "conv1d": ("Conv1D", dict(filters=5, kernel_size=3), SEQ),
+    "conv1d_same_stride": ("Conv1D", dict(filters=4, kernel_size=4, strides=2,
+                                          padding="same"), SEQ),
+    "conv1d_causal_dilated": ("Conv1D", dict(filters=3, kernel_size=3, padding="causal",
+                                             dilation_rate=2, activation="relu"), SEQ),
+    "conv1d_groups": ("Conv1D", dict(filters=6, kernel_size=2, groups=2), SEQ),
+    "conv2d_groups": ("Conv2D", dict(filters=6, kernel_size=3, groups=3,
+                                     padding="same"), IMG),
+    "conv2d_groups_2": ("Conv2D", dict(filters=4, kernel_size=(2, 3), groups=2,
+                                       strides=2), [(2, 7, 6, 4)]),
+    "conv2d_transpose": ("Conv2DTranspose", dict(filters=4, kernel_size=3), IMG),
+    "conv2d_transpose_same_s2": ("Conv2DTranspose", dict(filters=2, kernel_size=3, strides=2,
+                                                         padding="same"), IMG),
+    "conv2d_transpose_valid_s3": ("Conv2DTranspose", dict(filters=2, kernel_size=2,
+                                                          strides=3), IMG),
+    "conv2d_transpose_outpad": ("Conv2DTranspose", dict(filters=2, kernel_size=(3, 4),
+                                                        strides=2, padding="same",
+                                                        output_padding=1), IMG),
+    "conv2d_transpose_dilated": ("Conv2DTranspose", dict(filters=3, kernel_size=3,
+                                                         dilation_rate=2, use_bias=False),
+                                 IMG),
+    "depthwise": ("DepthwiseConv2D", dict(kernel_size=3), IMG),
+    "depthwise_same_s2_m2": ("DepthwiseConv2D", dict(kernel_size=3, strides=2, padding="same",
+                                                     depth_multiplier=2), IMG),
+    "depthwise_dilated": ("DepthwiseConv2D", dict(kernel_size=(2, 3), dilation_rate=2,
+                                                  activation="relu"), IMG),
+    "separable": ("SeparableConv2D", dict(filters=4, kernel_size=3, padding="same"), IMG),
+    "separable_s2_m2": ("SeparableConv2D", dict(filters=5, kernel_size=2, strides=2,
+                                                depth_multiplier=2), IMG),
+    "upsampling_nearest": ("UpSampling2D", dict(size=(2, 3)), IMG),
+    "upsampling_bilinear": ("UpSampling2D", dict(size=2, interpolation="bilinear"), IMG),
+    "zero_padding": ("ZeroPadding2D", dict(padding=((1, 2), (0, 3))), IMG),
+    "zero_padding_int": ("ZeroPadding2D", dict(padding=1), IMG),
+    "cropping": ("Cropping2D", dict(cropping=((1, 2), (0, 3))), IMG),
+    "max_pool1d": ("MaxPooling1D", dict(pool_size=3, strides=2), SEQ),
+    "max_pool1d_same": ("MaxPooling1D", dict(pool_size=2, padding="same"), SEQ),
+    "avg_pool1d": ("AveragePooling1D", dict(pool_size=2), SEQ),
+    "avg_pool1d_same": ("AveragePooling1D", dict(pool_size=3, strides=3, padding="same"),
+                        SEQ),
+    "global_avg1d": ("GlobalAveragePooling1D", dict(), SEQ),
+    "global_avg1d_keepdims": ("GlobalAveragePooling1D", dict(keepdims=True), SEQ),
+    "global_avg1d_mask": ("GlobalAveragePooling1D", dict(), SEQ + [(2, 9)], with_mask, None,
+                          ["float32", "bool"]),
+    "global_max1d": ("GlobalMaxPooling1D", dict(), SEQ),
+    "global_avg2d": ("GlobalAveragePooling2D", dict(keepdims=True), IMG),
+    "global_max2d": ("GlobalMaxPooling2D", dict(), IMG),
+    "relu": ("ReLU", dict(), IMG),
+    "relu6": ("ReLU", dict(max_value=6.0), IMG),
+    "relu_all": ("ReLU", dict(max_value=1.5, negative_slope=0.1, threshold=0.3), IMG),
+    "leaky_relu": ("LeakyReLU", dict(), IMG),
+    "leaky_relu_slope": ("LeakyReLU", dict(negative_slope=0.05), IMG),
+    "prelu": ("PReLU", dict(), IMG),
+    "prelu_shared": ("PReLU", dict(shared_axes=[1, 2]), IMG),
+    "elu": ("ELU", dict(alpha=0.7), IMG),
+    "softmax": ("Softmax", dict(), SEQ),
+    "softmax_axes": ("Softmax", dict(axis=[1, 2]), SEQ),
+    "softmax_mask": ("Softmax", dict(axis=1), SEQ + [(2, 9, 1)], with_mask, None,
+                     ["float32", "bool"]),
+    "mha": ("MultiHeadAttention", dict(num_heads=2, key_dim=3), [(2, 5, 4), (2, 6, 3)], two),
+    "mha_causal": ("MultiHeadAttention", dict(num_heads=3, key_dim=2, value_dim=4,
+                                              output_shape=7), [(2, 5, 4), (2, 5, 4)], two,
+                   dict(use_causal_mask=True)),
+    "mha_mask_no_bias": ("MultiHeadAttention", dict(num_heads=2, key_dim=2, use_bias=False),
+                         [(2, 4, 3), (2, 6, 3), (2, 4, 6)],
+                         lambda layer, xs, **kw: layer(xs[0], xs[1], attention_mask=xs[2],
+                                                       **kw), None,
+                         ["float32", "float32", "bool"]),
+    "attention": ("Attention", dict(), [(2, 4, 3), (2, 5, 3)], as_list),
+    "attention_scaled_key": ("Attention", dict(use_scale=True), [(2, 4, 3), (2, 5, 2),
+                                                                 (2, 5, 3)], as_list),
+    "attention_concat_causal": ("Attention", dict(score_mode="concat", use_scale=True),
+                                [(2, 5, 3), (2, 5, 3)], as_list,
+                                dict(use_causal_mask=True)),
+    "attention_masks": ("Attention", dict(), [(2, 4, 3), (2, 5, 3), (2, 4), (2, 5)],
+                        lambda layer, xs, **kw: layer([xs[0], xs[1]], mask=[xs[2], xs[3]],
+                                                      **kw), None,
+                        ["float32", "float32", "bool", "bool"]),
+    "group_norm": ("GroupNormalization", dict(groups=2), [(2, 5, 3, 4)]),
+    "group_norm_instance": ("GroupNormalization", dict(groups=-1, epsilon=1e-2), SEQ),
+    "group_norm_axis1": ("GroupNormalization", dict(groups=3, axis=1, center=False),
+                         [(2, 6, 5)]),
+    "normalization": ("Normalization", dict(), IMG),
+    "normalization_axes_invert": ("Normalization", dict(axis=(1, 3), invert=True), IMG),
+    "normalization_given": ("Normalization", dict(mean=[0.5, -1.0, 2.0],
+                                                  variance=[4.0, 0.25, 1.0]), IMG),
+    "normalization_none": ("Normalization", dict(axis=None, mean=0.5, variance=2.0), SEQ),
+    "rescaling": ("Rescaling", dict(scale=1 / 127.5, offset=-1), IMG),
+    "rescaling_per_channel": ("Rescaling", dict(scale=[0.5, 2.0, -1.0], offset=0.25), IMG),
+}
+
+
+def _case(case_id):
+    entry = CASES[case_id] + (None,) * (6 - len(CASES[case_id]))
+    name, kwargs, shapes, call, call_kwargs, dtypes = entry
+    return name, kwargs, shapes, dict(call=call or (lambda layer, xs, **kw: layer(xs[0], **kw)),
+                                      call_kwargs=call_kwargs, dtypes=dtypes)
+
+
+@pytest.mark.parametrize("case_id", list(CASES))
+def test_layer_matches_keras(case_id):
+    name, kwargs, shapes, extra = _case(case_id)
+    check_twin(keras, name, kwargs, shapes, **extra)
+
+
+FILE_CASES = ["conv1d_causal_dilated", "conv2d_groups_2", "conv2d_transpose_outpad",
+              "depthwise_same_s2_m2", "separable_s2_m2", "upsampling_bilinear", "zero_padding",
+              "cropping", "max_pool1d_same", "avg_pool1d", "global_avg1d_keepdims",
+              "global_max1d", "relu_all", "leaky_relu_slope", "prelu_shared", "elu",
+              "softmax_axes", "mha_causal", "attention_scaled_key", "group_norm_axis1",
+              "normalization", "normalization_given", "rescaling_per_channel"]
+
+
+@pytest.mark.parametrize("case_id", FILE_CASES)
+def test_keras_files_move_both_ways(tmp_path, case_id):
+    name, kwargs, shapes, extra = _case(case_id)
+    check_files_both_ways(keras, tmp_path, name, kwargs, shapes, **extra)
