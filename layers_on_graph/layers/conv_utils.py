@@ -69,18 +69,6 @@ def check_data_format(data_format, owner: str) -> None:
                          f"{data_format!r}")
 
 
-def check_same_pooling(layer, sizes, input_shape) -> None:
-    """'same' pooling is computed with partial windows at the end: refuse padding before."""
-    for n, k, s in zip(sizes, layer.pool_size, layer.strides):
-        if n is None:
-            raise ValueError(f"{layer.name}: padding='same' needs static spatial sizes, got "
-                             f"input shape {tuple(input_shape)}")
-        if same_padding(n, k, s)[0]:
-            raise ValueError(f"{layer.name}: padding='same' with pool_size {layer.pool_size}, "
-                             f"strides {layer.strides} on input {tuple(input_shape)} pads before "
-                             f"the input, which is not supported")
-
-
 def set_window_options(layer, rank: int, kernel_size, strides, dilation_rate, padding,
                        paddings=("valid", "same")) -> None:
     """Check and store ``kernel_size``, ``strides``, ``dilation_rate`` (tuples of ``rank``)

@@ -1,15 +1,13 @@
 """Base of ``MaxPooling1D`` and ``AveragePooling1D`` on (batch, steps, features)."""
 from __future__ import annotations
 
-import core.tensor as T
-
-from .conv_utils import check_data_format, check_same_pooling, normalize_padding, \
-    normalize_tuple, output_length
+from .conv_utils import check_data_format, normalize_padding, normalize_tuple, output_length
 from .layer import Layer
+from .pool_ops import pool_nhwc
 
 
 class Pooling1D(Layer):
-    """Pools ``pool_size`` steps with ``strides`` (default ``pool_size``); 'same' as Pooling2D."""
+    """Pools ``pool_size`` steps with ``strides`` (default ``pool_size``); 'same' as TF."""
 
     _mode = "max"
 
@@ -25,16 +23,16 @@ class Pooling1D(Layer):
 
     def build(self, input_shape) -> None:
         self.compute_output_shape(input_shape)
-        if self.padding == "same":
-            check_same_pooling(self, input_shape[1:2], input_shape)
+        if self.padding == "same" and input_shape[1] is None:
+            raise ValueError(f"{self.name}: padding='same' needs static steps, got input shape "
+                             f"{tuple(input_shape)}")
+        self._steps = input_shape[1]
         self.built = True
 
     def call(self, inputs):
-        x = inputs.dimshuffle(0, 2, 1, "x")  # (batch, features, steps, 1)
-        mode = "max" if self._mode == "max" else "average_exc_pad"
-        out = T.signal.pool_2d(x, ws=self.pool_size + (1,), stride=self.strides + (1,),
-                               ignore_border=self.padding == "valid", mode=mode)
-        return out[:, :, :, 0].dimshuffle(0, 2, 1)
+        out = pool_nhwc(inputs.dimshuffle(0, 1, "x", 2), self.pool_size + (1,),
+                        self.strides + (1,), self.padding, self._mode, (self._steps, 1))
+        return out[:, :, 0, :]
 
     def compute_output_shape(self, input_shape):
         if len(input_shape) != 3:

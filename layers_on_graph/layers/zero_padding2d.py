@@ -5,17 +5,19 @@ import core.tensor as T
 
 from .conv_utils import check_data_format, check_input, normalize_pairs
 from .layer import Layer
+from .tensor_utils import fresh
 
 
-def pad_rows_cols(x, pads):
-    """Zero-pad (batch, rows, cols, channels) ``x`` by ``((top, bottom), (left, right))``."""
+def pad_rows_cols(x, pads, value: float = 0.0):
+    """Pad (batch, rows, cols, channels) ``x`` by ``((top, bottom), (left, right))`` with
+    ``value`` (zeros by default)."""
     (top, bottom), (left, right) = pads
+    if not (top or bottom or left or right):
+        return fresh(x)
     shape = [T.shape_i(x, 0), T.shape_i(x, 1) + (top + bottom), T.shape_i(x, 2) + (left + right),
              T.shape_i(x, 3)]
-    if not (top or bottom or left or right):
-        return x
-    zeros = T.zeros(shape, dtype=x.dtype)
-    return T.set_subtensor(zeros[:, top:-bottom or None, left:-right or None, :], x)
+    filled = T.alloc(T.constant(value, dtype=x.dtype), *shape)
+    return T.set_subtensor(filled[:, top:-bottom or None, left:-right or None, :], x)
 
 
 class ZeroPadding2D(Layer):

@@ -10,6 +10,7 @@ keras = pytest.importorskip("keras", minversion="3.0")
 if keras.backend.backend() != "torch":
     pytest.skip("keras runs on another backend in this process", allow_module_level=True)
 
+import numpy as np  # noqa: E402
 from keras_twin import check_files_both_ways, check_twin  # noqa: E402
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning",
@@ -70,6 +71,15 @@ CASES = {  # id: (layer, kwargs, input shapes, call, call kwargs, input dtypes)
     "avg_pool1d": ("AveragePooling1D", dict(pool_size=2), SEQ),
     "avg_pool1d_same": ("AveragePooling1D", dict(pool_size=3, strides=3, padding="same"),
                         SEQ),
+    "max_pool2d_same_s1": ("MaxPooling2D", dict(pool_size=3, strides=1, padding="same"), IMG),
+    "max_pool2d_same_s2": ("MaxPooling2D", dict(pool_size=3, strides=2, padding="same"), IMG),
+    "avg_pool2d_same_s1": ("AveragePooling2D", dict(pool_size=3, strides=1, padding="same"),
+                           IMG),
+    "avg_pool2d_same_s2": ("AveragePooling2D", dict(pool_size=(3, 2), strides=2,
+                                                    padding="same"), IMG),
+    "max_pool1d_same_s1": ("MaxPooling1D", dict(pool_size=4, strides=1, padding="same"), SEQ),
+    "avg_pool1d_same_s1": ("AveragePooling1D", dict(pool_size=3, strides=1, padding="same"),
+                           SEQ),
     "global_avg1d": ("GlobalAveragePooling1D", dict(), SEQ),
     "global_avg1d_keepdims": ("GlobalAveragePooling1D", dict(keepdims=True), SEQ),
     "global_avg1d_mask": ("GlobalAveragePooling1D", dict(), SEQ + [(2, 9)], with_mask, None,
@@ -117,6 +127,10 @@ CASES = {  # id: (layer, kwargs, input shapes, call, call kwargs, input dtypes)
     "normalization_given": ("Normalization", dict(mean=[0.5, -1.0, 2.0],
                                                   variance=[4.0, 0.25, 1.0]), IMG),
     "normalization_none": ("Normalization", dict(axis=None, mean=0.5, variance=2.0), SEQ),
+    "multiply_broadcast": ("Multiply", dict(), [(2, 5, 4, 3), (2, 1, 1, 3)], as_list),
+    "add_broadcast": ("Add", dict(), [(2, 1, 4, 3), (2, 5, 4, 3)], as_list),
+    "hard_silu": ("Activation", dict(activation="hard_silu"), IMG),
+    "hard_swish": ("Activation", dict(activation="hard_swish"), IMG),
     "rescaling": ("Rescaling", dict(scale=1 / 127.5, offset=-1), IMG),
     "rescaling_per_channel": ("Rescaling", dict(scale=[0.5, 2.0, -1.0], offset=0.25), IMG),
 }
@@ -137,13 +151,30 @@ def test_layer_matches_keras(case_id):
 
 FILE_CASES = ["conv1d_causal_dilated", "conv2d_groups_2", "conv2d_transpose_outpad",
               "depthwise_same_s2_m2", "separable_s2_m2", "upsampling_bilinear", "zero_padding",
-              "cropping", "max_pool1d_same", "avg_pool1d", "global_avg1d_keepdims",
+              "cropping", "max_pool1d_same", "avg_pool1d", "avg_pool2d_same_s1", "global_avg1d_keepdims",
               "global_max1d", "relu_all", "leaky_relu_slope", "prelu_shared", "elu",
               "softmax_axes", "mha_causal", "attention_scaled_key", "group_norm_axis1",
-              "normalization", "normalization_given", "rescaling_per_channel"]
+              "normalization", "normalization_given", "rescaling_per_channel",
+              "multiply_broadcast"]
 
 
 @pytest.mark.parametrize("case_id", FILE_CASES)
 def test_keras_files_move_both_ways(tmp_path, case_id):
     name, kwargs, shapes, extra = _case(case_id)
     check_files_both_ways(keras, tmp_path, name, kwargs, shapes, **extra)
+
+
+@pytest.mark.parametrize("layer", [lambda L: L.Dropout(0.5), lambda L: L.Activation("linear"),
+                                   lambda L: L.ZeroPadding2D(0)])
+def test_layers_returning_their_input_keep_the_graph(layer):
+    """A call that would hand back its input object gives a new tensor: recording the call
+    on the input itself would make the functional graph cyclic."""
+    import layers_on_graph as lg
+
+    inputs = lg.layers.Input(shape=(4, 4, 2))
+    hidden = lg.layers.Conv2D(3, 1)(inputs)
+    out = layer(lg.layers)(hidden)
+    assert out is not hidden
+    model = lg.Model(inputs, lg.layers.Flatten()(out))
+    x = np.ones((1, 4, 4, 2), "float32")
+    assert model.predict(x, verbose=0).shape == (1, 48)
