@@ -178,3 +178,29 @@ def test_layers_returning_their_input_keep_the_graph(layer):
     model = lg.Model(inputs, lg.layers.Flatten()(out))
     x = np.ones((1, 4, 4, 2), "float32")
     assert model.predict(x, verbose=0).shape == (1, 48)
+
+
+@pytest.mark.parametrize("axis", [-1, (1, 2), None])
+@pytest.mark.parametrize("batched", [False, True])
+def test_normalization_adapt_matches_keras(axis, batched):
+    import layers_on_graph as lg
+
+    data = np.random.default_rng(1).normal(2.0, 3.0, size=(12, 4, 3)).astype("float32")
+    k_layer, ours = keras.layers.Normalization(axis=axis), lg.layers.Normalization(axis=axis)
+    k_layer.adapt(data)  # Keras needs TensorFlow to adapt on a list of batches
+    ours.adapt([data[:5], data[5:9], data[9:]] if batched else data)
+    for a, b in zip(ours.get_weights(), k_layer.get_weights()):
+        np.testing.assert_allclose(a, np.asarray(b), rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(ours(data), keras.ops.convert_to_numpy(k_layer(data)),
+                               rtol=1e-5, atol=1e-5)
+
+
+def test_normalization_refuses_bad_statistics():
+    import layers_on_graph as lg
+
+    with pytest.raises(ValueError, match="both mean and variance"):
+        lg.layers.Normalization(mean=1.0)
+    with pytest.raises(ValueError, match="differ"):
+        lg.layers.Normalization(mean=[1.0, 2.0], variance=[1.0])
+    with pytest.raises(ValueError, match="no data"):
+        lg.layers.Normalization().adapt([])
