@@ -204,3 +204,32 @@ def test_normalization_refuses_bad_statistics():
         lg.layers.Normalization(mean=[1.0, 2.0], variance=[1.0])
     with pytest.raises(ValueError, match="no data"):
         lg.layers.Normalization().adapt([])
+
+
+def _attention_model(lib):
+    query, value = lib.layers.Input(shape=(5, 4)), lib.layers.Input(shape=(6, 3))
+    attended = lib.layers.MultiHeadAttention(num_heads=2, key_dim=3, value_dim=2)(
+        query, value)
+    out = lib.layers.GroupNormalization(groups=2)(lib.layers.Normalization()(attended))
+    return lib.Model([query, value], lib.layers.Dense(2)(out))
+
+
+def test_attention_weights_h5_both_ways(tmp_path):
+    """Keras's .weights.h5 layout (query_dense/key_dense/... groups) read and written."""
+    import layers_on_graph as lg
+
+    k_model, ours = _attention_model(keras), _attention_model(lg)
+    rng = np.random.default_rng(3)
+    k_model.set_weights([rng.normal(size=w.shape).astype(w.dtype) if w.dtype.kind == "f"
+                         else w for w in k_model.get_weights()])
+    xs = [rng.normal(size=(2, 5, 4)).astype("float32"),
+          rng.normal(size=(2, 6, 3)).astype("float32")]
+    want = keras.ops.convert_to_numpy(k_model.predict(xs, verbose=0))
+    k_model.save_weights(str(tmp_path / "k.weights.h5"))
+    ours.load_weights(str(tmp_path / "k.weights.h5"))
+    np.testing.assert_allclose(ours.predict(xs, verbose=0), want, rtol=1e-5, atol=1e-5)
+    ours.save_weights(str(tmp_path / "ours.weights.h5"))
+    fresh_keras = _attention_model(keras)
+    fresh_keras.load_weights(str(tmp_path / "ours.weights.h5"))
+    np.testing.assert_allclose(keras.ops.convert_to_numpy(fresh_keras.predict(xs, verbose=0)),
+                               want, rtol=1e-5, atol=1e-5)
