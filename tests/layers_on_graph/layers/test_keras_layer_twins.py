@@ -233,3 +233,29 @@ def test_attention_weights_h5_both_ways(tmp_path):
     fresh_keras.load_weights(str(tmp_path / "ours.weights.h5"))
     np.testing.assert_allclose(keras.ops.convert_to_numpy(fresh_keras.predict(xs, verbose=0)),
                                want, rtol=1e-5, atol=1e-5)
+
+
+def _masked_encoder(lib, causal: bool):
+    tokens = lib.layers.Input(shape=(6,), dtype="int32")
+    embedded = lib.layers.Embedding(9, 4, mask_zero=True)(tokens)
+    attended = lib.layers.MultiHeadAttention(num_heads=2, key_dim=3)(
+        embedded, embedded, use_causal_mask=causal)
+    pooled = lib.layers.GlobalAveragePooling1D()(attended)  # masked mean over the tokens
+    return lib.Model(tokens, lib.layers.Dense(2)(pooled))
+
+
+@pytest.mark.parametrize("causal", [False, True])
+def test_attention_uses_embedding_masks_as_keras(causal):
+    """Keras masks from Embedding(mask_zero=True) reach MultiHeadAttention (query and value
+    masks) and GlobalAveragePooling1D (mean over kept steps), as in Keras."""
+    import layers_on_graph as lg
+
+    k_model, ours = _masked_encoder(keras, causal), _masked_encoder(lg, causal)
+    rng = np.random.default_rng(5)
+    k_model.set_weights([rng.normal(size=w.shape).astype(w.dtype) for w in
+                         k_model.get_weights()])
+    ours.set_weights(k_model.get_weights())
+    tokens = np.array([[3, 1, 4, 1, 0, 0], [5, 0, 2, 6, 8, 0], [0, 7, 7, 2, 1, 3]], "int32")
+    np.testing.assert_allclose(ours.predict(tokens, verbose=0),
+                               keras.ops.convert_to_numpy(k_model.predict(tokens, verbose=0)),
+                               rtol=1e-5, atol=1e-5)
