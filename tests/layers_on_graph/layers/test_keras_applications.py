@@ -33,17 +33,24 @@ APPLICATIONS = {
     "DenseNet121": lambda: A.DenseNet121(**SMALL),
     "EfficientNetB0": lambda: A.EfficientNetB0(**SMALL),
     "EfficientNetV2B0": lambda: A.EfficientNetV2B0(**SMALL),
+    "ConvNeXtTiny": lambda: A.ConvNeXtTiny(**SMALL),
     "Xception": lambda: A.Xception(**{**SMALL, "input_shape": (71, 71, 3)}),
     "InceptionV3": lambda: A.InceptionV3(**{**SMALL, "input_shape": (75, 75, 3)}),
 }
 # the largest graphs (about 10 s each to build in Keras and compile here): kept out of the
 # default run, run by `make test-slow`
-SLOW = {"MobileNetV3Large", "DenseNet121", "EfficientNetV2B0", "Xception", "InceptionV3", "ResNet50V2"}
+SLOW = {"ConvNeXtTiny", "MobileNetV3Large", "DenseNet121", "EfficientNetV2B0", "Xception", "InceptionV3", "ResNet50V2"}
+# saved back by us and loaded by Keras too
+SAVE_BACK = {"MobileNetV3Small", "ConvNeXtTiny"}
 
 
 def _randomize_statistics(model, rng):
-    """Random moving means/variances and BN scales: outputs then depend on every layer."""
+    """Random moving means/variances and BN scales (and ConvNeXt's layer scales, which start
+    at 1e-6): outputs then depend on every layer."""
     for layer in model.layers:
+        if type(layer).__name__ == "LayerScale":
+            layer.set_weights([rng.normal(0, 0.5, size=w.shape).astype(w.dtype)
+                               for w in layer.get_weights()])
         if isinstance(layer, keras.layers.BatchNormalization):
             weights = layer.get_weights()
             new = []
@@ -76,4 +83,10 @@ def test_application_loads_and_predicts_as_keras(tmp_path, name):
         len(model.layers)
     assert got.shape == want.shape
     assert np.std(want) > 1e-3  # the comparison is not between constants
-    np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-4 * max(1.0, np.abs(want).max()))
+    tolerance = dict(rtol=1e-4, atol=1e-4 * max(1.0, np.abs(want).max()))
+    np.testing.assert_allclose(got, want, **tolerance)
+    if name in SAVE_BACK:  # models with operation nodes or applications' own layers
+        ours.save(str(tmp_path / "ours.keras"))
+        back = keras.models.load_model(tmp_path / "ours.keras")
+        np.testing.assert_allclose(keras.ops.convert_to_numpy(back.predict(x, verbose=0)),
+                                   want, **tolerance)
