@@ -39,7 +39,8 @@ APPLICATIONS = {
 }
 # the largest graphs (about 10 s each to build in Keras and compile here): kept out of the
 # default run, run by `make test-slow`
-SLOW = {"ConvNeXtTiny", "MobileNetV3Large", "DenseNet121", "EfficientNetV2B0", "Xception", "InceptionV3", "ResNet50V2"}
+SLOW = {"ConvNeXtTiny", "MobileNetV3Large", "DenseNet121", "EfficientNetV2B0", "Xception",
+        "InceptionV3", "ResNet50V2"}
 # saved back by us and loaded by Keras too
 SAVE_BACK = {"MobileNetV3Small", "ConvNeXtTiny"}
 
