@@ -39,10 +39,10 @@ class Merge(Layer):
         raise NotImplementedError
 
     def call(self, inputs):
-        return self._merge(_broadcastable(list(inputs)))
+        return self._merge(broadcastable(list(inputs)))
 
 
-def _broadcastable(inputs: list) -> list:
+def broadcastable(inputs: list) -> list:
     """Mark axes of static size 1 broadcastable where another input is longer there, so
     that (b, h, w, c) * (b, 1, 1, c) broadcasts as in Keras (e.g. squeeze-and-excitation)."""
     shapes = [static_shape(x) for x in inputs]

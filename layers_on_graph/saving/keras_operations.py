@@ -12,6 +12,7 @@ import operator
 import core.tensor as T
 
 from ..layers.layer import Layer, is_symbolic
+from ..layers.merging import broadcastable
 
 _OPERATIONS = {
     "keras.src.ops.numpy": {
@@ -69,7 +70,7 @@ class KerasOperation(Layer):
         return out
 
     def call(self, inputs):
-        tensors = iter(inputs if isinstance(inputs, list) else [inputs])
+        tensors = iter(broadcastable(inputs) if isinstance(inputs, list) else [inputs])
         return self._fn(*[next(tensors) if a is None else a for a in self._layout])
 
     def compute_output_shape(self, input_shape):

@@ -20,7 +20,8 @@ def _keras_model():
     hidden = keras.layers.Dense(3)(inputs)
     scaled = 3.0 - keras.layers.ReLU(6.0)(hidden + 3.0) * (1.0 / 6.0)
     gated = keras.layers.Multiply()([hidden, keras.ops.sigmoid(scaled)])
-    return keras.Model(inputs, keras.ops.maximum(gated, -0.5) / 2.0)
+    pooled = keras.ops.sqrt(keras.layers.Dense(1)(gated) ** 2 + 1.0)  # (batch, 1)
+    return keras.Model(inputs, keras.ops.maximum(gated, -0.5) / 2.0 + pooled)
 
 
 def test_operation_nodes_load_and_save_back(tmp_path):
