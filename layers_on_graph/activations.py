@@ -40,6 +40,11 @@ def hard_sigmoid(x):
     return T.clip(x / 6.0 + 0.5, 0, 1)
 
 
+def hard_silu(x):
+    """x * hard_sigmoid(x) (also 'hard_swish'), as Keras 3."""
+    return x * hard_sigmoid(x)
+
+
 def tanh(x):
     """Hyperbolic tangent."""
     return T.tanh(x)
@@ -98,9 +103,10 @@ def log_softmax(x, axis: int = -1):
 
 
 _BY_NAME: dict[str, Callable] = {f.__name__: f for f in (
-    linear, relu, relu6, leaky_relu, sigmoid, hard_sigmoid, tanh, softplus, softsign,
+    linear, relu, relu6, leaky_relu, sigmoid, hard_sigmoid, hard_silu, tanh, softplus, softsign,
     exponential, elu, selu, silu, gelu, softmax, log_softmax)}
 _BY_NAME["swish"] = silu
+_BY_NAME["hard_swish"] = hard_silu
 
 
 def get(identifier) -> Callable:

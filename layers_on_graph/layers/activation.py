@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from .. import activations
 from .layer import Layer
+from .tensor_utils import fresh
 
 
 class Activation(Layer):
@@ -14,7 +15,8 @@ class Activation(Layer):
         self.activation = activations.get(activation)
 
     def call(self, inputs):
-        return self.activation(inputs)
+        out = self.activation(inputs)
+        return fresh(out) if out is inputs else out
 
     def compute_output_shape(self, input_shape):
         return input_shape

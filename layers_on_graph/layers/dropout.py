@@ -6,6 +6,7 @@ from core.tensor.random import RandomStreams
 
 from ..utils.random import next_seed
 from .layer import Layer
+from .tensor_utils import fresh
 
 
 class Dropout(Layer):
@@ -27,7 +28,7 @@ class Dropout(Layer):
 
     def call(self, inputs, training=None):
         if not training or self.rate == 0:
-            return inputs
+            return fresh(inputs)
         if self.rate == 1:
             return T.zeros_like(inputs)
         keep = 1.0 - self.rate

@@ -1,7 +1,9 @@
 """Base of the merge layers (Add, Concatenate, ...): a list of tensors in, one out."""
 from __future__ import annotations
 
-from .layer import Layer
+import core.tensor as T
+
+from .layer import Layer, static_shape
 
 
 class Merge(Layer):
@@ -37,4 +39,16 @@ class Merge(Layer):
         raise NotImplementedError
 
     def call(self, inputs):
-        return self._merge(list(inputs))
+        return self._merge(broadcastable(list(inputs)))
+
+
+def broadcastable(inputs: list) -> list:
+    """Mark axes of static size 1 broadcastable where another input is longer there, so
+    that (b, h, w, c) * (b, 1, 1, c) broadcasts as in Keras (e.g. squeeze-and-excitation)."""
+    shapes = [static_shape(x) for x in inputs]
+    out = []
+    for x, shape in zip(inputs, shapes):
+        axes = [d for d, n in enumerate(shape) if d > 0 and n == 1
+                and not x.type.broadcastable[d] and any(s[d] != 1 for s in shapes)]
+        out.append(T.addbroadcast(x, *axes) if axes else x)
+    return out

@@ -1,18 +1,15 @@
 """Base of ``MaxPooling2D`` and ``AveragePooling2D`` (channels_last, Keras semantics)."""
 from __future__ import annotations
 
-import core.tensor as T
-
-from .conv_utils import check_input, normalize_padding, normalize_tuple, output_length, \
-    same_padding
+from .conv_utils import check_input, normalize_padding, normalize_tuple, output_length
 from .layer import Layer
+from .pool_ops import pool_nhwc
 
 
 class Pooling2D(Layer):
     """Pools ``pool_size`` windows with ``strides`` (default ``pool_size``).
 
-    'same' padding is supported where TF puts all padding at the bottom/right (for example
-    strides equal to the pool size), computed with partial windows at the edge.
+    'same' padding is TF's (the extra cell after); padding never counts in a mean.
     """
 
     _mode = "max"
@@ -30,24 +27,15 @@ class Pooling2D(Layer):
 
     def build(self, input_shape) -> None:
         self.compute_output_shape(input_shape)
-        if self.padding == "same":
-            for n, k, s in zip(input_shape[1:3], self.pool_size, self.strides):
-                if n is None:
-                    raise ValueError(f"{self.name}: padding='same' needs static rows and cols")
-                before, _ = same_padding(n, k, s)
-                if before:
-                    raise ValueError(f"{self.name}: padding='same' with pool_size "
-                                     f"{self.pool_size}, strides {self.strides} on input "
-                                     f"{tuple(input_shape)} pads before the input, which is "
-                                     f"not supported")
+        if self.padding == "same" and None in tuple(input_shape[1:3]):
+            raise ValueError(f"{self.name}: padding='same' needs static rows and cols, got "
+                             f"input shape {tuple(input_shape)}")
+        self._rows_cols = tuple(input_shape[1:3])
         self.built = True
 
     def call(self, inputs):
-        x = inputs.dimshuffle(0, 3, 1, 2)
-        mode = "max" if self._mode == "max" else "average_exc_pad"
-        out = T.signal.pool_2d(x, ws=self.pool_size, stride=self.strides,
-                               ignore_border=self.padding == "valid", mode=mode)
-        return out.dimshuffle(0, 2, 3, 1)
+        return pool_nhwc(inputs, self.pool_size, self.strides, self.padding, self._mode,
+                         self._rows_cols)
 
     def compute_output_shape(self, input_shape):
         check_input(input_shape, self.name)

@@ -17,6 +17,8 @@ import types
 import numpy as np
 
 from .. import initializers, regularizers
+from .keras_application_layers import application_layer
+from .keras_operations import is_operation_entry, operation_from_config
 from .serialization import builtin_layer_class
 
 _SAFE_MODE_HINT = ("loading it would execute Python code stored in the file. If you trust the "
@@ -146,6 +148,10 @@ def layer_from_config(entry: dict, custom_objects: dict, safe_mode: bool):
     where = f"layer {config.get('name', '?')!r} ({class_name})"
     if class_name in ("Sequential", "Functional", "Model"):
         return model_from_config(entry, custom_objects, safe_mode)
+    if is_operation_entry(entry):  # e.g. x + 3.0 recorded in a Keras 3 functional model
+        return operation_from_config(entry)
+    if application_layer(entry) is not None:  # e.g. ConvNeXt's LayerScale
+        custom_objects = {class_name: application_layer(entry), **custom_objects}
     cls = _resolve_class(class_name, custom_objects, where)
     if class_name == "InputLayer":
         shape = config.get("batch_shape", config.get("batch_input_shape"))

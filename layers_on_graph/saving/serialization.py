@@ -63,6 +63,8 @@ def layer_to_config(layer) -> dict:
     cls = type(layer)
     if isinstance(layer, Model):
         return model_entry(layer)
+    if hasattr(layer, "keras_entry"):  # Keras operation nodes, keras.applications' own layers
+        return layer.keras_entry()
     builtin = builtin_layer_class(cls.__name__) is cls
     return {"module": "keras.layers" if builtin else cls.__module__,
             "class_name": cls.__name__,

@@ -113,11 +113,6 @@ def test_pooling_values(cls, fn, pool, strides, padding, size):
                    check_grad=size == 6)
 
 
-def test_pooling_same_with_leading_padding_is_refused():
-    with pytest.raises(ValueError, match="pads before"):
-        layers.MaxPooling2D((3, 3), strides=(1, 1), padding="same")(layers.Input(shape=(6, 6, 1)))
-
-
 @pytest.mark.parametrize("cls,fn", [(layers.GlobalAveragePooling2D, np.mean),
                                     (layers.GlobalMaxPooling2D, np.max)])
 def test_global_pooling(cls, fn):
