@@ -90,7 +90,7 @@ class Conv2D(Layer):
         if self.bias is not None:
             # added to the (pixels, filters) matrix: the C backend's row-broadcast loop runs
             # there (4-d broadcasting takes its strided path, ~3x slower); the reshapes are views
-            out = T.reshape(out.reshape((-1, self.filters)) + self.bias, out.shape, ndim=4)
+            out = T.reshape(out.reshape((-1, self.filters)) + self.bias, T.shape(out), ndim=4)
         return self.activation(out)
 
     def compute_output_shape(self, input_shape):

@@ -19,6 +19,8 @@ from core import function, shared
 from core.graph.basic import Variable
 
 from .. import backend, initializers, regularizers
+from ..keras_tensor import as_keras_tensor, is_keras_tensor, placeholder
+from .keras_variable import as_keras_variable
 from ..utils.naming import to_snake_case, unique_name
 
 _TRAINING: list[bool] = []
@@ -136,8 +138,8 @@ class Layer:
         if value.shape != shape:
             raise ValueError(f"{self.name}: initializer gave shape {value.shape} for weight "
                              f"{name!r} of shape {shape}")
-        var = shared(value, name=f"{self.name}/{name or 'variable'}")
-        var.trainable = bool(trainable)
+        var = as_keras_variable(shared(value, name=f"{self.name}/{name or 'variable'}",
+                                       shape=shape), self, bool(trainable))
         self._weights.append(var)
         self._trainable_flags[id(var)] = bool(trainable)
         reg = regularizers.get(regularizer)
@@ -240,6 +242,7 @@ class Layer:
         flat = flatten_structure(args[0])
         if flat and not any(is_symbolic(t) for t in flatten_structure(args)):
             return self._call_eagerly(args, kwargs)
+        keras_mode = any(is_keras_tensor(t) for t in flatten_structure(args))
         inputs = map_structure(self._autocast, args[0])
         training = kwargs.pop("training", None)
         if training is None:
@@ -262,6 +265,8 @@ class Layer:
             outputs = self.call(inputs, *args[1:], **kwargs)
         finally:
             _TRAINING.pop()
+        if keras_mode:  # Keras tensors in, Keras tensors out (tuple shapes)
+            outputs = as_keras_tensor(outputs)
         self._annotate(inputs, outputs)
         if self.activity_regularizer is not None:  # as Keras 3: divided by the batch size
             for t in flatten_structure(outputs):
@@ -297,6 +302,8 @@ class Layer:
     def _autocast(self, x):
         if is_symbolic(x) and np.dtype(x.dtype).kind == "f" and x.dtype != self.dtype:
             out = T.cast(x, self.dtype)
+            if is_keras_tensor(x):
+                out = as_keras_tensor(out)
             for attr in ("_keras_shape", "_keras_mask"):
                 if hasattr(x, attr):
                     setattr(out, attr, getattr(x, attr))
@@ -321,8 +328,8 @@ class Layer:
         first = args[0]
         arrays = map_structure(lambda a: np.asarray(a), first)
         flat_arrays = flatten_structure(arrays)
-        placeholders = [T.TensorType(str(a.dtype) if a.dtype.kind != "f" else self.dtype,
-                                     (None,) + tuple(a.shape[1:]))(f"input{i}")
+        placeholders = [placeholder(str(a.dtype) if a.dtype.kind != "f" else self.dtype,
+                                    (None,) + tuple(a.shape[1:]), f"input{i}")
                         for i, a in enumerate(flat_arrays)]
         it = iter(placeholders)
         symbolic = map_structure(lambda a: next(it), arrays)

@@ -16,6 +16,7 @@ from core import function
 
 from .. import backend, losses as losses_mod, metrics as metrics_mod, optimizers
 from ..callbacks import CallbackList
+from ..keras_tensor import placeholder
 from ..layers.layer import flatten_structure, static_shape
 from ..utils.random import get_rng
 from . import data as data_mod
@@ -180,7 +181,7 @@ class Trainer:
                                           else name)
         self._loss_names = ["loss"] + ([f"{n}_loss" for n in names] if multi else [])
 
-        x_vars = [T.TensorType(t.dtype, (None,) + tuple(static_shape(t)[1:]))(f"x{k}")
+        x_vars = [placeholder(t.dtype, (None,) + tuple(static_shape(t)[1:]), f"x{k}")
                   for k, t in enumerate(self.inputs)]
         y_vars = []
         for k, (loss, shape, out) in enumerate(zip(self._losses, out_shapes, self.outputs)):
@@ -215,7 +216,7 @@ class Trainer:
 
     def _make_predict_fn(self, x_vars=None, outs=None, updates=None) -> None:
         if x_vars is None:
-            x_vars = [T.TensorType(t.dtype, (None,) + tuple(static_shape(t)[1:]))(f"x{k}")
+            x_vars = [placeholder(t.dtype, (None,) + tuple(static_shape(t)[1:]), f"x{k}")
                       for k, t in enumerate(self.inputs)]
             with backend.collect_updates() as updates:
                 outs = flatten_structure(self(x_vars[0] if len(x_vars) == 1 else x_vars,

@@ -1,0 +1,103 @@
+"""Weights that behave like Keras 3 variables while staying ``core.shared`` variables.
+
+``add_weight`` turns its shared variable into a ``KerasVariable`` (the class changes in
+place), which adds Keras 3's ``numpy()``, ``np.asarray(w)``, ``assign``/``assign_add``/
+``assign_sub``, a tuple ``shape``, ``trainable`` and ``path``. Inside a layer's ``call``
+(symbolic values) ``assign*`` records an update of the compiled function, as a Keras
+stateful layer does; outside, it sets the value at once.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from core.graph.basic import Variable
+
+from .. import backend
+
+
+class _KerasVariableMixin:
+    """Keras 3 variable API over a ``TensorSharedVariable``."""
+
+    @property
+    def shape(self) -> tuple:
+        """The value's shape, as a tuple of ints."""
+        return tuple(self.get_value(borrow=True).shape)
+
+    @property
+    def path(self) -> str:
+        """``layer_name/weight_name``, as Keras 3's ``Variable.path``."""
+        return self.name
+
+    @property
+    def trainable(self) -> bool:
+        return self._keras_trainable
+
+    @trainable.setter
+    def trainable(self, value: bool) -> None:
+        self._keras_trainable = bool(value)
+        layer = getattr(self, "_keras_layer", None)
+        if layer is not None:
+            layer._trainable_flags[id(self)] = bool(value)
+
+    def numpy(self) -> np.ndarray:
+        """A copy of the current value."""
+        return self.get_value()
+
+    def __array__(self, dtype=None, copy=None):
+        value = self.get_value(borrow=True)
+        return value.astype(dtype) if dtype is not None else value.copy()
+
+    def __float__(self) -> float:
+        return float(self.get_value(borrow=True))
+
+    def __int__(self) -> int:
+        return int(self.get_value(borrow=True))
+
+    def assign(self, value):
+        """Set the value (a number or array now; a symbolic value as an update of the step)."""
+        if isinstance(value, Variable):
+            backend.add_update(self, value)
+            return value
+        arr = np.asarray(value, dtype=self.dtype)
+        if arr.shape != self.shape:
+            try:
+                arr = np.broadcast_to(arr, self.shape).copy()
+            except ValueError:
+                raise ValueError(f"assign: variable {self.path!r} has shape {self.shape}, got a "
+                                 f"value of shape {arr.shape}") from None
+        self.set_value(arr)
+        return self
+
+    def assign_add(self, value):
+        """``self += value`` (symbolic values become an update of the compiled step)."""
+        if isinstance(value, Variable):
+            return self.assign(self + value)
+        return self.assign(self.get_value(borrow=True) + np.asarray(value))
+
+    def assign_sub(self, value):
+        """``self -= value`` (symbolic values become an update of the compiled step)."""
+        if isinstance(value, Variable):
+            return self.assign(self - value)
+        return self.assign(self.get_value(borrow=True) - np.asarray(value))
+
+    def __repr__(self) -> str:
+        return (f"<KerasVariable shape={self.shape}, dtype={self.dtype}, path={self.path}>")
+
+
+_CLASSES: dict[type, type] = {}
+
+
+def as_keras_variable(var, layer=None, trainable: bool = True):
+    """Give the shared tensor ``var`` the Keras variable API (in place) and return it."""
+    base = type(var)
+    if base not in _CLASSES and not issubclass(base, _KerasVariableMixin):
+        _CLASSES[base] = type("KerasVariable", (_KerasVariableMixin, base), {})
+    if not isinstance(var, _KerasVariableMixin):
+        var.__class__ = _CLASSES[base]
+    var._keras_layer = layer
+    var._keras_trainable = bool(trainable)
+    return var
+
+
+def is_keras_variable(x) -> bool:
+    return isinstance(x, _KerasVariableMixin)
