@@ -7,7 +7,7 @@ Examples
 >>> model.compile(optimizer='adam', loss='sparse_categorical_crossentropy',
 ...               metrics=['accuracy'])
 """
-from . import (activations, backend, callbacks, initializers, layers, losses, metrics,
+from . import (activations, backend, callbacks, initializers, layers, losses, metrics, ops,
                optimizers, regularizers, saving, utils)
 from .layers import Input, Layer
 from .models import Model, Sequential
@@ -15,4 +15,4 @@ from .saving import load_model, model_from_json
 
 __all__ = ["Sequential", "Model", "Input", "Layer", "layers", "optimizers", "losses", "metrics",
            "callbacks", "activations", "initializers", "regularizers", "backend", "utils",
-           "saving", "load_model", "model_from_json"]
+           "ops", "saving", "load_model", "model_from_json"]

@@ -143,6 +143,36 @@ class Model(Trainer, Layer):
             names.append(t._keras_history[0].name)
         return names
 
+    # Keras 3: a model's own symbolic inputs/outputs and their shapes (one, or a list)
+    def _io(self, attr: str):
+        tensors = getattr(self, attr, None)
+        if not tensors:
+            raise AttributeError(f"model {self.name!r} has no {attr} yet: give it an Input or "
+                                 f"build it on data first")
+        return tensors[0] if len(tensors) == 1 else list(tensors)
+
+    @property
+    def input(self):
+        return self._io("inputs")
+
+    @property
+    def output(self):
+        return self._io("outputs")
+
+    @property
+    def input_shape(self):
+        shapes = [static_shape(t) for t in self._io_list("inputs")]
+        return shapes[0] if len(shapes) == 1 else shapes
+
+    @property
+    def output_shape(self):
+        shapes = [static_shape(t) for t in self._io_list("outputs")]
+        return shapes[0] if len(shapes) == 1 else shapes
+
+    def _io_list(self, attr: str) -> list:
+        value = self._io(attr)
+        return value if isinstance(value, list) else [value]
+
     def build(self, input_shape) -> None:
         if self._functional:
             self.built = True
