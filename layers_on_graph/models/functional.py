@@ -183,6 +183,11 @@ class Model(Trainer, Layer):
         if not self._functional:
             raise NotImplementedError(f"{type(self).__name__}: a subclassed Model must define "
                                       f"call()")
+        return self._replay(inputs, lambda layer: layer, training=training)
+
+    def _replay(self, inputs, layer_for, **call_kwargs):
+        """Run the graph's nodes on ``inputs``, calling ``layer_for(layer)`` in place of each
+        layer (the identity for ``call``; a copy for ``clone_model``)."""
         flat = flatten_structure(inputs)
         if len(flat) != len(self.inputs):
             raise ValueError(f"{self.name}: expected {len(self.inputs)} input(s), got {len(flat)}")
@@ -193,7 +198,7 @@ class Model(Trainer, Layer):
         for node in self._nodes:
             args = map_structure(rebind, node.args)
             kwargs = {k: map_structure(rebind, v) for k, v in node.kwargs.items()}
-            outs = node.layer(*args, training=training, **kwargs)
+            outs = layer_for(node.layer)(*args, **call_kwargs, **kwargs)
             for old, new in zip(node.output_tensors, flatten_structure(outs)):
                 mapping[id(old)] = new
         outs = [mapping[id(t)] for t in self.outputs]

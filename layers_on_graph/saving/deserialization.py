@@ -17,6 +17,7 @@ import types
 import numpy as np
 
 from .. import initializers, regularizers
+from .registration import with_registered
 from .serialization import builtin_layer_class
 
 _SAFE_MODE_HINT = ("loading it would execute Python code stored in the file. If you trust the "
@@ -219,7 +220,7 @@ def _layer_kwargs(cls, class_name: str, config: dict, custom_objects: dict, safe
 def model_from_config(config: dict, custom_objects: dict | None = None,
                       safe_mode: bool = True):
     """A ``Sequential`` or functional ``Model`` from its config (Keras 2 or 3 form)."""
-    custom_objects = dict(custom_objects or {})
+    custom_objects = with_registered(custom_objects)
     class_name = config.get("class_name")
     inner = config.get("config")
     if class_name == "Sequential":
