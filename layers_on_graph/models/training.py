@@ -19,7 +19,7 @@ from ..callbacks import CallbackList
 from ..keras_tensor import placeholder
 from ..layers.layer import flatten_structure, static_shape
 from ..utils.random import get_rng
-from . import data as data_mod
+from . import data as data_mod, data_adapters, stream_loops
 
 
 class _Tracker:
@@ -295,6 +295,14 @@ class Trainer:
         """
         self._require_compiled("fit")
         batch_size = _batch_size(batch_size)
+        data_adapters.check_supported(x, "fit")
+        if data_adapters.is_stream(x) or data_adapters.is_stream(validation_data):
+            return stream_loops.fit_stream(
+                self, data_adapters.as_stream(x, y, sample_weight, batch_size, "fit",
+                                              validation_split=validation_split),
+                epochs, 1 if verbose == "auto" else int(verbose), callbacks, validation_data,
+                shuffle, class_weight, initial_epoch, steps_per_epoch, validation_steps,
+                validation_batch_size, validation_freq, batch_size, _Tracker)
         if not 0 <= validation_split < 1:
             raise ValueError(f"fit: validation_split must be in [0, 1), got {validation_split}")
         if validation_split and validation_data is not None:
@@ -380,6 +388,12 @@ class Trainer:
         """Loss (and metrics) on ``x, y`` in inference mode: a scalar, a list or a dict."""
         self._require_compiled("evaluate")
         batch_size = _batch_size(batch_size)
+        data_adapters.check_supported(x, "evaluate")
+        if data_adapters.is_stream(x):
+            data_adapters.as_stream(x, y, sample_weight, batch_size, "evaluate")
+            return self._format_result(stream_loops.evaluate_stream(
+                self, x, steps, 1 if verbose == "auto" else int(verbose), callbacks, _Tracker),
+                return_dict)
         arrays, n = self._prepare(x, y, sample_weight, None, "evaluate")
         verbose = 1 if verbose == "auto" else int(verbose)
         n_steps = math.ceil(n / batch_size) if steps is None else min(steps, math.ceil(
@@ -409,6 +423,10 @@ class Trainer:
                 callbacks=None):
         """Outputs for ``x`` in inference mode, as numpy arrays (a list for several outputs)."""
         batch_size = _batch_size(batch_size)
+        data_adapters.check_supported(x, "predict")
+        if data_adapters.is_stream(x):
+            return stream_loops.predict_stream(self, x, steps, 1 if verbose == "auto" else
+                                               int(verbose), callbacks)
         xs = self._prepare_x(x)
         if self._predict_fn is None:
             self._make_predict_fn()

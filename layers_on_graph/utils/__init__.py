@@ -1,7 +1,8 @@
 """Utilities: random seeding, label encoding, names."""
 from .naming import to_snake_case, unique_name
 from .numerical import normalize, to_categorical
+from .py_dataset import PyDataset, Sequence
 from .random import get_rng, next_seed, set_random_seed
 
-__all__ = ["set_random_seed", "get_rng", "next_seed", "to_categorical", "normalize",
-           "to_snake_case", "unique_name"]
+__all__ = ["PyDataset", "Sequence", "set_random_seed", "get_rng", "next_seed", "to_categorical",
+           "normalize", "to_snake_case", "unique_name"]

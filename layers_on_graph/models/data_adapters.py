@@ -1,0 +1,132 @@
+"""What ``fit``/``evaluate``/``predict`` accept, and batches from generators and PyDatasets.
+
+Arrays (numpy, lists or dicts of them, anything with ``__array__``) go through
+``data.py``'s checks. A Python generator (any iterator) or a ``utils.PyDataset``
+is a *stream*: it yields whole batches ``x``, ``(x, y)`` or ``(x, y, sample_weight)``.
+Anything else is refused with a TypeError naming its type.
+"""
+from __future__ import annotations
+
+import collections.abc
+import numbers
+from typing import Iterator
+
+import numpy as np
+
+from ..utils.py_dataset import PyDataset
+
+
+def is_stream(data) -> bool:
+    """True for a PyDataset or a generator/iterator of batches."""
+    return isinstance(data, PyDataset) or (isinstance(data, collections.abc.Iterator)
+                                           and not isinstance(data, (str, bytes)))
+
+
+def check_supported(data, what: str) -> None:
+    """TypeError unless ``data`` is arrays, a stream, or None."""
+    if data is None or is_stream(data) or _is_array_like(data):
+        return
+    raise TypeError(f"{what}: unsupported data of type {type(data).__module__}."
+                    f"{type(data).__qualname__}; pass numpy arrays (or a list/dict of them), a "
+                    f"Python generator yielding batches, or a utils.PyDataset")
+
+
+def _is_array_like(data) -> bool:
+    if isinstance(data, (np.ndarray, np.generic, numbers.Number)) or hasattr(data, "__array__"):
+        return True
+    if isinstance(data, (list, tuple)):
+        return True
+    if isinstance(data, dict):
+        return all(_is_array_like(v) for v in data.values())
+    return False
+
+
+def unpack(batch) -> tuple:
+    """``(x, y, sample_weight)`` of one batch, as Keras: a tuple of 1, 2 or 3 is (x, y, sw);
+    anything else is x alone."""
+    if isinstance(batch, tuple):
+        if not 1 <= len(batch) <= 3:
+            raise ValueError(f"a batch tuple must be (x,), (x, y) or (x, y, sample_weight); got "
+                             f"a tuple of {len(batch)} elements")
+        return tuple(batch) + (None,) * (3 - len(batch))
+    return batch, None, None
+
+
+class Stream:
+    """Epochs of batches from a generator or a PyDataset, at most ``steps`` per epoch.
+
+    A generator continues where the last epoch stopped; a PyDataset starts each epoch at
+    batch 0 (in shuffled order when ``shuffle``) and gets ``on_epoch_end`` after it.
+    """
+
+    def __init__(self, data, steps: int | None, shuffle: bool, what: str):
+        if isinstance(data, PyDataset):
+            n = len(data)
+            steps = n if steps is None else min(int(steps), n)
+        self.data, self.steps, self.shuffle, self.what = data, steps, shuffle, what
+        self.exhausted = False
+
+    def epoch(self, rng=None) -> Iterator:
+        """The batches of one epoch."""
+        if isinstance(self.data, PyDataset):
+            order = np.arange(len(self.data))
+            if self.shuffle and rng is not None:
+                order = rng.permutation(order)
+            for i in order[:self.steps]:
+                yield self.data[int(i)]
+            return
+        count = 0
+        while self.steps is None or count < self.steps:
+            try:
+                batch = next(self.data)
+            except StopIteration:
+                self.exhausted = True
+                return
+            count += 1
+            yield batch
+
+    def end_epoch(self) -> None:
+        if isinstance(self.data, PyDataset):
+            self.data.on_epoch_end()
+
+
+class ArrayBatches(PyDataset):
+    """Arrays served as a PyDataset of ``batch_size`` batches (arrays given with a stream of
+    validation data)."""
+
+    def __init__(self, x, y, sample_weight, batch_size: int):
+        super().__init__()
+        self.x, self.y, self.sample_weight, self.batch_size = x, y, sample_weight, batch_size
+        self.n = len(next(iter(x.values())) if isinstance(x, dict) else
+                     x[0] if isinstance(x, (list, tuple)) else x)
+
+    def __len__(self) -> int:
+        return -(-self.n // self.batch_size)
+
+    def __getitem__(self, index: int):
+        part = slice(index * self.batch_size, (index + 1) * self.batch_size)
+
+        def take(v):
+            if v is None:
+                return None
+            if isinstance(v, dict):
+                return {k: np.asarray(a)[part] for k, a in v.items()}
+            if isinstance(v, (list, tuple)):
+                return [np.asarray(a)[part] for a in v]
+            return np.asarray(v)[part]
+
+        return take(self.x), take(self.y), take(self.sample_weight)
+
+
+def as_stream(x, y, sample_weight, batch_size: int, what: str, **not_with_streams):
+    """``x`` if it is a stream (refusing ``y``, ``sample_weight`` and the other arguments
+    Keras refuses with one), else the arrays as an ``ArrayBatches``."""
+    if not is_stream(x):
+        return ArrayBatches(x, y, sample_weight, batch_size)
+    given = {"y": y, "sample_weight": sample_weight, **not_with_streams}
+    for name, value in given.items():
+        if value is not None and value is not False and not (isinstance(value, float)
+                                                             and value == 0.0):
+            raise ValueError(f"{what}: {name} is not supported when x is a generator or a "
+                             f"PyDataset (it yields (x, y, sample_weight) batches itself)")
+    return x
