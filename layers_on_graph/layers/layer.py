@@ -17,6 +17,8 @@ import numpy as np
 import core.tensor as T
 from core import function, shared
 from core.graph.basic import Variable
+from core.tensor import scalar_ops as ps
+from core.tensor.elemwise import Elemwise
 
 from .. import backend, initializers, regularizers
 from ..keras_tensor import as_keras_tensor, is_keras_tensor, placeholder
@@ -266,7 +268,7 @@ class Layer:
         finally:
             _TRAINING.pop()
         if keras_mode:  # Keras tensors in, Keras tensors out (tuple shapes)
-            outputs = as_keras_tensor(outputs)
+            outputs = as_keras_tensor(_fresh_outputs(outputs, inputs))
         self._annotate(inputs, outputs)
         if self.activity_regularizer is not None:  # as Keras 3: divided by the batch size
             for t in flatten_structure(outputs):
@@ -375,6 +377,26 @@ class Layer:
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} name={self.name}, built={self.built}>"
+
+
+def _fresh_outputs(outputs, inputs):
+    """Outputs that are one of the inputs (an identity ``call``) become new tensors, so each
+    keeps its own Keras history, as Keras's."""
+    ins = {id(t) for t in flatten_structure(inputs)}
+
+    def fresh(t):
+        if not is_symbolic(t) or id(t) not in ins:
+            return t
+        out = _identity(t)
+        for attr in ("_keras_shape", "_keras_mask"):
+            if hasattr(t, attr):
+                setattr(out, attr, getattr(t, attr))
+        return out
+
+    return map_structure(fresh, outputs)
+
+
+_identity = Elemwise(ps.identity)
 
 
 def _mask_of(inputs):
