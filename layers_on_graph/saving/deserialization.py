@@ -117,7 +117,9 @@ def _load_bytecode(code: str, defaults, closure, custom_objects: dict):
                          f"in custom_objects instead") from err
     if not isinstance(raw, types.CodeType):
         raise ValueError("load_model: a Lambda's serialized function is not Python code")
-    globs = {"__builtins__": builtins, "T": T, "np": np, **custom_objects}
+    from .. import ops  # Keras 3 Lambdas are written with ops
+
+    globs = {"__builtins__": builtins, "T": T, "np": np, "ops": ops, **custom_objects}
     cells = None if closure is None else tuple(types.CellType(c) for c in closure)
     return types.FunctionType(raw, globs, raw.co_name,
                               tuple(defaults) if defaults is not None else None, cells)

@@ -200,3 +200,14 @@ def test_stop_gradient_blocks_the_gradient():
     g = T.grad(T.sum(ops.stop_gradient(x) * x), x)
     value = np.array([1.0, 2.0], dtype="float32")
     np.testing.assert_allclose(g.eval({x: value}), value)
+
+
+def test_lambda_written_with_ops_survives_saving(tmp_path):
+    inp = lg.Input(shape=(4,))
+    out = layers.Lambda(lambda t: ops.softmax(ops.square(t) - 1.0))(inp)
+    model = lg.Model(inp, out)
+    path = str(tmp_path / "lambda.keras")
+    model.save(path)
+    loaded = lg.saving.load_model(path, safe_mode=False)
+    np.testing.assert_allclose(loaded.predict(A, verbose=0), model.predict(A, verbose=0),
+                               rtol=1e-6)
