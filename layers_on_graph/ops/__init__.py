@@ -10,15 +10,25 @@ Examples
 >>> ops.softmax(np.array([1.0, 2.0]))          # eager: a numpy array
 >>> layers.Lambda(lambda x: ops.relu(x) * 2)    # symbolic, inside a model
 """
-from . import core, math, nn, numpy
-from .core import (cast, cond, convert_to_numpy, convert_to_tensor, fori_loop, is_tensor, map,
-                   scan, shape, slice, slice_update, stop_gradient, unstack, vectorized_map)
-from .math import erf, logsumexp, rsqrt
+from . import core, math, nn, numpy, numpy_composed
+from .core import (cast, cond, convert_to_numpy, convert_to_tensor, dtype, fori_loop, get_item,
+                   is_tensor, map, saturate_cast, scan, shape, slice, slice_update,
+                   stop_gradient, switch, unstack, vectorized_map, while_loop)
+from .math import (erf, in_top_k, logsumexp, rsqrt, segment_max, segment_sum, top_k)
 from .nn import (average_pool, batch_normalization, binary_crossentropy,
-                 categorical_crossentropy, conv, elu, gelu, hard_sigmoid, hard_silu, hard_swish,
+                 categorical_crossentropy, celu, conv, dot_product_attention, elu, gelu, glu,
+                 hard_shrink, hard_sigmoid, hard_silu, hard_swish, hard_tanh, layer_normalization,
                  leaky_relu, log_sigmoid, log_softmax, max_pool, moments, multi_hot, normalize,
-                 one_hot, relu, relu6, selu, sigmoid, silu, softmax, softplus, softsign,
-                 sparse_categorical_crossentropy, swish)
+                 one_hot, psnr, relu, relu6, rms_normalization, selu, sigmoid, silu, soft_shrink,
+                 softmax, softplus, softsign, sparse_categorical_crossentropy, sparse_plus,
+                 squareplus, swish, tanh_shrink, threshold)
+from .numpy_composed import (allclose, array, bitwise_and, bitwise_invert, bitwise_not,
+                             bitwise_or, bitwise_xor, cbrt, conj, conjugate, cross, deg2rad,
+                             divide_no_nan, empty_like, erfc, exp2, fabs, fliplr, flipud, fmax,
+                             fmin, fmod, heaviside, hsplit, hypot, isneginf, isposinf, kron,
+                             logaddexp2, logspace, nanmax, nanmean, nanmin, nanprod, nansum,
+                             norm, ptp, rad2deg, real, rot90, select, signbit, sinc, trapezoid,
+                             trunc, vsplit)
 from .numpy import (abs, absolute, add, all, amax, amin, any, append, arange, arccos, arccosh,
                     arcsin, arcsinh, arctan, arctan2, arctanh, argmax, argmin, average,
                     broadcast_to, ceil, clip, concatenate, copy, cos, cosh, count_nonzero,

@@ -183,3 +183,63 @@ def map(f, xs):
 
 
 vectorized_map = map
+
+
+@keras_op
+def switch(index, branches, *operands):
+    """``branches[index](*operands)``; only the chosen branch runs (index clipped to range)."""
+    index = T.clip(T.cast(_t(index), "int64"), 0, len(branches) - 1)
+    outs = [branches[-1](*operands)]
+    for k in range(len(branches) - 2, -1, -1):
+        chosen = branches[k](*operands)
+        flat, many = _flat(chosen)
+        rest, _ = _flat(outs[0])
+        merged = ifelse(T.eq(index, k), [_t(v) for v in flat], [_t(v) for v in rest])
+        merged = merged if isinstance(merged, list) else [merged]
+        outs = [type(chosen)(merged) if many else merged[0]]
+    return outs[0]
+
+
+@keras_op
+def while_loop(cond, body, loop_vars, maximum_iterations=None):
+    """``loop_vars = body(*loop_vars)`` while ``cond(*loop_vars)``, at most
+    ``maximum_iterations`` times (required here: the loop's buffers are sized by it)."""
+    if maximum_iterations is None:
+        raise ValueError("while_loop: pass maximum_iterations (the symbolic loop needs a bound)")
+    from core.scan import until
+
+    vals, many = _flat(loop_vars)
+    vals = [_t(v) for v in vals]
+
+    def step(*prev):
+        go = T.cast(_t(cond(*prev)), "bool")
+        new, _ = _flat(body(*prev))
+        new = [T.switch(go, _t(n), p) for n, p in zip(new, prev)]
+        return new, until(T.invert(T.cast(_t(cond(*new)), "bool")))
+
+    outs, _ = _core_scan(step, outputs_info=vals, n_steps=int(maximum_iterations),
+                         return_list=True)
+    final = [T.concatenate([T.dimshuffle(v, ["x"] + list(range(v.ndim))), o])[-1]
+             for v, o in zip(vals, outs)]
+    final = [T.switch(T.cast(_t(cond(*vals)), "bool"), f, v) for f, v in zip(final, vals)]
+    return type(loop_vars)(final) if many else final[0]
+
+
+@keras_op
+def get_item(x, key):
+    """``x[key]``."""
+    return _t(x)[key]
+
+
+@keras_op
+def saturate_cast(x, dtype):
+    """``x`` clipped to ``dtype``'s range, then cast."""
+    x = _t(x)
+    dtype = str(np.dtype(dtype))
+    info = np.iinfo(dtype) if np.dtype(dtype).kind in "iu" else np.finfo(dtype)
+    return T.cast(T.clip(x, info.min, info.max), dtype)
+
+
+def dtype(x) -> str:
+    """The dtype name of a tensor or array."""
+    return str(x.dtype)

@@ -231,3 +231,95 @@ def _check_format(data_format) -> None:
     if data_format not in (None, "channels_last"):
         raise ValueError(f"ops: only data_format='channels_last' is supported, got "
                          f"{data_format!r}")
+
+
+celu = _activation(lambda x, alpha=1.0: T.maximum(x, 0.0) + alpha * T.minimum(
+    0.0, T.expm1(x / alpha)), "celu")
+hard_tanh = _activation(lambda x: T.clip(x, -1.0, 1.0), "hard_tanh")
+hard_shrink = _activation(lambda x, threshold=0.5: T.switch(T.gt(T.abs(x), threshold), x,
+                                                            0.0 * x), "hard_shrink")
+soft_shrink = _activation(lambda x, threshold=0.5: T.switch(
+    T.gt(x, threshold), x - threshold, T.switch(T.lt(x, -threshold), x + threshold, 0.0 * x)),
+    "soft_shrink")
+tanh_shrink = _activation(lambda x: x - T.tanh(x), "tanh_shrink")
+squareplus = _activation(lambda x, b=4: (x + T.sqrt(T.sqr(x) + b)) / 2.0, "squareplus")
+sparse_plus = _activation(lambda x: T.switch(T.le(x, -1.0), 0.0 * x, T.switch(
+    T.ge(x, 1.0), x, T.sqr(x + 1.0) / 4.0)), "sparse_plus")
+threshold = _activation(lambda x, threshold, default_value: T.switch(
+    T.gt(x, threshold), x, default_value + 0.0 * x), "threshold")
+
+
+@keras_op
+def glu(x, axis: int = -1):
+    """Gated linear unit: the first half of ``axis`` times the sigmoid of the second."""
+    x = _floatx_if_int(x)
+    n = x.type.shape[axis]
+    if n is None or n % 2:
+        raise ValueError(f"glu: axis {axis} of {x.type} must have an even static size")
+    index_a = [slice(None)] * x.ndim
+    index_b = [slice(None)] * x.ndim
+    index_a[axis], index_b[axis] = slice(0, n // 2), slice(n // 2, n)
+    return x[tuple(index_a)] * T.nnet.sigmoid(x[tuple(index_b)])
+
+
+@keras_op
+def layer_normalization(x, gamma=None, beta=None, axis: int = -1, epsilon=None, **kwargs):
+    """Normalized over ``axis`` to zero mean and unit variance, then scaled and shifted."""
+    x = _floatx_if_int(x)
+    eps = backend.epsilon() if epsilon is None else epsilon
+    mean = T.mean(x, axis=axis, keepdims=True)
+    variance = T.mean(T.sqr(x - mean), axis=axis, keepdims=True)
+    out = (x - mean) / T.sqrt(variance + eps)
+    if gamma is not None:
+        out = out * gamma
+    return out + beta if beta is not None else out
+
+
+@keras_op
+def rms_normalization(x, scale=None, axis: int = -1, epsilon=None):
+    """``x / sqrt(mean(x²) + epsilon) * scale`` over ``axis``."""
+    x = _floatx_if_int(x)
+    eps = backend.epsilon() if epsilon is None else epsilon
+    out = x / T.sqrt(T.mean(T.sqr(x), axis=axis, keepdims=True) + eps)
+    return out * scale if scale is not None else out
+
+
+@keras_op
+def dot_product_attention(query, key, value, bias=None, mask=None, scale=None,
+                          is_causal: bool = False, flash_attention=None,
+                          attn_logits_soft_cap=None):
+    """Scaled dot-product attention on (batch, steps, heads, dim) tensors, as Keras."""
+    from .numpy import matmul
+
+    q, k, v = _t(query), _t(key), _t(value)
+    dim = q.type.shape[-1]
+    if scale is None:
+        if dim is None:
+            raise ValueError(f"dot_product_attention: the last axis of {q.type} needs a static "
+                             f"size (or pass scale=)")
+        scale = 1.0 / np.sqrt(dim)
+    qh, kh, vh = (T.transpose(t, (0, 2, 1, 3)) for t in (q, k, v))  # (batch, heads, steps, dim)
+    logits = matmul.symbolic(qh, T.transpose(kh, (0, 1, 3, 2))) * scale
+    if attn_logits_soft_cap is not None:
+        logits = attn_logits_soft_cap * T.tanh(logits / attn_logits_soft_cap)
+    if bias is not None:
+        logits = logits + bias
+    keep = None
+    if mask is not None:
+        keep = T.cast(_t(mask), "bool")
+    if is_causal:
+        rows = T.dimshuffle(T.arange(T.shape(logits)[2]), (0, "x"))
+        cols = T.dimshuffle(T.arange(T.shape(logits)[3]), ("x", 0))
+        causal = T.dimshuffle(T.ge(rows, cols), ("x", "x", 0, 1))
+        keep = causal if keep is None else T.and_(keep, causal)
+    if keep is not None:
+        logits = T.switch(keep, logits, np.finfo(np.float32).min)
+    weights = T.nnet.softmax(logits, axis=-1)
+    return T.transpose(matmul.symbolic(weights, vh), (0, 2, 1, 3))
+
+
+@keras_op
+def psnr(x1, x2, max_val: float):
+    """Peak signal-to-noise ratio of two images (over all elements)."""
+    mse = T.mean(T.sqr(_floatx_if_int(x1) - _floatx_if_int(x2)))
+    return 20.0 * np.log10(max_val) - 10.0 * T.log10(mse)

@@ -89,6 +89,30 @@ CASES = [(name, (A,), {}) for name in (
     ("average_pool", (IMG, 2), {"strides": 2, "padding": "same"}),
     ("slice", (A, (1, 1), (2, 2)), {}), ("slice_update", (A, (1, 0), B[:1, :2]), {}),
     ("unstack", (A,), {"axis": 1}), ("shape", (B3,), {}),
+] + [(name, (A,), {}) for name in (
+    "cbrt", "deg2rad", "rad2deg", "exp2", "fabs", "trunc", "signbit", "sinc", "erfc", "real",
+    "conj", "celu", "hard_tanh", "hard_shrink", "soft_shrink", "tanh_shrink", "squareplus",
+    "sparse_plus", "glu", "ptp", "norm", "fliplr", "flipud", "rot90", "array",
+    "layer_normalization", "rms_normalization", "isposinf", "isneginf", "nansum", "nanmean",
+    "nanmax", "nanmin", "nanprod")] + [
+    (name, (A, B), {}) for name in ("hypot", "logaddexp2", "fmod", "divide_no_nan", "fmax",
+                                    "fmin", "allclose", "kron", "heaviside")] + [
+    (name, (IDX, IDX[::-1]), {}) for name in ("bitwise_and", "bitwise_or", "bitwise_xor")] + [
+    ("bitwise_not", (IDX,), {}), ("threshold", (A, 0.1, -1.0), {}),
+    ("norm", (A,), {"axis": 1}), ("norm", (A,), {"ord": 1, "axis": 0}),
+    ("logspace", (0.0, 2.0, 5), {}), ("trapezoid", (A,), {}), ("trapezoid", (A,), {"dx": 0.5}),
+    ("select", ([A > 0.5, A < -0.5], [A, B]), {"default": 0.0}), ("hsplit", (A, 2), {}),
+    ("vsplit", (B3, 2), {}), ("cross", (M[:, :3], M[:, 2:]), {}),
+    ("rot90", (A,), {"k": 3}), ("saturate_cast", (A * 300, "uint8"), {}),
+    ("get_item", (A, 1), {}), ("psnr", (P, P * 0.9, 1.0), {}),
+    ("segment_sum", (A, np.array([0, 2, 0])), {"num_segments": 3}),
+    ("segment_max", (A, np.array([0, 1, 0])), {"num_segments": 2}),
+    ("top_k", (A, 2), {}), ("in_top_k", (np.array([0, 1, 3]), A, 2), {}),
+    ("dot_product_attention", (rng.normal(size=(2, 5, 3, 4)).astype("float32"),) * 3, {}),
+    ("dot_product_attention", (rng.normal(size=(2, 5, 3, 4)).astype("float32"),
+                               rng.normal(size=(2, 6, 3, 4)).astype("float32"),
+                               rng.normal(size=(2, 6, 3, 4)).astype("float32")),
+     {"is_causal": True}),
 ]
 
 
@@ -130,6 +154,17 @@ def test_control_flow_matches_keras():
     _assert_same(ops.cond(np.array(False), lambda: A, lambda: B),
                  kops.cond(False, lambda: A, lambda: B))
     _assert_same(ops.map(lambda r: r * 2.0, A), kops.map(lambda r: r * 2.0, A))
+    branches = [lambda v: v * 0.0, lambda v: v * 2.0, lambda v: v * 3.0]
+    _assert_same(ops.switch(np.array(1), branches, A), kops.switch(1, branches, A))
+    _assert_same(ops.while_loop(lambda i, v: i < 5, lambda i, v: (i + 2, v * 2.0),
+                                (np.int64(0), A), maximum_iterations=10),
+                 kops.while_loop(lambda i, v: i < 5, lambda i, v: (i + 2, v * 2.0), (0, A),
+                                 maximum_iterations=10))
+
+
+def test_empty_like_has_the_shape_and_dtype():
+    out = ops.empty_like(A)
+    assert out.shape == A.shape and out.dtype == A.dtype
 
 
 def test_convert_and_shape_helpers():
