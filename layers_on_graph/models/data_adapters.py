@@ -1,8 +1,9 @@
 """What ``fit``/``evaluate``/``predict`` accept, and batches from generators and PyDatasets.
 
 Arrays (numpy, lists or dicts of them, anything with ``__array__``) go through
-``data.py``'s checks. A Python generator (any iterator) or a ``utils.PyDataset``
-is a *stream*: it yields whole batches ``x``, ``(x, y)`` or ``(x, y, sample_weight)``.
+``data.py``'s checks. A Python generator (any iterator), a ``utils.PyDataset`` or a
+re-iterable loader with a length (a PyTorch ``DataLoader``) is a *stream*: it yields whole
+batches ``x``, ``(x, y)`` or ``(x, y, sample_weight)``.
 Anything else is refused with a TypeError naming its type.
 """
 from __future__ import annotations
@@ -16,10 +17,21 @@ import numpy as np
 from ..utils.py_dataset import PyDataset
 
 
+_CONTAINERS = (str, bytes, list, tuple, dict, set, frozenset, np.ndarray)
+
+
 def is_stream(data) -> bool:
-    """True for a PyDataset or a generator/iterator of batches."""
-    return isinstance(data, PyDataset) or (isinstance(data, collections.abc.Iterator)
-                                           and not isinstance(data, (str, bytes)))
+    """True for a PyDataset, a generator/iterator of batches, or a loader (iterable with a
+    length that is not a plain container)."""
+    if isinstance(data, PyDataset):
+        return True
+    if isinstance(data, _CONTAINERS) or hasattr(data, "__array__"):
+        return False
+    return isinstance(data, collections.abc.Iterator) or _is_loader(data)
+
+
+def _is_loader(data) -> bool:
+    return isinstance(data, collections.abc.Iterable) and hasattr(data, "__len__")
 
 
 def check_supported(data, what: str) -> None:
@@ -42,8 +54,10 @@ def _is_array_like(data) -> bool:
 
 
 def unpack(batch) -> tuple:
-    """``(x, y, sample_weight)`` of one batch, as Keras: a tuple of 1, 2 or 3 is (x, y, sw);
-    anything else is x alone."""
+    """``(x, y, sample_weight)`` of one batch, as Keras: a tuple (or list) of 1, 2 or 3 is
+    (x, y, sw); anything else is x alone."""
+    if isinstance(batch, list):
+        batch = tuple(batch)
     if isinstance(batch, tuple):
         if not 1 <= len(batch) <= 3:
             raise ValueError(f"a batch tuple must be (x,), (x, y) or (x, y, sample_weight); got "
@@ -60,7 +74,7 @@ class Stream:
     """
 
     def __init__(self, data, steps: int | None, shuffle: bool, what: str):
-        if isinstance(data, PyDataset):
+        if isinstance(data, PyDataset) or _is_loader(data):
             n = len(data)
             steps = n if steps is None else min(int(steps), n)
         self.data, self.steps, self.shuffle, self.what = data, steps, shuffle, what
@@ -76,9 +90,10 @@ class Stream:
                 yield self.data[int(i)]
             return
         count = 0
+        source = iter(self.data) if _is_loader(self.data) else self.data  # a loader restarts
         while self.steps is None or count < self.steps:
             try:
-                batch = next(self.data)
+                batch = next(source)
             except StopIteration:
                 self.exhausted = True
                 return

@@ -137,3 +137,15 @@ def test_exhausted_generator_says_so():
     model, _ = _models()
     with pytest.raises(ValueError, match="no batch"):
         model.fit(_generator(forever=False), epochs=2, verbose=0)
+
+
+def test_fit_on_a_torch_dataloader_matches_keras():
+    torch = pytest.importorskip("torch")
+    loader = torch.utils.data.DataLoader(
+        torch.utils.data.TensorDataset(torch.from_numpy(X), torch.from_numpy(Y)), batch_size=8)
+    model, kmodel = _models()
+    model.fit(loader, epochs=2, verbose=0)
+    kmodel.fit(loader, epochs=2, verbose=0)
+    _same_weights(model, kmodel)
+    np.testing.assert_allclose(model.evaluate(loader, verbose=0),
+                               kmodel.evaluate(loader, verbose=0), rtol=1e-5)
