@@ -104,3 +104,16 @@ def test_theano_style_variables_keep_symbolic_shape():
     shape = out.shape  # symbolic, Theano semantics
     value = shape.eval({x: X})
     assert tuple(value) == (5, 3)
+
+
+def test_theano_style_reshape_with_the_batch_size_inside_a_keras_model():
+    class Pairs(layers.Layer):
+        def call(self, x):
+            return T.reshape(x, (x.shape[0], 3, 2))  # x.shape[0] is None here: inferred
+
+    inp = lg.Input(shape=(6,))
+    out = Pairs()(inp)
+    assert out.shape == (None, 3, 2)
+    np.testing.assert_array_equal(lg.Model(inp, out).predict(X, verbose=0), X.reshape(5, 3, 2))
+    with pytest.raises(ValueError, match="at most one unknown"):
+        T.reshape(inp, (None, None, 2))
