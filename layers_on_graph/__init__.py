@@ -9,10 +9,11 @@ Examples
 """
 from . import (activations, backend, callbacks, initializers, layers, losses, metrics, ops,
                optimizers, regularizers, saving, utils)
+from .keras_tensor import KerasTensor
 from .layers import Input, Layer
 from .models import Model, Sequential
 from .saving import load_model, model_from_json
 
-__all__ = ["Sequential", "Model", "Input", "Layer", "layers", "optimizers", "losses", "metrics",
+__all__ = ["Sequential", "Model", "Input", "Layer", "KerasTensor", "layers", "optimizers", "losses", "metrics",
            "callbacks", "activations", "initializers", "regularizers", "backend", "utils",
            "ops", "saving", "load_model", "model_from_json"]

@@ -100,3 +100,26 @@ def test_optimizer_config_round_trips_its_schedule():
     assert again._schedule.get_config() == opt._schedule.get_config()
     kopt = keras.optimizers.Adam.from_config(config)
     assert float(kopt.learning_rate) == pytest.approx(0.01)
+
+
+def test_saved_schedule_optimizer_resumes_here_and_in_keras(tmp_path):
+    rng = np.random.default_rng(5)
+    x, y = rng.random((16, 4)).astype("float32"), rng.random((16, 2)).astype("float32")
+    model = lg.Sequential([lg.Input(shape=(4,)), layers.Dense(2)])
+    model.compile(optimizers.Adam(schedules.ExponentialDecay(0.01, 5, 0.5)), "mse")
+    model.fit(x, y, epochs=2, verbose=0)
+    path = str(tmp_path / "sched.keras")
+    model.save(path)
+    ours = lg.saving.load_model(path)
+    theirs = keras.saving.load_model(path)
+    assert isinstance(ours.optimizer._schedule, schedules.ExponentialDecay)
+    assert int(ours.optimizer.iterations) == int(theirs.optimizer.iterations) == 2
+    assert float(ours.optimizer.learning_rate) == pytest.approx(
+        float(theirs.optimizer.learning_rate), rel=1e-6)
+    ours.fit(x, y, epochs=1, shuffle=False, verbose=0)
+    theirs.fit(x, y, epochs=1, shuffle=False, verbose=0)
+    for a, b in zip(ours.get_weights(), theirs.get_weights()):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+    kpath = str(tmp_path / "theirs.keras")
+    theirs.save(kpath)
+    assert int(lg.saving.load_model(kpath).optimizer.iterations) == 3
