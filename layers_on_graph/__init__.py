@@ -14,6 +14,6 @@ from .layers import Input, Layer
 from .models import Model, Sequential
 from .saving import load_model, model_from_json
 
-__all__ = ["Sequential", "Model", "Input", "Layer", "KerasTensor", "layers", "optimizers", "losses", "metrics",
-           "callbacks", "activations", "initializers", "regularizers", "backend", "utils",
+__all__ = ["Sequential", "Model", "Input", "Layer", "KerasTensor", "layers", "optimizers",
+           "losses", "metrics", "callbacks", "activations", "initializers", "regularizers", "backend", "utils",
            "ops", "saving", "load_model", "model_from_json"]
