@@ -294,10 +294,8 @@ def dot_product_attention(query, key, value, bias=None, mask=None, scale=None,
     q, k, v = _t(query), _t(key), _t(value)
     dim = q.type.shape[-1]
     if scale is None:
-        if dim is None:
-            raise ValueError(f"dot_product_attention: the last axis of {q.type} needs a static "
-                             f"size (or pass scale=)")
-        scale = 1.0 / np.sqrt(dim)
+        scale = 1.0 / np.sqrt(dim) if dim is not None else T.cast(
+            1.0 / T.sqrt(T.cast(T.shape(q)[-1], "float64")), q.dtype)
     qh, kh, vh = (T.transpose(t, (0, 2, 1, 3)) for t in (q, k, v))  # (batch, heads, steps, dim)
     logits = matmul.symbolic(qh, T.transpose(kh, (0, 1, 3, 2))) * scale
     if attn_logits_soft_cap is not None:

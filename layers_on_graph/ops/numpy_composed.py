@@ -221,3 +221,82 @@ def select(condlist, choicelist, default=0):
     for cond, choice in reversed(list(zip(condlist, choicelist))):
         out = T.switch(T.cast(_t(cond), "bool"), choice, out)
     return out
+
+
+@keras_op
+def einsum(subscripts: str, *operands):
+    """Einstein summation. Each operand is laid out on all the indices (broadcast), the
+    product summed over the indices missing from the output: simple and exact, with memory
+    for the full index space (fine for layer-sized tensors). Repeated indices within one
+    operand are not supported."""
+    xs = [_t(x) for x in operands]
+    inputs, _, output = subscripts.replace(" ", "").partition("->")
+    terms = inputs.split(",")
+    if len(terms) != len(xs):
+        raise ValueError(f"einsum: {subscripts!r} names {len(terms)} operands, got {len(xs)}")
+    letters = sorted(set(inputs.replace(",", "").replace(".", "")))
+    spare = [c for c in "ABCDEFGHIJKLMNOPQRSTUVWXYZ" if c not in letters]
+    ellipsis_rank = max([x.ndim - len(t.replace("...", "")) for t, x in zip(terms, xs)
+                         if "..." in t] or [0])
+    dots = "".join(spare[:ellipsis_rank])
+    terms = [t.replace("...", dots[ellipsis_rank - (x.ndim - len(t.replace("...", ""))):])
+             for t, x in zip(terms, xs)]
+    if "->" not in subscripts:
+        counts = {c: "".join(terms).count(c) for c in set("".join(terms))}
+        output = dots + "".join(sorted(c for c, n in counts.items() if n == 1 and c not in dots))
+    output = output.replace("...", dots)
+    order = list(output) + sorted(set("".join(terms)) - set(output))
+    product = None
+    for term, x in zip(terms, xs):
+        if len(set(term)) != len(term) or len(term) != x.ndim:
+            raise ValueError(f"einsum: operand {term!r} does not fit {x.type} (repeated indices "
+                             f"are not supported)")
+        laid = T.dimshuffle(x, [term.index(c) if c in term else "x" for c in order])
+        product = laid if product is None else product * laid
+    summed = list(range(len(output), len(order)))
+    return T.sum(product, axis=summed) if summed else product
+
+
+def _ranks(x):
+    """Each element's position in a stable ascending sort along the last axis."""
+    a = T.dimshuffle(x, list(range(x.ndim)) + ["x"])          # x_i on axis -2
+    b = T.dimshuffle(x, list(range(x.ndim - 1)) + ["x", x.ndim - 1])  # x_j on axis -1
+    n = T.shape(x)[-1]
+    i = T.dimshuffle(T.arange(n), (0, "x"))
+    j = T.dimshuffle(T.arange(n), ("x", 0))
+    before = T.or_(T.lt(b, a), T.and_(T.eq(b, a), T.lt(j, i)))
+    return T.sum(T.cast(before, "int64"), axis=-1)
+
+
+def _sorted_along_last(x, values: bool):
+    ranks = _ranks(x)  # (..., n): rank of element i
+    n = T.shape(x)[-1]
+    slot = T.eq(T.dimshuffle(ranks, list(range(x.ndim)) + ["x"]),
+                T.dimshuffle(T.arange(n), ["x"] * x.ndim + [0]))  # (..., i, r)
+    if values:
+        src = T.dimshuffle(x, list(range(x.ndim)) + ["x"])
+        return T.sum(T.switch(slot, src, T.zeros_like(src)), axis=-2)
+    idx = T.dimshuffle(T.arange(n), ["x"] * (x.ndim - 1) + [0, "x"])
+    return T.cast(T.sum(T.switch(slot, idx, 0), axis=-2), "int32")
+
+
+def _along(x, axis, fn):
+    x = _t(x)
+    if axis is None:
+        return fn(T.flatten(x))
+    axis = axis % x.ndim
+    order = [d for d in range(x.ndim) if d != axis] + [axis]
+    back = list(np.argsort(order))
+    return T.transpose(fn(T.transpose(x, order)), back)
+
+
+@keras_op
+def sort(x, axis: int = -1):
+    """Sorted along ``axis`` (by ranking every pair: for modest axis lengths)."""
+    return _along(x, axis, lambda v: _sorted_along_last(v, True))
+
+
+@keras_op
+def argsort(x, axis: int = -1):
+    """Indices that sort ``x`` along ``axis`` (stable; by ranking every pair)."""
+    return _along(x, axis, lambda v: _sorted_along_last(v, False))

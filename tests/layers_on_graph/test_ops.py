@@ -108,6 +108,11 @@ CASES = [(name, (A,), {}) for name in (
     ("segment_sum", (A, np.array([0, 2, 0])), {"num_segments": 3}),
     ("segment_max", (A, np.array([0, 1, 0])), {"num_segments": 2}),
     ("top_k", (A, 2), {}), ("in_top_k", (np.array([0, 1, 3]), A, 2), {}),
+    ("einsum", ("bij,bjk->bik", B3, C3), {}), ("einsum", ("...ij,...jk", B3, C3), {}),
+    ("einsum", ("ij,ij->i", A, B), {}), ("einsum", ("ij->ji", A), {}),
+    ("einsum", ("bqhd,bkhd->bhqk", IMG[:, :, :2], IMG[:, :, 2:4]), {}),
+    ("sort", (A,), {}), ("sort", (B3,), {"axis": 1}), ("argsort", (A,), {}),
+    ("argsort", (np.array([[3, 1, 2, 1], [0, 5, 5, 2]]),), {"axis": -1}),
     ("dot_product_attention", (rng.normal(size=(2, 5, 3, 4)).astype("float32"),) * 3, {}),
     ("dot_product_attention", (rng.normal(size=(2, 5, 3, 4)).astype("float32"),
                                rng.normal(size=(2, 6, 3, 4)).astype("float32"),
@@ -246,3 +251,17 @@ def test_lambda_written_with_ops_survives_saving(tmp_path):
     loaded = lg.saving.load_model(path, safe_mode=False)
     np.testing.assert_allclose(loaded.predict(A, verbose=0), model.predict(A, verbose=0),
                                rtol=1e-6)
+
+
+@pytest.mark.parametrize("fn", [
+    lambda a, b: ops.einsum("bij,bjk->bik", a, b),
+    lambda a, b: ops.sort(a * 3.0, axis=1) + ops.cumsum(b, axis=2).sum(),
+    lambda a, b: ops.logsumexp(a, axis=-1) + ops.norm(b),
+    lambda a, b: ops.dot_product_attention(a[:, :, None], a[:, :, None], a[:, :, None]).sum()
+    + ops.matmul(a, b).sum(),
+], ids=["einsum", "sort_cumsum", "logsumexp_norm", "attention_matmul"])
+def test_composed_ops_gradients_match_finite_differences(fn):
+    import core.tensor as T
+
+    points = [rng.normal(size=(2, 3, 4)), rng.normal(size=(2, 4, 5))]
+    T.verify_grad(fn, points, rng=np.random.default_rng(0))
