@@ -117,7 +117,7 @@ def backward_as_scan(op, inputs) -> list:
     for j in carried:
         d = T.zeros_like(inits[j])
         for k in range(1, mts[j] + 1):
-            d = T.set_subtensor(d[inits[j].shape[0] - k], carry_out[pos + k - 1][-1])
+            d = T.set_subtensor(d[T.shape(inits[j])[0] - k], carry_out[pos + k - 1][-1])
         pos += mts[j]
         results.append(d)
     for m in nonseq_mask:
