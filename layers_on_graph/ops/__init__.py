@@ -10,7 +10,7 @@ Examples
 >>> ops.softmax(np.array([1.0, 2.0]))          # eager: a numpy array
 >>> layers.Lambda(lambda x: ops.relu(x) * 2)    # symbolic, inside a model
 """
-from . import core, math, nn, numpy, numpy_composed
+from . import core, math, nn, numpy, numpy_arrays, numpy_composed, numpy_products
 from .core import (cast, cond, convert_to_numpy, convert_to_tensor, dtype, fori_loop, get_item,
                    is_tensor, map, saturate_cast, scan, shape, slice, slice_update,
                    stop_gradient, switch, unstack, vectorized_map, while_loop)
@@ -29,17 +29,18 @@ from .numpy_composed import (allclose, argsort, array, bitwise_and, bitwise_inve
                              logaddexp2, logspace, nanmax, nanmean, nanmin, nanprod, nansum,
                              norm, ptp, rad2deg, real, rot90, select, signbit, sinc, sort, trapezoid,
                              trunc, vsplit)
-from .numpy import (abs, absolute, add, all, amax, amin, any, append, arange, arccos, arccosh,
-                    arcsin, arcsinh, arctan, arctan2, arctanh, argmax, argmin, average,
-                    broadcast_to, ceil, clip, concatenate, copy, cos, cosh, count_nonzero,
-                    cumprod, cumsum, diag, diagonal, diff, divide, dot, empty, equal, exp,
-                    expand_dims, expm1, eye, flip, floor, floor_divide, full, full_like, greater,
-                    greater_equal, hstack, identity, inner, isclose, isfinite, isinf, isnan,
-                    less, less_equal, linspace, log, log1p, log2, log10, logaddexp, logical_and,
-                    logical_not, logical_or, logical_xor, matmul, max, maximum, mean, meshgrid,
-                    min, minimum, mod, moveaxis, multiply, nan_to_num, ndim, negative,
-                    not_equal, ones, ones_like, outer, pad, power, prod, ravel, reciprocal,
-                    repeat, reshape, roll, round, sign, sin, sinh, size, split, sqrt, square,
-                    squeeze, stack, std, subtract, sum, swapaxes, take, take_along_axis, tan,
-                    tanh, tensordot, tile, trace, transpose, tri, tril, triu, true_divide, var,
-                    vdot, vstack, where, zeros, zeros_like)
+from .numpy import (abs, absolute, add, all, amax, amin, any, arccos, arccosh, arcsin, arcsinh,
+                    arctan, arctan2, arctanh, argmax, argmin, average, ceil, clip,
+                    count_nonzero, cos, cosh, cumprod, cumsum, divide, equal, exp, expm1, floor,
+                    floor_divide, greater, greater_equal, isclose, isfinite, isinf, isnan, less,
+                    less_equal, log, log1p, log2, log10, logaddexp, logical_and, logical_not,
+                    logical_or, logical_xor, max, maximum, mean, min, minimum, mod, multiply,
+                    nan_to_num, negative, not_equal, power, prod, reciprocal, round, sign, sin,
+                    sinh, sqrt, square, std, subtract, sum, tan, tanh, true_divide, var, where)
+from .numpy_arrays import (append, arange, broadcast_to, concatenate, copy, diag, diagonal,
+                           diff, empty, expand_dims, eye, flip, full, full_like, hstack,
+                           identity, linspace, meshgrid, moveaxis, ndim, ones, ones_like, pad,
+                           ravel, repeat, reshape, roll, size, split, squeeze, stack, swapaxes,
+                           take, take_along_axis, tile, trace, transpose, tri, tril, triu,
+                           vstack, zeros, zeros_like)
+from .numpy_products import dot, inner, matmul, outer, tensordot, vdot

@@ -289,7 +289,7 @@ def dot_product_attention(query, key, value, bias=None, mask=None, scale=None,
                           is_causal: bool = False, flash_attention=None,
                           attn_logits_soft_cap=None):
     """Scaled dot-product attention on (batch, steps, heads, dim) tensors, as Keras."""
-    from .numpy import matmul
+    from .numpy_products import matmul
 
     q, k, v = _t(query), _t(key), _t(value)
     dim = q.type.shape[-1]

@@ -7,7 +7,8 @@ import core.tensor as T
 
 from .. import backend
 from .dispatch import keras_op
-from .numpy import _axes, _floatx_if_int, _t, flip, isclose, split
+from .numpy import _axes, _floatx_if_int, _t, isclose
+from .numpy_arrays import flip, split
 
 
 def _elementwise(fn, name: str, doc: str, float_only: bool = True):
