@@ -54,10 +54,15 @@ class _KerasVariableMixin:
         return int(self.get_value(borrow=True))
 
     def assign(self, value):
-        """Set the value (a number or array now; a symbolic value as an update of the step)."""
+        """Set the value: now for a number or array, or for a symbolic value outside any layer
+        call (computed at once); inside ``call``, as an update of the compiled step."""
         if isinstance(value, Variable):
-            backend.add_update(self, value)
-            return value
+            from .layer import _TRAINING
+
+            if _TRAINING:  # inside a layer's call
+                backend.add_update(self, value)
+                return value
+            value = _evaluate(value, self.path)
         arr = np.asarray(value, dtype=self.dtype)
         if arr.shape != self.shape:
             try:
@@ -82,6 +87,19 @@ class _KerasVariableMixin:
 
     def __repr__(self) -> str:
         return (f"<KerasVariable shape={self.shape}, dtype={self.dtype}, path={self.path}>")
+
+
+def _evaluate(value, where: str) -> np.ndarray:
+    """The value of a graph with no free inputs (shared variables and constants only)."""
+    from core import function
+    from core.graph.utils import graph_inputs
+
+    free = [v for v in graph_inputs([value]) if v.owner is None and not hasattr(v, "get_value")
+            and not hasattr(v, "data")]
+    if free:
+        raise ValueError(f"assign to {where!r}: the value depends on the symbolic input(s) "
+                         f"{[str(v) for v in free]}, so it has no value outside a layer call")
+    return function([], value)()
 
 
 _CLASSES: dict[type, type] = {}

@@ -70,3 +70,13 @@ def test_optimizer_learning_rate_and_iterations():
     model.fit(np.zeros((8, 2)), np.zeros((8, 1)), batch_size=4, epochs=1, verbose=0)
     assert int(model.optimizer.iterations) == 2
     assert model.optimizer.iterations.numpy() == 2
+
+
+def test_assign_of_a_symbolic_value_outside_a_call_computes_it():
+    kernel = _dense().kernel
+    kernel.assign(ops.ones_like(kernel) * 3.0)
+    np.testing.assert_allclose(kernel.numpy(), np.full((4, 3), 3.0))
+    kernel.assign_sub(ops.ones_like(kernel))
+    np.testing.assert_allclose(kernel.numpy(), np.full((4, 3), 2.0))
+    with pytest.raises(ValueError, match="symbolic input"):
+        kernel.assign(lg.Input(shape=(3,))[0:4] * 0.0 + kernel)
