@@ -4,7 +4,7 @@ Arrays (numpy, lists or dicts of them, anything with ``__array__``) go through
 ``data.py``'s checks. A Python generator (any iterator), a ``utils.PyDataset`` or a
 re-iterable loader with a length (a PyTorch ``DataLoader``) is a *stream*: it yields whole
 batches ``x``, ``(x, y)`` or ``(x, y, sample_weight)``.
-Anything else is refused with a TypeError naming its type.
+Anything else is refused with a ValueError naming its type (as Keras 3).
 """
 from __future__ import annotations
 
@@ -35,12 +35,12 @@ def _is_loader(data) -> bool:
 
 
 def check_supported(data, what: str) -> None:
-    """TypeError unless ``data`` is arrays, a stream, or None."""
+    """ValueError (Keras 3's type) unless ``data`` is arrays, a stream, or None."""
     if data is None or is_stream(data) or _is_array_like(data):
         return
-    raise TypeError(f"{what}: unsupported data of type {type(data).__module__}."
-                    f"{type(data).__qualname__}; pass numpy arrays (or a list/dict of them), a "
-                    f"Python generator yielding batches, or a utils.PyDataset")
+    raise ValueError(f"{what}: unrecognized data type {type(data).__module__}."
+                     f"{type(data).__qualname__}; pass numpy arrays (or a list/dict of them), a "
+                     f"Python generator yielding batches, a utils.PyDataset or a DataLoader")
 
 
 def _is_array_like(data) -> bool:
@@ -133,12 +133,16 @@ class ArrayBatches(PyDataset):
         return take(self.x), take(self.y), take(self.sample_weight)
 
 
-def as_stream(x, y, sample_weight, batch_size: int, what: str, **not_with_streams):
+def as_stream(x, y, sample_weight, batch_size: int, what: str, class_weight=None,
+              **not_with_streams):
     """``x`` if it is a stream (refusing ``y``, ``sample_weight`` and the other arguments
-    Keras refuses with one), else the arrays as an ``ArrayBatches``."""
+    Keras refuses with one; ``class_weight`` only with a PyDataset), else the arrays as an
+    ``ArrayBatches``."""
     if not is_stream(x):
         return ArrayBatches(x, y, sample_weight, batch_size)
     given = {"y": y, "sample_weight": sample_weight, **not_with_streams}
+    if not isinstance(x, PyDataset):
+        given["class_weight"] = class_weight
     for name, value in given.items():
         if value is not None and value is not False and not (isinstance(value, float)
                                                              and value == 0.0):

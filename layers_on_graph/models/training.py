@@ -299,7 +299,7 @@ class Trainer:
         if data_adapters.is_stream(x) or data_adapters.is_stream(validation_data):
             return stream_loops.fit_stream(
                 self, data_adapters.as_stream(x, y, sample_weight, batch_size, "fit",
-                                              validation_split=validation_split),
+                                              class_weight, validation_split=validation_split),
                 epochs, 1 if verbose == "auto" else int(verbose), callbacks, validation_data,
                 shuffle, class_weight, initial_epoch, steps_per_epoch, validation_steps,
                 validation_batch_size, validation_freq, batch_size, _Tracker)

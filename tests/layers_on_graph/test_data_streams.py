@@ -119,10 +119,12 @@ def test_sequence_is_the_keras2_name():
 @pytest.mark.parametrize("bad", [{1, 2}, "text", object()])
 def test_unsupported_data_names_its_type(bad):
     model, _ = _models()
-    with pytest.raises(TypeError, match=type(bad).__qualname__):
+    with pytest.raises(ValueError, match=type(bad).__qualname__):
         model.fit(bad, Y, verbose=0)
-    with pytest.raises(TypeError, match=type(bad).__qualname__):
+    with pytest.raises(ValueError, match=type(bad).__qualname__):
         model.predict(bad, verbose=0)
+    with pytest.raises(ValueError, match="Unrecognized data type"):
+        _models()[1].fit(bad, Y, verbose=0)  # Keras raises the same type
 
 
 def test_y_with_a_generator_is_refused():
@@ -131,6 +133,33 @@ def test_y_with_a_generator_is_refused():
         model.fit(_generator(), Y, steps_per_epoch=2, verbose=0)
     with pytest.raises(ValueError, match="validation_split"):
         model.fit(_generator(), steps_per_epoch=2, validation_split=0.2, verbose=0)
+    with pytest.raises(ValueError, match="class_weight"):
+        model.fit(_generator(), steps_per_epoch=2, class_weight={0: 1.0}, verbose=0)
+
+
+def test_class_weight_with_a_py_dataset_matches_keras():
+    labels = (X[:, 0] > 0).astype("int64")
+
+    def dataset(base):
+        class Labelled(base):
+            def __len__(self):
+                return 5
+
+            def __getitem__(self, i):
+                return X[i * 8:(i + 1) * 8], labels[i * 8:(i + 1) * 8]
+
+        return Labelled()
+
+    model = lg.Sequential([lg.Input(shape=(4,)), layers.Dense(2, activation="softmax")])
+    kmodel = keras.Sequential([keras.Input(shape=(4,)),
+                               keras.layers.Dense(2, activation="softmax")])
+    kmodel.set_weights(model.get_weights())
+    model.compile(lg.optimizers.SGD(0.1), "sparse_categorical_crossentropy")
+    kmodel.compile(keras.optimizers.SGD(0.1), "sparse_categorical_crossentropy")
+    weights = {0: 0.3, 1: 2.0}
+    model.fit(dataset(utils.PyDataset), class_weight=weights, shuffle=False, verbose=0)
+    kmodel.fit(dataset(keras.utils.PyDataset), class_weight=weights, shuffle=False, verbose=0)
+    _same_weights(model, kmodel)
 
 
 def test_exhausted_generator_says_so():
