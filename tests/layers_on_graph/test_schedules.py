@@ -54,7 +54,7 @@ def _fit_both(make_ours, make_theirs, epochs=3):
     return model, kmodel
 
 
-@pytest.mark.parametrize("opt", ["SGD", "Adam", "RMSprop"])
+@pytest.mark.parametrize("opt", ["SGD", "Adam", "AdamW", "RMSprop", "Adagrad"])
 def test_training_with_a_schedule_matches_keras(opt):
     def make(lib):
         sched = lib.optimizers.schedules.CosineDecay(0.0, 8, warmup_target=0.05,
