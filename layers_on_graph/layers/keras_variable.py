@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from core.graph.basic import Variable
+from core.graph.basic import Variable as GraphVariable
 
 from .. import backend
 
@@ -56,7 +56,7 @@ class _KerasVariableMixin:
     def assign(self, value):
         """Set the value: now for a number or array, or for a symbolic value outside any layer
         call (computed at once); inside ``call``, as an update of the compiled step."""
-        if isinstance(value, Variable):
+        if isinstance(value, GraphVariable):
             from .layer import _TRAINING
 
             if _TRAINING:  # inside a layer's call
@@ -75,13 +75,13 @@ class _KerasVariableMixin:
 
     def assign_add(self, value):
         """``self += value`` (symbolic values become an update of the compiled step)."""
-        if isinstance(value, Variable):
+        if isinstance(value, GraphVariable):
             return self.assign(self + value)
         return self.assign(self.get_value(borrow=True) + np.asarray(value))
 
     def assign_sub(self, value):
         """``self -= value`` (symbolic values become an update of the compiled step)."""
-        if isinstance(value, Variable):
+        if isinstance(value, GraphVariable):
             return self.assign(self - value)
         return self.assign(self.get_value(borrow=True) - np.asarray(value))
 
@@ -119,3 +119,31 @@ def as_keras_variable(var, layer=None, trainable: bool = True):
 
 def is_keras_variable(x) -> bool:
     return isinstance(x, _KerasVariableMixin)
+
+
+def Variable(initializer, shape=None, dtype=None, trainable: bool = True, name=None):
+    """A standalone Keras variable (``keras.Variable``): from an array, a number, or an
+    initializer (name or callable) with ``shape``.
+
+    Examples
+    --------
+    >>> v = Variable(np.zeros(3)); v.assign_add(np.ones(3)); v.numpy()
+    array([1., 1., 1.], dtype=float32)
+    """
+    from core import shared
+
+    from .. import initializers
+
+    if isinstance(initializer, str) or (callable(initializer) and shape is not None):
+        if shape is None:
+            raise ValueError(f"Variable: an initializer ({initializer!r}) needs a shape")
+        value = initializers.get(initializer)(tuple(shape), dtype=dtype or backend.floatx())
+    else:
+        value = initializer
+    if dtype is None and not hasattr(value, "dtype"):  # Python numbers and lists: floatx
+        dtype = backend.floatx() if np.asarray(value).dtype.kind == "f" else None
+    value = np.asarray(value)
+    dtype = dtype or str(value.dtype)
+    value = value.astype(dtype)
+    var = shared(value, name=name or "variable", shape=value.shape)
+    return as_keras_variable(var, None, trainable)

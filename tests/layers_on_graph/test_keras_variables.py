@@ -80,3 +80,17 @@ def test_assign_of_a_symbolic_value_outside_a_call_computes_it():
     np.testing.assert_allclose(kernel.numpy(), np.full((4, 3), 2.0))
     with pytest.raises(ValueError, match="symbolic input"):
         kernel.assign(lg.Input(shape=(3,))[0:4] * 0.0 + kernel)
+
+
+def test_standalone_variable_as_keras():
+    keras = pytest.importorskip("keras")
+    v = lg.Variable(np.zeros(3))
+    kv = keras.Variable(np.zeros(3))
+    assert v.dtype == kv.dtype and v.shape == tuple(kv.shape)
+    v.assign_add(np.ones(3))
+    np.testing.assert_array_equal(v.numpy(), np.ones(3))
+    assert lg.Variable([1.0, 2.0]).dtype == keras.Variable([1.0, 2.0]).dtype == "float32"
+    w = lg.Variable("ones", shape=(2, 2), trainable=False, name="w")
+    assert w.numpy().sum() == 4 and not w.trainable and w.path == "w"
+    x = lg.Input(shape=(3,))
+    assert (x * v).shape == (None, 3)
