@@ -10,7 +10,7 @@ Examples
 >>> ops.softmax(np.array([1.0, 2.0]))          # eager: a numpy array
 >>> layers.Lambda(lambda x: ops.relu(x) * 2)    # symbolic, inside a model
 """
-from . import core, math, nn, numpy, numpy_arrays, numpy_composed, numpy_products
+from . import core, math, nn, numpy, numpy_arrays, numpy_composed, numpy_more, numpy_products
 from .core import (cast, cond, convert_to_numpy, convert_to_tensor, dtype, fori_loop, get_item,
                    is_tensor, map, saturate_cast, scan, shape, slice, slice_update,
                    stop_gradient, switch, unstack, vectorized_map, while_loop)
@@ -44,3 +44,7 @@ from .numpy_arrays import (append, arange, broadcast_to, concatenate, copy, diag
                            take, take_along_axis, tile, trace, transpose, tri, tril, triu,
                            vstack, zeros, zeros_like)
 from .numpy_products import dot, inner, matmul, outer, tensordot, vdot
+from .numpy_more import (array_split, bartlett, blackman, cdist, diagflat, digitize, dsplit,
+                         dstack, geomspace, hamming, hanning, imag, isin, isreal, kaiser, median,
+                         nanstd, nanvar, percentile, quantile, scatter, scatter_update,
+                         searchsorted, unravel_index, vander)

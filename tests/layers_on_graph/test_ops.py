@@ -112,6 +112,20 @@ CASES = [(name, (A,), {}) for name in (
     ("einsum", ("ij,ij->i", A, B), {}), ("einsum", ("ij->ji", A), {}),
     ("einsum", ("bqhd,bkhd->bhqk", IMG[:, :, :2], IMG[:, :, 2:4]), {}),
     ("sort", (A,), {}), ("sort", (B3,), {"axis": 1}), ("argsort", (A,), {}),
+    ("bartlett", (6,), {}), ("blackman", (6,), {}), ("hamming", (6,), {}), ("hanning", (6,), {}),
+    ("kaiser", (6, 3.0), {}), ("geomspace", (1.0, 100.0, 5), {}), ("diagflat", (V,), {"k": -1}),
+    ("dstack", ([A, B],), {}), ("dsplit", (B3, 2), {}), ("array_split", (A, 3), {"axis": 1}),
+    ("isreal", (A,), {}), ("nanvar", (A,), {"axis": 1}),
+    ("nanstd", (A,), {}), ("quantile", (A, 0.3), {}), ("quantile", (A, [0.1, 0.9]), {"axis": 1}),
+    ("percentile", (B3, 40.0), {"axis": 2, "keepdims": True}), ("median", (A,), {"axis": 0}),
+    ("median", (A,), {}), ("searchsorted", (np.sort(V), A[0]), {}),
+    ("searchsorted", (np.sort(V), A[0]), {"side": "right"}),
+    ("digitize", (A, np.array([-1.0, 0.0, 1.0])), {}), ("isin", (IDX, np.array([0, 2])), {}),
+    ("vander", (V,), {}), ("vander", (V,), {"N": 3, "increasing": True}),
+    ("unravel_index", (np.array([1, 5, 7]), (2, 4)), {}),
+    ("scatter", (np.array([[0, 1], [2, 2]]), np.array([1.0, 2.0]), (3, 3)), {}),
+    ("scatter_update", (A, np.array([[0, 1], [2, 2]]), np.array([7.0, 8.0])), {}),
+    ("cdist", (A, B), {}), ("cdist", (B3, C3.transpose(0, 2, 1)), {}),
     ("argsort", (np.array([[3, 1, 2, 1], [0, 5, 5, 2]]),), {"axis": -1}),
     ("dot_product_attention", (rng.normal(size=(2, 5, 3, 4)).astype("float32"),) * 3, {}),
     ("dot_product_attention", (rng.normal(size=(2, 5, 3, 4)).astype("float32"),
@@ -165,6 +179,12 @@ def test_control_flow_matches_keras():
                                 (np.int64(0), A), maximum_iterations=10),
                  kops.while_loop(lambda i, v: i < 5, lambda i, v: (i + 2, v * 2.0), (0, A),
                                  maximum_iterations=10))
+
+
+def test_real_tensor_parts_as_numpy():
+    np.testing.assert_array_equal(ops.imag(A), np.imag(A))
+    np.testing.assert_allclose(ops.cdist(A, B, p=1.0), np.abs(A[:, None] - B[None]).sum(-1),
+                               rtol=1e-6)
 
 
 def test_empty_like_has_the_shape_and_dtype():
