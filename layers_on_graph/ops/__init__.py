@@ -16,11 +16,11 @@ from .core import (cast, cond, convert_to_numpy, convert_to_tensor, dtype, fori_
                    stop_gradient, switch, unstack, vectorized_map, while_loop)
 from .math import (erf, in_top_k, logsumexp, rsqrt, segment_max, segment_sum, top_k)
 from .nn import (average_pool, batch_normalization, binary_crossentropy,
-                 categorical_crossentropy, celu, conv, dot_product_attention, elu, gelu, glu,
-                 hard_shrink, hard_sigmoid, hard_silu, hard_swish, hard_tanh, layer_normalization,
-                 leaky_relu, log_sigmoid, log_softmax, max_pool, moments, multi_hot, normalize,
-                 one_hot, psnr, relu, relu6, rms_normalization, selu, sigmoid, silu, soft_shrink,
-                 softmax, softplus, softsign, sparse_categorical_crossentropy, sparse_plus,
+                 categorical_crossentropy, celu, conv, depthwise_conv, dot_product_attention,
+                 elu, gelu, glu, hard_shrink, hard_sigmoid, hard_silu, hard_swish, hard_tanh,
+                 layer_normalization, leaky_relu, log_sigmoid, log_softmax, max_pool, moments,
+                 multi_hot, normalize, one_hot, psnr, relu, relu6, rms_normalization, selu,
+                 separable_conv, sigmoid, silu, soft_shrink, softmax, softplus, softsign, sparse_categorical_crossentropy, sparse_plus,
                  squareplus, swish, tanh_shrink, threshold)
 from .numpy_composed import (allclose, argsort, array, bitwise_and, bitwise_invert, bitwise_not,
                              bitwise_or, bitwise_xor, cbrt, conj, conjugate, cross, deg2rad,

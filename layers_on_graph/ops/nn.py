@@ -169,6 +169,36 @@ def _as_2d(inputs):
 @keras_op
 def conv(inputs, kernel, strides=1, padding: str = "valid", data_format=None, dilation_rate=1):
     """N-d convolution (1-d and 2-d here), channels-last, kernel ``(*window, in, out)``."""
+    return _conv(inputs, kernel, strides, padding, data_format, dilation_rate)
+
+
+@keras_op
+def depthwise_conv(inputs, kernel, strides=1, padding: str = "valid", data_format=None,
+                   dilation_rate=1):
+    """Each input channel convolved with its own ``multiplier`` filters; kernel
+    ``(*window, in, multiplier)``, outputs channel-major as Keras (one convolution per
+    channel: the core has no grouped convolution)."""
+    x, w = _t(inputs), _t(kernel)
+    channels = w.type.shape[-2]
+    if channels is None:
+        raise ValueError(f"depthwise_conv: the kernel {w.type} needs a static channel count")
+    lead = (slice(None),) * (x.ndim - 1)
+    wlead = (slice(None),) * (w.ndim - 2)
+    outs = [_conv(x[lead + (slice(c, c + 1),)], w[wlead + (slice(c, c + 1),)], strides, padding,
+                  data_format, dilation_rate) for c in range(channels)]
+    return T.concatenate(outs, axis=-1)
+
+
+@keras_op
+def separable_conv(inputs, depthwise_kernel, pointwise_kernel, strides=1,
+                   padding: str = "valid", data_format=None, dilation_rate=1):
+    """A depthwise convolution followed by a 1x1 (pointwise) convolution."""
+    out = depthwise_conv.symbolic(inputs, depthwise_kernel, strides, padding, data_format,
+                                  dilation_rate)
+    return _conv(out, pointwise_kernel, 1, "valid", data_format, 1)
+
+
+def _conv(inputs, kernel, strides, padding, data_format, dilation_rate):
     _check_format(data_format)
     x, one_d = _as_2d(inputs)
     w = _t(kernel)
