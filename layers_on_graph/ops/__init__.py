@@ -20,8 +20,9 @@ from .nn import (average_pool, batch_normalization, binary_crossentropy,
                  elu, gelu, glu, hard_shrink, hard_sigmoid, hard_silu, hard_swish, hard_tanh,
                  layer_normalization, leaky_relu, log_sigmoid, log_softmax, max_pool, moments,
                  multi_hot, normalize, one_hot, psnr, relu, relu6, rms_normalization, selu,
-                 separable_conv, sigmoid, silu, soft_shrink, softmax, softplus, softsign, sparse_categorical_crossentropy, sparse_plus,
-                 squareplus, swish, tanh_shrink, threshold)
+                 separable_conv, sigmoid, silu, soft_shrink, softmax, softplus, softsign,
+                 sparse_categorical_crossentropy, sparse_plus, squareplus, swish, tanh_shrink,
+                 threshold)
 from .numpy_composed import (allclose, argsort, array, bitwise_and, bitwise_invert, bitwise_not,
                              bitwise_or, bitwise_xor, cbrt, conj, conjugate, cross, deg2rad,
                              divide_no_nan, einsum, empty_like, erfc, exp2, fabs, fliplr, flipud, fmax,
