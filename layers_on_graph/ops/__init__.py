@@ -25,11 +25,11 @@ from .nn import (average_pool, batch_normalization, binary_crossentropy,
                  threshold)
 from .numpy_composed import (allclose, argsort, array, bitwise_and, bitwise_invert, bitwise_not,
                              bitwise_or, bitwise_xor, cbrt, conj, conjugate, cross, deg2rad,
-                             divide_no_nan, einsum, empty_like, erfc, exp2, fabs, fliplr, flipud, fmax,
-                             fmin, fmod, heaviside, hsplit, hypot, isneginf, isposinf, kron,
+                             divide_no_nan, einsum, empty_like, erfc, exp2, fabs, fliplr, flipud,
+                             fmax, fmin, fmod, heaviside, hsplit, hypot, isneginf, isposinf, kron,
                              logaddexp2, logspace, nanmax, nanmean, nanmin, nanprod, nansum,
-                             norm, ptp, rad2deg, real, rot90, select, signbit, sinc, sort, trapezoid,
-                             trunc, vsplit)
+                             norm, ptp, rad2deg, real, rot90, select, signbit, sinc, sort,
+                             trapezoid, trunc, vsplit)
 from .numpy import (abs, absolute, add, all, amax, amin, any, arccos, arccosh, arcsin, arcsinh,
                     arctan, arctan2, arctanh, argmax, argmin, average, ceil, clip,
                     count_nonzero, cos, cosh, cumprod, cumsum, divide, equal, exp, expm1, floor,
