@@ -14,15 +14,16 @@ from . import core, math, nn, numpy, numpy_arrays, numpy_composed, numpy_more, n
 from .core import (cast, cond, convert_to_numpy, convert_to_tensor, dtype, fori_loop, get_item,
                    is_tensor, map, saturate_cast, scan, shape, slice, slice_update,
                    stop_gradient, switch, unstack, vectorized_map, while_loop)
-from .math import (erf, in_top_k, logsumexp, rsqrt, segment_max, segment_sum, top_k)
-from .nn import (average_pool, batch_normalization, binary_crossentropy,
-                 categorical_crossentropy, celu, conv, depthwise_conv, dot_product_attention,
-                 elu, gelu, glu, hard_shrink, hard_sigmoid, hard_silu, hard_swish, hard_tanh,
-                 layer_normalization, leaky_relu, log_sigmoid, log_softmax, max_pool, moments,
-                 multi_hot, normalize, one_hot, psnr, relu, relu6, rms_normalization, selu,
-                 separable_conv, sigmoid, silu, soft_shrink, softmax, softplus, softsign,
-                 sparse_categorical_crossentropy, sparse_plus, squareplus, swish, tanh_shrink,
-                 threshold)
+from .math import (erf, in_top_k, logsumexp, rsqrt, segment_max, segment_min, segment_prod,
+                   segment_sum, top_k)
+from .nn import (average_pool, batch_normalization, binary_crossentropy, categorical_crossentropy,
+                 celu, conv, depth_to_space, depthwise_conv, dot_product_attention, elu, gelu, glu,
+                 hard_shrink, hard_sigmoid, hard_silu, hard_swish, hard_tanh, layer_normalization,
+                 leaky_relu, log_sigmoid, log_softmax, max_pool, moments, multi_hot, normalize,
+                 one_hot, psnr, relu, relu6, rms_normalization, selu, separable_conv, sigmoid,
+                 silu, soft_shrink, softmax, softplus, softsign, space_to_depth,
+                 sparse_categorical_crossentropy, sparse_plus, sparse_sigmoid, squareplus, swish,
+                 tanh_shrink, threshold)
 from .numpy_composed import (allclose, argsort, array, bitwise_and, bitwise_invert, bitwise_not,
                              bitwise_or, bitwise_xor, cbrt, conj, conjugate, cross, deg2rad,
                              divide_no_nan, einsum, empty_like, erfc, exp2, fabs, fliplr, flipud,

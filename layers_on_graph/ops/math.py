@@ -42,6 +42,10 @@ def _segment(data, segment_ids, num_segments, combine: str):
     values = T.dimshuffle(data, [0, "x"] + list(range(1, data.ndim)))
     if combine == "sum":
         return T.sum(T.switch(member, values, 0.0), axis=0)
+    if combine == "prod":
+        return T.prod(T.switch(member, values, 1.0), axis=0)
+    if combine == "min":
+        return T.min(T.switch(member, values, np.inf), axis=0)
     return T.max(T.switch(member, values, -np.inf), axis=0)
 
 
@@ -55,6 +59,18 @@ def segment_sum(data, segment_ids, num_segments=None, sorted: bool = False):
 def segment_max(data, segment_ids, num_segments=None, sorted: bool = False):
     """Maxima of the rows of ``data`` sharing each segment id (-inf for empty segments)."""
     return _segment(data, segment_ids, num_segments, "max")
+
+
+@keras_op
+def segment_min(data, segment_ids, num_segments=None, sorted: bool = False):
+    """Minima of the rows of ``data`` sharing each segment id (inf for empty segments)."""
+    return _segment(data, segment_ids, num_segments, "min")
+
+
+@keras_op
+def segment_prod(data, segment_ids, num_segments=None, sorted: bool = False):
+    """Products of the rows of ``data`` sharing each segment id (1 for empty segments)."""
+    return _segment(data, segment_ids, num_segments, "prod")
 
 
 @keras_op

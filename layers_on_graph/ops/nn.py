@@ -351,3 +351,35 @@ def psnr(x1, x2, max_val: float):
     """Peak signal-to-noise ratio of two images (over all elements)."""
     mse = T.mean(T.sqr(_floatx_if_int(x1) - _floatx_if_int(x2)))
     return 20.0 * np.log10(max_val) - 10.0 * T.log10(mse)
+
+
+sparse_sigmoid = _activation(lambda x: T.clip(0.5 * (x + 1.0), 0.0, 1.0), "sparse_sigmoid")
+
+
+@keras_op
+def depth_to_space(x, block_size: int, data_format=None):
+    """Channels moved into ``block_size`` x ``block_size`` spatial blocks (channels-last)."""
+    _check_format(data_format)
+    x = _t(x)
+    b, (h, w, c) = T.shape(x)[0], x.type.shape[1:]
+    bs = int(block_size)
+    if None in (h, w, c) or c % (bs * bs):
+        raise ValueError(f"depth_to_space: {x.type} needs static sizes and channels divisible "
+                         f"by {bs * bs}")
+    out = T.reshape(x, (b, h, w, bs, bs, c // (bs * bs)))
+    out = T.transpose(out, (0, 1, 3, 2, 4, 5))
+    return T.reshape(out, (b, h * bs, w * bs, c // (bs * bs)))
+
+
+@keras_op
+def space_to_depth(x, block_size: int, data_format=None):
+    """``block_size`` x ``block_size`` spatial blocks moved into channels (channels-last)."""
+    _check_format(data_format)
+    x = _t(x)
+    b, (h, w, c) = T.shape(x)[0], x.type.shape[1:]
+    bs = int(block_size)
+    if None in (h, w, c) or h % bs or w % bs:
+        raise ValueError(f"space_to_depth: {x.type} needs static sizes divisible by {bs}")
+    out = T.reshape(x, (b, h // bs, bs, w // bs, bs, c))
+    out = T.transpose(out, (0, 1, 3, 2, 4, 5))
+    return T.reshape(out, (b, h // bs, w // bs, bs * bs * c))
