@@ -270,6 +270,8 @@ class Layer:
         if keras_mode:  # Keras tensors in, Keras tensors out (tuple shapes)
             outputs = as_keras_tensor(_fresh_outputs(outputs, inputs))
         self._annotate(inputs, outputs)
+        if keras_mode:
+            outputs = map_structure(_with_static_type, outputs)
         if self.activity_regularizer is not None:  # as Keras 3: divided by the batch size
             for t in flatten_structure(outputs):
                 if is_symbolic(t):
@@ -397,6 +399,21 @@ def _fresh_outputs(outputs, inputs):
 
 
 _identity = Elemwise(ps.identity)
+
+
+def _with_static_type(t):
+    """``t`` reshaped (a view) so that its type knows the sizes its ``compute_output_shape``
+    gave where the graph could not infer them (a scan's steps), for the ops that follow."""
+    shape = getattr(t, "_keras_shape", None)
+    if not is_symbolic(t) or shape is None or len(shape) != t.ndim or not any(
+            s is not None and k is None for s, k in zip(shape, t.type.shape)):
+        return t
+    out = as_keras_tensor(T.reshape(t, [s if s is not None else T.shape_i(t, i)
+                                        for i, s in enumerate(shape)], ndim=t.ndim))
+    for attr in ("_keras_shape", "_keras_mask"):
+        if hasattr(t, attr):
+            setattr(out, attr, getattr(t, attr))
+    return out
 
 
 def _mask_of(inputs):

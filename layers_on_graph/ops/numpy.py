@@ -259,4 +259,5 @@ def _cumulative(x, axis, dtype, combine):
     out, _ = scan(lambda row, acc: combine(acc, row), sequences=[moved[1:]],
                   outputs_info=[moved[0]])
     out = T.concatenate([moved[:1], out], axis=0)
+    out = T.reshape(out, [_dim(moved, d) for d in range(moved.ndim)], ndim=moved.ndim)
     return T.transpose(out, list(np.argsort(order)))

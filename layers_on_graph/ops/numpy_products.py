@@ -15,20 +15,20 @@ def matmul(x1, x2):
     x1, x2 = _t(x1), _t(x2)
     if x1.ndim <= 2 and x2.ndim <= 2:
         return T.dot(x1, x2)
-    if x2.ndim == 2:
-        lead = T.shape(x1)[:-1]
+    if x2.ndim == 2:  # static sizes kept where known, so the result's type knows them
+        lead = [_dim(x1, d) for d in range(x1.ndim - 1)]
         flat = T.reshape(x1, (-1, _dim(x1, -1)))
-        return T.reshape(T.dot(flat, x2), T.concatenate([lead, T.shape(x2)[1:]]),
-                         ndim=x1.ndim)
+        return T.reshape(T.dot(flat, x2), lead + [_dim(x2, 1)], ndim=x1.ndim)
     if x1.ndim != x2.ndim:
         raise ValueError(f"matmul: batch ranks differ ({x1.type} @ {x2.type})")
     if x1.ndim == 3:
-        return T.batched_dot(x1, x2)
-    lead = T.shape(x1)[:-2]
+        out = T.batched_dot(x1, x2)
+        return T.reshape(out, [_dim(x1, 0), _dim(x1, 1), _dim(x2, 2)], ndim=3)
+    lead = [_dim(x1, d) for d in range(x1.ndim - 2)]
     a = T.reshape(x1, (-1, _dim(x1, -2), _dim(x1, -1)))
     b = T.reshape(x2, (-1, _dim(x2, -2), _dim(x2, -1)))
     out = T.batched_dot(a, b)
-    return T.reshape(out, T.concatenate([lead, T.shape(out)[1:]]), ndim=x1.ndim)
+    return T.reshape(out, lead + [_dim(x1, -2), _dim(x2, -1)], ndim=x1.ndim)
 
 
 @keras_op

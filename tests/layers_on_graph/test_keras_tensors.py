@@ -117,3 +117,18 @@ def test_theano_style_reshape_with_the_batch_size_inside_a_keras_model():
     np.testing.assert_array_equal(lg.Model(inp, out).predict(X, verbose=0), X.reshape(5, 3, 2))
     with pytest.raises(ValueError, match="at most one unknown"):
         T.reshape(inp, (None, None, 2))
+
+
+def test_core_functions_compile_graphs_of_keras_tensors():
+    from core import function
+
+    inp = lg.Input(shape=(5, 3))
+    seq = layers.LSTM(4, return_sequences=True)(inp)
+    out = layers.Dense(2)(ops.repeat(seq, 2, axis=1))
+    assert out.shape == (None, 10, 2)
+    values = rng.normal(size=(2, 5, 3)).astype("float32")
+    f = function([inp], [out, T.grad(T.sum(out), inp)])
+    result, grad = f(values)
+    assert result.shape == (2, 10, 2) and grad.shape == values.shape
+    jac = T.jacobian(T.flatten(out[0, 0]), inp)
+    assert function([inp], jac)(values).shape == (2, 2, 5, 3)
