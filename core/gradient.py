@@ -143,9 +143,10 @@ def jacobian(expression: Variable, wrt, consider_constant=None, disconnected_inp
     def row(i, flat, *ws):
         return grad(flat[i], list(ws), consider_constant, disconnected_inputs)
 
-    rows, _ = scan(row, sequences=T.arange(flat.shape[0]), non_sequences=[flat] + wrt_list)
+    rows, _ = scan(row, sequences=T.arange(T.shape(flat)[0]), non_sequences=[flat] + wrt_list)
     rows = rows if isinstance(rows, list) else [rows]
-    out = [T.reshape(r, T.concatenate([expression.shape, w.shape]), ndim=expression.ndim + w.ndim)
+    out = [T.reshape(r, T.concatenate([T.shape(expression), T.shape(w)]),
+                     ndim=expression.ndim + w.ndim)
            for r, w in zip(rows, wrt_list)]
     return out[0] if single else out
 

@@ -81,8 +81,8 @@ def sparse_categorical_crossentropy(y_true, y_pred, from_logits: bool = False,
                          f"dimension(s) and axis={axis}")
     lead = None
     if y_pred.ndim > 2:  # a sequence (batch, steps, classes): one row per step
-        lead = y_pred.shape[:-1]
-        y_pred = T.reshape(y_pred, (-1, y_pred.shape[-1]))
+        lead = T.shape(y_pred)[:-1]
+        y_pred = T.reshape(y_pred, (-1, T.shape(y_pred)[-1]))
     if y_true.ndim >= 2:
         y_true = T.flatten(y_true)
     labels = y_true if y_true.dtype in ("int32", "int64") else T.cast(y_true, "int64")

@@ -47,7 +47,7 @@ def backward_as_scan(op, inputs) -> list:
     per_step = []
     for s, taps in zip(fwd_seqs, info.seq_taps):
         per_step += [rev(s[k - min(taps):k - min(taps) + n]) for k in taps]
-    tails = [init[init.shape[0] - mt:] for init, mt in zip(inits, mts)]
+    tails = [init[T.shape(init)[0] - mt:] for init, mt in zip(inits, mts)]
     buffers = [T.concatenate([tail, out]) for tail, out in zip(tails, main_outs[:n_states])]
     for buf, taps, mt in zip(buffers, info.state_taps, mts):
         per_step += [rev(buf[mt + k:mt + k + n]) for k in taps]
@@ -117,7 +117,7 @@ def backward_as_scan(op, inputs) -> list:
     for j in carried:
         d = T.zeros_like(inits[j])
         for k in range(1, mts[j] + 1):
-            d = T.set_subtensor(d[inits[j].shape[0] - k], carry_out[pos + k - 1][-1])
+            d = T.set_subtensor(d[T.shape(inits[j])[0] - k], carry_out[pos + k - 1][-1])
         pos += mts[j]
         results.append(d)
     for m in nonseq_mask:

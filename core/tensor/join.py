@@ -195,7 +195,9 @@ class Repeat(Op):
         x, repeats = inputs
         if np.dtype(x.dtype).kind not in "fc":
             return [None, None]
-        source = Repeat(0)(arange(x.shape[self.axis]), repeats)  # input index of each output
+        from .shape_ops import shape_i  # not x.shape: a Keras-shaped subclass has a tuple
+
+        source = Repeat(0)(arange(shape_i(x, self.axis)), repeats)  # input index of each output
         index = (slice(None),) * self.axis + (source,)
         return [inc_subtensor(zeros_like(x)[index], gz[0]), None]
 

@@ -156,8 +156,19 @@ class Reshape(Op):
 
 
 def reshape(x, newshape, ndim: int | None = None) -> Variable:
-    """``x`` with a new shape (a tuple of ints or scalars, or an int vector)."""
+    """``x`` with a new shape (a tuple of ints or scalars, or an int vector).
+
+    One None entry (an unknown static size, as in a Keras tensor's tuple shape) is
+    inferred like -1.
+    """
     x = as_tensor_variable(x)
+    if isinstance(newshape, (tuple, list)) and any(s is None for s in newshape):
+        unknown = sum(1 for s in newshape if s is None or (isinstance(s, (int, np.integer))
+                                                            and s == -1))
+        if unknown > 1:
+            raise ValueError(f"reshape: at most one unknown size (None or -1) can be inferred, "
+                             f"got shape {tuple(newshape)} for {x.type}")
+        newshape = [-1 if s is None else s for s in newshape]
     shp = as_shape_vector(newshape)
     if ndim is None:
         ndim = shp.type.shape[0]

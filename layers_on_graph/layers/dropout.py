@@ -33,7 +33,7 @@ class Dropout(Layer):
             return T.zeros_like(inputs)
         keep = 1.0 - self.rate
         if self.noise_shape is None:
-            u = self._streams.uniform(size=inputs.shape, dtype=inputs.dtype, ndim=inputs.ndim)
+            u = self._streams.uniform(size=T.shape(inputs), dtype=inputs.dtype, ndim=inputs.ndim)
         else:
             if len(self.noise_shape) != inputs.ndim:
                 raise ValueError(f"{self.name}: noise_shape {self.noise_shape} does not fit an "

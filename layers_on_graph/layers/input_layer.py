@@ -3,9 +3,8 @@ from __future__ import annotations
 
 import numpy as np
 
-import core.tensor as T
-
 from .. import backend
+from ..keras_tensor import placeholder
 from .layer import Layer, Node
 
 
@@ -29,7 +28,7 @@ class InputLayer(Layer):
         if any(s is not None and s < 0 for s in batch_shape):
             raise ValueError(f"Input: negative dimension in shape {batch_shape}")
         self.batch_shape = batch_shape
-        var = T.TensorType(self.dtype, batch_shape)(self.name)
+        var = placeholder(self.dtype, batch_shape, self.name)
         var._keras_shape = batch_shape
         node = Node(self, (), {}, var)
         self._inbound_nodes.append(node)

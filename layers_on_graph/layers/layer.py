@@ -18,9 +18,12 @@ import core.tensor as T
 from core import function, shared
 from core.graph.basic import Variable
 from core.graph.trace import scope, user_frame
-from core.tensor.elemwise import DimShuffle
+from core.tensor import scalar_ops as ps
+from core.tensor.elemwise import DimShuffle, Elemwise
 
 from .. import backend, initializers, regularizers
+from ..keras_tensor import as_keras_tensor, is_keras_tensor, placeholder
+from .keras_variable import as_keras_variable
 from ..utils.naming import to_snake_case, unique_name
 
 _TRAINING: list[bool] = []
@@ -139,8 +142,8 @@ class Layer:
         if value.shape != shape:
             raise ValueError(f"{self.name}: initializer gave shape {value.shape} for weight "
                              f"{name!r} of shape {shape}")
-        var = shared(value, name=f"{self.name}/{name or 'variable'}")
-        var.trainable = bool(trainable)
+        var = as_keras_variable(shared(value, name=f"{self.name}/{name or 'variable'}",
+                                       shape=shape), self, bool(trainable))
         self._weights.append(var)
         self._trainable_flags[id(var)] = bool(trainable)
         reg = regularizers.get(regularizer)
@@ -243,6 +246,7 @@ class Layer:
         flat = flatten_structure(args[0])
         if flat and not any(is_symbolic(t) for t in flatten_structure(args)):
             return self._call_eagerly(args, kwargs)
+        keras_mode = any(is_keras_tensor(t) for t in flatten_structure(args))
         inputs = map_structure(self._autocast, args[0])
         training = kwargs.pop("training", None)
         if training is None:
@@ -266,7 +270,11 @@ class Layer:
                 outputs = _distinct_from(args, self.call(inputs, *args[1:], **kwargs))
         finally:
             _TRAINING.pop()
+        if keras_mode:  # Keras tensors in, Keras tensors out (tuple shapes)
+            outputs = as_keras_tensor(_fresh_outputs(outputs, inputs))
         self._annotate(inputs, outputs)
+        if keras_mode:
+            outputs = map_structure(_with_static_type, outputs)
         if self.activity_regularizer is not None:  # as Keras 3: divided by the batch size
             for t in flatten_structure(outputs):
                 if is_symbolic(t):
@@ -301,6 +309,8 @@ class Layer:
     def _autocast(self, x):
         if is_symbolic(x) and np.dtype(x.dtype).kind == "f" and x.dtype != self.dtype:
             out = T.cast(x, self.dtype)
+            if is_keras_tensor(x):
+                out = as_keras_tensor(out)
             for attr in ("_keras_shape", "_keras_mask"):
                 if hasattr(x, attr):
                     setattr(out, attr, getattr(x, attr))
@@ -325,8 +335,8 @@ class Layer:
         first = args[0]
         arrays = map_structure(lambda a: np.asarray(a), first)
         flat_arrays = flatten_structure(arrays)
-        placeholders = [T.TensorType(str(a.dtype) if a.dtype.kind != "f" else self.dtype,
-                                     (None,) + tuple(a.shape[1:]))(f"input{i}")
+        placeholders = [placeholder(str(a.dtype) if a.dtype.kind != "f" else self.dtype,
+                                    (None,) + tuple(a.shape[1:]), f"input{i}")
                         for i, a in enumerate(flat_arrays)]
         it = iter(placeholders)
         symbolic = map_structure(lambda a: next(it), arrays)
@@ -372,6 +382,41 @@ class Layer:
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} name={self.name}, built={self.built}>"
+
+
+def _fresh_outputs(outputs, inputs):
+    """Outputs that are one of the inputs (an identity ``call``) become new tensors, so each
+    keeps its own Keras history, as Keras's."""
+    ins = {id(t) for t in flatten_structure(inputs)}
+
+    def fresh(t):
+        if not is_symbolic(t) or id(t) not in ins:
+            return t
+        out = _identity(t)
+        for attr in ("_keras_shape", "_keras_mask"):
+            if hasattr(t, attr):
+                setattr(out, attr, getattr(t, attr))
+        return out
+
+    return map_structure(fresh, outputs)
+
+
+_identity = Elemwise(ps.identity)
+
+
+def _with_static_type(t):
+    """``t`` reshaped (a view) so that its type knows the sizes its ``compute_output_shape``
+    gave where the graph could not infer them (a scan's steps), for the ops that follow."""
+    shape = getattr(t, "_keras_shape", None)
+    if not is_symbolic(t) or shape is None or len(shape) != t.ndim or not any(
+            s is not None and k is None for s, k in zip(shape, t.type.shape)):
+        return t
+    out = as_keras_tensor(T.reshape(t, [s if s is not None else T.shape_i(t, i)
+                                        for i, s in enumerate(shape)], ndim=t.ndim))
+    for attr in ("_keras_shape", "_keras_mask"):
+        if hasattr(t, attr):
+            setattr(out, attr, getattr(t, attr))
+    return out
 
 
 def _mask_of(inputs):

@@ -15,7 +15,7 @@ from .metric import Metric
 def _as_labels(y_true, y_pred):
     """Integer labels shaped like ``y_pred`` without its class axis ((n, 1) -> (n,))."""
     if y_true.ndim == y_pred.ndim:
-        y_true = T.reshape(y_true, y_pred.shape[:-1])
+        y_true = T.reshape(y_true, T.shape(y_pred)[:-1])
     return y_true
 
 

@@ -143,6 +143,36 @@ class Model(Trainer, Layer):
             names.append(t._keras_history[0].name)
         return names
 
+    # Keras 3: a model's own symbolic inputs/outputs and their shapes (one, or a list)
+    def _io(self, attr: str):
+        tensors = getattr(self, attr, None)
+        if not tensors:
+            raise AttributeError(f"model {self.name!r} has no {attr} yet: give it an Input or "
+                                 f"build it on data first")
+        return tensors[0] if len(tensors) == 1 else list(tensors)
+
+    @property
+    def input(self):
+        return self._io("inputs")
+
+    @property
+    def output(self):
+        return self._io("outputs")
+
+    @property
+    def input_shape(self):
+        shapes = [static_shape(t) for t in self._io_list("inputs")]
+        return shapes[0] if len(shapes) == 1 else shapes
+
+    @property
+    def output_shape(self):
+        shapes = [static_shape(t) for t in self._io_list("outputs")]
+        return shapes[0] if len(shapes) == 1 else shapes
+
+    def _io_list(self, attr: str) -> list:
+        value = self._io(attr)
+        return value if isinstance(value, list) else [value]
+
     def build(self, input_shape) -> None:
         if self._functional:
             self.built = True
@@ -153,6 +183,11 @@ class Model(Trainer, Layer):
         if not self._functional:
             raise NotImplementedError(f"{type(self).__name__}: a subclassed Model must define "
                                       f"call()")
+        return self._replay(inputs, lambda layer: layer, training=training)
+
+    def _replay(self, inputs, layer_for, **call_kwargs):
+        """Run the graph's nodes on ``inputs``, calling ``layer_for(layer)`` in place of each
+        layer (the identity for ``call``; a copy for ``clone_model``)."""
         flat = flatten_structure(inputs)
         if len(flat) != len(self.inputs):
             raise ValueError(f"{self.name}: expected {len(self.inputs)} input(s), got {len(flat)}")
@@ -163,7 +198,7 @@ class Model(Trainer, Layer):
         for node in self._nodes:
             args = map_structure(rebind, node.args)
             kwargs = {k: map_structure(rebind, v) for k, v in node.kwargs.items()}
-            outs = node.layer(*args, training=training, **kwargs)
+            outs = layer_for(node.layer)(*args, **call_kwargs, **kwargs)
             for old, new in zip(node.output_tensors, flatten_structure(outs)):
                 mapping[id(old)] = new
         outs = [mapping[id(t)] for t in self.outputs]

@@ -18,9 +18,10 @@ from .. import backend, losses as losses_mod, metrics as metrics_mod, optimizers
 from .. import distribution as dist
 from ..distribution import graph as dist_graph, host as dist_host
 from ..callbacks import CallbackList
+from ..keras_tensor import placeholder
 from ..layers.layer import flatten_structure, static_shape
 from ..utils.random import get_rng
-from . import data as data_mod, nan_debug
+from . import data as data_mod, data_adapters, nan_debug, stream_loops
 
 
 class _Tracker:
@@ -183,7 +184,7 @@ class Trainer:
                                           else name)
         self._loss_names = ["loss"] + ([f"{n}_loss" for n in names] if multi else [])
 
-        x_vars = [T.TensorType(t.dtype, (None,) + tuple(static_shape(t)[1:]))(f"x{k}")
+        x_vars = [placeholder(t.dtype, (None,) + tuple(static_shape(t)[1:]), f"x{k}")
                   for k, t in enumerate(self.inputs)]
         y_vars = []
         for k, (loss, shape, out) in enumerate(zip(self._losses, out_shapes, self.outputs)):
@@ -227,7 +228,7 @@ class Trainer:
 
     def _make_predict_fn(self, x_vars=None, outs=None, updates=None) -> None:
         if x_vars is None:
-            x_vars = [T.TensorType(t.dtype, (None,) + tuple(static_shape(t)[1:]))(f"x{k}")
+            x_vars = [placeholder(t.dtype, (None,) + tuple(static_shape(t)[1:]), f"x{k}")
                       for k, t in enumerate(self.inputs)]
             with backend.collect_updates() as updates:
                 outs = flatten_structure(self(x_vars[0] if len(x_vars) == 1 else x_vars,
@@ -309,6 +310,14 @@ class Trainer:
         """
         self._require_compiled("fit")
         batch_size = _batch_size(batch_size)
+        data_adapters.check_supported(x, "fit")
+        if data_adapters.is_stream(x) or data_adapters.is_stream(validation_data):
+            return stream_loops.fit_stream(
+                self, data_adapters.as_stream(x, y, sample_weight, batch_size, "fit",
+                                              class_weight, validation_split=validation_split),
+                epochs, 1 if verbose == "auto" else int(verbose), callbacks, validation_data,
+                shuffle, class_weight, initial_epoch, steps_per_epoch, validation_steps,
+                validation_batch_size, validation_freq, batch_size, _Tracker)
         if not 0 <= validation_split < 1:
             raise ValueError(f"fit: validation_split must be in [0, 1), got {validation_split}")
         if validation_split and validation_data is not None:
@@ -399,6 +408,12 @@ class Trainer:
         """Loss (and metrics) on ``x, y`` in inference mode: a scalar, a list or a dict."""
         self._require_compiled("evaluate")
         batch_size = _batch_size(batch_size)
+        data_adapters.check_supported(x, "evaluate")
+        if data_adapters.is_stream(x):
+            data_adapters.as_stream(x, y, sample_weight, batch_size, "evaluate")
+            return self._format_result(stream_loops.evaluate_stream(
+                self, x, steps, 1 if verbose == "auto" else int(verbose), callbacks, _Tracker),
+                return_dict)
         arrays, n = self._prepare(x, y, sample_weight, None, "evaluate")
         verbose = dist_host.local_verbose(1 if verbose == "auto" else int(verbose))
         n_steps = math.ceil(n / batch_size) if steps is None else min(steps, math.ceil(
@@ -428,6 +443,10 @@ class Trainer:
                 callbacks=None):
         """Outputs for ``x`` in inference mode, as numpy arrays (a list for several outputs)."""
         batch_size = _batch_size(batch_size)
+        data_adapters.check_supported(x, "predict")
+        if data_adapters.is_stream(x):
+            return stream_loops.predict_stream(self, x, steps, 1 if verbose == "auto" else
+                                               int(verbose), callbacks)
         xs = self._prepare_x(x)
         if self._predict_fn is None:
             self._make_predict_fn()

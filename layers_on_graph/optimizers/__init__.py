@@ -1,4 +1,5 @@
 """Optimizers: SGD, Adam, AdamW, RMSprop, Adagrad; ``get('adam')``."""
+from . import schedules
 from .adagrad import Adagrad
 from .adam import Adam
 from .adamw import AdamW
@@ -23,4 +24,4 @@ def get(identifier) -> Optimizer:
     raise ValueError(f"cannot interpret {identifier!r} as an optimizer")
 
 
-__all__ = ["Optimizer", "SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "get"]
+__all__ = ["schedules", "Optimizer", "SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "get"]

@@ -13,6 +13,8 @@ import core.tensor as T
 from core import shared
 
 from .. import backend
+from ..layers.keras_variable import as_keras_variable
+from . import schedules
 
 
 class Optimizer:
@@ -34,36 +36,64 @@ class Optimizer:
                              ("global_clipnorm", global_clipnorm)):
             if value is not None and value <= 0:
                 raise ValueError(f"{type(self).__name__}: {label} must be positive, got {value}")
-        if callable(learning_rate) or not np.isscalar(learning_rate):
-            raise ValueError(f"{type(self).__name__}: learning_rate must be a number (use the "
-                             f"LearningRateScheduler callback for schedules), got "
-                             f"{learning_rate!r}")
+        if isinstance(learning_rate, dict):  # a serialized schedule (from get_config)
+            learning_rate = schedules.deserialize(learning_rate)
+        # a schedule or callable is evaluated inside the train step (from ``iterations``)
+        self._schedule = learning_rate if callable(learning_rate) else None
+        if self._schedule is None and not np.isscalar(learning_rate):
+            raise ValueError(f"{type(self).__name__}: learning_rate must be a number, a "
+                             f"LearningRateSchedule or a callable, got {learning_rate!r}")
         from ..utils.naming import to_snake_case
 
         self.name = name or to_snake_case(type(self).__name__)
         self.weight_decay = weight_decay
         self.clipnorm, self.clipvalue, self.global_clipnorm = clipnorm, clipvalue, global_clipnorm
-        self._lr = shared(np.asarray(learning_rate, dtype=backend.floatx()),
-                          name=f"{self.name}/learning_rate")
-        self.iterations = shared(np.asarray(0, dtype="int64"), name=f"{self.name}/iterations")
+        self._lr = None if self._schedule is not None else as_keras_variable(
+            shared(np.asarray(learning_rate, dtype=backend.floatx()), shape=(),
+                   name=f"{self.name}/learning_rate"), trainable=False)
+        self.iterations = as_keras_variable(shared(np.asarray(0, dtype="int64"), shape=(),
+                                                   name=f"{self.name}/iterations"),
+                                            trainable=False)
         self._variables: list = []
         self._built_for: list | None = None
 
     # ----- learning rate -----
     @property
-    def learning_rate(self) -> np.floating:
-        """The current learning rate (assign a number to change it)."""
-        return self._lr.get_value(borrow=True)[()]
+    def learning_rate(self):
+        """The learning-rate variable (``float()``, ``.assign``, or assign a number here);
+        with a schedule, the current rate as a number."""
+        if self._schedule is not None:
+            return np.asarray(self._scheduled_rate(int(self.iterations)),
+                              dtype=backend.floatx())[()]
+        return self._lr
 
     @learning_rate.setter
     def learning_rate(self, value) -> None:
+        if self._schedule is not None:
+            raise TypeError(f"{self.name}: this optimizer's learning rate is a schedule "
+                            f"({type(self._schedule).__name__}), so it cannot be set")
         self._lr.set_value(np.asarray(value, dtype=self._lr.type.dtype))
+
+    def _scheduled_rate(self, step):
+        if isinstance(self._schedule, schedules.LearningRateSchedule):
+            return self._schedule(step)
+        try:
+            return self._schedule(step)
+        except TypeError:  # Keras's no-argument callable
+            return self._schedule()
+
+    def _current_lr(self):
+        """The symbolic learning rate of the step being built."""
+        if self._schedule is None:
+            return self._lr
+        return T.cast(T.as_tensor_variable(self._scheduled_rate(self.iterations)),
+                      backend.floatx())
 
     lr = learning_rate
 
     @property
     def learning_rate_variable(self):
-        """The shared variable holding the learning rate."""
+        """The shared variable holding the learning rate (None with a schedule)."""
         return self._lr
 
     # ----- slots -----
@@ -108,7 +138,7 @@ class Optimizer:
             raise ValueError(f"{self.name}: this optimizer was built for other variables; create "
                              f"a new optimizer for another model")
         grads = self._clip([T.cast(g, p.type.dtype) for p, g in zip(params, grads)])
-        lr = self._lr
+        lr = self._current_lr()
         updates = []
         for index, (p, g) in enumerate(zip(params, grads)):
             self._index, self._dtype = index, p.type.dtype
@@ -133,7 +163,9 @@ class Optimizer:
         return T.cast(self.iterations + 1, getattr(self, "_dtype", None) or backend.floatx())
 
     def get_config(self) -> dict:
-        return {"name": self.name, "learning_rate": float(self.learning_rate),
+        lr = schedules.serialize(self._schedule) if isinstance(
+            self._schedule, schedules.LearningRateSchedule) else float(self.learning_rate)
+        return {"name": self.name, "learning_rate": lr,
                 "weight_decay": self.weight_decay, "clipnorm": self.clipnorm,
                 "clipvalue": self.clipvalue, "global_clipnorm": self.global_clipnorm}
 

@@ -19,6 +19,7 @@ import numpy as np
 from .. import initializers, regularizers
 from .keras_application_layers import application_layer
 from .keras_operations import is_operation_entry, operation_from_config
+from .registration import with_registered
 from .serialization import builtin_layer_class
 
 _SAFE_MODE_HINT = ("loading it would execute Python code stored in the file. If you trust the "
@@ -118,7 +119,9 @@ def _load_bytecode(code: str, defaults, closure, custom_objects: dict):
                          f"in custom_objects instead") from err
     if not isinstance(raw, types.CodeType):
         raise ValueError("load_model: a Lambda's serialized function is not Python code")
-    globs = {"__builtins__": builtins, "T": T, "np": np, **custom_objects}
+    from .. import ops  # Keras 3 Lambdas are written with ops
+
+    globs = {"__builtins__": builtins, "T": T, "np": np, "ops": ops, **custom_objects}
     cells = None if closure is None else tuple(types.CellType(c) for c in closure)
     return types.FunctionType(raw, globs, raw.co_name,
                               tuple(defaults) if defaults is not None else None, cells)
@@ -225,7 +228,7 @@ def _layer_kwargs(cls, class_name: str, config: dict, custom_objects: dict, safe
 def model_from_config(config: dict, custom_objects: dict | None = None,
                       safe_mode: bool = True):
     """A ``Sequential`` or functional ``Model`` from its config (Keras 2 or 3 form)."""
-    custom_objects = dict(custom_objects or {})
+    custom_objects = with_registered(custom_objects)
     class_name = config.get("class_name")
     inner = config.get("config")
     if class_name == "Sequential":

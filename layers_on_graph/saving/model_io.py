@@ -27,6 +27,7 @@ from . import h5_safety, legacy_h5, weights_h5
 from ..distribution.host import is_writer
 from .atomic import atomic_path
 from .deserialization import model_from_config
+from .registration import with_registered
 from .serialization import model_config, model_entry, serialize_value
 
 FORMAT_VERSION = "layers_on_graph 0.1"
@@ -339,7 +340,7 @@ def load_model(filepath, custom_objects: dict | None = None, compile: bool = Tru
     >>> model = load_model('mlp.keras'); model.predict(x)
     """
     filepath = os.fspath(filepath)
-    custom_objects = dict(custom_objects or {})
+    custom_objects = with_registered(custom_objects)
     if filepath.endswith(".keras"):
         config, data = _read_keras_zip(filepath, "load_model")
         model = model_from_config(config, custom_objects, safe_mode)

@@ -15,6 +15,7 @@ import types
 import numpy as np
 
 from .. import initializers, regularizers
+from .registration import get_registered_name
 
 
 def serialize_value(value, where: str):
@@ -69,7 +70,7 @@ def layer_to_config(layer) -> dict:
     return {"module": "keras.layers" if builtin else cls.__module__,
             "class_name": cls.__name__,
             "config": serialize_value(layer.get_config(), f"{layer.name}.config"),
-            "registered_name": None if builtin else cls.__name__}
+            "registered_name": None if builtin else get_registered_name(cls)}
 
 
 def model_entry(model) -> dict:

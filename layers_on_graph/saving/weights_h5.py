@@ -103,7 +103,8 @@ def walk(model) -> list[WeightEntry]:
 
 def optimizer_variables(optimizer) -> list:
     """The optimizer's variables in Keras's saved order: iterations, learning rate, slots."""
-    return [optimizer.iterations, optimizer.learning_rate_variable] + list(optimizer._variables)
+    lr = [optimizer.learning_rate_variable] if optimizer.learning_rate_variable is not None else []
+    return [optimizer.iterations] + lr + list(optimizer._variables)
 
 
 def is_weights_h5(f: h5py.Group) -> bool:
