@@ -35,7 +35,7 @@ def _allreduce_parts(parts: list) -> list:
         for k in ks:
             expr, shape = parts[k]
             if shape is None:  # a metric sum sized at run time (thresholds, classes)
-                shape = expr.shape
+                shape = T.shape(expr)
                 size = T.prod(shape) if expr.ndim else 1
             else:
                 size = int(np.prod(shape, dtype=np.int64))
@@ -46,7 +46,7 @@ def _allreduce_parts(parts: list) -> list:
 
 
 def _local_count(batch_input, dtype: str):
-    return T.cast(batch_input.shape[0], dtype)
+    return T.cast(T.shape_i(batch_input, 0), dtype)
 
 
 def _times_count(expr, n):
@@ -123,7 +123,7 @@ def global_moments(x, reduce_axes: list[int], channels: int):
     """
     s = T.sum(x, axis=reduce_axes)
     ss = T.sum(T.sqr(x), axis=reduce_axes)
-    n = T.cast(T.prod(T.stack([x.shape[a] for a in reduce_axes])), x.dtype)
+    n = T.cast(T.prod(T.stack([T.shape_i(x, a) for a in reduce_axes])), x.dtype)
     flat = allreduce(T.concatenate([s, ss, n.reshape((1,))]))
     count = flat[2 * channels]
     mean = flat[:channels] / count

@@ -25,6 +25,21 @@ def local_slice(lo: int, hi: int) -> slice:
     return slice(lo + n * rank // size, lo + n * (rank + 1) // size)
 
 
+def local_part(arrays: list, n: int) -> list:
+    """This process's slice of one global batch of ``n`` samples (a stream's batch)."""
+    part = local_slice(0, n)
+    return arrays if part == slice(0, n) else [a[part] for a in arrays]
+
+
+def shared_rng(rng: np.random.Generator) -> np.random.Generator:
+    """``rng`` alone; under data parallel, a generator seeded by process 0, so every
+    process shuffles a stream's batches in one order."""
+    comm = _comm()
+    if comm is None:
+        return rng
+    return np.random.default_rng(comm.bcast(int(rng.integers(2 ** 62)), root=0))
+
+
 def same_on_all(value):
     """``value`` as process 0 has it (a shuffled order must be one order)."""
     comm = _comm()
@@ -39,7 +54,8 @@ def sync_state(model) -> None:
         return
     variables = list(model.weights)
     if model.optimizer is not None:
-        variables += [model.optimizer.learning_rate_variable] + list(model.optimizer.variables)
+        lr = model.optimizer.learning_rate_variable  # None under a schedule
+        variables += ([lr] if lr is not None else []) + list(model.optimizer.variables)
     values = comm.bcast([v.get_value(borrow=True) for v in variables]
                         if comm.Get_rank() == 0 else None, root=0)
     for v, value in zip(variables, values):

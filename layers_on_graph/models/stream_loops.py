@@ -2,13 +2,15 @@
 
 Each batch is checked and converted by the same code as array data
 (``Trainer._prepare``), then fed to the model's compiled functions; nothing
-recompiles between batches.
+recompiles between batches. Under data parallelism each batch is a global batch: every
+process must read the same stream, and takes its slice of each batch.
 """
 from __future__ import annotations
 
 import numpy as np
 
 from ..callbacks import CallbackList
+from ..distribution import host as dist_host
 from ..utils.random import get_rng
 from .data_adapters import Stream, is_stream, unpack
 
@@ -20,11 +22,14 @@ def fit_stream(model, train, epochs, verbose, callbacks, validation_data, shuffl
     arrays as ``data_adapters.ArrayBatches``)."""
     train = Stream(train, steps_per_epoch, shuffle, "fit")
     val = _validation(model, validation_data)
+    verbose = dist_host.local_verbose(verbose)
+    callbacks = dist_host.local_callbacks(callbacks)
+    dist_host.sync_state(model)
     cbs = CallbackList(callbacks, add_history=True, add_progbar=verbose != 0, model=model,
                        verbose=verbose, epochs=epochs, steps=train.steps, mode="fit")
     model.stop_training = False
     cbs.on_train_begin()
-    rng = get_rng()
+    rng = dist_host.shared_rng(get_rng())
     epoch_logs: dict = {}
     for epoch in range(initial_epoch, epochs):
         cbs.on_epoch_begin(epoch)
@@ -35,8 +40,9 @@ def fit_stream(model, train, epochs, verbose, callbacks, validation_data, shuffl
             cbs.on_train_batch_begin(step)
             bx, by, bsw = unpack(batch)
             arrays, n = model._prepare(bx, by, bsw, class_weight, "fit")
-            tracker = tracker or tracker_cls(model._loss_names, model._metric_names)
-            logs = tracker.add(model._train_fn(*arrays), n)
+            tracker = tracker or tracker_cls(model._loss_names, model._metric_names,
+                                             model._metric_list)
+            logs = tracker.add(model._train_fn(*dist_host.local_part(arrays, n)), n)
             cbs.on_train_batch_end(step, logs)
             if model.stop_training:
                 break
@@ -80,8 +86,9 @@ def _evaluate(model, data, steps, batch_size, cbs, tracker_cls) -> dict:
         cbs.on_test_batch_begin(step)
         bx, by, bsw = unpack(batch)
         arrays, n = model._prepare(bx, by, bsw, None, "evaluate")
-        tracker = tracker or tracker_cls(model._loss_names, model._metric_names)
-        logs = tracker.add(model._test_fn(*arrays), n)
+        tracker = tracker or tracker_cls(model._loss_names, model._metric_names,
+                                         model._metric_list)
+        logs = tracker.add(model._test_fn(*dist_host.local_part(arrays, n)), n)
         cbs.on_test_batch_end(step, logs)
     stream.end_epoch()
     cbs.on_test_end(logs)
@@ -91,6 +98,7 @@ def _evaluate(model, data, steps, batch_size, cbs, tracker_cls) -> dict:
 def evaluate_stream(model, x, steps, verbose, callbacks, tracker_cls) -> dict:
     """``evaluate`` over a stream: the logs of the whole pass."""
     stream = Stream(x, steps, False, "evaluate")
+    verbose = dist_host.local_verbose(verbose)
     cbs = CallbackList(callbacks, add_progbar=verbose != 0, model=model, verbose=verbose,
                        steps=stream.steps, mode="evaluate")
     return _evaluate(model, stream, steps, None, cbs, tracker_cls)
@@ -99,6 +107,7 @@ def evaluate_stream(model, x, steps, verbose, callbacks, tracker_cls) -> dict:
 def predict_stream(model, x, steps, verbose, callbacks):
     """``predict`` over a stream: the outputs of every batch, concatenated."""
     stream = Stream(x, steps, False, "predict")
+    verbose = dist_host.local_verbose(verbose)
     cbs = CallbackList(callbacks, add_progbar=verbose != 0, model=model, verbose=verbose,
                        steps=stream.steps, mode="predict")
     cbs.on_predict_begin()
@@ -108,7 +117,7 @@ def predict_stream(model, x, steps, verbose, callbacks):
         xs = model._prepare_x(unpack(batch)[0])
         if model._predict_fn is None:
             model._make_predict_fn()
-        outs = model._predict_fn(*xs)
+        outs = model._predict_fn(*dist_host.local_part(xs, len(xs[0])))
         chunks = chunks or [[] for _ in outs]
         for k, o in enumerate(outs):
             chunks[k].append(o)
@@ -117,5 +126,6 @@ def predict_stream(model, x, steps, verbose, callbacks):
     cbs.on_predict_end()
     if chunks is None:
         raise ValueError("predict: the generator or PyDataset gave no batch")
+    chunks = dist_host.gather_batches(chunks)
     results = [np.concatenate(c) for c in chunks]
     return results[0] if len(results) == 1 else results

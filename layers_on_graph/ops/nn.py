@@ -9,7 +9,7 @@ import numpy as np
 import core.tensor as T
 
 from .. import activations, backend
-from ..layers.conv2d import _pad_after
+from ..layers.conv_ops import pad_after as _pad_after
 from ..layers.conv_utils import same_padding
 from .dispatch import keras_op
 from .numpy import _floatx_if_int, _t

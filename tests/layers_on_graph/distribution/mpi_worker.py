@@ -213,6 +213,39 @@ def scenario_backup_tensorboard(folder: str):
     same_everywhere(model.get_weights())
 
 
+def scenario_stream():
+    """A PyDataset and a generator give each process its slice of every global batch."""
+    x, y = data(150, (6,))
+
+    class Batches(utils.PyDataset):
+        def __len__(self):
+            return 5
+
+        def __getitem__(self, i):
+            return x[i * 30:(i + 1) * 30], y[i * 30:(i + 1) * 30]
+
+    def run(parallel: bool):
+        distribution.set_distribution(distribution.DataParallel() if parallel else None)
+        utils.set_random_seed(3)
+        model = mlp()
+        model.compile(optimizer=optimizers.SGD(0.1, momentum=0.9),
+                      loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+        history = model.fit(Batches(), epochs=2, verbose=0, shuffle=False)
+        generator = ((x[i:i + 30], y[i:i + 30]) for i in range(0, 150, 30))
+        scores = model.evaluate(generator, steps=5, verbose=0)
+        return model, history.history, scores, model.predict(Batches(), verbose=0)
+
+    ref, ref_hist, ref_scores, ref_pred = run(False)
+    par, par_hist, par_scores, par_pred = run(True)
+    same_everywhere(par.get_weights())
+    for a, b in zip(ref.get_weights(), par.get_weights()):
+        np.testing.assert_allclose(b, a, rtol=0, atol=1e-8)
+    for key, values in ref_hist.items():
+        np.testing.assert_allclose(par_hist[key], values, atol=1e-8, err_msg=key)
+    np.testing.assert_allclose(par_scores, ref_scores, atol=1e-8)
+    np.testing.assert_allclose(par_pred, ref_pred, atol=1e-8)
+
+
 def _conv_same(x, kernel, bias):
     padded = np.pad(x, ((0, 0), (1, 1), (1, 1), (0, 0)))
     out = np.zeros(x.shape[:3] + (kernel.shape[-1],))

@@ -54,7 +54,7 @@ def run_worker(*args: str, script: str = WORKER, cwd: str | None = None):
 
 
 @pytest.mark.parametrize("scenario", ["mlp", "uneven", "lstm", "cnn_sync_bn", "default_bn",
-                                      "core_loop", "array_metrics"])
+                                      "core_loop", "array_metrics", "stream"])
 def test_same_weights_as_one_process(scenario):
     done = run_worker(scenario)
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
