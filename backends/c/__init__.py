@@ -96,14 +96,13 @@ class _Module:
                                      f"(reported once per process)")
                 self.kernels = list(self.fallbacks)
                 return
-            compiler.declare_signatures(sig for _, sig in table)
             kernels = []
             for spec, idx, fallback in zip(self.specs, index, self.fallbacks):
                 if spec is None:
                     kernels.append(fallback)
                     self.addresses.append(None)
                     continue
-                self.addresses.append({suffix: int(ffi.cast("intptr_t", pointers[i]))
+                self.addresses.append({suffix: pointers[i]
                                        for i, (suffix, _) in zip(idx, spec.symbols)})
                 funcs = [ffi.cast(signature(sig), pointers[i])
                          for i, (_, sig) in zip(idx, spec.symbols)]

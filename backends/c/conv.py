@@ -25,7 +25,7 @@ from core.tensor.conv import Conv2d, Conv2dGradInputs, Conv2dGradWeights
 from ..numpy.conv import _channels_last, _check, _check_g, _geometry, _wmat
 from . import generators
 from .blas import blas_gemm
-from .compiler import ffi
+from .compiler import char_ptr
 from .scalar import Unsupported, ctype
 from .spec import KernelSpec
 
@@ -138,7 +138,7 @@ int @K@_gx(char *dp, char *wp, char *gp, char *dxp, char *colp) {{
 
 def _ptr(a: np.ndarray):
     """The address of element [0, ..., 0] (any strides)."""
-    return ffi.cast("char *", a.ctypes.data)
+    return char_ptr(a.ctypes.data)
 
 
 def _plan(op, n, h, w, c, f, kh, kw, strides, blas, itemsize) -> tuple:
