@@ -110,6 +110,18 @@ class _Module:
             self.kernels = kernels
 
 
+def _deferred_numpy_kernel(node):
+    """The node's numpy kernel, built at its first call."""
+    built: list = []
+
+    def kernel(*args):
+        if not built:
+            built.append(_numpy_kernel(node))
+        return built[0](*args)
+
+    return kernel
+
+
 def _warn_missing(missing: list[str]) -> None:
     if missing:
         warn_once("missing", f"C backend: no C kernel for {missing[0]}"
@@ -171,7 +183,10 @@ def make_kernels(nodes, lazy: bool = True) -> list:
             except Unsupported as exc:
                 missing.append(f"{node.op} ({exc})")
         specs.append(spec)
-    fallbacks = [_numpy_kernel(node) for node in nodes]
+    # numpy kernels of nodes with C code are built only if they run (before the lazy
+    # compile): a warm-cache compile then builds none of them
+    fallbacks = [_numpy_kernel(node) if spec is None else _deferred_numpy_kernel(node)
+                 for node, spec in zip(nodes, specs)]
     if all(s is None for s in specs):
         _warn_missing(missing)
         return fallbacks

@@ -20,6 +20,7 @@ import sys
 
 import numpy as np
 
+from core.compile.code_cache import compile_cached
 from core.graph.basic import Constant
 from core.tensor import scalar_ops as ps
 
@@ -394,7 +395,7 @@ def _make_kernel(node, roles, fc, fs, fr=None):
                            small_path=small_path, alloc="\n            ".join(allocs), n=n, ptrs=ptrs,
                            ret=ret)
     namespace: dict = {}
-    exec(compile(src, f"<c kernel {node.op}>", "exec"), namespace)
+    exec(compile_cached(src, "<c kernel>"), namespace)
     dtype_objs = [np.dtype(v.dtype) for v in node.inputs] + [np.dtype(v.dtype) for v in node.outputs]
     return namespace["make"](fc, fs, fr, ffi_from_buffer, np.empty, _strided_call, numpy_small, node,
                              roles, raise_status, sys.getrefcount, *dtype_objs)
