@@ -18,6 +18,7 @@ from ..registry import KernelRegistry
 from . import compiler
 from .compiler import CompileError, ffi, load_module, signature, warn_once
 from .scalar import Unsupported, preamble
+from .small_composite import LARGE, straight_line
 
 generators = KernelRegistry("c")
 
@@ -63,7 +64,7 @@ def module_source(specs) -> tuple[str, list[tuple[str, str]], list[list[int]]]:
 
 
 LAZY_WORK = 1 << 18  # elements processed by a function's C-capable nodes before it compiles
-LAZY_MIN_COUNTED = 256  # smaller inputs do not count as work
+LAZY_MIN_COUNTED = LARGE  # smaller inputs do not count as work (256 elements)
 
 
 class _Module:
@@ -144,11 +145,16 @@ def _lazy_kernel(module: _Module, i: int, fallback):
         return fallback(*args)
 
     def bind_slot(namespace: dict, name: str) -> None:
-        """Once compiled, put the C kernel itself at ``namespace[name]`` (no wrapper per call)."""
+        """Once compiled, put the C kernel itself at ``namespace[name]`` (no wrapper per call);
+        until then a Composite's straight-line numpy code that hands large inputs to this
+        kernel (no wrapper for the small ones)."""
         if module.kernels is not None:
             namespace[name] = module.kernels[i]
         else:
             module.slots.append((namespace, name, i))
+            guarded = getattr(fallback, "guarded", None)
+            if guarded is not None:
+                namespace[name] = guarded(kernel)
 
     def native() -> dict | None:
         """Compile now if not yet; the addresses of this node's C functions by symbol
@@ -183,10 +189,12 @@ def make_kernels(nodes, lazy: bool = True) -> list:
             except Unsupported as exc:
                 missing.append(f"{node.op} ({exc})")
         specs.append(spec)
-    # numpy kernels of nodes with C code are built only if they run (before the lazy
-    # compile): a warm-cache compile then builds none of them
-    fallbacks = [_numpy_kernel(node) if spec is None else _deferred_numpy_kernel(node)
-                 for node, spec in zip(nodes, specs)]
+    # Elementwise nodes run numpy (or a Composite's straight-line numpy code) until the
+    # module loads, and always on tiny arrays: their kernels are cheap to build and on
+    # the path of every small call. Other nodes' numpy kernels are built only if they run.
+    fallbacks = [_numpy_kernel(node) if spec is None else
+                 (straight_line(node) or _numpy_kernel(node)) if isinstance(node.op, _Elemwise)
+                 else _deferred_numpy_kernel(node) for node, spec in zip(nodes, specs)]
     if all(s is None for s in specs):
         _warn_missing(missing)
         return fallbacks
