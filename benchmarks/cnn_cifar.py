@@ -10,7 +10,7 @@ Run: python benchmarks/cnn_cifar.py [--threads N] [--batch 64] [--model cifar|vg
 """
 from __future__ import annotations
 
-from harness import THREADS, gemm_peak, interleaved_medians, parse_args, peer, table
+from harness import CHILD, THREADS, gemm_peak, measure, parse_args, peer, table
 
 import numpy as np
 
@@ -100,6 +100,52 @@ def build_torch(torch, arch):
     return model, torch.optim.Adam(model.parameters(), 1e-3), nn.CrossEntropyLoss()
 
 
+def factories(arch, x, y) -> dict:
+    """(pass, implementation) -> a function building that implementation's callable."""
+    def ours(kind):
+        def make():
+            model = build_ours(arch, x, y)
+            if kind == "train step":
+                return lambda: model.train_on_batch(x, y)
+            return lambda: model.predict_on_batch(x)
+        return make
+
+    def torch_impl(kind):
+        def make():
+            torch = peer("torch")
+            tmodel, opt, loss_fn = build_torch(torch, arch)
+            tx = torch.from_numpy(x.transpose(0, 3, 1, 2).copy())
+            ty = torch.from_numpy(y.astype("int64"))
+
+            def step():
+                opt.zero_grad()
+                loss_fn(tmodel(tx), ty).backward()
+                opt.step()
+
+            def pred():
+                with torch.no_grad():
+                    return tmodel(tx)
+
+            return step if kind == "train step" else pred
+        return make
+
+    def keras_impl(kind):
+        def make():
+            peer("torch")  # its thread count
+            kmodel = build_keras(arch)
+            if kind == "train step":
+                return lambda: kmodel.train_on_batch(x, y)
+            return lambda: kmodel.predict_on_batch(x)
+        return make
+
+    out = {}
+    for kind in ("train step", "predict"):
+        out[f"{kind}|layers-on-graph"] = ours(kind)
+        out[f"{kind}|PyTorch eager"] = torch_impl(kind)
+        out[f"{kind}|Keras 3 (torch)"] = keras_impl(kind)
+    return out
+
+
 def main() -> None:
     args = parse_args(__doc__, batch=64, model="cifar")
     import os
@@ -110,41 +156,25 @@ def main() -> None:
     rng = np.random.default_rng(0)
     x = rng.random((args.batch, 32, 32, 3)).astype("float32")
     y = rng.integers(0, 10, args.batch).astype("int32")
-    torch = peer("torch")
-    ours = build_ours(arch, x, y)
-    step = {"layers-on-graph": lambda: ours.train_on_batch(x, y)}
-    pred = {"layers-on-graph": lambda: ours.predict_on_batch(x)}
-    if torch is not None:
-        tmodel, opt, loss_fn = build_torch(torch, arch)
-        tx = torch.from_numpy(x.transpose(0, 3, 1, 2).copy())
-        ty = torch.from_numpy(y.astype("int64"))
-
-        def torch_step():
-            opt.zero_grad()
-            loss = loss_fn(tmodel(tx), ty)
-            loss.backward()
-            opt.step()
-
-        def torch_pred():
-            with torch.no_grad():
-                return tmodel(tx)
-
-        step["PyTorch eager"], pred["PyTorch eager"] = torch_step, torch_pred
+    makers = factories(arch, x, y)
+    if CHILD is None:
+        if peer("torch") is None:  # no peers: ours only
+            makers = {k: v for k, v in makers.items() if k.endswith("layers-on-graph")}
         try:
-            kmodel = build_keras(arch)
-            step["Keras 3 (torch)"] = lambda: kmodel.train_on_batch(x, y)
-            pred["Keras 3 (torch)"] = lambda: kmodel.predict_on_batch(x)
-        except Exception as exc:  # Keras absent or broken: the row says so
-            print(f"<!-- Keras 3 unavailable: {exc} -->")
+            import keras  # noqa: F401
+        except Exception:
+            makers = {k: v for k, v in makers.items() if "Keras" not in k}
+    # interleaved in one process at 1 thread; one child process per implementation above
+    med = measure(makers, repeats, warmup=3)
     peak = gemm_peak("float32")
     fwd_flops, step_flops = flops(arch, args.batch)
     print(f"{args.model} CNN, batch {args.batch}, float32: forward {fwd_flops / 1e9:.2f} GFLOP, "
           f"train step {step_flops / 1e9:.2f} GFLOP; numpy float32 GEMM peak "
           f"{peak / 1e9:.1f} GFLOP/s at {THREADS} thread(s)\n")
-    for title, fns, work in (("train step", step, step_flops), ("predict", pred, fwd_flops)):
-        med = interleaved_medians(fns, repeats, warmup=3)
-        rows = [(name, t, f"{work / t / peak:.0%}") for name, t in med.items()]
-        print(table(f"{args.model} CNN {title}, batch {args.batch}", rows, "layers-on-graph",
+    for kind, work in (("train step", step_flops), ("predict", fwd_flops)):
+        rows = [(name.split("|")[1], t, f"{work / t / peak:.0%}" if t else "n/a")
+                for name, t in med.items() if name.startswith(kind + "|")]
+        print(table(f"{args.model} CNN {kind}, batch {args.batch}", rows, "layers-on-graph",
                     ("share of GEMM peak",)))
 
 

@@ -79,7 +79,7 @@ def peer(name: str):
 CHILD = os.environ.get("LAYERS_BENCH_CHILD")  # set in a child that times one implementation
 
 
-def measure(factories: dict, repeats: int, min_round: float = 0.0) -> dict:
+def measure(factories: dict, repeats: int, min_round: float = 0.0, warmup: int = 1) -> dict:
     """Median seconds per call of each implementation; ``factories[name]()`` builds its callable.
 
     At 1 thread all run in this process, interleaved round after round. With
@@ -90,12 +90,12 @@ def measure(factories: dict, repeats: int, min_round: float = 0.0) -> dict:
     """
     if CHILD is not None:
         fn = factories[CHILD]()
-        result = interleaved_medians({CHILD: fn}, repeats, min_round)
+        result = interleaved_medians({CHILD: fn}, repeats, min_round, warmup=warmup)
         print("LAYERS_BENCH_RESULT " + json.dumps(result), flush=True)
         sys.exit(0)
     if THREADS == 1:
         return interleaved_medians({name: make() for name, make in factories.items()},
-                                   repeats, min_round)
+                                   repeats, min_round, warmup=warmup)
     out = {}
     for name in factories:
         env = dict(os.environ, LAYERS_BENCH_CHILD=name)

@@ -29,6 +29,7 @@ import _cffi_backend
 import cffi
 
 from core.config import config
+from core.threads import reapply as reapply_threads
 
 # Idle OpenMP threads sleep instead of spinning: on a machine whose other cores are busy,
 # spinning workers steal time from the thread doing the sequential work. libgomp reads
@@ -263,6 +264,7 @@ def _load_module(source: str, n_symbols: int) -> list:
         get.restype, get.argtypes = ctypes.c_void_p, [ctypes.c_int]
         hit = (lib, [get(i) for i in range(n_symbols)])
         _loaded[key] = hit
+        reapply_threads()  # the first module loads the OpenMP runtime: limit it too
     return hit[1]
 
 

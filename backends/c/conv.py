@@ -18,21 +18,25 @@ Only channels-last input (the Keras layers' layout) takes these kernels: channel
 """
 from __future__ import annotations
 
+import os
+
 import numpy as np
 
 from core.tensor.conv import Conv2d, Conv2dGradInputs, Conv2dGradWeights
 
 from ..numpy.conv import _channels_last, _check, _check_g, _geometry, _wmat
 from . import generators
-from .blas import blas_gemm
+from .blas import blas_gemm, blas_thread_local
 from .compiler import char_ptr
 from .scalar import Unsupported, ctype
 from .spec import KernelSpec
 
 BLOCK_BYTES = 1 << 18  # one block of the im2col matrix: stays in L2 across its product
+SLOTS = max(1, os.cpu_count() or 1)  # threads the scratch buffers have room for
 
 # d: [N, H, W, C, Ho, Wo, F, kh, kw, sh, sw, dh, dw, ph, pw, image element strides along
-#     (N, H, W, C), rows per block, gemm address, 64-bit BLAS ints]
+#     (N, H, W, C), rows per block, gemm address, 64-bit BLAS ints, address of BLAS's
+#     set-thread-local-thread-count (0: none), thread slots in the scratch buffer]
 _HEAD = """
 #define LG_CONV_DESC \\
     const int64_t *d = (const int64_t *)dp; \\
@@ -42,6 +46,32 @@ _HEAD = """
     const int64_t rows = d[19], K = kh * kw * C, M = N * Ho * Wo; \\
     const void *gemm = (const void *)(intptr_t)d[20]; const int wide = (int)d[21]; \\
     (void)F; (void)rows; (void)gemm; (void)wide; (void)M;
+#ifndef LG_CONV_THREADS
+#define LG_CONV_THREADS
+/* Threads for a convolution: each takes a contiguous range of images (their im2col
+   blocks and, for the input gradient, their part of the result) with its own scratch,
+   and calls BLAS single-threaded (OpenBLAS's thread-local count): many small products
+   each split across threads cost more in synchronisation than they gain. Without that
+   BLAS function one thread runs and BLAS threads each product itself. */
+static int lg_conv_threads(const int64_t *d) {
+#ifdef _OPENMP
+    int64_t t = omp_get_max_threads();
+    if (t > d[23]) t = d[23];
+    if (t > d[0]) t = d[0];
+    return d[22] && t > 1 ? (int)t : 1;
+#else
+    return 1;
+#endif
+}
+static int lg_conv_tid(void) {
+#ifdef _OPENMP
+    return omp_get_thread_num();
+#else
+    return 0;
+#endif
+}
+typedef int (*lg_blas_local_fn)(int);
+#endif
 """
 
 # im2col of rows [r0, r1) into col (row-major, K per row, taps (i, j) then channels)
@@ -74,28 +104,47 @@ static void @K@_im2col(const char *dp, const {t} *restrict x, {t} *restrict col,
 }}
 """
 
+# one thread's share: images [N*t/T, N*(t+1)/T) in blocks; {{work}} sees r0, r1, col, t
+_THREADED = """
+    const int T = lg_conv_threads(d);
+    #pragma omp parallel num_threads(T) if (T > 1)
+    {{{{
+        const int t = lg_conv_tid();
+        const lg_blas_local_fn local = (lg_blas_local_fn)(intptr_t)d[22];
+        const int old = T > 1 ? local(1) : 0;
+        {{t}} *col = ({{t}} *)colp + (int64_t)t * rows * K;
+        const int64_t lo = N * t / T * Ho * Wo, hi = N * (t + 1) / T * Ho * Wo;
+        for (int64_t r0 = lo; r0 < hi; r0 += rows) {{{{
+            const int64_t r1 = r0 + rows < hi ? r0 + rows : hi;
+            {work}
+        }}}}
+        if (T > 1) local(old);
+    }}}}
+"""
+
 _FORWARD = """
 int @K@_fwd(char *dp, char *xp, char *wp, char *op, char *colp) {{
     LG_CONV_DESC
-    for (int64_t r0 = 0; r0 < M; r0 += rows) {{
-        const int64_t r1 = r0 + rows < M ? r0 + rows : M;
-        @K@_im2col(dp, (const {t} *)xp, ({t} *)colp, r0, r1);
-        lg_gemm(gemm, wide, {dbl}, 0, 0, r1 - r0, F, K, 1.0, colp, K, wp, F, 0.0,
-                op + r0 * F * (int64_t)sizeof({t}), F);
-    }}
+""" + _THREADED.format(work="""@K@_im2col(dp, (const {t} *)xp, col, r0, r1);
+            lg_gemm(gemm, wide, {dbl}, 0, 0, r1 - r0, F, K, 1.0, (char *)col, K, wp, F, 0.0,
+                    op + r0 * F * (int64_t)sizeof({t}), F);""") + """
     return 0;
 }}
 """
 
+# each thread sums its images' products into its own (K, F) part (after the column
+# slots in the scratch buffer; thread 0's part is the result), then the parts are added
 _GRAD_WEIGHTS = """
 int @K@_gw(char *dp, char *xp, char *gp, char *gwp, char *colp) {{
     LG_CONV_DESC
-    for (int64_t r0 = 0; r0 < M; r0 += rows) {{
-        const int64_t r1 = r0 + rows < M ? r0 + rows : M;
-        @K@_im2col(dp, (const {t} *)xp, ({t} *)colp, r0, r1);
-        lg_gemm(gemm, wide, {dbl}, 1, 0, K, F, r1 - r0, 1.0, colp, K,
-                gp + r0 * F * (int64_t)sizeof({t}), F, r0 ? 1.0 : 0.0, gwp, F);
-    }}
+    {t} *parts = ({t} *)colp + d[23] * rows * K;
+""" + _THREADED.format(work="""@K@_im2col(dp, (const {t} *)xp, col, r0, r1);
+            {t} *part = t ? parts + (int64_t)(t - 1) * K * F : ({t} *)gwp;
+            lg_gemm(gemm, wide, {dbl}, 1, 0, K, F, r1 - r0, 1.0, (char *)col, K,
+                    gp + r0 * F * (int64_t)sizeof({t}), F, r0 > lo ? 1.0 : 0.0, (char *)part, F);""") + """
+    {t} *gw = ({t} *)gwp;
+    for (int t = 1; t < T; t++)
+        for (int64_t e = 0; e < K * F; e++) gw[e] += parts[(int64_t)(t - 1) * K * F + e];
     return 0;
 }}
 """
@@ -124,13 +173,12 @@ static void @K@_col2im(const char *dp, {t} *restrict dx, const {t} *restrict col
 
 int @K@_gx(char *dp, char *wp, char *gp, char *dxp, char *colp) {{
     LG_CONV_DESC
-    memset(dxp, 0, (size_t)(N * H * W * C) * sizeof({t}));
-    for (int64_t r0 = 0; r0 < M; r0 += rows) {{
-        const int64_t r1 = r0 + rows < M ? r0 + rows : M;
-        lg_gemm(gemm, wide, {dbl}, 0, 1, r1 - r0, K, F, 1.0,
-                gp + r0 * F * (int64_t)sizeof({t}), F, wp, F, 0.0, colp, K);
-        @K@_col2im(dp, ({t} *)dxp, (const {t} *)colp, r0, r1);
-    }}
+""" + _THREADED.format(work="""if (r0 == lo)  /* this thread's images of the result */
+                memset(({t} *)dxp + lo / (Ho * Wo) * H * W * C, 0,
+                       (size_t)((hi - lo) / (Ho * Wo) * H * W * C) * sizeof({t}));
+            lg_gemm(gemm, wide, {dbl}, 0, 1, r1 - r0, K, F, 1.0,
+                    gp + r0 * F * (int64_t)sizeof({t}), F, wp, F, 0.0, (char *)col, K);
+            @K@_col2im(dp, ({t} *)dxp, col, r0, r1);""") + """
     return 0;
 }}
 """
@@ -147,7 +195,7 @@ def _plan(op, n, h, w, c, f, kh, kw, strides, blas, itemsize) -> tuple:
     k = kh * kw * c
     rows = _rows(n * ho * wo, k, itemsize)
     d = np.array([n, h, w, c, ho, wo, f, kh, kw, *op.subsample, *op.filter_dilation, ph, pw,
-                  *strides, rows, blas[0], blas[1]], dtype=np.int64)
+                  *strides, rows, blas[0], blas[1], blas[2], SLOTS], dtype=np.int64)
     return d, (ho, wo), rows, k
 
 
@@ -198,7 +246,7 @@ def _spec(node, body: str, name: str, make):
     if blas is None:
         raise Unsupported("no BLAS gemm found")
     dt = np.dtype(dtype)
-    address = (int(blas[1] if dt == np.float64 else blas[0]), int(blas[2]))
+    address = (int(blas[1] if dt == np.float64 else blas[0]), int(blas[2]), blas_thread_local())
     t = ctype(dtype)
     source = (_HEAD + _IM2COL.format(t=t) if name != "gx" else _HEAD) + body.format(
         t=t, dbl=int(dt == np.float64))
@@ -222,7 +270,7 @@ def _forward_kernel(op, fn, fallback, dtype, blas):
                                      dtype.itemsize)
         wm = _filter_matrix(w, op)
         out = np.empty((n, ho, wo, f), dtype)
-        fn(_ptr(d), _ptr(x), _ptr(wm), _ptr(out), _ptr(scratch(rows * k)))
+        fn(_ptr(d), _ptr(x), _ptr(wm), _ptr(out), _ptr(scratch(SLOTS * rows * k)))
         return out.transpose(0, 3, 1, 2)
 
     return kernel
@@ -243,7 +291,8 @@ def _weights_kernel(op, fn, fallback, dtype, blas):
         _check_g(op, g, (n, f, ho, wo))
         gm = _rows_matrix(g)
         gw = np.empty((kh, kw, c, f), dtype)  # the Keras kernel's own layout
-        fn(_ptr(d), _ptr(x), _ptr(gm), _ptr(gw), _ptr(scratch(rows * k)))
+        fn(_ptr(d), _ptr(x), _ptr(gm), _ptr(gw),
+           _ptr(scratch(SLOTS * rows * k + (SLOTS - 1) * k * f)))  # + per-thread parts
         gw = gw.transpose(3, 2, 0, 1)
         return gw[:, :, ::-1, ::-1] if op.filter_flip else gw
 
@@ -265,7 +314,7 @@ def _inputs_kernel(op, fn, fallback, dtype, blas):
         _check_g(op, g, (n, f, ho, wo))
         wm, gm = _filter_matrix(w, op), _rows_matrix(g)
         dx = np.empty((n, h, wd, c), dtype)
-        fn(_ptr(d), _ptr(wm), _ptr(gm), _ptr(dx), _ptr(scratch(rows * k)))
+        fn(_ptr(d), _ptr(wm), _ptr(gm), _ptr(dx), _ptr(scratch(SLOTS * rows * k)))
         return dx.transpose(0, 3, 1, 2)
 
     return kernel
