@@ -6,11 +6,15 @@ Adam, float32; also a VGG-style block (``--model vgg``: 3x3 convs of 64, 64, 128
 channels on 32x32 input). Prints the step's FLOPs (multiply-adds x 2 of the convolutions
 and dense layers: forward, and input plus filter gradients for the step) and the share of
 numpy's measured float32 GEMM peak each implementation reaches.
-Run: python benchmarks/cnn_cifar.py [--threads N] [--batch 64] [--model cifar|vgg]
+``--cpu 1`` times CPU time (all the process's threads) instead of wall time: faithful at
+1 thread on a machine shared with other jobs.
+Run: python benchmarks/cnn_cifar.py [--threads N] [--batch 64] [--model cifar|vgg] [--cpu 1]
 """
 from __future__ import annotations
 
 from harness import CHILD, THREADS, gemm_peak, measure, parse_args, peer, table
+
+import time
 
 import numpy as np
 
@@ -147,7 +151,7 @@ def factories(arch, x, y) -> dict:
 
 
 def main() -> None:
-    args = parse_args(__doc__, batch=64, model="cifar")
+    args = parse_args(__doc__, batch=64, model="cifar", cpu=0)
     import os
 
     os.environ.setdefault("KERAS_BACKEND", "torch")
@@ -165,16 +169,18 @@ def main() -> None:
         except Exception:
             makers = {k: v for k, v in makers.items() if "Keras" not in k}
     # interleaved in one process at 1 thread; one child process per implementation above
-    med = measure(makers, repeats, warmup=3)
-    peak = gemm_peak("float32")
+    clock = time.process_time if args.cpu else time.perf_counter
+    med = measure(makers, repeats, warmup=3, clock=clock)
+    peak = gemm_peak("float32", clock=clock)
     fwd_flops, step_flops = flops(arch, args.batch)
     print(f"{args.model} CNN, batch {args.batch}, float32: forward {fwd_flops / 1e9:.2f} GFLOP, "
           f"train step {step_flops / 1e9:.2f} GFLOP; numpy float32 GEMM peak "
           f"{peak / 1e9:.1f} GFLOP/s at {THREADS} thread(s)\n")
+    what = "CPU time" if args.cpu else "wall time"
     for kind, work in (("train step", step_flops), ("predict", fwd_flops)):
         rows = [(name.split("|")[1], t, f"{work / t / peak:.0%}" if t else "n/a")
                 for name, t in med.items() if name.startswith(kind + "|")]
-        print(table(f"{args.model} CNN {kind}, batch {args.batch}", rows, "layers-on-graph",
+        print(table(f"{args.model} CNN {kind}, batch {args.batch}, {what}", rows, "layers-on-graph",
                     ("share of GEMM peak",)))
 
 
