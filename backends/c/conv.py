@@ -261,7 +261,8 @@ def _forward_kernel(op, fn, fallback, dtype, blas):
     scratch = _Scratch(dtype)
 
     def kernel(x, w):
-        if not _channels_last(x) or x.dtype != dtype or w.dtype != dtype or 0 in x.shape:
+        if (not _channels_last(x) or x.dtype != dtype or w.dtype != dtype or 0 in x.shape
+                or 0 in w.shape):
             return fallback(x, w)
         _check(x.shape, w.shape, op)
         f, c, kh, kw = w.shape
