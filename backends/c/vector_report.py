@@ -41,7 +41,7 @@ def scalar_loops(source: str) -> list[str]:
         path = os.path.join(tmp, "m.c")
         with open(path, "w") as f:
             f.write(source)
-        proc = subprocess.run([cc, *flags, "-DLG_STREAMING", "-c", "-o", os.devnull,
+        proc = subprocess.run([cc, *flags, "-c", "-o", os.devnull,
                                "-fopt-info-vec-all", path], capture_output=True, text=True)
     if proc.returncode != 0:
         raise RuntimeError(proc.stderr[-2000:])
