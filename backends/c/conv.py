@@ -31,7 +31,7 @@ from .compiler import char_ptr
 from .scalar import Unsupported, ctype
 from .spec import KernelSpec
 
-BLOCK_BYTES = 1 << 18  # one block of the im2col matrix: stays in L2 across its product
+BLOCK_BYTES = 1 << 19  # one block of the im2col matrix: stays in L2 across its product
 SLOTS = max(1, os.cpu_count() or 1)  # threads the scratch buffers have room for
 
 # d: [N, H, W, C, Ho, Wo, F, kh, kw, sh, sw, dh, dw, ph, pw, image element strides along
