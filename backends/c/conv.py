@@ -19,6 +19,8 @@ Only channels-last input (the Keras layers' layout) takes these kernels: channel
 from __future__ import annotations
 
 import os
+import sys
+from sys import getrefcount
 
 import numpy as np
 
@@ -33,6 +35,10 @@ from .spec import KernelSpec
 
 BLOCK_BYTES = 1 << 19  # one block of the im2col matrix: stays in L2 across its product
 SLOTS = max(1, os.cpu_count() or 1)  # threads the scratch buffers have room for
+REUSE_BYTES = 1 << 18  # results this large reuse a free buffer of an earlier call
+# exact reference counts, as the elementwise kernels' reuse (off from CPython 3.14, which
+# borrows some references)
+REUSE = sys.version_info < (3, 14)
 
 # d: [N, H, W, C, Ho, Wo, F, kh, kw, sh, sw, dh, dw, ph, pw, image element strides along
 #     (N, H, W, C), rows per block, gemm address, 64-bit BLAS ints, address of BLAS's
@@ -204,6 +210,28 @@ def _rows(m: int, k: int, itemsize: int) -> int:
     return int(max(16, min(m, BLOCK_BYTES // max(1, k * itemsize))))
 
 
+class _Results:
+    """Result buffers of one kernel, reused across calls once nobody holds them any more (a
+    training step's activations are freed by the next step): no fresh pages to fault in
+    for a large result every call (6% of a CIFAR CNN step). Two, so that the buffer of
+    the step before can be reused while this step's is still held."""
+
+    def __init__(self, dtype):
+        self.dtype, self.ring = dtype, [None, None]
+
+    def __call__(self, shape: tuple) -> np.ndarray:
+        ring = self.ring
+        for k in range(2):
+            # 3 references: the ring, this local, getrefcount's argument (a live view: 4)
+            buf = ring[k]
+            if buf is not None and buf.shape == shape and REUSE and getrefcount(buf) == 3:
+                return buf
+        buf = np.empty(shape, self.dtype)
+        if REUSE and buf.nbytes >= REUSE_BYTES:
+            ring[1], ring[0] = ring[0], buf
+        return buf
+
+
 class _Scratch:
     """The block's column buffer, kept between calls."""
 
@@ -258,7 +286,7 @@ def _spec(node, body: str, name: str, make):
 
 
 def _forward_kernel(op, fn, fallback, dtype, blas):
-    scratch = _Scratch(dtype)
+    scratch, results = _Scratch(dtype), _Results(dtype)
 
     def kernel(x, w):
         if (not _channels_last(x) or x.dtype != dtype or w.dtype != dtype or 0 in x.shape
@@ -270,7 +298,7 @@ def _forward_kernel(op, fn, fallback, dtype, blas):
         d, (ho, wo), rows, k = _plan(op, n, h, wd, c, f, kh, kw, _image_strides(x), blas,
                                      dtype.itemsize)
         wm = _filter_matrix(w, op)
-        out = np.empty((n, ho, wo, f), dtype)
+        out = results((n, ho, wo, f))
         fn(_ptr(d), _ptr(x), _ptr(wm), _ptr(out), _ptr(scratch(SLOTS * rows * k)))
         return out.transpose(0, 3, 1, 2)
 
@@ -278,7 +306,7 @@ def _forward_kernel(op, fn, fallback, dtype, blas):
 
 
 def _weights_kernel(op, fn, fallback, dtype, blas):
-    scratch = _Scratch(dtype)
+    scratch, results = _Scratch(dtype), _Results(dtype)
 
     def kernel(x, g, kshape):
         if (not _channels_last(x) or x.dtype != dtype or g.dtype != dtype or 0 in x.shape
@@ -291,7 +319,7 @@ def _weights_kernel(op, fn, fallback, dtype, blas):
                                      dtype.itemsize)
         _check_g(op, g, (n, f, ho, wo))
         gm = _rows_matrix(g)
-        gw = np.empty((kh, kw, c, f), dtype)  # the Keras kernel's own layout
+        gw = results((kh, kw, c, f))  # the Keras kernel's own layout
         fn(_ptr(d), _ptr(x), _ptr(gm), _ptr(gw),
            _ptr(scratch(SLOTS * rows * k + (SLOTS - 1) * k * f)))  # + per-thread parts
         gw = gw.transpose(3, 2, 0, 1)
@@ -301,7 +329,7 @@ def _weights_kernel(op, fn, fallback, dtype, blas):
 
 
 def _inputs_kernel(op, fn, fallback, dtype, blas):
-    scratch = _Scratch(dtype)
+    scratch, results = _Scratch(dtype), _Results(dtype)
 
     def kernel(w, g, ishape):
         if (not _channels_last(g) or w.dtype != dtype or g.dtype != dtype or 0 in g.shape
@@ -314,7 +342,7 @@ def _inputs_kernel(op, fn, fallback, dtype, blas):
                                      blas, dtype.itemsize)
         _check_g(op, g, (n, f, ho, wo))
         wm, gm = _filter_matrix(w, op), _rows_matrix(g)
-        dx = np.empty((n, h, wd, c), dtype)
+        dx = results((n, h, wd, c))
         fn(_ptr(d), _ptr(wm), _ptr(gm), _ptr(dx), _ptr(scratch(SLOTS * rows * k)))
         return dx.transpose(0, 3, 1, 2)
 
