@@ -56,9 +56,10 @@ _HEAD = """
 #define LG_CONV_THREADS
 /* Threads for a convolution: each takes a contiguous range of images (their im2col
    blocks and, for the input gradient, their part of the result) with its own scratch,
-   and calls BLAS single-threaded (OpenBLAS's thread-local count): many small products
-   each split across threads cost more in synchronisation than they gain. Without that
-   BLAS function one thread runs and BLAS threads each product itself. */
+   and calls BLAS single-threaded (OpenBLAS's thread-local count), also when one thread
+   runs: many small products each split across BLAS threads cost more in
+   synchronisation than they gain (10x slower on a busy machine). Without that BLAS
+   function one thread runs and BLAS threads each product itself. */
 static int lg_conv_threads(const int64_t *d) {
 #ifdef _OPENMP
     int64_t t = omp_get_max_threads();
@@ -117,14 +118,14 @@ _THREADED = """
     {{{{
         const int t = lg_conv_tid();
         const lg_blas_local_fn local = (lg_blas_local_fn)(intptr_t)d[22];
-        const int old = T > 1 ? local(1) : 0;
+        const int old = local ? local(1) : 0;
         {{t}} *col = ({{t}} *)colp + (int64_t)t * rows * K;
         const int64_t lo = N * t / T * Ho * Wo, hi = N * (t + 1) / T * Ho * Wo;
         for (int64_t r0 = lo; r0 < hi; r0 += rows) {{{{
             const int64_t r1 = r0 + rows < hi ? r0 + rows : hi;
             {work}
         }}}}
-        if (T > 1) local(old);
+        if (local) local(old);
     }}}}
 """
 
