@@ -1,4 +1,5 @@
-"""Per-call overhead of a tiny function, ``x + y`` on 10-element float64 vectors.
+"""Per-call overhead of tiny functions on 10-element float64 vectors: ``x + y`` and
+``2 * v + 1`` (one fused node).
 
 Ours with ``trust_input`` next to numpy, PyTorch and PyTensor (trust_input).
 Run: python benchmarks/call_overhead.py [--threads N]
@@ -36,6 +37,20 @@ def main() -> None:
         fns["PyTensor (C), trust_input"] = lambda: pf(a, b)
     med = interleaved_medians(fns, repeats, min_round=0.02)
     print(table("Tiny function call, x + y on 10 float64", list(med.items()),
+                "layers-on-graph, trust_input"))
+
+    v = T.dvector("v")
+    h = function([v], 2 * v + 1, trust_input=True)
+    fns = {"layers-on-graph, trust_input": lambda: h(a), "numpy": lambda: 2 * a + 1}
+    if torch is not None:
+        fns["PyTorch"] = lambda: 2 * ta + 1
+    if pyt is not None:
+        pv = pt.dvector("v")
+        ph = pytensor.function([pv], 2 * pv + 1)
+        ph.trust_input = True
+        fns["PyTensor (C), trust_input"] = lambda: ph(a)
+    med = interleaved_medians(fns, repeats, min_round=0.02)
+    print(table("Tiny function call, 2 * v + 1 on 10 float64", list(med.items()),
                 "layers-on-graph, trust_input"))
 
 

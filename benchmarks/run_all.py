@@ -17,7 +17,9 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 WORKLOADS = [
     ("logreg.py", (1, 2)),
     ("elemwise.py", (1, 2)),
+    ("relu_mask.py", (1, 2)),
     ("mlp_step.py", (1, 2)),
+    ("cnn_cifar.py", (1, 2)),
     ("call_overhead.py", (1,)),
     ("compile_cold_warm.py", (1,)),
 ]

@@ -23,6 +23,7 @@ _DEFAULTS = {
     # False: the C backend builds a function's module when function() compiles it, not
     # after LAZY_WORK elements of work
     "c_lazy": True,
+    "threads": 0,  # BLAS and C-loop threads; 0: as the environment says (core/threads.py)
 }
 
 _CHOICES = {
@@ -62,7 +63,13 @@ class _Config:
             raise ValueError(f"core.config.{key} must be one of {_CHOICES[key]}, got {value!r}")
         if key in ("profile", "c_lazy") and isinstance(value, str):
             value = value.lower() in ("1", "true", "yes")
+        if key == "threads":
+            value = _threads(value)
         self._values[key] = value
+        if key == "threads":
+            from .threads import apply
+
+            apply(value)
 
     @contextlib.contextmanager
     def change_flags(self, **flags):
@@ -80,7 +87,20 @@ class _Config:
             yield self
         finally:
             for key, value in old.items():
+                if key == "threads":
+                    setattr(self, key, value)
                 self._values[key] = value
+
+
+def _threads(value) -> int:
+    try:
+        n = int(value)
+    except (TypeError, ValueError):
+        n = -1
+    if n < 0:
+        raise ValueError(f"core.config.threads must be an integer >= 0 (0: as the environment "
+                         f"says), got {value!r}")
+    return n
 
 
 def _flag(key: str) -> property:

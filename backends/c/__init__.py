@@ -20,6 +20,7 @@ from ..registry import KernelRegistry
 from . import compiler
 from .compiler import CompileError, ffi, load_module, signature, warn_once
 from .scalar import Unsupported, preamble
+from .small_composite import LARGE, straight_line
 
 generators = KernelRegistry("c")
 
@@ -65,7 +66,7 @@ def module_source(specs) -> tuple[str, list[tuple[str, str]], list[list[int]]]:
 
 
 LAZY_WORK = 1 << 18  # elements processed by a function's C-capable nodes before it compiles
-LAZY_MIN_COUNTED = 256  # smaller inputs do not count as work
+LAZY_MIN_COUNTED = LARGE  # smaller inputs do not count as work (256 elements)
 
 
 class _Module:
@@ -98,19 +99,30 @@ class _Module:
                                      f"(reported once per process)")
                 self.kernels = list(self.fallbacks)
                 return
-            compiler.declare_signatures(sig for _, sig in table)
             kernels = []
             for spec, idx, fallback in zip(self.specs, index, self.fallbacks):
                 if spec is None:
                     kernels.append(fallback)
                     self.addresses.append(None)
                     continue
-                self.addresses.append({suffix: int(ffi.cast("intptr_t", pointers[i]))
+                self.addresses.append({suffix: pointers[i]
                                        for i, (suffix, _) in zip(idx, spec.symbols)})
                 funcs = [ffi.cast(signature(sig), pointers[i])
                          for i, (_, sig) in zip(idx, spec.symbols)]
                 kernels.append(spec.bind(funcs))
             self.kernels = kernels
+
+
+def _deferred_numpy_kernel(node):
+    """The node's numpy kernel, built at its first call."""
+    built: list = []
+
+    def kernel(*args):
+        if not built:
+            built.append(_numpy_kernel(node))
+        return built[0](*args)
+
+    return kernel
 
 
 def _warn_missing(missing: list[str]) -> None:
@@ -135,11 +147,16 @@ def _lazy_kernel(module: _Module, i: int, fallback):
         return fallback(*args)
 
     def bind_slot(namespace: dict, name: str) -> None:
-        """Once compiled, put the C kernel itself at ``namespace[name]`` (no wrapper per call)."""
+        """Once compiled, put the C kernel itself at ``namespace[name]`` (no wrapper per call);
+        until then a Composite's straight-line numpy code that hands large inputs to this
+        kernel (no wrapper for the small ones)."""
         if module.kernels is not None:
             namespace[name] = module.kernels[i]
         else:
             module.slots.append((namespace, name, i))
+            guarded = getattr(fallback, "guarded", None)
+            if guarded is not None:
+                namespace[name] = guarded(kernel)
 
     def native() -> dict | None:
         """Compile now if not yet; the addresses of this node's C functions by symbol
@@ -175,7 +192,12 @@ def make_kernels(nodes, lazy: bool = True) -> list:
             except Unsupported as exc:
                 missing.append(f"{node.op} ({exc})")
         specs.append(spec)
-    fallbacks = [_numpy_kernel(node) for node in nodes]
+    # Elementwise nodes run numpy (or a Composite's straight-line numpy code) until the
+    # module loads, and always on tiny arrays: their kernels are cheap to build and on
+    # the path of every small call. Other nodes' numpy kernels are built only if they run.
+    fallbacks = [_numpy_kernel(node) if spec is None else
+                 (straight_line(node) or _numpy_kernel(node)) if isinstance(node.op, _Elemwise)
+                 else _deferred_numpy_kernel(node) for node, spec in zip(nodes, specs)]
     if all(s is None for s in specs):
         _warn_missing(missing)
         return fallbacks

@@ -85,6 +85,8 @@ def _functions() -> dict | None:
                     continue
                 result = {k: ctypes.cast(f, ctypes.c_void_p).value for k, f in fns.items()}
                 result["wide"] = wide
+                local = getattr(lib, "openblas_set_num_threads_local", None)  # OpenBLAS >= 0.3.27
+                result["local"] = ctypes.cast(local, ctypes.c_void_p).value if local else 0
                 break
             if result is not None:
                 break
@@ -112,6 +114,13 @@ def blas_gemm() -> np.ndarray | None:
     if fns is None:
         return None
     return np.array([fns["sgemm"], fns["dgemm"], fns["wide"]], dtype=np.int64)
+
+
+def blas_thread_local() -> int:
+    """Address of OpenBLAS's ``int openblas_set_num_threads_local(int)`` (the calling
+    thread's BLAS thread count, returning the previous one), or 0 where there is none."""
+    fns = _functions()
+    return fns["local"] if fns else 0
 
 
 def blas_gemv(dtype) -> tuple[int, int] | None:

@@ -1,7 +1,10 @@
-"""Compile one C module per function with the system compiler; load it through cffi.
+"""Compile one C module per function with the system compiler; call it through cffi.
 
-A module is a shared library built by ONE compiler call and opened with cffi's
-ABI mode (``ffi.dlopen``). It is cached on disk under
+A module is a shared library built by ONE compiler call, opened with ``ctypes`` (its
+``lg_get(i)`` hands out the kernels' addresses) and its kernels called through cffi
+function pointers whose C types are built directly by cffi's backend: no C text is
+parsed when a module loads (pycparser took ~60 ms of every warm-cache compile). It is
+cached on disk under
 ``core.config.compiledir/c`` by a hash of (source, compiler, flags, CPU), so a
 second process finds it. Builds take a per-entry file lock, write to a
 temporary file and rename, so concurrent processes never see half a library;
@@ -23,9 +26,13 @@ import tempfile
 import time
 import warnings
 
+import ctypes
+
+import _cffi_backend
 import cffi
 
 from core.config import config
+from core.threads import reapply as reapply_threads
 
 # Idle OpenMP threads sleep instead of spinning: on a machine whose other cores are busy,
 # spinning workers steal time from the thread doing the sequential work. libgomp reads
@@ -34,15 +41,19 @@ os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 # -O1: the hot loops carry "omp simd" (vectorized at any -O level); -O2 costs 50% more
 # compile time for no measured gain on these loops.
+# -fno-trapping-math: gcc may then if-convert selects (`m ? x : x * 0.0f`) and use vector
+# floor/ceil; without it those loops stay scalar (a ReLU mask 12x slower than numpy). It only
+# drops the promise that FP exception flags are raised exactly; results stay IEEE: no flush
+# to zero, NaNs propagate (-ffast-math is not used).
 _FULL_FLAGS = ["-O1", "-march=native", "-std=gnu11", "-fPIC", "-shared", "-fno-math-errno",
-               "-fopenmp", "-w"]
+               "-fno-trapping-math", "-fopenmp", "-w"]
 if platform.machine().lower() in ("x86_64", "amd64"):
     # On AVX-512 CPUs gcc still prefers 256-bit vectors; 512-bit ones (16 float lanes,
     # libmvec's 16-wide exp/tanh) run transcendental loops 1.4-1.7x faster, memory-bound
     # loops the same (benchmarks/elemwise.py). Without AVX-512 the flag changes nothing.
     _FULL_FLAGS.insert(2, "-mprefer-vector-width=512")
 _FULL_LIBS = ["-lmvec", "-lm"]
-_BASIC_FLAGS = ["-O2", "-std=gnu11", "-fPIC", "-shared", "-fno-math-errno", "-w"]
+_BASIC_FLAGS = ["-O2", "-std=gnu11", "-fPIC", "-shared", "-fno-math-errno", "-fno-trapping-math", "-w"]
 _BASIC_LIBS = ["-lm"]
 # Flag sets to try, best first; the first that compiles is kept for the process.
 _CANDIDATES = [(_FULL_FLAGS, _FULL_LIBS), (_BASIC_FLAGS, _BASIC_LIBS)]
@@ -56,9 +67,13 @@ if platform.machine().lower() in ("x86_64", "amd64"):
     _CANDIDATES.insert(0, (_FULL_FLAGS + ["-Wa,-mbranches-within-32B-boundaries"], _FULL_LIBS))
 
 ffi = cffi.FFI()
-ffi.cdef("void *lg_get(int);")
+_INT = _cffi_backend.new_primitive_type("int")
+INTPTR = _cffi_backend.new_primitive_type("intptr_t")
+CHAR_P = _cffi_backend.new_pointer_type(_cffi_backend.new_primitive_type("char"))
+INT64_ARRAY = _cffi_backend.new_array_type(
+    _cffi_backend.new_pointer_type(_cffi_backend.new_primitive_type("int64_t")), None)
 _signatures: dict = {}  # argument letters -> cffi function-pointer type
-_loaded: dict[str, tuple] = {}  # cache key -> (lib, pointers): one dlopen per module per process
+_loaded: dict[str, tuple] = {}  # cache key -> (lib, addresses): one dlopen per module per process
 _warned: set[str] = set()
 
 
@@ -92,25 +107,23 @@ def compiler() -> str | None:
     return _compiler_cache[0]
 
 
-def declare_signatures(all_args) -> None:
-    """Declare the kernel types of ``all_args`` not yet known, in one cdef (one parse)."""
-    new = sorted({a for a in all_args if a not in _signatures})
-    if not new:
-        return
-    decls = []
-    for args in new:
-        params = ", ".join("intptr_t" if a == "i" else "char *" for a in args) or "void"
-        decls.append(f"typedef int (*lg_sig_{args})({params});")
-    ffi.cdef("\n".join(decls))
-    for args in new:
-        _signatures[args] = ffi.typeof(f"lg_sig_{args}")
+def char_ptr(address: int):
+    """A ``char *`` cdata for an address (no C parsing: a prebuilt type)."""
+    return ffi.cast(CHAR_P, address)
+
+
+def function_type(args, result=_INT):
+    """The cffi type of a C function pointer taking ``args`` (cffi C types), built without
+    parsing C."""
+    return _cffi_backend.new_function_type(tuple(args), result, False)
 
 
 def signature(args: str):
     """cffi function-pointer type for a kernel: 'i' is intptr_t, 'p' is char*; returns int."""
-    if args not in _signatures:
-        declare_signatures([args])
-    return _signatures[args]
+    t = _signatures.get(args)
+    if t is None:
+        t = _signatures[args] = function_type(INTPTR if a == "i" else CHAR_P for a in args)
+    return t
 
 
 def _machine_tag() -> str:
@@ -258,7 +271,8 @@ _flag_sets: list = []  # the first flag set that compiles here, found once per p
 
 
 def load_module(source: str, n_symbols: int) -> list:
-    """Compile (or find in the cache) ``source`` and return its ``n_symbols`` function pointers.
+    """Compile (or find in the cache) ``source`` and return its ``n_symbols`` function
+    addresses (ints).
 
     The module must define ``void *lg_get(int i)`` returning its i-th kernel.
     Raises ``CompileError`` when no compiler is found or the compiler fails.
@@ -306,12 +320,16 @@ def _load_module(source: str, n_symbols: int) -> list:
                 raise CompileError(f"C backend: the module built in {lib_path} cannot be "
                                    f"loaded: {exc2}") from exc2
         _loaded[key] = hit
+        reapply_threads()  # the first module loads the OpenMP runtime: limit it too
     return hit[1]
 
 
 def _open(lib_path: str, n_symbols: int) -> tuple:
-    lib = ffi.dlopen(lib_path)
-    return lib, [lib.lg_get(i) for i in range(n_symbols)]
+    """The library and its kernels' addresses (ctypes: no C declarations parsed)."""
+    lib = ctypes.CDLL(lib_path)
+    get = lib.lg_get
+    get.restype, get.argtypes = ctypes.c_void_p, [ctypes.c_int]
+    return lib, [get(i) for i in range(n_symbols)]
 
 
 def _unusable_folder(exc: OSError) -> CompileError:

@@ -20,6 +20,7 @@ import sys
 
 import numpy as np
 
+from core.compile.code_cache import compile_cached
 from core.graph.basic import Constant
 from core.tensor import scalar_ops as ps
 
@@ -194,11 +195,13 @@ def _streaming_chunk(nout, out_ct, scalar_loads, locals_, compute, outs, in_ct, 
     """The chunk with streaming (non-temporal) stores, for outputs too large for the caches:
     groups of one 64-byte vector per output computed into registers (a small array the
     compiler keeps in one), then stored with a streaming store; the unaligned head
-    and the tail go through the plain chunk. Only where every output has one element size,
-    and only for loops without vector-math calls: there the loop is compute-bound, and
-    streaming stores measured 3x slower (exp/sin/tanh on 1e7 floats: 32 ms against 10)."""
+    and the tail go through the plain chunk. Only where every output and array input has one
+    C type (with mixed element sizes gcc leaves the fixed 64-byte group loop scalar), and only
+    for loops without vector-math calls: there the loop is compute-bound, and streaming
+    stores measured 3x slower (exp/sin/tanh on 1e7 floats: 32 ms against 10)."""
     calls = re.compile(r"\b(" + "|".join(VECTOR_MATH) + r")f?\(")
-    if len(set(out_ct)) != 1 or calls.search(compute):
+    widths = {out_ct[0]} | {t for t, role in zip(in_ct, roles) if role == "array"}
+    if len(set(out_ct)) != 1 or calls.search(compute) or len(widths) != 1:
         return ""
     group = f"(64 / (int)sizeof({out_ct[0]}))"
     loads = _array_loads(in_ct, roles, lambda k: f"P{nout + k}[j + g]", " " * 12)
@@ -392,7 +395,7 @@ def _make_kernel(node, roles, fc, fs, fr=None):
                            small_path=small_path, alloc="\n            ".join(allocs), n=n, ptrs=ptrs,
                            ret=ret)
     namespace: dict = {}
-    exec(compile(src, f"<c kernel {node.op}>", "exec"), namespace)
+    exec(compile_cached(src, "<c kernel>"), namespace)
     dtype_objs = [np.dtype(v.dtype) for v in node.inputs] + [np.dtype(v.dtype) for v in node.outputs]
     return namespace["make"](fc, fs, fr, ffi_from_buffer, np.empty, _strided_call, numpy_small, node,
                              roles, raise_status, sys.getrefcount, *dtype_objs)

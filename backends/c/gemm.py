@@ -10,7 +10,7 @@ from core.tensor.blas import Gemm, gemm_reference
 
 from . import generators
 from .blas import blas_gemm, matrix_layout
-from .compiler import ffi
+from .compiler import char_ptr
 from .scalar import Unsupported, ctype
 from .spec import KernelSpec, ffi_from_buffer
 
@@ -26,7 +26,7 @@ def _operand(a: np.ndarray) -> tuple:
     if layout is None:
         a = np.ascontiguousarray(a)
         layout = 0, max(1, a.shape[1])
-    return (ffi.cast("char *", a.ctypes.data), *layout, a)
+    return (char_ptr(a.ctypes.data), *layout, a)
 
 
 @generators.register(Gemm)

@@ -13,10 +13,11 @@ slot s points at ``base + t * step``, or at ``alt`` when ``t == alt_t``):
 """
 from __future__ import annotations
 
+import _cffi_backend
 import numpy as np
 
 from .blas import GEMM_C, blas_gemm
-from .compiler import CompileError, ffi, load_module
+from .compiler import INT64_ARRAY, CompileError, ffi, function_type, load_module
 
 MAX_ARGS = 48  # most operands of one elementwise kernel the interpreter can call
 EW, GEMM, COPY, ADD = range(4)
@@ -128,8 +129,8 @@ def _run_function():
     if not _runner:
         try:
             pointer = load_module(_interpreter_source(), 1)[0]
-            _runner.append(ffi.cast("int64_t (*)(int64_t *, int64_t, int64_t *, int64_t, "
-                                    "int64_t, int64_t, int64_t, int64_t *)", pointer))
+            p, i = INT64_ARRAY, _cffi_backend.new_primitive_type("int64_t")
+            _runner.append(ffi.cast(function_type((p, i, p, i, i, i, i, p), i), pointer))
         except CompileError:
             _runner.append(None)
     return _runner[0]
@@ -138,9 +139,9 @@ def _run_function():
 def execute(code: np.ndarray, slots: np.ndarray, t0: int, t1: int, dt: int) -> int:
     """Run the step ``code`` over ``slots`` (rows of base, step, alt_t, alt) for t = t0,
     t0 + dt, ... (not t1); 0, or 1 + the index of the step whose kernel failed."""
-    return _run_function()(ffi.from_buffer("int64_t[]", code), len(code),
-                           ffi.from_buffer("int64_t[]", slots), len(slots), t0, t1, dt,
-                           ffi.from_buffer("int64_t[]", blas_gemm()))
+    return _run_function()(ffi.from_buffer(INT64_ARRAY, code), len(code),
+                           ffi.from_buffer(INT64_ARRAY, slots), len(slots), t0, t1, dt,
+                           ffi.from_buffer(INT64_ARRAY, blas_gemm()))
 
 
 def available() -> bool:

@@ -14,14 +14,14 @@ from core.tensor.signal.pool import MaxPoolGrad, Pool
 
 from ..numpy.pool import check_output_grad, empty_like_layout
 from . import generators
-from .compiler import ffi
+from .compiler import char_ptr
 from .scalar import ctype
 from .spec import KernelSpec
 
 
 def _ptr(a: np.ndarray):
     """The address of element [0, ..., 0] (any strides, negative ones included)."""
-    return ffi.cast("char *", a.ctypes.data)
+    return char_ptr(a.ctypes.data)
 
 # d: [A, B, Ho, Wo, H, W, kh, kw, sh, sw, ph, pw, then four operands' element strides
 #     along (A, B, rows, cols)]

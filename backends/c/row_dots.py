@@ -12,7 +12,7 @@ from core.tensor.rewritten_ops import DotElemwiseDot
 
 from . import generators
 from .blas import blas_gemv, matrix_layout
-from .compiler import ffi
+from .compiler import char_ptr
 from .elemwise import elemwise_spec, input_roles
 from .scalar import Unsupported, ctype
 from .spec import KernelSpec, ffi_from_buffer, raise_status
@@ -89,7 +89,7 @@ int @K@_rows({params}) {{
             results = [np.empty(n, d) for d in out_dtypes]
             g = np.empty(f, dtype)
             status = fn(n, f, layout[1], max(8, BLOCK_BYTES // (f * isz)), gemv, wide,
-                        ffi.cast("char *", x.ctypes.data),  # rows may be padded: no buffer
+                        char_ptr(x.ctypes.data),  # rows may be padded: no buffer
                         ffi_from_buffer(np.ascontiguousarray(v)),
                         ffi_from_buffer(g), *[ffi_from_buffer(a) for a in results + inputs])
             if status:

@@ -9,7 +9,7 @@ along the last axis (a transposed matrix) first gathered into a small contiguous
 """
 from __future__ import annotations
 
-from .compiler import CompileError, ffi, load_module
+from .compiler import CompileError, char_ptr, load_module
 
 _SOURCE = r"""
 #include <stdint.h>
@@ -154,7 +154,7 @@ def runner():
     a compiler."""
     if not _address:
         try:
-            _address.append(ffi.cast("char *", load_module(_SOURCE, 1)[0]))
+            _address.append(char_ptr(load_module(_SOURCE, 1)[0]))
         except CompileError:
             _address.append(None)
     return _address[0]

@@ -15,6 +15,7 @@ import numpy as np
 from ..graph.basic import Constant, Variable
 from ..graph.fg import FunctionGraph
 from ..graph.trace import format_trace
+from .code_cache import compile_cached
 from .schedule import execution_order
 
 
@@ -122,7 +123,7 @@ class Program:
         src = "\n".join(lines) + "\n"
         if fname == "run_trusted":
             self.source = src
-        exec(compile(src, f"<layers_on_graph {fname}>", "exec"), self.namespace)
+        exec(compile_cached(src, f"<layers_on_graph {fname}>"), self.namespace)
         return self.namespace[fname], (self.namespace[fname].__code__, line_to_node, src)
 
     def describe_failure(self, exc: BaseException) -> str | None:

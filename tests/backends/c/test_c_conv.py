@@ -1,11 +1,12 @@
-"""C col2im (conv2d input gradient) against the numpy kernel, channels-last and other layouts."""
+"""C conv2d kernels (forward, filter and input gradients) against the numpy kernels:
+random shapes, strides, padding, dilation, flips, layouts, float32 and float64."""
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from backends.c.conv import MIN_CHANNELS
-from core.tensor.conv import Conv2d, Conv2dGradInputs
+import backends.c.conv as cconv
+from core.tensor.conv import Conv2d, Conv2dGradInputs, Conv2dGradWeights
 from core.tensor.type import TensorType
 
 from c_helpers import assert_same, c_and_numpy_kernels, needs_cc
@@ -26,43 +27,80 @@ def _strided_channels_last(a):
     return big[..., ::2].transpose(0, 3, 1, 2)  # channel stride 2
 
 
-@pytest.mark.parametrize("dtype", ["float32", "float64"])
-@pytest.mark.parametrize("cfg", CONFIGS)
-def test_conv_kernels_match_numpy(cfg, dtype):
-    rng = np.random.default_rng(0)
+LAYOUTS = (("channels-last", _channels_last), ("strided", _strided_channels_last),
+           ("channels-first", np.ascontiguousarray))
+
+
+def _kernels(cfg, dtype):
     t4 = TensorType(dtype, (None,) * 4)
     vec = TensorType("int64", (2,))
-    (ci,), (ni,) = c_and_numpy_kernels([Conv2dGradInputs(**cfg).make_node(t4("w"), t4("g"),
-                                                                          vec("s"))])
-    assert ci.__module__ == "backends.c.conv"
-    x = rng.normal(size=(2, MIN_CHANNELS, 7, 8)).astype(dtype)
-    w = rng.normal(size=(4, MIN_CHANNELS, 3, 2)).astype(dtype)
-    y = ref_conv(x, w, cfg)
-    g = rng.normal(size=y.shape).astype(dtype)
-    hs = np.array([7, 8])
-    for name, lay in (("channels-last", _channels_last), ("strided", _strided_channels_last),
-                      ("channels-first", np.ascontiguousarray)):
-        got = ci(w, lay(g), hs)
-        assert_same(got, ni(w, g, hs), dtype, f"input gradient {name}")
-        if name == "channels-last":
-            assert got.transpose(0, 2, 3, 1).flags.c_contiguous
-    few = w[:, :2]  # fewer channels than MIN_CHANNELS: the numpy kernel
-    assert_same(ci(few, _channels_last(g), hs), ni(few, g, hs), dtype, "few channels")
+    nodes = [Conv2d(**cfg).make_node(t4("x"), t4("w")),
+             Conv2dGradWeights(**cfg).make_node(t4("x"), t4("g"), vec("k")),
+             Conv2dGradInputs(**cfg).make_node(t4("w"), t4("g"), vec("s"))]
+    got, want = c_and_numpy_kernels(nodes)
+    assert all(k.__module__ == "backends.c.conv" for k in got)
+    return got, want
 
 
-def ref_conv(x, w, cfg):
-    """The forward output (for the output gradient's shape), from the numpy kernel."""
-    (_,), (nf,) = c_and_numpy_kernels([Conv2d(**cfg).make_node(*[TensorType(x.dtype, (None,) * 4)(n)
-                                                                for n in "xw"])])
-    return nf(x, w)
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("cfg", CONFIGS)
+def test_conv_kernels_match_numpy(cfg, dtype, monkeypatch):
+    rng = np.random.default_rng(len(str(cfg)))
+    (cf, cw, ci), (nf, nw, ni) = _kernels(cfg, dtype)
+    for trial in range(3):
+        n, c, f = rng.integers(1, 4), rng.integers(1, 10), rng.integers(1, 9)
+        h, wd, kh, kw = rng.integers(6, 11), rng.integers(6, 11), rng.integers(1, 4), rng.integers(1, 4)
+        x = rng.normal(size=(n, c, h, wd)).astype(dtype)
+        w = rng.normal(size=(f, c, kh, kw)).astype(dtype)
+        try:
+            y = nf(x, w)
+        except ValueError:
+            continue  # smaller than the dilated filters: the error test covers it
+        g = rng.normal(size=y.shape).astype(dtype)
+        # small blocks too: several blocks per call, the last one partial
+        monkeypatch.setattr(cconv, "BLOCK_BYTES", [1 << 18, 7 * kh * kw * c * x.itemsize][trial % 2])
+        for name, lay in LAYOUTS:
+            what = f"{name}, x {x.shape}, w {w.shape}"
+            got = cf(lay(x), w)
+            assert_same(got, y, dtype, f"forward {what}")
+            if name != "channels-first" and min(x.shape) > 1:  # (size-1 axes: any layout)
+                assert got.transpose(0, 2, 3, 1).flags.c_contiguous
+            assert_same(cw(lay(x), lay(g), np.array([kh, kw])), nw(x, g, np.array([kh, kw])),
+                        dtype, f"filter gradient {what}", tol=1e-4 if dtype == "float32" else None)
+            assert_same(ci(w, lay(g), np.array([h, wd])), ni(w, g, np.array([h, wd])), dtype,
+                        f"input gradient {what}")
+        # filters given as the Keras layer's view of a (kh, kw, in, out) kernel
+        keras_w = np.ascontiguousarray(w.transpose(2, 3, 1, 0)).transpose(3, 2, 0, 1)
+        assert_same(cf(_channels_last(x), keras_w), y, dtype, "forward, Keras filters")
 
 
 def test_errors_match_numpy():
-    t4 = TensorType("float32", (None,) * 4)
-    vec = TensorType("int64", (2,))
-    (ci,), _ = c_and_numpy_kernels([Conv2dGradInputs().make_node(t4("w"), t4("g"), vec("s"))])
+    (cf, cw, ci), (nf, nw, ni) = _kernels({}, "float32")
     g = _channels_last(np.zeros((1, 8, 2, 2), "float32"))
     with pytest.raises(ValueError, match="output gradient"):
         ci(np.zeros((8, 8, 3, 3), "float32"), g, np.array([5, 5]))
     with pytest.raises(ValueError, match="smaller"):
         ci(np.zeros((8, 8, 3, 3), "float32"), g, np.array([2, 2]))
+    with pytest.raises(ValueError, match="channels"):
+        cf(_channels_last(np.zeros((1, 3, 5, 5), "float32")), np.zeros((2, 4, 3, 3), "float32"))
+    with pytest.raises(ValueError, match="output gradient"):
+        cw(_channels_last(np.zeros((1, 3, 5, 5), "float32")), g, np.array([3, 3]))
+
+
+@pytest.mark.parametrize("threads", [1, 3])
+def test_threaded_kernels_match_numpy(threads):
+    """Each thread takes a range of images (uneven ranges here: 5 images on 3 threads)."""
+    from core.config import config
+
+    cfg = dict(border_mode="half", subsample=(2, 1))
+    (cf, cw, ci), (nf, nw, ni) = _kernels(cfg, "float64")
+    rng = np.random.default_rng(1)
+    x, w = rng.normal(size=(5, 6, 9, 8)), rng.normal(size=(7, 6, 3, 3))
+    y = nf(x, w)
+    g = rng.normal(size=y.shape)
+    with config.change_flags(threads=threads):
+        assert_same(cf(_channels_last(x), w), y, "float64", "forward")
+        assert_same(cw(_channels_last(x), _channels_last(g), np.array([3, 3])),
+                    nw(x, g, np.array([3, 3])), "float64", "filter gradient")
+        assert_same(ci(w, _channels_last(g), np.array([9, 8])), ni(w, g, np.array([9, 8])),
+                    "float64", "input gradient")
