@@ -28,6 +28,16 @@ def compile_inner(compile_with):
     return compile_with(backend, lambda nodes: make_kernels(nodes, backend))
 
 
+def _native_loop(program, loop, kind: str, counts: tuple):
+    """The loop of the backend that compiled ``program``'s step (the C backend runs
+    the steps in C), else the generated ``loop``."""
+    from backends import default_backend, get_backend
+    from core.config import config
+
+    native = get_backend(default_backend(config.mode)).native_loop(program, loop, kind, counts)
+    return loop if native is None else native
+
+
 # Reuse relies on exact reference counts (see ``Buffers.empty``); CPython 3.14 borrows
 # some references, so reuse stays off there rather than risk handing out a held array.
 _REUSE = sys.version_info < (3, 14)
@@ -56,11 +66,6 @@ class Buffers:
         buf = self.empty(key, shape, dtype)
         buf.fill(0)
         return buf
-
-
-def _native(program) -> bool:
-    """True when the step's kernels are the C backend's (they can run in a C loop)."""
-    return any(hasattr(k, "native") for k in (program.kernels or ()))
 
 
 def _rows_contiguous(a):
@@ -123,10 +128,8 @@ def scan_kernel(node):
               and all(taps == (-1,) for taps in info.state_taps))
     loop = (step_loop(op, program, _store, info.n_seqs, n_states, n_nit, info.n_nonseq)
             if simple and n_shared == 0 and not has_until else None)
-    if loop is not None and _native(program):  # the C backend's loop, no Python per step
-        from backends.c.scan_loop import forward_loop
-
-        loop = forward_loop(program, loop, info.n_seqs, n_states, n_nit)
+    if loop is not None:  # a backend's native loop, no Python per step
+        loop = _native_loop(program, loop, "forward", (info.n_seqs, n_states, n_nit))
 
     def kernel(n_steps, *args):
         _, seqs, inits, shared, nonseqs = info.split_outer((None,) + args)
@@ -195,10 +198,8 @@ def scan_grad_kernel(node):
         counts = (n_seq, n_states, n_shared, info.n_nonseq, n_nit, sum(nit_cot), sum(seq_mask),
                   sum(nonseq_mask))
         loop = backward_loop(op, program, counts)
-        if loop is not None and _native(program):
-            from backends.c.scan_loop import backward_loop as c_backward_loop
-
-            loop = c_backward_loop(program, loop, counts)
+        if loop is not None:
+            loop = _native_loop(program, loop, "backward", counts)
 
     def kernel(*args):
         n_steps, seqs, inits, shared0, nonseqs = info.split_outer(args[:n_fwd])
