@@ -25,7 +25,11 @@ class KernelRegistry:
         return decorator
 
     def lookup(self, op) -> Callable | None:
-        for cls in type(op).__mro__:
+        return self.lookup_class(type(op))
+
+    def lookup_class(self, op_class: type) -> Callable | None:
+        """The factory registered for ``op_class`` or its nearest base."""
+        for cls in op_class.__mro__:
             factory = self._factories.get(cls)
             if factory is not None:
                 return factory
