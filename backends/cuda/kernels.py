@@ -450,3 +450,6 @@ def inc_subtensor_kernel(node):
         return out
 
     return kernel
+
+
+from . import conv_pool  # noqa: E402,F401  (conv2d and pooling kernels)
