@@ -150,3 +150,46 @@ class ElemwiseSource:
                    f'{", ".join(dims + outs_params + ins_params + strides)}) {{\n'
                    f'{loop(strided_loads, offsets)}}}\n')
         return contiguous + strided
+
+
+# Philox4x32-10 (Salmon et al., SC'11, the Random123 constants): a counter-based generator,
+# so a draw is a pure function of (key, counter, element index) and reseeding repeats it.
+PHILOX = """
+static __device__ __forceinline__ void lg_philox(uint32_t c[4], uint32_t k0, uint32_t k1) {
+    for (int r = 0; r < 10; r++) {
+        const uint64_t p0 = (uint64_t)0xD2511F53u * c[0], p1 = (uint64_t)0xCD9E8D57u * c[2];
+        const uint32_t hi0 = (uint32_t)(p0 >> 32), hi1 = (uint32_t)(p1 >> 32);
+        c[0] = hi1 ^ c[1] ^ k0; c[1] = (uint32_t)p1; c[2] = hi0 ^ c[3] ^ k1; c[3] = (uint32_t)p0;
+        k0 += 0x9E3779B9u; k1 += 0xBB67AE85u;
+    }
+}
+"""
+
+
+def uniform_source() -> str:
+    """Kernels filling ``out[0:n]`` with uniform [0, 1) numbers for the generator state
+    ``state = [key, counter]`` (uint64, on the device): ``lg_uniform_f32`` and
+    ``lg_uniform_f64``. Philox block ``j`` (counter words ``j, state[1]``) gives elements
+    4j..4j+3 in float32 (24 bits each) and 2j, 2j+1 in float64 (53 bits each)."""
+    def kernel(name: str, ctype_: str, per: int, convert: str) -> str:
+        return f"""
+extern "C" __global__ void {name}(const long long n, {ctype_} *out, const uint64_t *state) {{
+    const uint64_t key = state[0], counter = state[1];
+    const long long blocks = (n + {per - 1}) / {per};
+    for (long long j = blockIdx.x * (long long)blockDim.x + threadIdx.x; j < blocks;
+         j += (long long)blockDim.x * gridDim.x) {{
+        uint32_t c[4] = {{(uint32_t)j, (uint32_t)((uint64_t)j >> 32), (uint32_t)counter,
+                         (uint32_t)(counter >> 32)}};
+        lg_philox(c, (uint32_t)key, (uint32_t)(key >> 32));
+        for (int t = 0; t < {per}; t++) {{
+            const long long i = j * {per} + t;
+            if (i < n) out[i] = {convert};
+        }}
+    }}
+}}
+"""
+    f32 = kernel("lg_uniform_f32", "float", 4, "(float)(c[t] >> 8) * 5.9604644775390625e-08f")
+    f64 = kernel("lg_uniform_f64", "double", 2,
+                 "((double)(c[2 * t] >> 5) * 67108864.0 + (double)(c[2 * t + 1] >> 6))"
+                 " * 1.1102230246251565e-16")
+    return PHILOX + f32 + f64

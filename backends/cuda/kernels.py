@@ -452,4 +452,4 @@ def inc_subtensor_kernel(node):
     return kernel
 
 
-from . import conv_pool  # noqa: E402,F401  (conv2d and pooling kernels)
+from . import conv_pool, random  # noqa: E402,F401  (conv2d and pooling; random streams)

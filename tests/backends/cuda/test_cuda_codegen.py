@@ -1,4 +1,4 @@
-"""The CUDA backend's generated elementwise source, checked without a GPU: its structure
+"""The CUDA backend's generated elementwise (and random) source, checked without a GPU: its structure
 for a table of ops, and every source of a broad table compiled to PTX by nvcc."""
 import os
 import re
@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 import core.tensor as T
-from backends.cuda.codegen import ElemwiseSource, preamble
+from backends.cuda.codegen import ElemwiseSource, preamble, uniform_source
 from backends.scalar_c import Unsupported
 from core.tensor import scalar_ops as ps
 from core.tensor.elemwise import Elemwise
@@ -86,7 +86,7 @@ def test_every_generated_kernel_compiles_to_ptx(tmp_path):
         sources[src.name] = src.source
     assert len(sources) > 150, refused
     path = tmp_path / "kernels.cu"
-    path.write_text(preamble() + "\n".join(sources.values()))
+    path.write_text(preamble() + uniform_source() + "\n".join(sources.values()))
     result = subprocess.run([NVCC, "-ptx", "-arch=sm_90", "-diag-suppress", "177,550",
                              str(path), "-o", str(tmp_path / "kernels.ptx")],
                             capture_output=True, text=True)
@@ -94,3 +94,4 @@ def test_every_generated_kernel_compiles_to_ptx(tmp_path):
     ptx = (tmp_path / "kernels.ptx").read_text()
     for name in sources:  # both entries of every kernel are in the PTX
         assert f".entry {name}_c(" in ptx and f".entry {name}_s(" in ptx
+    assert ".entry lg_uniform_f32(" in ptx and ".entry lg_uniform_f64(" in ptx

@@ -2,9 +2,6 @@
 standing in for cupy's array API (cupy mirrors numpy's), against the numpy reference
 kernels: their math, shapes and errors are checked on any machine; that cupy itself
 runs them the same way is ``benchmarks/gpu_check.py``'s part, on a GPU."""
-import sys
-import types
-
 import numpy as np
 import pytest
 
@@ -15,32 +12,16 @@ from core.tensor.signal.pool import AveragePoolGrad, MaxPoolGrad, MaxPoolGradGra
 from core.tensor.type import TensorType
 
 from conv_pool_cases import CONV_CONFIGS, POOL_CONFIGS
-
-_OURS = ("backends.cuda.kernels", "backends.cuda.conv_pool")
+from numpy_as_cupy import numpy_as_cupy
 
 
 @pytest.fixture(scope="module")
 def cuda_registry():
     """``backends.cuda.kernels``' registry, imported with numpy as its ``cupy``."""
-    saved = {name: sys.modules.get(name) for name in ("cupy", "cupyx") + _OURS}
-    cupy = types.ModuleType("cupy")
-    cupy.__getattr__ = lambda name: getattr(np, name)
-    cupy.asnumpy = np.asarray
-    cupyx = types.ModuleType("cupyx")
-    cupyx.scatter_add = np.add.at
-    sys.modules.update(cupy=cupy, cupyx=cupyx)
-    for name in _OURS:
-        sys.modules.pop(name, None)
-    try:
+    with numpy_as_cupy():
         from backends.cuda.kernels import registry
 
         yield registry
-    finally:
-        for name, module in saved.items():
-            if module is None:
-                sys.modules.pop(name, None)
-            else:
-                sys.modules[name] = module
 
 
 def _same(cuda_registry, node, *values, rtol=1e-10):
