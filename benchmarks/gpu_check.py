@@ -122,7 +122,16 @@ def _cases():
             return [x], T.signal.pool.pool_2d(x, **cfg)
         return build
 
+    def rnn(d):
+        from core import scan
+
+        x, w = T.TensorType(d, (None, None, None))("x"), mat(d, "w")
+        h, _ = scan(lambda x_t, h_prev, w_: T.tanh(x_t + T.dot(h_prev, w_)), sequences=[x],
+                    outputs_info=[T.zeros_like(x[0])], non_sequences=[w])
+        return [x, w], h
+
     cases += [("crossentropy", xent, [(16, 10), (16,)]),
+              ("scan_rnn", rnn, [(7, 5, 6), (6, 6)]),
               ("advanced_inc_subtensor", advanced, [(10, 4), (6,)])]
     for k, cfg in enumerate([dict(border_mode="half"), dict(border_mode="valid", subsample=(2, 2)),
                              dict(border_mode="full", filter_dilation=(2, 1))]):

@@ -13,11 +13,12 @@ import numpy as np
 
 from core.graph.basic import Constant
 from core.ifelse import IfElse
+from core.scan.op import Scan, ScanGrad
 from core.tensor import scalar_ops as ps
 from core.tensor.blas import Gemm
 from core.tensor.elemwise import DimShuffle, Elemwise
 from core.tensor.extra import BatchedDot
-from core.tensor.join import Join, Repeat, Split
+from core.tensor.join import ARange, Eye, Join, Repeat, Split
 from core.tensor.math import Argmax, Argmin, CAReduce, Dot
 from core.tensor.nnet import (CrossentropyCategorical1Hot, CrossentropyCategorical1HotGrad,
                               LogSoftmax, Softmax, SoftmaxGrad)
@@ -28,6 +29,7 @@ from core.tensor.subtensor import (AdvancedIncSubtensor, AdvancedSubtensor, IncS
                                    Subtensor, index_builder)
 
 from ..numpy import registry as numpy_registry
+from ..numpy.scan import scan_grad_kernel, scan_kernel
 from ..numpy.subtensor import _check_broadcast
 from ..registry import KernelRegistry
 from ..scalar_c import Unsupported
@@ -146,6 +148,21 @@ def elemwise_kernel(node):
 # Views and checks written against the array interface only: the numpy kernels serve.
 for _cls in (DimShuffle, Rebroadcast, Split, IfElse):
     registry.register(_cls)(numpy_registry.lookup_class(_cls))
+
+
+def _loop_kernel(driver):
+    """The scan driver shared with the numpy backend, over cupy buffers: the step program
+    (compiled by this backend) runs on the device; every input but the step count goes
+    to the device first."""
+    def factory(node):
+        kernel = driver(node, xp=cp)
+        return lambda n_steps, *args: kernel(n_steps, *[_dev(a) for a in args])
+
+    return factory
+
+
+registry.register(Scan)(_loop_kernel(scan_kernel))
+registry.register(ScanGrad)(_loop_kernel(scan_grad_kernel))
 
 
 # --- reductions and products -----------------------------------------------------
@@ -406,6 +423,25 @@ def alloc_kernel(node):
 def join_kernel(node):
     axis = node.op.axis
     return lambda *xs: cp.concatenate([_dev(x) for x in xs], axis=axis)
+
+
+@registry.register(ARange)
+def arange_kernel(node):
+    dtype = np.dtype(node.op.dtype)
+
+    def kernel(start, stop, step):
+        start, stop, step = (_host(v).item() for v in (start, stop, step))
+        if step == 0:
+            raise ValueError("arange: step cannot be zero")
+        return cp.arange(start, stop, step, dtype=dtype)
+
+    return kernel
+
+
+@registry.register(Eye)
+def eye_kernel(node):
+    dtype = np.dtype(node.op.dtype)
+    return lambda n, m, k: cp.eye(int(_host(n)), int(_host(m)), int(_host(k)), dtype=dtype)
 
 
 @registry.register(Repeat)

@@ -120,3 +120,12 @@ def test_gemm_batched_dot_joins_and_reshapes(cuda_registry, inplace):
                                                         y3: RNG.normal(size=(2, 4, 5))})
     _check_graph(cuda_registry, T.concatenate([x, z], axis=1), {x: a, z: c})
     _check_graph(cuda_registry, T.reshape(x, (2, 6)), {x: a})
+
+
+def test_ranges_and_every_op_but_the_listed_ones_have_a_kernel(cuda_registry):
+    start, stop = T.lscalar(), T.lscalar()
+    _check_graph(cuda_registry, T.arange(start, stop, 3), {start: np.array(2), stop: np.array(17)})
+    _check_graph(cuda_registry, T.eye(start, stop, 1), {start: np.array(3), stop: np.array(4)})
+    missing = sorted(cls.__name__ for cls in numpy_registry._factories
+                     if cuda_registry.lookup_class(cls) is None)
+    assert missing == ["Print"]  # (and random choice/permutation, refused by the random kernel)
