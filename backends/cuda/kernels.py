@@ -69,8 +69,7 @@ _MODULES: dict = {}  # source -> compiled cupy module (cupy caches the binary on
 def _functions(source: ElemwiseSource):
     module = _MODULES.get(source.source)
     if module is None:
-        module = _MODULES[source.source] = cp.RawModule(code=preamble() + source.source,
-                                                        options=("--std=c++14",))
+        module = _MODULES[source.source] = cp.RawModule(code=preamble() + source.source)
     return module.get_function(source.name + "_c"), module.get_function(source.name + "_s")
 
 

@@ -17,7 +17,7 @@ _MODULE = []
 
 def _uniform_functions():
     if not _MODULE:
-        module = cp.RawModule(code=preamble() + uniform_source(), options=("--std=c++14",))
+        module = cp.RawModule(code=preamble() + uniform_source())
         _MODULE.append({np.dtype("float32"): module.get_function("lg_uniform_f32"),
                         np.dtype("float64"): module.get_function("lg_uniform_f64")})
     return _MODULE[0]

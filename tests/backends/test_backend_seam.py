@@ -19,6 +19,14 @@ def test_registry_holds_one_backend_object_per_name():
         get_backend("nope")
 
 
+def _scratch_registry(monkeypatch):
+    """Backends registered by a test are gone after it."""
+    import backends.registry as registry
+
+    monkeypatch.setattr(registry, "_LOADERS", dict(registry._LOADERS))
+    monkeypatch.setattr(registry, "_BACKENDS", dict(registry._BACKENDS))
+
+
 def test_a_registered_backend_compiles_functions(monkeypatch):
     seen = []
 
@@ -29,6 +37,7 @@ def test_a_registered_backend_compiles_functions(monkeypatch):
             seen.extend(type(n.op).__name__ for n in nodes)
             return get_backend("numpy").make_kernels(nodes)
 
+    _scratch_registry(monkeypatch)
     register_backend("tracing", Tracing)
     monkeypatch.setattr("backends.default_backend", lambda mode: "tracing")
     x = T.dvector("x")
@@ -73,3 +82,58 @@ def test_device_cuda_without_cupy_or_gpu_says_which_is_missing():
         with pytest.raises(RuntimeError, match="device='cuda': cupy is") as info:
             function([x], x + 1)
     assert ("not installed" in str(info.value)) or ("no CUDA GPU" in str(info.value))
+
+
+class DeviceArray(np.ndarray):
+    """Stands for an array in a device's memory."""
+
+
+class FakeDevice(Backend):
+    """A backend off the host: its arrays are DeviceArrays; kernels check they get them."""
+
+    name = "fake-device"
+    on_host = False
+
+    def make_kernels(self, nodes, lazy=True):
+        def on_device(kernel, node):
+            def run(*args):
+                assert all(type(a) is DeviceArray for a, v in zip(args, node.inputs)
+                           if not hasattr(v, "data")), f"{node.op} got a host array"
+                out = kernel(*args)
+                wrap = lambda o: np.asarray(o).view(DeviceArray)  # noqa: E731
+                return tuple(map(wrap, out)) if isinstance(out, tuple) else wrap(out)
+            return run
+
+        numpy = get_backend("numpy")
+        return [on_device(numpy.make_kernel(n), n) for n in nodes]
+
+    def to_device(self, array):
+        return np.array(array).view(DeviceArray)
+
+    def to_host(self, array):
+        return np.array(array).view(np.ndarray)
+
+    def is_device_array(self, value):
+        return type(value) is DeviceArray
+
+
+def test_a_device_backend_keeps_shared_values_there_and_moves_inputs_and_outputs(monkeypatch):
+    from core import shared
+
+    _scratch_registry(monkeypatch)
+    register_backend("fake-device", FakeDevice)
+    monkeypatch.setattr("backends.default_backend", lambda mode: "fake-device")
+    w = shared(np.ones(3), name="w")
+    x = T.dvector("x")
+    f = function([x], [x * w, T.sum(w)], updates=[(w, w * 2)])
+    assert type(w.get_value(return_internal_type=True)) is DeviceArray
+    out, total = f(np.arange(3.0))
+    assert type(out) is np.ndarray and out.tolist() == [0.0, 1.0, 2.0] and total == 3.0
+    assert type(w.get_value()) is np.ndarray and w.get_value().tolist() == [2.0, 2.0, 2.0]
+    buffer = w.get_value(return_internal_type=True)
+    w.set_value(np.full(3, 5.0))  # same shape: copied into the device buffer
+    assert w.get_value(return_internal_type=True) is buffer and buffer.tolist() == [5.0] * 3
+    out, _ = f(np.ones(3).view(DeviceArray))  # a device input is used as it is
+    assert out.tolist() == [5.0] * 3
+    f.trust_input = True
+    assert f(np.ones(3))[0].tolist() == [10.0] * 3
