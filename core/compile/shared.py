@@ -17,10 +17,11 @@ class SharedVariable(Variable):
     array([0., 0., 0.])
     """
 
+    _device = None  # the Backend whose memory holds the value (None: the host)
+
     def __init__(self, type, value: np.ndarray, name: str | None = None):
         super().__init__(type, None, None, name)
         self._value = value
-        self._device = None  # the Backend whose memory holds the value (None: the host)
 
     def get_value(self, borrow: bool = False, return_internal_type: bool = False):
         """The current value as a numpy array (a copy unless ``borrow``). A value held on a
