@@ -4,6 +4,7 @@
    and crossentropies, products, conv2d, pooling, indexing, joins, ifelse) on the device
    against the numpy reference, on random shapes and three layouts (contiguous, Fortran
    order, strided views), with the gradients; float32 rtol 1e-5, float64 rtol 1e-10;
+   ``random``: reseeding repeats the device's random streams, and their moments are right;
 2. ``mlp_sgd``: 50 SGD-momentum steps of the 784-512-512-10 MLP from the same weights and
    batches as the numpy backend: loss curves within 1e-4; ``layers_fit``: one epoch of a
    Keras-style ``fit`` on both, the same way;
@@ -211,6 +212,31 @@ def check_kernels() -> dict:
                 failures += 1
                 results[key] = {"ok": False, "error": f"{type(exc).__name__}: {exc}"[:2000]}
     return {"cases": results, "failures": failures, "ops_seen": sorted(ops_seen)}
+
+
+def check_random() -> dict:
+    """Random streams on the device: reseeding repeats a draw, the next call differs, and
+    the moments are right (the numbers themselves differ from the numpy backend's)."""
+    from core.tensor.random import RandomStreams
+
+    n = 200000 if not ARGS.small else 20000
+    with on_device():
+        srng = RandomStreams(seed=3)
+        f = function([], [srng.uniform((n,), low=-1.0, high=3.0, dtype="float32"),
+                          srng.normal((n,), avg=1.0, std=2.0), srng.binomial((n,), n=1, p=0.3)])
+    first = f()
+    second = f()
+    srng.seed(3)
+    again = f()
+    u, z, b = first
+    moments = {"uniform_mean": float(u.mean()), "normal_mean": float(z.mean()),
+               "normal_std": float(z.std()), "binomial_mean": float(b.mean())}
+    ok = (all(np.array_equal(a, c) for a, c in zip(first, again))
+          and not any(np.array_equal(a, c) for a, c in zip(first, second))
+          and abs(moments["uniform_mean"] - 1.0) < 0.02 and abs(moments["normal_mean"] - 1.0) < 0.05
+          and abs(moments["normal_std"] - 2.0) < 0.05 and abs(moments["binomial_mean"] - 0.3) < 0.02
+          and -1.0 <= u.min() and u.max() < 3.0)
+    return {"ok": bool(ok), **moments}
 
 
 # --- 2. training against the numpy backend ------------------------------------------------
@@ -558,7 +584,7 @@ def main() -> None:
         return
     os.makedirs(ARGS.outdir, exist_ok=True)
     report = {"device": _device_info(), "sections": {}}
-    sections = [("kernels", check_kernels), ("mlp_sgd", check_mlp_sgd),
+    sections = [("kernels", check_kernels), ("random", check_random), ("mlp_sgd", check_mlp_sgd),
                 ("layers_fit", check_layers_fit), ("speed_mlp", speed_mlp),
                 ("speed_cnn", speed_cnn), ("speed_lstm", speed_lstm),
                 ("compile", lambda: check_compile(ARGS.outdir))]

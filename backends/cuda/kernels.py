@@ -119,7 +119,7 @@ def elemwise_kernel(node):
             return host_kernel(*inputs)
         values = [consts[k] if k in consts else _dev(inputs[k]) for k in range(len(inputs))]
         operands = [values[k] for k in arrays]
-        shape = _broadcast_shape(node, operands, static) if operands else ()
+        shape = _broadcast_shape(node, operands, static) if operands else (1,) * ndim
         outs = []
         for j, dtype in enumerate(out_dtypes):
             t = targets.get(j)
