@@ -16,9 +16,11 @@ from core.tensor.elemwise import Elemwise
 from core.tensor.type import TensorType
 
 from cuda_elemwise_table import constant_nodes, fused_nodes, single_op_nodes
+from nvrtc import compile_to_ptx, find_library
 
 NVCC = os.environ.get("NVCC") or shutil.which("nvcc") or (
     "/usr/local/bin/nvcc" if os.path.exists("/usr/local/bin/nvcc") else None)
+NVRTC = find_library()
 
 
 def _source(op, *types):
@@ -74,8 +76,8 @@ def test_fused_graph_nodes_become_one_kernel_each_with_all_outputs():
             assert f"o{k}[i] = " in src.source
 
 
-@pytest.mark.skipif(NVCC is None, reason="nvcc not installed")
-def test_every_generated_kernel_compiles_to_ptx(tmp_path):
+def _table_sources() -> dict:
+    """name -> source of every generated kernel of the broad table."""
     sources, refused = {}, []
     for node in single_op_nodes() + fused_nodes() + constant_nodes():
         try:
@@ -85,6 +87,12 @@ def test_every_generated_kernel_compiles_to_ptx(tmp_path):
             continue
         sources[src.name] = src.source
     assert len(sources) > 150, refused
+    return sources
+
+
+@pytest.mark.skipif(NVCC is None, reason="nvcc not installed")
+def test_every_generated_kernel_compiles_to_ptx(tmp_path):
+    sources = _table_sources()
     path = tmp_path / "kernels.cu"
     path.write_text(preamble() + uniform_source() + "\n".join(sources.values()))
     result = subprocess.run([NVCC, "-ptx", "-arch=sm_90", "-diag-suppress", "177,550",
@@ -95,3 +103,11 @@ def test_every_generated_kernel_compiles_to_ptx(tmp_path):
     for name in sources:  # both entries of every kernel are in the PTX
         assert f".entry {name}_c(" in ptx and f".entry {name}_s(" in ptx
     assert ".entry lg_uniform_f32(" in ptx and ".entry lg_uniform_f64(" in ptx
+
+
+@pytest.mark.skipif(NVRTC is None, reason="NVRTC library not installed")
+def test_every_generated_kernel_compiles_with_nvrtc_as_cupy_builds_it():
+    # one program, as cupy's RawModule compiles each (no standard headers under NVRTC)
+    source = preamble() + uniform_source() + "\n".join(_table_sources().values())
+    ok, log = compile_to_ptx(NVRTC, source, ["--gpu-architecture=compute_90"])
+    assert ok, log[-5000:]
