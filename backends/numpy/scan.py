@@ -202,7 +202,7 @@ def scan_grad_kernel(node, xp=np):
             and all(state_cot) and all(state_mask)):
         counts = (n_seq, n_states, n_shared, info.n_nonseq, n_nit, sum(nit_cot), sum(seq_mask),
                   sum(nonseq_mask))
-        loop = backward_loop(op, program, counts)
+        loop = backward_loop(op, program, counts, xp.concatenate)
         if loop is not None:
             loop = _native_loop(program, loop, "backward", counts)
 
