@@ -81,18 +81,18 @@ _warned: set = set()
 def default_backend(mode: str) -> str:
     """The backend ``function`` uses for ``mode``, following ``core.config``.
 
-    ``device='cuda'``: the CUDA backend (``BackendUnavailable`` says what is missing).
+    ``device='cuda'`` (any device but 'cpu'): the backend of that name
+    (``BackendUnavailable`` says what is missing).
     Else ``backend``: 'auto' picks C for FAST_RUN when it can run here (else numpy, with
     one warning), numpy for FAST_COMPILE; 'c' or 'numpy' force one.
     """
     from core.config import config
 
-    if config.device == "cuda":
-        cuda = get_backend("cuda")
-        reason = cuda.unavailable_reason()
+    if config.device != "cpu":  # a device is the backend of its name ('cuda')
+        reason = get_backend(config.device).unavailable_reason()
         if reason is not None:
-            raise BackendUnavailable(f"core.config.device='cuda': {reason}")
-        return "cuda"
+            raise BackendUnavailable(f"core.config.device={config.device!r}: {reason}")
+        return config.device
     choice = config.backend
     if choice == "numpy" or (choice == "auto" and mode == "FAST_COMPILE"):
         return "numpy"
