@@ -129,3 +129,17 @@ def test_ranges_and_every_op_but_the_listed_ones_have_a_kernel(cuda_registry):
     missing = sorted(cls.__name__ for cls in numpy_registry._factories
                      if cuda_registry.lookup_class(cls) is None)
     assert missing == ["Print"]  # (and random choice/permutation, refused by the random kernel)
+
+
+def test_ops_without_a_cuda_kernel_fail_at_compile_time_naming_them(cuda_registry):
+    from backends.cuda.kernels import make_kernels
+    from core.print_op import Print
+    from core.tensor.random import RandomVariable
+
+    x = T.dvector()
+    with pytest.raises(NotImplementedError, match="cuda backend has no kernel for Print"):
+        make_kernels([Print("x")(x).owner, T.exp(x).owner])
+    state = TensorType("uint64", (2,))()
+    draw = RandomVariable("permutation", "int64", 1).make_node(state, T.lvector(), T.constant(5))
+    with pytest.raises(NotImplementedError, match="permutation"):
+        make_kernels([draw])
