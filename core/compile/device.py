@@ -5,6 +5,15 @@ from __future__ import annotations
 from typing import Sequence
 
 
+def check_placement(backend, shared_inputs: Sequence) -> None:
+    """A shared value lives on one device: a function of another backend cannot use it."""
+    for sv in shared_inputs:
+        if sv._device is not None and sv._device is not backend:
+            raise ValueError(f"shared variable {sv} lives on the {sv._device.name} device; a "
+                             f"function compiled for the {backend.name} backend cannot use it "
+                             f"(compile it with core.config.device={sv._device.name!r})")
+
+
 def run_on_device(program, backend, shared_inputs: Sequence, checkers: Sequence) -> None:
     """Put ``shared_inputs``' values on ``backend``'s device and wrap ``program``'s run
     functions: user inputs are checked on the host (device arrays pass as they are),
@@ -13,9 +22,6 @@ def run_on_device(program, backend, shared_inputs: Sequence, checkers: Sequence)
         if sv._device is None:
             sv._value = backend.to_device(sv._value)
             sv._device = backend
-        elif sv._device is not backend:
-            raise ValueError(f"shared variable {sv} lives on the {sv._device.name} backend; "
-                             f"a function on the {backend.name} backend cannot use it")
     trusted = program.run_trusted
     to_device, to_host, on_device = backend.to_device, backend.to_host, backend.is_device_array
 

@@ -321,9 +321,10 @@ def function(inputs: Sequence, outputs=None, updates=None, givens=None, name: st
 
     program = Program(fgraph, make_kernel, len(ins), len(out_list), targets, single, checkers,
                       make_kernels=kernels_for)
-    if not kernel_backend.on_host:  # inputs and shared values to the device, outputs back
-        from .device import run_on_device
+    from .device import check_placement, run_on_device
 
+    check_placement(kernel_backend, shared_inputs)
+    if not kernel_backend.on_host:  # inputs and shared values to the device, outputs back
         run_on_device(program, kernel_backend, shared_inputs, checkers)
     if prof is not None:
         program.run_trusted = prof.wrap_call(program.run_trusted)

@@ -137,3 +137,7 @@ def test_a_device_backend_keeps_shared_values_there_and_moves_inputs_and_outputs
     assert out.tolist() == [5.0] * 3
     f.trust_input = True
     assert f(np.ones(3))[0].tolist() == [10.0] * 3
+
+    monkeypatch.setattr("backends.default_backend", lambda mode: "numpy")
+    with pytest.raises(ValueError, match="lives on the fake-device device"):
+        function([x], x * w)
