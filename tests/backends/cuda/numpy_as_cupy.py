@@ -13,7 +13,11 @@ OURS = ("backends.cuda.kernels", "backends.cuda.conv_pool", "backends.cuda.rando
 def numpy_as_cupy():
     """Import ``backends.cuda``'s kernel modules afresh with numpy as ``cupy``; restore the
     previous modules after."""
+    import backends.cuda as package
+
     saved = {name: sys.modules.get(name) for name in ("cupy", "cupyx") + OURS}
+    # ``from . import random`` takes the package's attribute when it exists: drop those too
+    attributes = {name: package.__dict__.pop(name.rsplit(".", 1)[1], None) for name in OURS}
     cupy = types.ModuleType("cupy")
     cupy.__getattr__ = lambda name: getattr(np, name)
     cupy.asnumpy = np.asarray
@@ -30,3 +34,9 @@ def numpy_as_cupy():
                 sys.modules.pop(name, None)
             else:
                 sys.modules[name] = module
+        for name, module in attributes.items():
+            attr = name.rsplit(".", 1)[1]
+            if module is None:
+                package.__dict__.pop(attr, None)
+            else:
+                setattr(package, attr, module)
