@@ -58,7 +58,24 @@ def make_kernels(nodes) -> list:
     missing = [str(n.op) for n in nodes if registry.lookup(n.op) is None]
     if missing:
         raise NotImplementedError(f"the cuda backend has no kernel for {', '.join(missing)}")
-    return [registry.make_kernel(node) for node in nodes]
+    return [_with_device_constants(node, registry.make_kernel(node)) for node in nodes]
+
+
+def _with_device_constants(node, kernel):
+    """``kernel`` given its float constants as device arrays uploaded once (the linker
+    passes constants as numpy arrays; integer ones are shapes and indices, read on the
+    host). Elemwise kernels inline or upload their constants themselves."""
+    if isinstance(node.op, Elemwise):
+        return kernel
+    consts = {k: cp.asarray(v.data) for k, v in enumerate(node.inputs)
+              if isinstance(v, Constant) and np.asarray(v.data).dtype.kind == "f"}
+    if not consts:
+        return kernel
+
+    def run(*args):
+        return kernel(*[consts.get(k, a) for k, a in enumerate(args)])
+
+    return run
 
 
 # --- elementwise -------------------------------------------------------------------

@@ -115,6 +115,12 @@ def test_gemm_batched_dot_joins_and_reshapes(cuda_registry, inplace):
     want = numpy_registry.make_kernel(node)(c.copy(), np.array(0.5), a, b, np.array(0.5))
     np.testing.assert_allclose(cuda_registry.make_kernel(node)(c.copy(), np.array(0.5), a, b,
                                                                np.array(0.5)), want, rtol=1e-12)
+    from backends.cuda.kernels import make_kernels
+
+    half = T.constant(np.array(0.5))  # float constants: uploaded once, passed in their place
+    (gemm,) = make_kernels([Gemm(inplace=inplace).make_node(z, half, x, y, half)])
+    np.testing.assert_allclose(gemm(c.copy(), np.array(0.5), a, b, np.array(0.5)), want,
+                               rtol=1e-12)
     x3, y3 = T.dtensor3(), T.dtensor3()
     _check_graph(cuda_registry, T.batched_dot(x3, y3), {x3: RNG.normal(size=(2, 3, 4)),
                                                         y3: RNG.normal(size=(2, 4, 5))})
