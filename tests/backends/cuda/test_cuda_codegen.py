@@ -16,7 +16,7 @@ from core.tensor.elemwise import Elemwise
 from core.tensor.type import TensorType
 
 from cuda_elemwise_table import constant_nodes, fused_nodes, single_op_nodes
-from nvrtc import compile_to_ptx, find_library
+from nvrtc_ptx import compile_to_ptx, find_library
 
 NVCC = os.environ.get("NVCC") or shutil.which("nvcc") or (
     "/usr/local/bin/nvcc" if os.path.exists("/usr/local/bin/nvcc") else None)
