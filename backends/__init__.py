@@ -1,82 +1,114 @@
-"""Kernel backends: numpy (the reference) and c (cffi); a cuda (cupy) backend is planned.
+"""Kernel backends behind one seam: numpy (the reference), c (C through cffi), cuda (cupy).
 
-A backend is a registry mapping Op classes to kernel factories. A factory
-takes an ``Apply`` node and returns a callable over the input arrays that
-returns the output array (or a tuple of arrays for several outputs).
-``make_kernels`` asks for all kernels of one function at once, so that the C
-backend compiles them in one compiler call.
+Each backend is a ``Backend`` object (``backends/base.py``) in a registry by name
+(``get_backend``); core reaches backends only through these functions. A backend's
+kernels come from ``make_kernels(nodes)``, all kernels of one function at once, so
+that a compiling backend makes one compiler call. Backends other than numpy are
+imported only when first asked for: the package imports without cffi or cupy.
 """
 from __future__ import annotations
 
+import warnings
 from typing import Sequence
 
-from .registry import KernelRegistry
+from .base import Backend, BackendUnavailable, MissingBackend
+from .registry import KernelRegistry, backend_names, get_backend, register_backend
 
-BACKENDS = ("numpy", "c")
+
+def _numpy():
+    from .numpy.backend import NumpyBackend
+
+    return NumpyBackend()
+
+
+def _c():
+    try:
+        from .c.backend import CBackend
+    except ImportError as exc:  # backends.c needs cffi
+        return MissingBackend("c", f"the C backend needs cffi ({exc})")
+    return CBackend()
+
+
+def _cuda():
+    from .cuda.backend import CudaBackend
+
+    return CudaBackend()
+
+
+register_backend("numpy", _numpy)
+register_backend("c", _c)
+register_backend("cuda", _cuda)
+BACKENDS = backend_names()
+
+__all__ = ["Backend", "BackendUnavailable", "KernelRegistry", "get_backend", "register_backend",
+           "make_kernel", "make_kernels", "default_backend", "compile_seconds", "get_registry"]
 
 
 def get_registry(name: str) -> KernelRegistry:
-    """The kernel registry of backend ``name`` ('numpy', ...)."""
+    """The kernel registry of the numpy backend (the reference every other one is tested
+    against)."""
     if name == "numpy":
         from .numpy import registry
 
         return registry
-    raise ValueError(f"unknown backend {name!r}; available: 'numpy'")
+    raise ValueError(f"unknown backend {name!r} (kernel registries: 'numpy')")
 
 
 def make_kernel(node, backend: str = "numpy"):
-    """A kernel for ``node`` from ``backend``."""
-    if backend == "c":
-        from . import c
-
-        return c.make_kernels([node], lazy=False)[0]
-    return get_registry(backend).make_kernel(node)
+    """A kernel for ``node`` from ``backend``, built at once."""
+    return get_backend(backend).make_kernel(node)
 
 
 def make_kernels(nodes: Sequence, backend: str = "numpy", lazy: bool = True) -> list:
-    """One kernel per node of one function, in order.
+    """One kernel per node of one function, in order, from ``backend``.
 
-    ``backend='c'`` compiles every C kernel of ``nodes`` in one module (one
-    compiler call, cached on disk); nodes without one get their numpy kernel.
-    ``lazy``: compile when a kernel first meets a large input (see ``backends.c``).
+    ``lazy``: a compiling backend may build its module when a kernel first meets
+    enough work (see ``backends.c``).
     """
-    if backend == "c":
-        from . import c
-
-        return c.make_kernels(list(nodes), lazy=lazy)
-    if backend not in BACKENDS:
-        raise ValueError(f"unknown backend {backend!r}; available: {BACKENDS}")
-    registry = get_registry(backend)
-    return [registry.make_kernel(node) for node in nodes]
+    return get_backend(backend).make_kernels(list(nodes), lazy=lazy)
 
 
 def compile_seconds() -> float:
-    """Seconds this process spent building (or loading) C modules so far."""
-    import sys
+    """Seconds this process spent compiling kernels so far (every backend loaded)."""
+    from .registry import _BACKENDS
 
-    compiler = sys.modules.get("backends.c.compiler")
-    return compiler.COMPILE_SECONDS[0] if compiler is not None else 0.0
+    return sum(b.compile_seconds() for b in list(_BACKENDS.values()))
+
+
+_warned: set = set()
 
 
 def default_backend(mode: str) -> str:
-    """The backend ``function`` uses for ``mode``, following ``core.config.backend``.
+    """The backend ``function`` uses for ``mode``, following ``core.config``.
 
-    'auto': the C backend for FAST_RUN when a C compiler is present (else numpy,
-    with one warning), numpy for FAST_COMPILE. 'c' or 'numpy' force one.
+    ``device='cuda'`` (any device but 'cpu'): the backend of that name
+    (``BackendUnavailable`` says what is missing).
+    Else ``backend``: 'auto' picks C for FAST_RUN when it can run here (else numpy, with
+    one warning), numpy for FAST_COMPILE; 'c' or 'numpy' force one.
     """
     from core.config import config
 
+    if config.device != "cpu":  # a device is the backend of its name ('cuda')
+        reason = get_backend(config.device).unavailable_reason()
+        if reason is not None:
+            raise BackendUnavailable(f"core.config.device={config.device!r}: {reason}")
+        return config.device
     choice = config.backend
     if choice == "numpy" or (choice == "auto" and mode == "FAST_COMPILE"):
         return "numpy"
     if choice not in ("auto", "c"):
         raise ValueError(f"core.config.backend must be 'auto', 'c' or 'numpy', got {choice!r}")
-    from . import c
-
-    if c.available():
+    reason = get_backend("c").unavailable_reason()
+    if reason is None:
         return "c"
-    from .c.compiler import warn_once
-
-    warn_once("no-compiler", "C backend: no C compiler found ($CC, cc, gcc, clang); compiled "
-                             "functions run the numpy kernels (reported once per process)")
+    message = (f"C backend: {reason}; compiled functions run the numpy kernels "
+               f"(reported once per process)")
+    try:
+        from .c.compiler import warn_once
+    except ImportError:  # no cffi
+        if "no-c" not in _warned:
+            _warned.add("no-c")
+            warnings.warn(message, RuntimeWarning, stacklevel=3)
+    else:
+        warn_once("no-compiler", message)
     return "numpy"

@@ -28,7 +28,7 @@ _DEFAULTS = {
 
 _CHOICES = {
     "floatX": ("float64", "float32", "float16"),
-    "device": ("cpu",),  # the CUDA backend (device=cuda) is not built yet
+    "device": ("cpu", "cuda"),
     "mode": ("FAST_RUN", "FAST_COMPILE"),
 }
 
@@ -56,9 +56,6 @@ class _Config:
     def __setattr__(self, key: str, value) -> None:
         if key not in _DEFAULTS:
             raise AttributeError(f"core.config has no flag {key!r}; flags: {sorted(_DEFAULTS)}")
-        if key == "device" and value == "cuda":
-            raise ValueError("core.config.device='cuda': the CUDA backend is not built yet; "
-                             "functions run on the CPU (device='cpu')")
         if key in _CHOICES and value not in _CHOICES[key]:
             raise ValueError(f"core.config.{key} must be one of {_CHOICES[key]}, got {value!r}")
         if key in ("profile", "c_lazy") and isinstance(value, str):

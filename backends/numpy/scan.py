@@ -28,6 +28,16 @@ def compile_inner(compile_with):
     return compile_with(backend, lambda nodes: make_kernels(nodes, backend))
 
 
+def _native_loop(program, loop, kind: str, counts: tuple):
+    """The loop of the backend that compiled ``program``'s step (the C backend runs
+    the steps in C), else the generated ``loop``."""
+    from backends import default_backend, get_backend
+    from core.config import config
+
+    native = get_backend(default_backend(config.mode)).native_loop(program, loop, kind, counts)
+    return loop if native is None else native
+
+
 # Reuse relies on exact reference counts (see ``Buffers.empty``); CPython 3.14 borrows
 # some references, so reuse stays off there rather than risk handing out a held array.
 _REUSE = sys.version_info < (3, 14)
@@ -36,10 +46,12 @@ _REUSE = sys.version_info < (3, 14)
 class Buffers:
     """Arrays a kernel returns, kept across its calls: ``empty(key, shape, dtype)`` hands
     back last call's array for ``key`` when nobody else references it (the caller dropped
-    every output and view of it), else a new one."""
+    every output and view of it), else a new one. ``xp``: the array module (numpy, or
+    cupy for the CUDA backend)."""
 
-    def __init__(self):
+    def __init__(self, xp=np):
         self._cache: dict = {}
+        self._xp = xp
 
     def empty(self, key, shape, dtype) -> np.ndarray:
         buf = self._cache.get(key)
@@ -47,7 +59,7 @@ class Buffers:
         if (buf is not None and buf.shape == shape and buf.dtype == dtype
                 and sys.getrefcount(buf) == 3):
             return buf
-        buf = np.empty(shape, dtype)
+        buf = self._xp.empty(shape, dtype)
         if _REUSE:
             self._cache[key] = buf
         return buf
@@ -58,19 +70,14 @@ class Buffers:
         return buf
 
 
-def _native(program) -> bool:
-    """True when the step's kernels are the C backend's (they can run in a C loop)."""
-    return any(hasattr(k, "native") for k in (program.kernels or ()))
-
-
-def _rows_contiguous(a):
+def _rows_contiguous(a, xp=np):
     """``a``, or a C-contiguous copy when its rows are not contiguous: the step's kernels
     (C elementwise loops above all) are much faster on contiguous rows, and one copy of
     the whole sequence costs less than a strided pass per step."""
-    a = np.asarray(a)
+    a = xp.asarray(a)
     if a.ndim < 2 or a.flags.c_contiguous or len(a) == 0 or a[0].flags.c_contiguous:
         return a
-    return np.ascontiguousarray(a)
+    return xp.ascontiguousarray(a)
 
 
 def _layout(info):
@@ -106,7 +113,9 @@ def _store(op, what, row_index, buf, value):
 
 
 @registry.register(Scan)
-def scan_kernel(node):
+def scan_kernel(node, xp=np):
+    """The Scan kernel over arrays of the module ``xp`` (numpy; cupy for the CUDA backend,
+    whose kernels then run the steps on the device)."""
     op = node.op
     info = op.info
     program = compile_inner(op.inner_program)
@@ -116,25 +125,23 @@ def scan_kernel(node):
     dtypes = [o.type.dtype for o in node.outputs]
     has_until = info.has_until
     nit_types = [o.type for o in node.outputs[n_states:n_states + n_nit]]
-    buffers = Buffers()
+    buffers = Buffers(xp)
     # The common case (one tap per sequence at 0, recurrent outputs looking one step back):
     # a step's inputs are rows t of the sequences and of the outputs.
     simple = (all(offs == [0] for offs in seq_offsets)
               and all(taps == (-1,) for taps in info.state_taps))
     loop = (step_loop(op, program, _store, info.n_seqs, n_states, n_nit, info.n_nonseq)
             if simple and n_shared == 0 and not has_until else None)
-    if loop is not None and _native(program):  # the C backend's loop, no Python per step
-        from backends.c.scan_loop import forward_loop
-
-        loop = forward_loop(program, loop, info.n_seqs, n_states, n_nit)
+    if loop is not None:  # a backend's native loop, no Python per step
+        loop = _native_loop(program, loop, "forward", (info.n_seqs, n_states, n_nit))
 
     def kernel(n_steps, *args):
         _, seqs, inits, shared, nonseqs = info.split_outer((None,) + args)
-        seqs = [_rows_contiguous(s[::-1] if info.go_backwards else s) for s in seqs]
+        seqs = [_rows_contiguous(s[::-1] if info.go_backwards else s, xp) for s in seqs]
         n = scan_steps(str(op), info, n_steps, seqs)
         bufs = _initial_buffers(op, inits, mts, n, dtypes, buffers)
         nits = [None] * n_nit
-        traces = [np.empty((n,) + np.shape(v), dtype=v.dtype) for v in shared]
+        traces = [xp.empty((n,) + np.shape(v), dtype=v.dtype) for v in shared]
         for t in range(n):
             for trace, v in zip(traces, shared):
                 trace[t] = v
@@ -163,7 +170,7 @@ def scan_kernel(node):
                 break
         for k in range(n_nit):
             if nits[k] is None:  # zero steps: the static shape is the best guess
-                nits[k] = np.empty((0,) + tuple(s or 0 for s in nit_types[k].shape[1:]),
+                nits[k] = xp.empty((0,) + tuple(s or 0 for s in nit_types[k].shape[1:]),
                                    dtype=nit_types[k].dtype)
         res = (tuple(b[mt:] for b, mt in zip(bufs, mts)) + tuple(nits) + tuple(shared)
                + tuple(traces))
@@ -173,7 +180,8 @@ def scan_kernel(node):
 
 
 @registry.register(ScanGrad)
-def scan_grad_kernel(node):
+def scan_grad_kernel(node, xp=np):
+    """The ScanGrad kernel over arrays of the module ``xp`` (see ``scan_kernel``)."""
     op = node.op
     info = op.info
     program = compile_inner(op.inner_program)
@@ -187,18 +195,16 @@ def scan_grad_kernel(node):
     seq_mask = op.wrt_mask[:n_seq]
     state_mask = op.wrt_mask[n_seq:n_seq + n_states]
     nonseq_mask = op.wrt_mask[n_seq + n_states:]
-    buffers = Buffers()
+    buffers = Buffers(xp)
     loop = None
     if (all(offs == [0] for offs in seq_offsets) and info.truncate_gradient < 0
             and all(taps == (-1,) for taps in info.state_taps)
             and all(state_cot) and all(state_mask)):
         counts = (n_seq, n_states, n_shared, info.n_nonseq, n_nit, sum(nit_cot), sum(seq_mask),
                   sum(nonseq_mask))
-        loop = backward_loop(op, program, counts)
-        if loop is not None and _native(program):
-            from backends.c.scan_loop import backward_loop as c_backward_loop
-
-            loop = c_backward_loop(program, loop, counts)
+        loop = backward_loop(op, program, counts, xp.concatenate)
+        if loop is not None:
+            loop = _native_loop(program, loop, "backward", counts)
 
     def kernel(*args):
         n_steps, seqs, inits, shared0, nonseqs = info.split_outer(args[:n_fwd])
@@ -207,16 +213,16 @@ def scan_grad_kernel(node):
         nit_outs = rest[n_states:n_states + n_nit]
         traces = rest[n_states + n_nit:n_states + n_nit + n_shared]
         cots = iter(rest[n_states + n_nit + n_shared:])
-        fwd_seqs = [_rows_contiguous(s[::-1] if info.go_backwards else s) for s in seqs]
+        fwd_seqs = [_rows_contiguous(s[::-1] if info.go_backwards else s, xp) for s in seqs]
         n = len((state_outs + nit_outs)[0])  # the steps the forward loop ran
         # State rows: row r of the forward buffer is the initial value's row r for r < mt,
         # else output row r - mt; nothing is copied.
         tails = [init[init.shape[0] - mt:] for init, mt in zip(inits, mts)]
-        state_cots = [_rows_contiguous(next(cots)) if has else None for has in state_cot]
+        state_cots = [_rows_contiguous(next(cots), xp) if has else None for has in state_cot]
         # pending[j][i]: the gradient that later steps sent to state j at time t - i
         # (None: nothing yet). Only the last mt + 1 times are ever pending.
         pending = [[None] * (mt + 1) if has else None for mt, has in zip(mts, state_cot)]
-        nit_cots = [_rows_contiguous(next(cots)) if has else None for has in nit_cot]
+        nit_cots = [_rows_contiguous(next(cots), xp) if has else None for has in nit_cot]
         last = n if info.truncate_gradient < 0 else min(n, info.truncate_gradient)
         # A sequence read at one tap over every step gets each row written once: no zeroing.
         dseqs = []
@@ -285,7 +291,7 @@ def scan_grad_kernel(node):
         t_end = n - last  # the earliest step processed; pending[j][i] is time t_end - 1 - i
         for init, pend, mt, m in zip(inits, pending, mts, state_mask):
             if m:
-                g = np.zeros_like(init)
+                g = xp.zeros_like(init)
                 for i, value in enumerate(pend[:mt]):
                     time = t_end - 1 - i
                     if value is not None and time < 0:

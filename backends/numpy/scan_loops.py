@@ -62,10 +62,10 @@ def step_loop(op, program, store, n_seqs: int, n_states: int, n_nit: int,
     return _define(program, src, f"<scan loop {op}>", _scan_store=store, _scan_op=op)
 
 
-def backward_loop(op, program, counts):
+def backward_loop(op, program, counts, concatenate=np.concatenate):
     """The ScanGrad analogue of ``step_loop``: steps ``n - 1 .. 0`` in one generated
     function, for every sequence read at tap 0 and every recurrent output one step back,
-    all gradients wanted. ``counts``: the numbers of sequences, states, shared traces,
+    all gradients wanted (``concatenate``: the array module's, into a row). ``counts``: the numbers of sequences, states, shared traces,
     non-sequences, nit-sot outputs, nit-sot cotangents, sequence gradients and
     non-sequence gradients. Returns the gradients sent to the states' initial rows."""
     n_seq, n_st, n_tr, n_ns, n_nit, n_nc, n_ds, n_dn = counts
@@ -105,7 +105,7 @@ def backward_loop(op, program, counts):
     src += [f"        P{j} = r{n_ds + j}" for j in range(n_st)]
     src += [f"        A{k} += r{n_ds + n_st + k}" for k in range(n_dn)]
     src.append(f"    return [{', '.join(f'P{j}' for j in range(n_st))}]")
-    return _define(program, src, f"<scan backward loop {op}>", _scan_concat=np.concatenate)
+    return _define(program, src, f"<scan backward loop {op}>", _scan_concat=concatenate)
 
 
 def _concatenate_into_rows(program, body: list, n_ds: int) -> tuple[list, set]:

@@ -264,7 +264,7 @@ def function(inputs: Sequence, outputs=None, updates=None, givens=None, name: st
     """
     from ..tensor.variable import as_tensor_variable
     from ..rewrite import optimize_graph
-    from backends import default_backend, make_kernel, make_kernels
+    from backends import default_backend, get_backend, make_kernel
 
     if not isinstance(inputs, (list, tuple)):
         raise TypeError("function: inputs must be a list of variables")
@@ -319,6 +319,7 @@ def function(inputs: Sequence, outputs=None, updates=None, givens=None, name: st
     targets = [sv for sv, _ in update_pairs]
     checkers = [_input_checker(name, k, i, allow_input_downcast) for k, i in enumerate(ins)]
     backend = default_backend(mode)
+    kernel_backend = get_backend(backend)
     prof = None
     if config.profile if profile is None else profile:
         from .profiling import ProfileStats
@@ -326,13 +327,18 @@ def function(inputs: Sequence, outputs=None, updates=None, givens=None, name: st
         prof = ProfileStats(name, backend)
 
     def kernels_for(nodes):
-        kernels = make_kernels(nodes, backend)
+        kernels = kernel_backend.make_kernels(nodes)
         if guard is not None:
             kernels = guard.wrap_kernels(nodes, kernels)
         return prof.wrap_kernels(nodes, kernels) if prof is not None else kernels
 
     program = Program(fgraph, make_kernel, len(ins), len(out_list), targets, single, checkers,
                       make_kernels=kernels_for)
+    from .device import check_placement, run_on_device
+
+    check_placement(kernel_backend, shared_inputs)
+    if not kernel_backend.on_host:  # inputs and shared values to the device, outputs back
+        run_on_device(program, kernel_backend, shared_inputs, checkers)
     if prof is not None:
         program.run_trusted = prof.wrap_call(program.run_trusted)
         program.run_checked = prof.wrap_call(program.run_checked)

@@ -17,16 +17,28 @@ class SharedVariable(Variable):
     array([0., 0., 0.])
     """
 
+    _device = None  # the Backend whose memory holds the value (None: the host)
+
     def __init__(self, type, value: np.ndarray, name: str | None = None):
         super().__init__(type, None, None, name)
         self._value = value
 
-    def get_value(self, borrow: bool = False) -> np.ndarray:
-        """The current value (a copy unless ``borrow``)."""
+    def get_value(self, borrow: bool = False, return_internal_type: bool = False):
+        """The current value as a numpy array (a copy unless ``borrow``). A value held on a
+        device (``device=cuda``) comes back as a host copy, as in Theano, unless
+        ``return_internal_type`` asks for the device array itself."""
+        if self._device is not None:
+            return self._value if return_internal_type else self._device.to_host(self._value)
         return self._value if borrow else self._value.copy()
 
     def set_value(self, value: Any, borrow: bool = False) -> None:
-        """Replace the value; it is checked against (and cast safely to) the type."""
+        """Replace the value; it is checked against (and cast safely to) the type. A value
+        on a device is overwritten in place when the shape is unchanged."""
+        if self._device is not None:
+            from .device import set_device_value
+
+            set_device_value(self, value)
+            return
         data = self.type.filter(value, what=f"set_value of shared variable {self.name or self}")
         self._value = data if (borrow or data is not value) else data.copy()
 

@@ -1,0 +1,143 @@
+"""The backend seam: a registry of Backend objects; numpy needs nothing but numpy."""
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from backends import Backend, default_backend, get_backend, register_backend
+from core import config, function
+import core.tensor as T
+
+
+def test_registry_holds_one_backend_object_per_name():
+    for name in ("numpy", "c", "cuda"):
+        backend = get_backend(name)
+        assert isinstance(backend, Backend) and backend.name == name
+        assert get_backend(name) is backend
+    with pytest.raises(ValueError, match="unknown backend 'nope'"):
+        get_backend("nope")
+
+
+def _scratch_registry(monkeypatch):
+    """Backends registered by a test are gone after it."""
+    import backends.registry as registry
+
+    monkeypatch.setattr(registry, "_LOADERS", dict(registry._LOADERS))
+    monkeypatch.setattr(registry, "_BACKENDS", dict(registry._BACKENDS))
+
+
+def test_a_registered_backend_compiles_functions(monkeypatch):
+    seen = []
+
+    class Tracing(Backend):
+        name = "tracing"
+
+        def make_kernels(self, nodes, lazy=True):
+            seen.extend(type(n.op).__name__ for n in nodes)
+            return get_backend("numpy").make_kernels(nodes)
+
+    _scratch_registry(monkeypatch)
+    register_backend("tracing", Tracing)
+    monkeypatch.setattr("backends.default_backend", lambda mode: "tracing")
+    x = T.dvector("x")
+    f = function([x], T.exp(x) * 2)
+    np.testing.assert_allclose(f(np.zeros(3)), [2.0, 2.0, 2.0])
+    assert seen
+
+
+def _python(code: str) -> str:
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          check=True).stdout.strip()
+
+
+def test_numpy_backend_imports_nothing_from_the_c_backend():
+    code = ("import sys, numpy as np, core.tensor as T; from core import function, config\n"
+            "config.backend = 'numpy'\n"
+            "x = T.dmatrix('x'); f = function([x], T.nnet.softmax(x).sum())\n"
+            "f(np.ones((2, 3)))\n"
+            "print(sorted(m for m in sys.modules if m.startswith('backends.c')))")
+    assert _python(code) == "[]"
+
+
+def test_library_runs_without_cffi():
+    # cffi made unimportable: the C backend is unavailable, numpy runs, one warning says why
+    code = ("import sys; sys.modules['cffi'] = None\n"
+            "import warnings, numpy as np, core.tensor as T; from core import function\n"
+            "from backends import default_backend\n"
+            "with warnings.catch_warnings(record=True) as w:\n"
+            "    warnings.simplefilter('always')\n"
+            "    x = T.dvector('x'); f = function([x], T.exp(x) + 1)\n"
+            "print(default_backend('FAST_RUN'), f(np.zeros(3)).tolist(), "
+            "any('needs cffi' in str(m.message) for m in w))")
+    assert _python(code) == "numpy [2.0, 2.0, 2.0] True"
+
+
+def test_device_cuda_without_cupy_or_gpu_says_which_is_missing():
+    reason = get_backend("cuda").unavailable_reason()
+    if reason is None:
+        pytest.skip("a usable GPU is present")
+    x = T.dvector("x")
+    with config.change_flags(device="cuda"):
+        with pytest.raises(RuntimeError, match="device='cuda': cupy is") as info:
+            function([x], x + 1)
+    assert ("not installed" in str(info.value)) or ("no CUDA GPU" in str(info.value))
+
+
+class DeviceArray(np.ndarray):
+    """Stands for an array in a device's memory."""
+
+
+class FakeDevice(Backend):
+    """A backend off the host: its arrays are DeviceArrays; kernels check they get them."""
+
+    name = "fake-device"
+    on_host = False
+
+    def make_kernels(self, nodes, lazy=True):
+        def on_device(kernel, node):
+            def run(*args):
+                assert all(type(a) is DeviceArray for a, v in zip(args, node.inputs)
+                           if not hasattr(v, "data")), f"{node.op} got a host array"
+                out = kernel(*args)
+                wrap = lambda o: np.asarray(o).view(DeviceArray)  # noqa: E731
+                return tuple(map(wrap, out)) if isinstance(out, tuple) else wrap(out)
+            return run
+
+        numpy = get_backend("numpy")
+        return [on_device(numpy.make_kernel(n), n) for n in nodes]
+
+    def to_device(self, array):
+        return np.array(array).view(DeviceArray)
+
+    def to_host(self, array):
+        return np.array(array).view(np.ndarray)
+
+    def is_device_array(self, value):
+        return type(value) is DeviceArray
+
+
+def test_a_device_backend_keeps_shared_values_there_and_moves_inputs_and_outputs(monkeypatch):
+    from core import shared
+
+    _scratch_registry(monkeypatch)
+    register_backend("fake-device", FakeDevice)
+    monkeypatch.setattr("backends.default_backend", lambda mode: "fake-device")
+    w = shared(np.ones(3), name="w")
+    x = T.dvector("x")
+    f = function([x], [x * w, T.sum(w)], updates=[(w, w * 2)])
+    assert type(w.get_value(return_internal_type=True)) is DeviceArray
+    out, total = f(np.arange(3.0))
+    assert type(out) is np.ndarray and out.tolist() == [0.0, 1.0, 2.0] and total == 3.0
+    assert type(w.get_value()) is np.ndarray and w.get_value().tolist() == [2.0, 2.0, 2.0]
+    buffer = w.get_value(return_internal_type=True)
+    w.set_value(np.full(3, 5.0))  # same shape: copied into the device buffer
+    assert w.get_value(return_internal_type=True) is buffer and buffer.tolist() == [5.0] * 3
+    out, _ = f(np.ones(3).view(DeviceArray))  # a device input is used as it is
+    assert out.tolist() == [5.0] * 3
+    f.trust_input = True
+    assert f(np.ones(3))[0].tolist() == [10.0] * 3
+
+    monkeypatch.setattr("backends.default_backend", lambda mode: "numpy")
+    with pytest.raises(ValueError, match="lives on the fake-device device"):
+        function([x], x * w)
