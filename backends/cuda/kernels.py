@@ -504,4 +504,4 @@ def inc_subtensor_kernel(node):
     return kernel
 
 
-from . import conv_pool, random  # noqa: E402,F401  (conv2d and pooling; random streams)
+from . import conv_pool, host_staged, random  # noqa: E402,F401  (conv2d and pooling; identities, MPI; random streams)

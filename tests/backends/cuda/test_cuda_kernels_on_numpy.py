@@ -134,7 +134,20 @@ def test_ranges_and_every_op_but_the_listed_ones_have_a_kernel(cuda_registry):
     _check_graph(cuda_registry, T.eye(start, stop, 1), {start: np.array(3), stop: np.array(4)})
     missing = sorted(cls.__name__ for cls in numpy_registry._factories
                      if cuda_registry.lookup_class(cls) is None)
-    assert missing == ["Print"]  # (and random choice/permutation, refused by the random kernel)
+    # (and random choice/permutation, refused by the random kernel)
+    assert missing == ["GroupedConv2d", "GroupedConv2dGradInputs", "GroupedConv2dGradWeights",
+                       "Print"]
+
+
+def test_gradient_identities_and_host_staged_allreduce(cuda_registry):
+    from core.gradient import zero_grad
+    from core.tensor.collective import allreduce, allreduce_packed
+
+    x, y = T.dvector(), T.dmatrix()
+    a, b = np.arange(3.0), np.arange(4.0).reshape(2, 2)
+    _same(cuda_registry, zero_grad(x).owner, a)
+    _same(cuda_registry, allreduce(x).owner, a)  # one process: the sum is the value
+    _same(cuda_registry, allreduce_packed([x, y]).owner, a, b)
 
 
 def test_ops_without_a_cuda_kernel_fail_at_compile_time_naming_them(cuda_registry):
