@@ -1,5 +1,6 @@
 """The examples run and reach their accuracy on the fixed digits split."""
 import os
+import re
 import runpy
 import sys
 
@@ -47,3 +48,29 @@ def test_debugging_example(capsys):
     assert [o.shape for o in result["layer_outputs"]] == [(2, 3), (2, 3), (2, 2)]
     assert "the first NaN is in layer 'root' (Lambda)" in result["report"]
     assert "weights still finite: True" in capsys.readouterr().out
+
+
+def _printed_accuracy(out: str) -> float:
+    return float(re.search(r"test accuracy ([0-9.]+)", out).group(1))
+
+
+def test_transformer_text_reaches_090_and_logs(tmp_path, capsys):
+    pytest.importorskip("tensorboardX")
+    with _one_blas_thread():
+        accuracy = _load("transformer_text.py")["main"](verbose=0, log_dir=str(tmp_path))
+    out = capsys.readouterr().out
+    assert _printed_accuracy(out) == pytest.approx(accuracy, abs=1e-4)
+    assert accuracy > 0.9  # chance is 0.5
+    assert any(name.startswith("events.") for name in os.listdir(tmp_path / "train"))
+    assert any(name.startswith("events.") for name in os.listdir(tmp_path / "validation"))
+
+
+def test_transformer_text_goes_on_without_tensorboardx(tmp_path, capsys, monkeypatch):
+    monkeypatch.setitem(sys.modules, "tensorboardX", None)  # import fails as if missing
+    with _one_blas_thread():
+        accuracy = _load("transformer_text.py")["main"](epochs=1, verbose=0,
+                                                        log_dir=str(tmp_path))
+    out = capsys.readouterr().out
+    assert "no TensorBoard logs" in out and "tensorboardX package is needed" in out
+    assert _printed_accuracy(out) == pytest.approx(accuracy, abs=1e-4)
+    assert not os.path.exists(tmp_path / "train")
