@@ -83,12 +83,10 @@ class PositionEmbedding(layers.Layer):
 
 def transformer_block(x, ff_dim: int = 64):
     """Post-norm encoder block: self-attention, then a feed-forward net, each residual."""
-    # residuals through layers.Add: operators on Keras tensors (x + y) are not yet recorded
-    # in a functional model's graph (Keras 3 records them); inside a layer's call they work
     attended = layers.MultiHeadAttention(num_heads=HEADS, key_dim=DIM // HEADS)(x, x)
-    x = layers.LayerNormalization(epsilon=1e-6)(layers.Add()([x, attended]))
+    x = layers.LayerNormalization(epsilon=1e-6)(x + attended)
     hidden = layers.Dense(ff_dim, activation="relu")(x)
-    return layers.LayerNormalization(epsilon=1e-6)(layers.Add()([x, layers.Dense(DIM)(hidden)]))
+    return layers.LayerNormalization(epsilon=1e-6)(x + layers.Dense(DIM)(hidden))
 
 
 def build_model() -> Model:

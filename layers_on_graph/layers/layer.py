@@ -283,6 +283,11 @@ class Layer:
                         penalty = penalty / T.cast(T.shape_i(t, 0), penalty.dtype)
                     self.add_loss(penalty)
         _set_masks(outputs, self.compute_mask(inputs, mask))
+        if keras_mode and not _TRAINING:  # operations between layers (x + y) join the graph
+            from .expression import record_all
+
+            record_all(flatten_structure(args) + [
+                t for value in kwargs.values() for t in flatten_structure(value)])
         if any(hasattr(t, "_keras_history") for t in flatten_structure(args)):
             skip = ("training", "mask") if auto_mask else ("training",)
             node = Node(self, (inputs,) + tuple(args[1:]), {k: v for k, v in kwargs.items()

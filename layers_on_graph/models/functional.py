@@ -5,6 +5,7 @@ from __future__ import annotations
 from ..layers.input_layer import InputLayer
 from ..layers.layer import Layer, Node, flatten_structure, is_symbolic, map_structure, \
     static_shape
+from ..layers import expression
 from .training import Trainer
 
 
@@ -37,10 +38,6 @@ class Model(Trainer, Layer):
             history = getattr(t, "_keras_history", None)
             if history is None or not isinstance(history[0], InputLayer):
                 raise ValueError(f"Model: inputs must come from Input(), got {t}")
-        for t in self.outputs:
-            if getattr(t, "_keras_history", None) is None:
-                raise ValueError(f"Model: output {t} was not produced by a layer called on "
-                                 f"Input() tensors")
         self._nodes = self._collect_nodes()
         object.__setattr__(self, "_layers", self._layers_in_keras_order())
         self.built = True
@@ -56,7 +53,10 @@ class Model(Trainer, Layer):
                 return
             history = getattr(tensor, "_keras_history", None)
             if history is None:
-                raise ValueError(f"Model: tensor {tensor} does not come from a layer call")
+                if not expression.record(tensor):  # x + y between layer outputs
+                    raise ValueError(f"Model: tensor {tensor} was not produced by layers "
+                                     f"(or operations on their outputs) from Input() tensors")
+                history = tensor._keras_history
             node = history[1]
             if isinstance(node.layer, InputLayer):
                 raise ValueError(f"Model: the graph needs input {tensor} "
@@ -116,8 +116,9 @@ class Model(Trainer, Layer):
 
     @property
     def layers(self) -> list:
-        """The layers, in the order Keras lists them (input layers first for functional)."""
-        return list(self._layers)
+        """The layers, in the order Keras lists them (input layers first for functional);
+        operations between layers (``expression.Expression``) are nodes, not layers."""
+        return [l for l in self._layers if not isinstance(l, expression.Expression)]
 
     def get_layer(self, name: str | None = None, index: int | None = None) -> Layer:
         """A layer by name or index."""

@@ -1,0 +1,68 @@
+"""Operations between layer outputs (``x + y``, ``ops.*``) in functional models, as Keras 3
+records them: the model trains every layer, predicts as Keras, clones and saves weights."""
+import numpy as np
+import pytest
+
+from layers_on_graph import Input, Model, layers, models, ops
+
+
+def _build(lib):
+    """The same graph in Keras or here: residual and scaled sums, an op, then a layer."""
+    i = lib.Input(shape=(6,))
+    h = lib.layers.Dense(4)(i)
+    g = lib.layers.Dense(4)(i)
+    z = lib.ops.relu(h + 2.0 * g) - lib.ops.mean(h, axis=-1, keepdims=True)
+    return lib.Model(i, lib.layers.Dense(3, activation="softmax")(z))
+
+
+def test_operations_between_layers_predict_as_keras():
+    keras = pytest.importorskip("keras")
+    import layers_on_graph
+
+    theirs, ours = _build(keras), _build(layers_on_graph)
+    assert len(ours.weights) == 6 and ours.output_shape == (None, 3)
+    assert [type(l).__name__ for l in ours.layers] == [type(l).__name__ for l in theirs.layers]
+    ours.set_weights(theirs.get_weights())
+    x = np.random.default_rng(0).normal(size=(8, 6)).astype("float32")
+    np.testing.assert_allclose(ours.predict(x, verbose=0),
+                               np.asarray(theirs.predict(x, verbose=0)), rtol=1e-5, atol=1e-6)
+
+
+def test_every_layer_after_an_operation_trains():
+    model = _build(__import__("layers_on_graph"))
+    model.compile(optimizer="sgd", loss="sparse_categorical_crossentropy")
+    before = model.get_weights()
+    rng = np.random.default_rng(1)
+    model.fit(rng.normal(size=(16, 6)), rng.integers(0, 3, 16), epochs=1, verbose=0)
+    assert all(not np.array_equal(a, b) for a, b in zip(before, model.get_weights()))
+
+
+def test_an_output_made_by_an_operation():
+    i = Input(shape=(3,))
+    dense = layers.Dense(2)
+    model = Model(i, dense(i) * 2.0 + 1.0)
+    x = np.ones((4, 3), "float32")
+    kernel, bias = dense.get_weights()
+    np.testing.assert_allclose(model.predict(x, verbose=0), 2 * (x @ kernel + bias) + 1,
+                               rtol=1e-6)
+
+
+def test_clone_keeps_the_operations_with_new_layers(tmp_path):
+    model = _build(__import__("layers_on_graph"))
+    clone = models.clone_model(model)
+    clone.set_weights(model.get_weights())
+    x = np.random.default_rng(2).normal(size=(5, 6))
+    np.testing.assert_allclose(clone.predict(x, verbose=0), model.predict(x, verbose=0),
+                               rtol=1e-6)
+    model.save_weights(tmp_path / "m.weights.h5")
+    clone.load_weights(tmp_path / "m.weights.h5")
+    with pytest.raises(NotImplementedError, match="save_weights works"):
+        model.save(tmp_path / "m.keras")
+
+
+def test_a_tensor_from_outside_the_inputs_is_refused():
+    import core.tensor as T
+
+    i = Input(shape=(3,))
+    with pytest.raises(ValueError, match="was not produced by layers"):
+        Model(i, layers.Dense(2)(i) + T.matrix())
