@@ -9,15 +9,21 @@ names it as an output.
 """
 from __future__ import annotations
 
+import numpy as np
+
 from core.compile.shared import SharedVariable
 from core.graph.basic import Constant
 from core.graph.utils import clone_replace
+from core.tensor import scalar_ops as ps
+from core.tensor.elemwise import DimShuffle, Elemwise
 
 from .layer import Layer, Node, static_shape
 
 
 class Expression(Layer):
     """The operations from ``sources`` (layer outputs) to ``output``, replayed as a layer."""
+
+    is_operation = True  # a node of the functional graph, not one of ``model.layers``
 
     def __init__(self, output, sources: list, name: str | None = None):
         super().__init__(name=name)
@@ -37,6 +43,50 @@ class Expression(Layer):
             f"{self.name}: a model whose graph has operations between layer outputs "
             f"(x + y, ops.* on layer outputs) cannot be saved whole yet; save_weights works, "
             f"or write the operation as a layer (layers.Add(), layers.Lambda(...))")
+
+
+# elementwise operations Keras 3 saves as operation nodes (``keras.src.ops.*``)
+_KERAS_OPERATIONS = {
+    ps.Add: ("numpy", "Add"), ps.Sub: ("numpy", "Subtract"), ps.Mul: ("numpy", "Multiply"),
+    ps.TrueDiv: ("numpy", "Divide"), ps.Pow: ("numpy", "Power"),
+    ps.Maximum: ("numpy", "Maximum"), ps.Minimum: ("numpy", "Minimum"),
+    ps.Neg: ("numpy", "Negative"), ps.Abs: ("numpy", "Abs"), ps.Exp: ("numpy", "Exp"),
+    ps.Log: ("numpy", "Log"), ps.Sqrt: ("numpy", "Sqrt"), ps.Sqr: ("numpy", "Square"),
+    ps.Tanh: ("numpy", "Tanh"), ps.Sigmoid: ("nn", "Sigmoid")}
+
+
+def _number(v):
+    """The Python number a scalar constant (perhaps broadcast by dimshuffles) holds, or None."""
+    while v.owner is not None and isinstance(v.owner.op, DimShuffle):
+        v = v.owner.inputs[0]
+    if isinstance(v, Constant) and np.size(v.data) == 1:
+        return np.asarray(v.data).item()
+    return None
+
+
+def _keras_operation(tensor, sources):
+    """A Keras operation node (saved as Keras saves it) for one elementwise operation on
+    ``sources`` and numbers, with its arguments; None for anything else."""
+    from ..saving.keras_operations import operation_from_config
+
+    node = tensor.owner
+    if not isinstance(node.op, Elemwise) or type(node.op.scalar_op) not in _KERAS_OPERATIONS:
+        return None
+    if len(node.inputs) > 2 or len(sources) != sum(1 for i in node.inputs if _is_source(i,
+                                                                                      sources)):
+        return None
+    args = [i if _is_source(i, sources) else _number(i) for i in node.inputs]
+    if any(a is None for a in args):
+        return None
+    module, name = _KERAS_OPERATIONS[type(node.op.scalar_op)]
+    layer = operation_from_config({"module": f"keras.src.ops.{module}", "class_name": name,
+                                   "config": {}})
+    layer._layout = [None if _is_source(a, sources) else a for a in args]
+    return layer, args
+
+
+def _is_source(v, sources) -> bool:
+    return any(v is s for s in sources)
 
 
 def _is_boundary(v) -> bool:
@@ -70,8 +120,9 @@ def record(tensor) -> bool:
             return False  # a plain core variable: not a functional graph
     if not sources:
         return False
-    layer = Expression(tensor, sources)
-    node = Node(layer, (sources if len(sources) > 1 else sources[0],), {}, tensor)
+    layer, args = _keras_operation(tensor, sources) or (
+        Expression(tensor, sources), (sources if len(sources) > 1 else sources[0],))
+    node = Node(layer, tuple(args), {}, tensor)
     layer._inbound_nodes.append(node)
     tensor._keras_history = (layer, node, 0)
     return True

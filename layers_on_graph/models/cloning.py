@@ -3,7 +3,6 @@ from __future__ import annotations
 
 from typing import Callable
 
-from ..layers.expression import Expression
 from ..layers.input_layer import Input
 from ..layers.layer import Layer, flatten_structure
 from .functional import Model
@@ -53,7 +52,7 @@ def clone_model(model: Model, input_tensors=None, clone_function: Callable | Non
     clones: dict[int, Layer] = {}
 
     def layer_for(layer: Layer) -> Layer:
-        if isinstance(layer, Expression):  # operations between layers hold no weights
+        if getattr(layer, "is_operation", False):  # operations (x + y) hold no weights
             return layer
         if id(layer) not in clones:
             clones[id(layer)] = clone_function(layer)

@@ -117,8 +117,8 @@ class Model(Trainer, Layer):
     @property
     def layers(self) -> list:
         """The layers, in the order Keras lists them (input layers first for functional);
-        operations between layers (``expression.Expression``) are nodes, not layers."""
-        return [l for l in self._layers if not isinstance(l, expression.Expression)]
+        operations between layers (``x + y``) are nodes of the graph, not layers, as Keras."""
+        return [l for l in self._layers if not getattr(l, "is_operation", False)]
 
     def get_layer(self, name: str | None = None, index: int | None = None) -> Layer:
         """A layer by name or index."""

@@ -55,6 +55,8 @@ def _broadcast(shapes) -> tuple:
 class KerasOperation(Layer):
     """One recorded operation node: tensors and Python numbers in, one tensor out."""
 
+    is_operation = True  # a node of the functional graph, not one of ``model.layers``
+
     def __init__(self, module: str, operation: str, fn, name: str | None = None):
         super().__init__(name=name)
         self.module, self.operation, self._fn = module, operation, fn

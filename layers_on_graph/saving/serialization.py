@@ -109,14 +109,11 @@ def model_config(model) -> dict:
         raise ValueError(f"save: {type(model).__name__} {model.name!r} is a subclassed Model; "
                          f"its architecture is Python code, not a config. Save its weights "
                          f"with save_weights() and rebuild it in code")
-    for node in model._nodes:  # refused with a clear error where not yet serializable
-        if node.layer not in model.layers:
-            node.layer.get_config()
     model_nodes = {id(n) for n in model._nodes}
     for t in model.inputs:
         model_nodes.add(id(t._keras_history[1]))
     entries = []
-    for layer in model.layers:
+    for layer in model._layers:  # operations between layers (x + y) included, as Keras
         entry = layer_to_config(layer)
         entry["name"] = layer.name
         nodes = [n for n in layer._inbound_nodes if id(n) in model_nodes]

@@ -66,3 +66,21 @@ def test_a_tensor_from_outside_the_inputs_is_refused():
     i = Input(shape=(3,))
     with pytest.raises(ValueError, match="was not produced by layers"):
         Model(i, layers.Dense(2)(i) + T.matrix())
+
+
+def test_elementwise_operations_save_as_keras_operation_nodes(tmp_path):
+    """x + y, 2 * h and the like are saved as Keras 3 saves them, and load in both."""
+    keras = pytest.importorskip("keras")
+    from layers_on_graph.saving import load_model
+
+    i = Input(shape=(6,))
+    h = layers.Dense(4)(i)
+    g = layers.Dense(4, activation="tanh")(i)
+    model = Model(i, layers.Dense(2)((h + 2.0 * g) / 3.0 - ops.sigmoid(h)))
+    path = str(tmp_path / "ops.keras")
+    model.save(path)
+    x = np.random.default_rng(3).normal(size=(5, 6)).astype("float32")
+    want = model.predict(x, verbose=0)
+    np.testing.assert_allclose(load_model(path).predict(x, verbose=0), want, rtol=1e-6)
+    np.testing.assert_allclose(np.asarray(keras.saving.load_model(path).predict(x, verbose=0)),
+                               want, rtol=1e-5, atol=1e-6)

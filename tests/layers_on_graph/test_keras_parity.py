@@ -13,11 +13,16 @@ if keras.backend.backend() != "torch":
 import layers_on_graph as lg  # noqa: E402
 
 rng = np.random.default_rng(0)
-# Keras draws the twins' initial weights: seeded, so every run compares the same models
-# (RMSprop and Adam scale gradients near zero up to full steps, so an unlucky draw
-# could turn float32 rounding into a visible difference now and then).
-keras.utils.set_random_seed(0)
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
+
+
+@pytest.fixture(autouse=True)
+def seeded_keras():
+    """Keras draws the twins' initial weights: seeded before each test (other test modules
+    draw from Keras's generator too), so every run compares the same models. RMSprop and
+    Adam scale gradients near zero up to full steps, so an unlucky draw could turn float32
+    rounding into a visible difference now and then."""
+    keras.utils.set_random_seed(0)
 
 
 def twin_models(lib):
