@@ -86,11 +86,17 @@ def _can_overwrite_shared(fgraph: FunctionGraph, node, i: int, k: int, ancestors
     later = set()  # every reader of the old value, through views too, must run before
     stack = [var]
     while stack:
-        for client, j in fgraph.clients.get(stack.pop(), []):
+        read = stack.pop()
+        for client, j in fgraph.clients.get(read, []):
             if client == "output":
                 return None
             if client is node:
-                continue
+                # Reading the buffer it overwrites is safe only for an elementwise loop
+                # reading it as it is (each element read before it is written), not through
+                # a view (a row, a reversal) nor in a product (BLAS forbids aliasing).
+                if read is var and (j == i or isinstance(node.op, Elemwise)):
+                    continue
+                return None
             if client not in ancestors():
                 if _runs_after(fgraph, node, client):
                     return None
