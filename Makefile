@@ -3,7 +3,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: test demo bench clean
+.PHONY: test fuzz demo bench clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -13,6 +13,12 @@ $(STAMP): pyproject.toml
 
 test: $(STAMP)
 	$(PY) -m pytest -q
+
+# The differential fuzzer (tests/fuzz) on 2,000 random graphs instead of make test's 200.
+FUZZ_GRAPHS ?= 2000
+
+fuzz: $(STAMP)
+	FUZZ_GRAPHS=$(FUZZ_GRAPHS) $(PY) -m pytest -q tests/fuzz
 
 demo: $(STAMP)
 	$(PY) examples/cnn_digits.py
