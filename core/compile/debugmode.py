@@ -9,8 +9,8 @@ as ``FAST_RUN`` does, then wraps each node's kernel so that a call
 - checks that neither kernel changed an input the op does not declare in its
   ``destroy_map``, and that a node overwriting an input reads that memory through no
   other input (a view of it; the same array, except in an elementwise loop)
-  (``BadDestroyMap``), and that no output shares memory with an input unless
-  ``view_map`` or ``destroy_map`` says so (``BadViewMap``).
+  (``BadDestroyMap``), and that no output shares memory with another output, or with
+  an input unless ``view_map`` or ``destroy_map`` says so (``BadViewMap``).
 
 At compile time it also checks the execution order: a node that overwrites an input
 must run after every other reader of that buffer (through views too), and the buffer
@@ -233,6 +233,12 @@ def _checked_kernel(node: Apply, fast: Callable, reference: Callable, tolerances
         result = fast(*args)
         check_inputs(args, before, "C" if fast is not reference else "numpy")
         outs = result if several else (result,)
+        for o, out in enumerate(outs):
+            for p, other in enumerate(outs[:o]):
+                if (isinstance(out, np.ndarray) and isinstance(other, np.ndarray)
+                        and np.shares_memory(out, other)):
+                    raise BadViewMap(f"DebugMode: outputs {p} and {o} of {node.op} share "
+                                     f"memory\n{_describe(node, before)}")
         for o, (out, expected) in enumerate(zip(outs, refs)):
             why = _mismatch(out, expected, tolerances)
             if why is not None:

@@ -165,3 +165,14 @@ def test_an_in_place_node_reading_its_buffer_through_a_view_is_caught():
     f = function([x], z.sum(), mode="DebugMode")
     with pytest.raises(BadDestroyMap, match=r"overwrites input 0 while input 1 reads the same"):
         f(np.ones((3, 2)))
+
+
+def test_two_outputs_sharing_memory_are_caught(monkeypatch):
+    from core.tensor.composite import Composite
+
+    _sabotage(monkeypatch, Composite, lambda k: (lambda *a: (k(*a)[0],) * 2))
+    x = T.dvector("x")
+    f = function([x], [T.exp(x) + 1, T.exp(x) * 2], mode="DebugMode")
+    assert any(len(n.outputs) == 2 for n in f.maker.fgraph.apply_nodes), "one fused loop"
+    with pytest.raises(BadViewMap, match=r"outputs 0 and 1 of .* share memory"):
+        f(np.arange(3.0))

@@ -65,10 +65,11 @@ class Builder:
     def __init__(self, draw, dtype: str):
         self.draw = draw
         self.g = Graph(dtype)
-        # small sizes, and sizes that fill the C kernels' vector lanes (16 floats) and leave
-        # a remainder: a vectorized math function may round differently from the scalar one
-        self.sizes = {"n": draw(st.sampled_from([1, 2, 3, 4, 19, 40])),
-                      "k": draw(st.sampled_from([2, 3, 4, 5, 17, 36])),
+        # small sizes, sizes that fill the C kernels' vector lanes (16 floats) and leave a
+        # remainder (a vectorized math function may round differently from the scalar
+        # one), and (n, k) matrices large enough for the C kernels' reused output buffers
+        self.sizes = {"n": draw(st.sampled_from([1, 2, 3, 4, 19, 40, 200])),
+                      "k": draw(st.sampled_from([2, 3, 4, 5, 17, 36, 180])),
                       "m": draw(st.sampled_from([2, 3, 5, 16, 33])), "1": 1}
         self.made: dict = {}  # cached inputs by key
         self.pool: list[Term] = []
