@@ -57,19 +57,23 @@ def _probes(graph: Graph) -> list:
     return out
 
 
-def _run(graph: Graph, values: list, kwargs: dict, backend: str, extra=()) -> list:
-    """Outputs and shared values after each of ``CALLS`` calls, as fresh arrays."""
+def _compile(graph: Graph, kwargs: dict, backend: str, extra=()):
     with config.change_flags(backend=backend):
         f = function(graph.inputs, list(graph.outputs) + list(extra), updates=graph.updates,
                      on_unused_input="ignore", **kwargs)
         if backend == "c":
             _compile_c_now(f)
-        for sv, initial in graph.shared:
-            sv.set_value(initial.copy())
-        results = []
-        for _ in range(CALLS):
-            results.append([np.array(o, copy=True) for o in f(*values)])
-            results[-1] += [sv.get_value(borrow=False) for sv, _ in graph.shared]
+    return f
+
+
+def _calls(f, graph: Graph, values: list) -> list:
+    """Outputs and shared values after each of ``CALLS`` calls, as fresh arrays."""
+    for sv, initial in graph.shared:
+        sv.set_value(initial.copy())
+    results = []
+    for _ in range(CALLS):
+        results.append([np.array(o, copy=True) for o in f(*values)])
+        results[-1] += [sv.get_value(borrow=False) for sv, _ in graph.shared]
     return results
 
 
@@ -98,10 +102,11 @@ def _reference(graph: Graph, seed: int):
     """Input values where the graph is well conditioned and FAST_COMPILE's results there,
     or None when three draws found no such values."""
     n_out = len(graph.outputs) + len(graph.shared)
+    f = _compile(graph, dict(mode="FAST_COMPILE"), "numpy", _probes(graph))
     for attempt in range(3):
         rng = np.random.default_rng([seed, attempt])
         values = [make(rng) for make in graph.values]
-        calls = _run(graph, values, dict(mode="FAST_COMPILE"), "numpy", _probes(graph))
+        calls = _calls(f, graph, values)
         n_shown = len(graph.outputs)
         results = [c[:n_shown] + c[len(c) - len(graph.shared):] for c in calls]
         probes = [c[n_shown:len(c) - len(graph.shared)] for c in calls]
@@ -135,4 +140,4 @@ def test_every_compilation_agrees(graph, seed):
     assume(found is not None)
     values, want = found
     for name, kwargs, backend in VARIANTS:
-        _compare(graph, name, _run(graph, values, kwargs, backend), want)
+        _compare(graph, name, _calls(_compile(graph, kwargs, backend), graph, values), want)
