@@ -70,6 +70,21 @@ def _runs_after(fgraph: FunctionGraph, node, target) -> bool:
     return False
 
 
+def _returned(fgraph: FunctionGraph, var, index: int) -> bool:
+    """True when ``var``, or a view of it, is a returned output other than output ``index``:
+    the caller would hold a buffer that the next call overwrites."""
+    stack = [var]
+    while stack:
+        for client, j in fgraph.clients.get(stack.pop(), []):
+            if client == "output":
+                if j != index:
+                    return True
+                continue
+            vmap = getattr(client.op, "view_map", {})
+            stack += [client.outputs[o] for o, ins in vmap.items() if j in ins]
+    return False
+
+
 def _can_overwrite_shared(fgraph: FunctionGraph, node, i: int, k: int, ancestors,
                           update=None):
     """The readers to order before ``node`` (a set, maybe empty) when output ``k`` is the
@@ -81,7 +96,7 @@ def _can_overwrite_shared(fgraph: FunctionGraph, node, i: int, k: int, ancestors
         return None
     if var.type.shape != out.type.shape or var.dtype != out.dtype:
         return None
-    if any(c == "output" and j != index for c, j in fgraph.clients.get(out, [])):
+    if _returned(fgraph, out, index):
         return None  # returned too: the caller would hold the shared buffer
     later = set()  # every reader of the old value, through views too, must run before
     stack = [var]

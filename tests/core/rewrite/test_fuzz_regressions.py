@@ -83,3 +83,24 @@ def test_an_update_read_once_is_still_computed_in_place():
     (node,) = [n for n in fgraph.apply_nodes if n.op.destroy_map]
     w = next(v for v in fgraph.inputs if v.name == "w")
     assert node.inputs[node.op.destroy_map[0][0]] is w
+
+
+@pytest.mark.parametrize("backend", ["numpy", pytest.param("c", marks=needs_cc)])
+@pytest.mark.parametrize("view", ["transpose", "reversed"])
+def test_a_returned_view_of_an_update_is_not_overwritten_by_the_next_call(backend, view):
+    """Found while reading the in-place pass for the fuzzer (which now checks that returned
+    arrays stay as returned): with ``function([x], view_of(w + x), updates=[(w, w + x)])``
+    the update was written in place into w's buffer, so the array the first call returned
+    (a view of that buffer) changed during the second call."""
+    w = shared(np.zeros((2, 3)), name="w")
+    x = T.dmatrix("x")
+    new = w + x
+    out = new.T if view == "transpose" else new[::-1]
+    with config.change_flags(backend=backend):
+        f = function([x], out, updates=[(w, new)])
+        _compile_c_now(f)
+        first = f(np.ones((2, 3)))
+        kept = first.copy()
+        f(np.ones((2, 3)))
+    np.testing.assert_array_equal(first, kept)
+    np.testing.assert_array_equal(w.get_value(), np.full((2, 3), 2.0))
