@@ -363,7 +363,7 @@ RULES = {"unary": rule_unary, "binary": rule_binary, "switch": rule_switch,
 WEIGHTED_RULES = sorted(RULES) + ["binary", "unary", "dot", "softmax", "dense"]
 
 
-UPDATES = ["sgd", "momentum", "sgd_return_old", "decay_view", "self_dot"]
+UPDATES = ["sgd", "momentum", "sgd_return_old", "sgd_return_new", "decay_view", "self_dot"]
 
 
 def _update(b: Builder, sv, value, g, dims) -> None:
@@ -391,6 +391,9 @@ def _update(b: Builder, sv, value, g, dims) -> None:
             a = b.float_input((dims[1], dims[1]), differentiable=False)
             new = sv - 0.01 * T.dot(sv, a.var)
     new = new - 0.1 * g
+    if rule == "sgd_return_new":  # a view of the new value, returned while it is the update
+        flipped = new.dimshuffle(*reversed(range(len(dims))))
+        b.g.outputs.append(new[::-1] if b.draw(st.booleans()) else flipped)
     b.g.updates.append((sv, new))
 
 

@@ -70,10 +70,16 @@ def _calls(f, graph: Graph, values: list) -> list:
     """Outputs and shared values after each of ``CALLS`` calls, as fresh arrays."""
     for sv, initial in graph.shared:
         sv.set_value(initial.copy())
-    results = []
+    results, returned = [], []
     for _ in range(CALLS):
-        results.append([np.array(o, copy=True) for o in f(*values)])
+        returned.append(f(*values))
+        results.append([np.array(o, copy=True) for o in returned[-1]])
         results[-1] += [sv.get_value(borrow=False) for sv, _ in graph.shared]
+    for call, (held, copies) in enumerate(zip(returned, results)):
+        for k, (a, b) in enumerate(zip(held, copies)):
+            assert np.array_equal(a, b, equal_nan=True), (
+                f"{f.maker.mode}: output {k} of call {call + 1} changed during a later call "
+                f"(it shares a buffer the function overwrites), {graph!r}")
     return results
 
 
