@@ -129,6 +129,15 @@ class Builder:
             dtype, shape=(None,) * len(dims), name="t_" + "".join(dims)), value, False)
 
     # --- helpers --------------------------------------------------------------
+    def dot_scale(self, inner: str) -> float:
+        """1 / sqrt(inner size): a product over 180 terms stays of order one, far from the
+        extreme logits whose stability is tested elsewhere (tests/core/rewrite/test_stabilize)."""
+        return 1 / float(np.sqrt(self.sizes[inner]))
+
+    def learning_rate(self) -> float:
+        """A step that moves the shared values by about 0.1, whatever the sizes summed over."""
+        return 0.1 / max(self.sizes.values())
+
     def pick(self, ok=lambda t: True) -> Term | None:
         choices = [t for t in self.pool if ok(t)]
         if not choices:
@@ -233,7 +242,8 @@ def rule_dot(b: Builder):
         out_dims = b.draw(st.sampled_from([("n",), ("k",), ("m",), ()]))  # (): a vector
         other = (b.shared_input((inner,) + out_dims) if b.draw(st.booleans())
                  else b.float_input((inner,) + out_dims))
-    build = lambda: T.dot(a.var, other.var)  # noqa: E731
+    scale = b.dot_scale(inner)
+    build = lambda: T.dot(a.var, other.var) * scale  # noqa: E731
     b.add("dot", build(), a.dims[:-1] + other.dims[1:], build)
 
 
@@ -247,10 +257,11 @@ def rule_dense(b: Builder):
     w, bias = make((a.dims[1], out)), make((out,))
     act = b.draw(st.sampled_from(["relu", "tanh", "linear"]))
     fn = {"relu": T.nnet.relu, "tanh": T.tanh, "linear": lambda v: v}[act]
-    pre = T.dot(a.var, w.var) + bias.var
+    scale = b.dot_scale(a.dims[1])
+    pre = T.dot(a.var, w.var) * scale + bias.var
     if act == "relu":
         b.kink(pre)
-    build = lambda: fn(T.dot(a.var, w.var) + bias.var)  # noqa: E731
+    build = lambda: fn(T.dot(a.var, w.var) * scale + bias.var)  # noqa: E731
     b.add("dense_" + act, fn(pre), (a.dims[0], out), build)
 
 
@@ -374,7 +385,7 @@ def _update(b: Builder, sv, value, g, dims) -> None:
     if rule == "momentum":
         vel = shared(np.zeros_like(value), name=f"vel_{sv.name}")
         b.g.shared.append((vel, np.zeros_like(value)))
-        new_vel = 0.9 * vel - 0.1 * g
+        new_vel = 0.9 * vel - b.learning_rate() * g
         b.g.updates += [(vel, new_vel), (sv, sv + new_vel)]
         return
     new = sv
@@ -390,7 +401,7 @@ def _update(b: Builder, sv, value, g, dims) -> None:
         else:
             a = b.float_input((dims[1], dims[1]), differentiable=False)
             new = sv - 0.01 * T.dot(sv, a.var)
-    new = new - 0.1 * g
+    new = new - b.learning_rate() * g
     if rule == "sgd_return_new":  # a view of the new value, returned while it is the update
         flipped = new.dimshuffle(*reversed(range(len(dims))))
         b.g.outputs.append(new[::-1] if b.draw(st.booleans()) else flipped)
