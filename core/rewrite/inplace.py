@@ -9,7 +9,11 @@ different input.
 A shared value whose update this node computes (``function(updates=...)``, listed in
 ``fgraph.update_of``) may be overwritten by that update, as Theano's updates are: when
 every other reader of the old value, directly or through a view, runs before the node
-(is one of its ancestors) and neither value is also a returned output. A training step
+(is one of its ancestors), neither value nor a view of it is also a returned output (the
+caller would hold a buffer the next call overwrites), and the node itself reads the old
+value only as an elementwise loop at the same position (not through a view such as
+``w[0]`` or ``w.T``, whose elements it would read after writing them, and not as an
+operand of a Gemm's product, which BLAS may not alias). A training step
 then updates its parameters and optimizer slots in place: no second buffer per weight,
 and no memory traffic to fetch one. A Gemm may also accumulate into a shared ``z`` whose
 update its only reader, an elementwise node, computes from the Gemm's result: that
