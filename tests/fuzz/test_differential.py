@@ -5,7 +5,12 @@ numpy kernels, almost no rewrites), FAST_RUN on the numpy kernels, FAST_RUN on t
 kernels (compiled at once, not after ``LAZY_WORK``), FAST_RUN without the in-place pass,
 and DebugMode (which also checks each node, C against numpy). Every output (values and
 gradients) and every shared variable after its update must agree, over two calls (the
-second one starts from the updated shared values).
+second one starts from the updated shared values), and no returned array may change
+during a later call.
+
+Input values are drawn where the graph is well conditioned: no near-tie at a kink (see
+``fuzz_grammar``), and no division by zero, overflow or invalid operation in the
+reference run (stability at extreme inputs is tested in tests/core/rewrite).
 
 ``FUZZ_GRAPHS`` sets how many graphs hypothesis draws (200 by default; ``make fuzz``
 runs 2,000).
@@ -26,7 +31,8 @@ VARIANTS = [
     ("FAST_RUN without inplace", dict(mode="FAST_RUN", excluding=["inplace"]), "numpy"),
     ("DebugMode", dict(mode="DebugMode"), "c"),
 ]
-# rtol by dtype; the absolute tolerance is rtol times the array's largest magnitude
+# rtol by dtype; the absolute tolerance is rtol times the array's largest magnitude (at
+# least 1): rounding in a sum that cancels is relative to its terms, not to the result
 RTOL = {"float64": 1e-7, "float32": 2e-3}
 # a kink's two sides closer than this (relative to their scale) is a near-tie: rounding
 # may send two compilations of the graph down different branches
