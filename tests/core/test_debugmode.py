@@ -176,3 +176,18 @@ def test_two_outputs_sharing_memory_are_caught(monkeypatch):
     assert any(len(n.outputs) == 2 for n in f.maker.fgraph.apply_nodes), "one fused loop"
     with pytest.raises(BadViewMap, match=r"outputs 0 and 1 of .* share memory"):
         f(np.arange(3.0))
+
+
+def test_a_scan_loop_and_its_gradient_run_under_debugmode():
+    from core import scan
+
+    x, w = T.dvector("x"), T.dmatrix("w")
+    hs, _ = scan(lambda h, w: T.tanh(T.dot(w, h)), outputs_info=[x], non_sequences=[w],
+                 n_steps=4)
+    cost = hs[-1].sum()
+    outs = [cost, T.grad(cost, w)]
+    args = (np.ones(3), np.eye(3) * 0.5)
+    want = function([x, w], outs)(*args)
+    got = function([x, w], outs, mode="DebugMode")(*args)
+    for a, b in zip(got, want):
+        np.testing.assert_allclose(a, b, rtol=1e-12)
