@@ -3,7 +3,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: test test-slow demo bench clean
+.PHONY: test test-slow fuzz demo bench clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -17,6 +17,12 @@ test: $(STAMP)
 # the tests marked slow (e.g. the largest keras.applications models), kept out of `test`
 test-slow: $(STAMP)
 	$(PY) -m pytest -q -m slow
+
+# The differential fuzzer (tests/fuzz) on 2,000 random graphs instead of make test's 200.
+FUZZ_GRAPHS ?= 2000
+
+fuzz: $(STAMP)
+	FUZZ_GRAPHS=$(FUZZ_GRAPHS) $(PY) -m pytest -q tests/fuzz
 
 demo: $(STAMP)
 	$(PY) examples/cnn_digits.py

@@ -115,8 +115,8 @@ class Function:
         try:
             return self._fn(*args)
         except Exception as exc:
-            detail = self.program.describe_failure(exc)
-            if detail is None or getattr(exc, "described", False):
+            detail = None if getattr(exc, "described", False) else self.program.describe_failure(exc)
+            if detail is None:
                 raise
             raise _with_message(exc, f"{exc}\n{detail}") from exc
 
@@ -252,7 +252,9 @@ def function(inputs: Sequence, outputs=None, updates=None, givens=None, name: st
     outputs : a Variable or a list of Variables (a list gives a list back)
     updates : (shared, expression) pairs, applied together after the outputs are computed
     givens : {variable: replacement} substituted in the graph before compiling
-    mode : 'FAST_RUN' (default), 'FAST_COMPILE', or a mode object: ``NanGuardMode(...)``
+    mode : 'FAST_RUN' (default), 'FAST_COMPILE', 'DebugMode' (or a ``DebugMode``: FAST_RUN's
+        rewrites, each node checked C against numpy, see ``core.compile.debugmode``), or a
+        mode object: ``NanGuardMode(...)``
     on_unused_input : 'raise', 'warn' or 'ignore'
     trust_input : skip input checking and conversion (inputs must be ndarrays of the right dtype)
     excluding : names or tags of graph rewrites not to apply (see ``core.rewrite``)
@@ -265,6 +267,7 @@ def function(inputs: Sequence, outputs=None, updates=None, givens=None, name: st
     from ..tensor.variable import as_tensor_variable
     from ..rewrite import optimize_graph
     from backends import default_backend, get_backend, make_kernel
+    from .debugmode import as_debug_mode
 
     if not isinstance(inputs, (list, tuple)):
         raise TypeError("function: inputs must be a list of variables")
@@ -272,6 +275,9 @@ def function(inputs: Sequence, outputs=None, updates=None, givens=None, name: st
     if guard is not None:
         mode, excluding = guard.optimizer, tuple(excluding) + tuple(guard.excluding)
     mode = mode or config.mode
+    debug = as_debug_mode(mode)
+    if debug is not None:
+        mode = "FAST_RUN"
     ins = [i if isinstance(i, In) else In(i) for i in inputs]
     in_vars = [i.variable for i in ins]
     if len({id(v) for v in in_vars}) != len(in_vars):
@@ -327,7 +333,8 @@ def function(inputs: Sequence, outputs=None, updates=None, givens=None, name: st
         prof = ProfileStats(name, backend)
 
     def kernels_for(nodes):
-        kernels = kernel_backend.make_kernels(nodes)
+        kernels = (kernel_backend.make_kernels(nodes) if debug is None
+                   else debug.make_kernels(fgraph, nodes))
         if guard is not None:
             kernels = guard.wrap_kernels(nodes, kernels)
         return prof.wrap_kernels(nodes, kernels) if prof is not None else kernels
@@ -342,7 +349,7 @@ def function(inputs: Sequence, outputs=None, updates=None, givens=None, name: st
     if prof is not None:
         program.run_trusted = prof.wrap_call(program.run_trusted)
         program.run_checked = prof.wrap_call(program.run_checked)
-    maker = FunctionMaker(fgraph, mode, exprs)
+    maker = FunctionMaker(fgraph, debug or mode, exprs)
     fn = Function(ins, program, maker, shared_inputs, targets, name, trust_input, checkers)
     fn.profile = prof
     if prof is not None:

@@ -9,7 +9,11 @@ different input.
 A shared value whose update this node computes (``function(updates=...)``, listed in
 ``fgraph.update_of``) may be overwritten by that update, as Theano's updates are: when
 every other reader of the old value, directly or through a view, runs before the node
-(is one of its ancestors) and neither value is also a returned output. A training step
+(is one of its ancestors), neither value nor a view of it is also a returned output (the
+caller would hold a buffer the next call overwrites), and the node itself reads the old
+value only as an elementwise loop at the same position (not through a view such as
+``w[0]`` or ``w.T``, whose elements it would read after writing them, and not as an
+operand of a Gemm's product, which BLAS may not alias). A training step
 then updates its parameters and optimizer slots in place: no second buffer per weight,
 and no memory traffic to fetch one. A Gemm may also accumulate into a shared ``z`` whose
 update its only reader, an elementwise node, computes from the Gemm's result: that
@@ -70,6 +74,21 @@ def _runs_after(fgraph: FunctionGraph, node, target) -> bool:
     return False
 
 
+def _returned(fgraph: FunctionGraph, var, index: int) -> bool:
+    """True when ``var``, or a view of it, is a returned output other than output ``index``:
+    the caller would hold a buffer that the next call overwrites."""
+    stack = [var]
+    while stack:
+        for client, j in fgraph.clients.get(stack.pop(), []):
+            if client == "output":
+                if j != index:
+                    return True
+                continue
+            vmap = getattr(client.op, "view_map", {})
+            stack += [client.outputs[o] for o, ins in vmap.items() if j in ins]
+    return False
+
+
 def _can_overwrite_shared(fgraph: FunctionGraph, node, i: int, k: int, ancestors,
                           update=None):
     """The readers to order before ``node`` (a set, maybe empty) when output ``k`` is the
@@ -81,16 +100,22 @@ def _can_overwrite_shared(fgraph: FunctionGraph, node, i: int, k: int, ancestors
         return None
     if var.type.shape != out.type.shape or var.dtype != out.dtype:
         return None
-    if any(c == "output" and j != index for c, j in fgraph.clients.get(out, [])):
+    if _returned(fgraph, out, index):
         return None  # returned too: the caller would hold the shared buffer
     later = set()  # every reader of the old value, through views too, must run before
     stack = [var]
     while stack:
-        for client, j in fgraph.clients.get(stack.pop(), []):
+        read = stack.pop()
+        for client, j in fgraph.clients.get(read, []):
             if client == "output":
                 return None
             if client is node:
-                continue
+                # Reading the buffer it overwrites is safe only for an elementwise loop
+                # reading it as it is (each element read before it is written), not through
+                # a view (a row, a reversal) nor in a product (BLAS forbids aliasing).
+                if read is var and (j == i or isinstance(node.op, Elemwise)):
+                    continue
+                return None
             if client not in ancestors():
                 if _runs_after(fgraph, node, client):
                     return None
