@@ -271,13 +271,11 @@ def function(inputs: Sequence, outputs=None, updates=None, givens=None, name: st
 
     if not isinstance(inputs, (list, tuple)):
         raise TypeError("function: inputs must be a list of variables")
-    guard = None if mode is None or isinstance(mode, str) else mode  # NanGuardMode(...)
-    if guard is not None:
+    debug = as_debug_mode(mode or config.mode)  # 'DebugMode' or DebugMode(...)
+    guard = None if mode is None or isinstance(mode, str) or debug is not None else mode
+    if guard is not None:  # NanGuardMode(...)
         mode, excluding = guard.optimizer, tuple(excluding) + tuple(guard.excluding)
-    mode = mode or config.mode
-    debug = as_debug_mode(mode)
-    if debug is not None:
-        mode = "FAST_RUN"
+    mode = "FAST_RUN" if debug is not None else mode or config.mode
     ins = [i if isinstance(i, In) else In(i) for i in inputs]
     in_vars = [i.variable for i in ins]
     if len({id(v) for v in in_vars}) != len(in_vars):
