@@ -2,8 +2,11 @@
 
 ``optimize_graph(fgraph, mode)`` rewrites a FunctionGraph in place:
 
-- ``FAST_COMPILE``: merge, constant folding, removal of ``zero_grad``-like identities; no
-  stabilization (as Theano), so ``log(1 + exp(x))`` and the like overflow as written.
+- ``FAST_COMPILE``: merge, then the canonicalize and stabilize rules (constant folding,
+  algebraic identities, removal of ``zero_grad``-like identities, the stable forms of
+  ``log(softmax)``, ``log(1 + exp(x))``, crossentropies ...). Unlike Theano's FAST_COMPILE it
+  stabilizes: a debugging mode must not give NaN where FAST_RUN gives numbers, and these
+  rules cost about as little as the graph's merge (the MLP train graph: 35 ms either way).
 - ``FAST_RUN``: merge, then canonicalize, stabilize and specialize (each phase
   runs its rules and those of the phases before it to a fixed point, then
   merges), then elementwise fusion, row fusion (``X.T @ f(X @ v)`` in one pass
@@ -76,8 +79,7 @@ def optimize_graph(fgraph, mode: str = "FAST_RUN", excluding: Iterable[str] = ()
     if use_merge:
         merge(fgraph)
     if mode == "FAST_COMPILE":
-        run_local(fgraph, _index(("canonicalize",), ("constant_folding", "local_remove_gradient_ops")),
-                  ex, stats)
+        run_local(fgraph, _index(_LOCAL_PHASES[:2]), ex, stats)  # canonicalize, stabilize
         if use_merge:
             merge(fgraph)
         return fgraph
