@@ -12,6 +12,8 @@ import hashlib
 import marshal
 import os
 import sys
+import types
+import warnings
 
 from core.config import config
 
@@ -27,11 +29,7 @@ def compile_cached(source: str, filename: str):
         return code.replace()
     folder = os.path.join(config.compiledir, "py", key[:2])
     path = os.path.join(folder, key + ".marshal")
-    try:
-        with open(path, "rb") as f:
-            code = marshal.loads(f.read())
-    except (OSError, EOFError, ValueError, TypeError):  # absent, or damaged: compile again
-        code = None
+    code = _load(path)
     if code is None:
         code = compile(source, filename, "exec")
         try:
@@ -44,3 +42,31 @@ def compile_cached(source: str, filename: str):
             pass  # an unwritable cache folder only costs the next process a compile
     _memory[key] = code
     return code
+
+
+def _load(path: str):
+    """The code object cached at ``path``; None when absent, or damaged (said once)."""
+    try:
+        with open(path, "rb") as f:
+            data = f.read()
+    except FileNotFoundError:
+        return None
+    except OSError as exc:  # unreadable, or a folder in its place
+        return _damaged(path, exc)
+    try:
+        code = marshal.loads(data)
+    except (EOFError, ValueError, TypeError) as exc:  # truncated or random bytes
+        return _damaged(path, exc)
+    if not isinstance(code, types.CodeType):  # bytes that happen to decode to a value
+        return _damaged(path, f"it holds a {type(code).__name__}, not code")
+    return code
+
+
+def _damaged(path: str, why) -> None:
+    warnings.warn(f"compile cache: {path} is damaged ({why}); compiling again", RuntimeWarning,
+                  stacklevel=4)
+    if os.path.isdir(path):  # a folder where the file belongs: make room for the new one
+        import shutil
+
+        shutil.rmtree(path, ignore_errors=True)
+    return None
