@@ -5,7 +5,11 @@ one epoch on 60000 generated samples; each run is a fresh ``mpiexec`` launch (or
 process for 1), warmed up with a few steps (C compilation) that are not timed. A third
 row runs one process on the share of one of the two (batch 128): the ceiling of the
 2-process run, as the weight update costs the same on every process whatever its share
-of the batch. Rows: samples per second, time per step, the time per step in the gradient
+of the batch. A fourth row runs process 0 of the 2-process run alone, its collectives
+skipped (a communicator of size 2 that moves no data; its weights go wrong, only its time
+counts): the data-parallel step's own cost (packing the gradients, an optimizer update
+no longer fused into the gradient product), with no communication, no waiting for the
+other process and no second process sharing the memory bus. Rows: samples per second, time per step, the time per step in the gradient
 allreduce (measured around ``MPI_Allreduce``; it includes waiting for the slower
 process), and process 0's CPU time per step outside the allreduce (the step's cost when
 every process has a core to itself, nearly blind to other jobs on the machine). The
@@ -47,13 +51,38 @@ class TimedComm:
         self.calls += 1
 
 
-def worker(samples: int, batch: int) -> None:
+class NoCommunication:
+    """Process 0 of a 2-process run, alone: every collective returns at once, moving no
+    data (``Allreduce(MPI.IN_PLACE, x)`` keeps ``x``, ``bcast`` returns its argument)."""
+
+    def Get_size(self) -> int:
+        return 2
+
+    def Get_rank(self) -> int:
+        return 0
+
+    def Allreduce(self, send, recv) -> None:
+        pass
+
+    def bcast(self, value, root: int = 0):
+        return value
+
+    def Barrier(self) -> None:
+        pass
+
+
+def worker(samples: int, batch: int, alone_as_two: bool = False) -> None:
     sys.path.insert(0, ROOT)
     import numpy as np
 
     from core.tensor import collective
     from layers_on_graph import Input, Sequential, distribution, layers, optimizers, utils
 
+    if alone_as_two:
+        from layers_on_graph.distribution import runtime
+
+        runtime._comm = NoCommunication()  # what initialize() sets from MPI.COMM_WORLD
+        collective.set_communicator(runtime._comm)
     distribution.set_distribution(distribution.DataParallel())
     timed = None
     if collective.get_communicator() is not None:
@@ -85,13 +114,13 @@ def worker(samples: int, batch: int) -> None:
             "allreduce_calls_per_step": (timed.calls / steps) if timed else 0.0}), flush=True)
 
 
-def run(processes: int, samples: int, batch: int) -> dict:
+def run(processes: int, samples: int, batch: int, alone_as_two: bool = False) -> dict:
     env = dict(os.environ)
     for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS",
                 "NUMEXPR_NUM_THREADS"):
         env[var] = "1"
     command = [sys.executable, os.path.abspath(__file__), "--worker", "--samples", str(samples),
-               "--batch", str(batch)]
+               "--batch", str(batch)] + (["--alone-as-two"] if alone_as_two else [])
     if processes > 1:
         mpiexec = os.path.join(os.path.dirname(sys.executable), "mpiexec")
         mpiexec = mpiexec if os.access(mpiexec, os.X_OK) else shutil.which("mpiexec")
@@ -111,21 +140,25 @@ def main() -> None:
     parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--samples", type=int, default=60000)
     parser.add_argument("--batch", type=int, default=GLOBAL_BATCH, help=argparse.SUPPRESS)
+    parser.add_argument("--alone-as-two", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--repeats", type=int, default=3)
     args = parser.parse_args()
     if args.worker:
-        worker(args.samples, args.batch)
+        worker(args.samples, args.batch, args.alone_as_two)
         return
     half = GLOBAL_BATCH // 2
-    # (row, processes, batch per step, samples): the last row is one process's share of
-    # the 2-process run, alone: what 2 processes would reach with a free allreduce
-    configs = [("1 process", 1, GLOBAL_BATCH, args.samples),
-               ("2 processes", 2, GLOBAL_BATCH, args.samples),
-               (f"1 process, batch {half} (the share of one of 2)", 1, half, args.samples // 2)]
+    # (row, processes, batch per step, samples, alone as two): the third row is one
+    # process's share of the 2-process run, alone: what 2 processes would reach with a
+    # free allreduce and a free update; the fourth, process 0 of 2 with no communication
+    configs = [("1 process", 1, GLOBAL_BATCH, args.samples, False),
+               ("2 processes", 2, GLOBAL_BATCH, args.samples, False),
+               (f"1 process, batch {half} (the share of one of 2)", 1, half, args.samples // 2,
+                False),
+               ("process 0 of 2 alone, no communication", 1, GLOBAL_BATCH, args.samples, True)]
     results: dict[str, list[dict]] = {label: [] for label, *_ in configs}
     for _ in range(args.repeats):
-        for label, processes, batch, samples in configs:
-            r = run(processes, samples, batch)
+        for label, processes, batch, samples, alone in configs:
+            r = run(processes, samples, batch, alone)
             r["samples_per_s"] = GLOBAL_BATCH / r["step_ms"] * 1e3  # global samples per s
             results[label].append(r)
     print(f"distributed MLP 784-512-512-10, {args.samples} samples, global batch "
@@ -143,9 +176,10 @@ def main() -> None:
         cpu = min(r["compute_cpu_ms"] for r in runs)
         print(f"| {label} | {top['samples_per_s']:.0f} ({median:.0f}) | {top['step_ms']:.1f} | "
               f"{cpu:.1f} | {top['allreduce_ms']:.2f} | {top['allreduce_calls_per_step']:.0f} |")
-    one, two, share = (best[label] for label, *_ in configs)
+    one, two, share, alone = (best[label] for label, *_ in configs)
     print(f"\nspeed-up, 2 processes over 1: {two / one:.2f}x (wall time; with a free "
-          f"allreduce and a core each, at most {share / one:.2f}x)")
+          f"allreduce and a core each, at most {alone / one:.2f}x for this step, "
+          f"{share / one:.2f}x for any data-parallel step)")
 
 
 if __name__ == "__main__":
