@@ -17,7 +17,7 @@ from core.graph.utils import clone_replace
 from core.tensor import scalar_ops as ps
 from core.tensor.elemwise import DimShuffle, Elemwise
 
-from .layer import Layer, Node, static_shape
+from .layer import Layer, Node, flatten_structure, is_symbolic, static_shape
 
 
 class Expression(Layer):
@@ -40,9 +40,9 @@ class Expression(Layer):
 
     def get_config(self) -> dict:
         raise NotImplementedError(
-            f"{self.name}: a model whose graph has operations between layer outputs "
-            f"(x + y, ops.* on layer outputs) cannot be saved whole yet; save_weights works, "
-            f"or write the operation as a layer (layers.Add(), layers.Lambda(...))")
+            f"{self.name}: a model whose graph has core.tensor operations between layer "
+            f"outputs that Keras has no name for cannot be saved whole; save_weights works, "
+            f"or write them with layers_on_graph.ops or as a layer (layers.Lambda(...))")
 
 
 # elementwise operations Keras 3 saves as operation nodes (``keras.src.ops.*``)
@@ -104,6 +104,9 @@ def record(tensor) -> bool:
 
     if _is_boundary(tensor) or getattr(tensor, "owner", None) is None:
         return _is_boundary(tensor)
+    call = getattr(tensor, "_keras_call", None)
+    if call is not None and _record_ops_call(tensor, *call):
+        return True
     sources: list = []
     seen: set[int] = set()
     stack = list(reversed(tensor.owner.inputs))
@@ -123,6 +126,23 @@ def record(tensor) -> bool:
     layer, args = _keras_operation(tensor, sources) or (
         Expression(tensor, sources), (sources if len(sources) > 1 else sources[0],))
     node = Node(layer, tuple(args), {}, tensor)
+    layer._inbound_nodes.append(node)
+    tensor._keras_history = (layer, node, 0)
+    return True
+
+
+def _record_ops_call(tensor, op, args, kwargs) -> bool:
+    """Record ``tensor = op(*args, **kwargs)`` (an ``ops`` call) as Keras records it."""
+    from .ops_call import from_call
+
+    made = from_call(op, args, kwargs)
+    if made is None:
+        return False
+    layer, tensors = made
+    leaves = [t for t in flatten_structure(tensors) if is_symbolic(t)]
+    if not all(_is_boundary(t) or record(t) for t in leaves):
+        return False
+    node = Node(layer, tuple(tensors), {}, tensor)
     layer._inbound_nodes.append(node)
     tensor._keras_history = (layer, node, 0)
     return True

@@ -18,7 +18,7 @@ from core.graph.basic import Variable
 from core.tensor.type import TensorType
 
 from ..keras_tensor import as_keras_tensor, is_keras_tensor
-from ..layers.layer import flatten_structure as _leaves, map_structure as _map
+from ..layers.layer import _TRAINING, flatten_structure as _leaves, map_structure as _map
 
 _CACHE: OrderedDict = OrderedDict()
 _CACHE_SIZE = 512
@@ -46,7 +46,12 @@ def keras_op(fn):
         leaves = _leaves((args, kwargs))
         if any(isinstance(x, Variable) for x in leaves):
             out = fn(*args, **kwargs)
-            return as_keras_tensor(out) if any(is_keras_tensor(x) for x in leaves) else out
+            if not any(is_keras_tensor(x) for x in leaves):
+                return out
+            out = as_keras_tensor(out)
+            if isinstance(out, Variable) and not _TRAINING:  # between layers: a graph node
+                out._keras_call = (op, args, kwargs)  # (layers/expression.py records it)
+            return out
         return _eager(fn, args, kwargs)
 
     op.symbolic = fn

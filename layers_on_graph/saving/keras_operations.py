@@ -33,7 +33,12 @@ def operation_from_config(entry: dict) -> "KerasOperation":
     module, name = entry.get("module"), entry.get("class_name")
     fn = _OPERATIONS.get(module, {}).get(name)
     config = entry.get("config") or {}
-    if fn is None:
+    if fn is None:  # any other keras.ops call: the same function of layers_on_graph.ops
+        from ..layers.ops_call import from_entry
+
+        call = from_entry(entry)
+        if call is not None:
+            return call
         supported = sorted(f"{m}.{n}" for m, table in _OPERATIONS.items() for n in table)
         raise ValueError(f"load_model: operation {module}.{name} (node {config.get('name')!r}) "
                          f"is not supported; supported operations: {supported}")

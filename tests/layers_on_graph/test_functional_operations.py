@@ -56,6 +56,15 @@ def test_clone_keeps_the_operations_with_new_layers(tmp_path):
                                rtol=1e-6)
     model.save_weights(tmp_path / "m.weights.h5")
     clone.load_weights(tmp_path / "m.weights.h5")
+
+
+def test_an_operation_keras_cannot_name_refuses_a_whole_save(tmp_path):
+    import core.tensor as T
+
+    i = Input(shape=(3,))
+    model = Model(i, layers.Dense(2)(T.sum(layers.Dense(4)(i), axis=1, keepdims=True)))
+    assert model.predict(np.ones((2, 3)), verbose=0).shape == (2, 2)
+    model.save_weights(tmp_path / "m.weights.h5")
     with pytest.raises(NotImplementedError, match="save_weights works"):
         model.save(tmp_path / "m.keras")
 
@@ -83,4 +92,34 @@ def test_elementwise_operations_save_as_keras_operation_nodes(tmp_path):
     want = model.predict(x, verbose=0)
     np.testing.assert_allclose(load_model(path).predict(x, verbose=0), want, rtol=1e-6)
     np.testing.assert_allclose(np.asarray(keras.saving.load_model(path).predict(x, verbose=0)),
+                               want, rtol=1e-5, atol=1e-6)
+
+
+def test_ops_calls_between_layers_save_as_keras_does(tmp_path):
+    """ops.mean/sum/max/concatenate/reshape/transpose on layer outputs are Keras operation
+    nodes with their arguments as config: files move both ways with real Keras."""
+    keras = pytest.importorskip("keras")
+    import layers_on_graph
+    from layers_on_graph.saving import load_model
+
+    def build(lib):
+        i = lib.Input(shape=(6, 4))
+        h = lib.layers.Dense(3)(i)
+        z = lib.ops.mean(h, axis=1, keepdims=False) + lib.ops.sum(h, axis=-2)
+        z = lib.ops.concatenate([z, lib.ops.max(h, axis=1)], axis=-1)
+        z = lib.ops.transpose(lib.ops.reshape(z, (-1, 3, 2)), (0, 2, 1))
+        return lib.Model(i, lib.layers.Flatten()(z))
+
+    ours, theirs = build(layers_on_graph), build(keras)
+    assert [type(l).__name__ for l in ours.layers] == [type(l).__name__ for l in theirs.layers]
+    ours.set_weights(theirs.get_weights())
+    x = np.random.default_rng(4).normal(size=(5, 6, 4)).astype("float32")
+    want = np.asarray(theirs.predict(x, verbose=0))
+    np.testing.assert_allclose(ours.predict(x, verbose=0), want, rtol=1e-5, atol=1e-6)
+    ours.save(tmp_path / "ours.keras")
+    theirs.save(tmp_path / "theirs.keras")
+    loaded_by_keras = keras.saving.load_model(tmp_path / "ours.keras")
+    np.testing.assert_allclose(np.asarray(loaded_by_keras.predict(x, verbose=0)), want,
+                               rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(load_model(str(tmp_path / "theirs.keras")).predict(x, verbose=0),
                                want, rtol=1e-5, atol=1e-6)
