@@ -17,7 +17,7 @@ from core.graph.utils import clone_replace
 from core.tensor import scalar_ops as ps
 from core.tensor.elemwise import DimShuffle, Elemwise
 
-from .layer import Layer, Node, flatten_structure, is_symbolic, static_shape
+from .layer import Layer, Node, flatten_structure, is_symbolic
 
 
 class Expression(Layer):
@@ -34,9 +34,6 @@ class Expression(Layer):
         inputs = inputs if isinstance(inputs, list) else [inputs]
         [out], _ = clone_replace([self._output], dict(zip(self._sources, inputs)))
         return out
-
-    def compute_output_shape(self, input_shape):
-        return static_shape(self._output)
 
     def get_config(self) -> dict:
         raise NotImplementedError(

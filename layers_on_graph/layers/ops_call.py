@@ -39,9 +39,6 @@ class OpsCall(Layer):
     def call(self, *tensors):
         return self._op(*tensors, **self._config)
 
-    def compute_output_shape(self, *input_shapes):
-        return None  # the graph's static shapes say it
-
     def keras_entry(self) -> dict:
         """This node's entry in a Keras 3 functional config."""
         module = _KERAS_MODULES.get(self._op.__module__.rsplit(".", 1)[-1], "numpy")
