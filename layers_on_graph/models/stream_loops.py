@@ -17,7 +17,7 @@ from .data_adapters import Stream, is_stream, unpack
 
 def fit_stream(model, train, epochs, verbose, callbacks, validation_data, shuffle, class_weight,
                initial_epoch, steps_per_epoch, validation_steps, validation_batch_size,
-               validation_freq, batch_size, tracker_cls):
+               validation_freq, batch_size):
     """``fit`` where ``x`` or ``validation_data`` is a stream (``train``: a stream, or
     arrays as ``data_adapters.ArrayBatches``)."""
     train = Stream(train, steps_per_epoch, shuffle, "fit")
@@ -40,8 +40,7 @@ def fit_stream(model, train, epochs, verbose, callbacks, validation_data, shuffl
             cbs.on_train_batch_begin(step)
             bx, by, bsw = unpack(batch)
             arrays, n = model._prepare(bx, by, bsw, class_weight, "fit")
-            tracker = tracker or tracker_cls(model._loss_names, model._metric_names,
-                                             model._metric_list)
+            tracker = tracker or model._new_tracker()
             logs = tracker.add(model._train_fn(*dist_host.local_part(arrays, n)), n)
             cbs.on_train_batch_end(step, logs)
             if model.stop_training:
@@ -54,7 +53,7 @@ def fit_stream(model, train, epochs, verbose, callbacks, validation_data, shuffl
         epoch_logs = dict(logs)
         if val is not None and (epoch + 1) % validation_freq == 0:
             val_logs = _evaluate(model, val, validation_steps, validation_batch_size or
-                                 batch_size, cbs, tracker_cls)
+                                 batch_size, cbs)
             epoch_logs.update({f"val_{k}": v for k, v in val_logs.items()})
         cbs.on_epoch_end(epoch, epoch_logs)
         if model.stop_training:
@@ -75,7 +74,7 @@ def _validation(model, validation_data):
     return arrays
 
 
-def _evaluate(model, data, steps, batch_size, cbs, tracker_cls) -> dict:
+def _evaluate(model, data, steps, batch_size, cbs) -> dict:
     if not isinstance(data, Stream) and not is_stream(data):
         return model._evaluate_arrays(data, batch_size, cbs, steps)
     stream = data if isinstance(data, Stream) else Stream(data, steps, False, "evaluate")
@@ -86,8 +85,7 @@ def _evaluate(model, data, steps, batch_size, cbs, tracker_cls) -> dict:
         cbs.on_test_batch_begin(step)
         bx, by, bsw = unpack(batch)
         arrays, n = model._prepare(bx, by, bsw, None, "evaluate")
-        tracker = tracker or tracker_cls(model._loss_names, model._metric_names,
-                                         model._metric_list)
+        tracker = tracker or model._new_tracker()
         logs = tracker.add(model._test_fn(*dist_host.local_part(arrays, n)), n)
         cbs.on_test_batch_end(step, logs)
     stream.end_epoch()
@@ -95,13 +93,13 @@ def _evaluate(model, data, steps, batch_size, cbs, tracker_cls) -> dict:
     return logs
 
 
-def evaluate_stream(model, x, steps, verbose, callbacks, tracker_cls) -> dict:
+def evaluate_stream(model, x, steps, verbose, callbacks) -> dict:
     """``evaluate`` over a stream: the logs of the whole pass."""
     stream = Stream(x, steps, False, "evaluate")
     verbose = dist_host.local_verbose(verbose)
     cbs = CallbackList(callbacks, add_progbar=verbose != 0, model=model, verbose=verbose,
                        steps=stream.steps, mode="evaluate")
-    return _evaluate(model, stream, steps, None, cbs, tracker_cls)
+    return _evaluate(model, stream, steps, None, cbs)
 
 
 def predict_stream(model, x, steps, verbose, callbacks):

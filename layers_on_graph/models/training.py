@@ -317,7 +317,7 @@ class Trainer:
                                               class_weight, validation_split=validation_split),
                 epochs, 1 if verbose == "auto" else int(verbose), callbacks, validation_data,
                 shuffle, class_weight, initial_epoch, steps_per_epoch, validation_steps,
-                validation_batch_size, validation_freq, batch_size, _Tracker)
+                validation_batch_size, validation_freq, batch_size)
         if not 0 <= validation_split < 1:
             raise ValueError(f"fit: validation_split must be in [0, 1), got {validation_split}")
         if validation_split and validation_data is not None:
@@ -359,7 +359,7 @@ class Trainer:
         logs: dict = {}
         for epoch in range(initial_epoch, epochs):
             cbs.on_epoch_begin(epoch)
-            tracker = _Tracker(self._loss_names, self._metric_names, self._metric_list)
+            tracker = self._new_tracker()
             order = dist_host.same_on_all(rng.permutation(n)) if shuffle else None
             for step in range(steps):
                 cbs.on_train_batch_begin(step)
@@ -384,12 +384,16 @@ class Trainer:
         cbs.on_train_end(epoch_logs if epochs > initial_epoch else None)
         return cbs.history
 
+    def _new_tracker(self) -> _Tracker:
+        """The running losses and metric sums of one epoch (or evaluation pass)."""
+        return _Tracker(self._loss_names, self._metric_names, self._metric_list)
+
     def _evaluate_arrays(self, arrays, batch_size: int, cbs, max_steps=None) -> dict:
         n = len(arrays[0])
         steps = math.ceil(n / batch_size)
         if max_steps is not None:
             steps = min(steps, int(max_steps))
-        tracker = _Tracker(self._loss_names, self._metric_names, self._metric_list)
+        tracker = self._new_tracker()
         cbs.on_test_begin()
         logs = {}
         fn = self._test_fn
@@ -412,7 +416,7 @@ class Trainer:
         if data_adapters.is_stream(x):
             data_adapters.as_stream(x, y, sample_weight, batch_size, "evaluate")
             return self._format_result(stream_loops.evaluate_stream(
-                self, x, steps, 1 if verbose == "auto" else int(verbose), callbacks, _Tracker),
+                self, x, steps, 1 if verbose == "auto" else int(verbose), callbacks),
                 return_dict)
         arrays, n = self._prepare(x, y, sample_weight, None, "evaluate")
         verbose = dist_host.local_verbose(1 if verbose == "auto" else int(verbose))
@@ -478,14 +482,14 @@ class Trainer:
         """One training step on one batch; returns the batch's loss (and metrics)."""
         self._require_compiled("train_on_batch")
         arrays, n = self._prepare(x, y, sample_weight, class_weight, "train_on_batch")
-        tracker = _Tracker(self._loss_names, self._metric_names, self._metric_list)
+        tracker = self._new_tracker()
         return self._format_result(tracker.add(self._train_fn(*arrays), n), return_dict)
 
     def test_on_batch(self, x, y=None, sample_weight=None, return_dict: bool = False):
         """Loss (and metrics) of one batch in inference mode."""
         self._require_compiled("test_on_batch")
         arrays, n = self._prepare(x, y, sample_weight, None, "test_on_batch")
-        tracker = _Tracker(self._loss_names, self._metric_names, self._metric_list)
+        tracker = self._new_tracker()
         return self._format_result(tracker.add(self._test_fn(*arrays), n), return_dict)
 
     def predict_on_batch(self, x):
