@@ -11,7 +11,7 @@ from __future__ import annotations
 import warnings
 from typing import Sequence
 
-from .base import Backend, BackendUnavailable, MissingBackend
+from .base import Backend, BackendUnavailable, Kernel, MissingBackend
 from .registry import KernelRegistry, backend_names, get_backend, register_backend
 
 
@@ -40,7 +40,7 @@ register_backend("c", _c)
 register_backend("cuda", _cuda)
 BACKENDS = backend_names()
 
-__all__ = ["Backend", "BackendUnavailable", "KernelRegistry", "get_backend", "register_backend",
+__all__ = ["Backend", "BackendUnavailable", "Kernel", "KernelRegistry", "get_backend", "register_backend",
            "make_kernel", "make_kernels", "default_backend", "compile_seconds", "get_registry"]
 
 
@@ -54,12 +54,12 @@ def get_registry(name: str) -> KernelRegistry:
     raise ValueError(f"unknown backend {name!r} (kernel registries: 'numpy')")
 
 
-def make_kernel(node, backend: str = "numpy"):
+def make_kernel(node, backend: str = "numpy") -> Kernel:
     """A kernel for ``node`` from ``backend``, built at once."""
     return get_backend(backend).make_kernel(node)
 
 
-def make_kernels(nodes: Sequence, backend: str = "numpy", lazy: bool = True) -> list:
+def make_kernels(nodes: Sequence, backend: str = "numpy", lazy: bool = True) -> list[Kernel]:
     """One kernel per node of one function, in order, from ``backend``.
 
     ``lazy``: a compiling backend may build its module when a kernel first meets

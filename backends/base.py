@@ -4,13 +4,48 @@ A backend turns the nodes of one compiled function into kernels (callables over 
 arrays) and says how arrays move between the host (numpy) and its memory. ``core``
 asks the registry (``backends.registry.get_backend``) by name and never branches on
 names; a new backend is one folder with one ``Backend`` subclass and one
-``register_backend`` line in ``backends/__init__.py``.
+``register_backend`` line in ``backends/__init__.py``. ``make_kernels`` returns ``Kernel``
+objects: the function a compiled program calls, plus optional capabilities the linker
+and the loop drivers ask for (never attributes set on functions).
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any, Callable, Sequence
 
 import numpy as np
+
+
+@dataclass(eq=False, slots=True)
+class Kernel:
+    """One node's kernel, as a backend returns it.
+
+    Attributes
+    ----------
+    fn : the function over the node's input arrays returning its outputs (one value, or a
+        tuple for several); the compiled program calls it directly, so a ``Kernel`` adds
+        nothing to the call path.
+    runs : what ``fn`` runs on: 'numpy', 'c', 'cuda' (profiles report it per node).
+    bind_slot : optional, ``bind_slot(namespace, name)``: the kernel puts itself at
+        ``namespace[name]`` and may later replace itself there (a lazy C kernel swaps in
+        the compiled function once its module is built, leaving no wrapper per call).
+    native : optional, ``native() -> {symbol suffix: address} | None``: the addresses of
+        the node's C functions (building them if needed), for loop drivers written in C;
+        None where no C function runs the node.
+    """
+
+    fn: Callable
+    runs: str
+    bind_slot: Callable[[dict, str], None] | None = None
+    native: Callable[[], dict | None] | None = None
+
+    def __call__(self, *args):
+        return self.fn(*args)
+
+    def wrapped(self, fn: Callable) -> "Kernel":
+        """A kernel running ``fn`` (which calls this one) in its place: the same ``runs``,
+        no capability (binding a slot or calling C directly would skip ``fn``)."""
+        return Kernel(fn, self.runs)
 
 
 class BackendUnavailable(RuntimeError):
@@ -37,12 +72,12 @@ class Backend:
         missing), or None when it can."""
         return None
 
-    def make_kernels(self, nodes: Sequence, lazy: bool = True) -> list[Callable]:
+    def make_kernels(self, nodes: Sequence, lazy: bool = True) -> list[Kernel]:
         """One kernel per node of one function, in order (built together, so that a
         compiling backend makes one compiler call)."""
         raise NotImplementedError
 
-    def make_kernel(self, node) -> Callable:
+    def make_kernel(self, node) -> Kernel:
         """The kernel of one node, built at once."""
         return self.make_kernels([node], lazy=False)[0]
 

@@ -16,6 +16,7 @@ import hashlib
 
 from core.config import config
 
+from ..base import Kernel
 from ..registry import KernelRegistry
 from . import compiler
 from .compiler import CompileError, ffi, load_module, signature, warn_once
@@ -132,7 +133,11 @@ def _warn_missing(missing: list[str]) -> None:
                              f"the numpy kernel runs instead (reported once per process)")
 
 
-def _lazy_kernel(module: _Module, i: int, fallback):
+def _lazy_kernel(module: _Module, i: int, fallback, guarded=None) -> Kernel:
+    """Node ``i``'s kernel: ``fallback`` until ``module`` is compiled, its C function after.
+    ``guarded(escape)``: ``fallback`` handing large inputs to ``escape`` (a straight-line
+    Composite's), which then runs in the slot until the module is built."""
+
     def kernel(*args):
         kernels = module.kernels
         if kernels is not None:
@@ -154,7 +159,6 @@ def _lazy_kernel(module: _Module, i: int, fallback):
             namespace[name] = module.kernels[i]
         else:
             module.slots.append((namespace, name, i))
-            guarded = getattr(fallback, "guarded", None)
             if guarded is not None:
                 namespace[name] = guarded(kernel)
 
@@ -165,13 +169,10 @@ def _lazy_kernel(module: _Module, i: int, fallback):
         module.ensure()
         return module.addresses[i] if i < len(module.addresses) else None
 
-    kernel.__module__ = __name__
-    kernel.bind_slot = bind_slot
-    kernel.native = native
-    return kernel
+    return Kernel(kernel, "c", bind_slot=bind_slot, native=native)
 
 
-def make_kernels(nodes, lazy: bool = True) -> list:
+def make_kernels(nodes, lazy: bool = True) -> list[Kernel]:
     """One kernel per node; the C ones compiled together in one module.
 
     With ``lazy`` (the default for compiled functions) the module is compiled
@@ -195,14 +196,18 @@ def make_kernels(nodes, lazy: bool = True) -> list:
     # Elementwise nodes run numpy (or a Composite's straight-line numpy code) until the
     # module loads, and always on tiny arrays: their kernels are cheap to build and on
     # the path of every small call. Other nodes' numpy kernels are built only if they run.
-    fallbacks = [_numpy_kernel(node) if spec is None else
-                 (straight_line(node) or _numpy_kernel(node)) if isinstance(node.op, _Elemwise)
-                 else _deferred_numpy_kernel(node) for node, spec in zip(nodes, specs)]
+    lines = [straight_line(node) if spec is not None and isinstance(node.op, _Elemwise)
+             else None for node, spec in zip(nodes, specs)]
+    fallbacks = [line.run if line is not None else
+                 _numpy_kernel(node) if spec is None or isinstance(node.op, _Elemwise)
+                 else _deferred_numpy_kernel(node) for node, spec, line in zip(nodes, specs, lines)]
     if all(s is None for s in specs):
         _warn_missing(missing)
-        return fallbacks
+        return [Kernel(f, "numpy") for f in fallbacks]
     module = _Module(nodes, specs, fallbacks, missing)
     if not lazy or not config.c_lazy:
-        return list(module.ensure())
-    return [fallback if spec is None else _lazy_kernel(module, i, fallback)
-            for i, (spec, fallback) in enumerate(zip(specs, fallbacks))]
+        return [Kernel(k, "numpy" if spec is None else "c")
+                for k, spec in zip(module.ensure(), specs)]
+    return [Kernel(fallback, "numpy") if spec is None else
+            _lazy_kernel(module, i, fallback, line.guarded if line is not None else None)
+            for i, (spec, fallback, line) in enumerate(zip(specs, fallbacks, lines))]

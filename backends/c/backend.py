@@ -21,8 +21,8 @@ class CBackend(Backend):
         return make_kernels(list(nodes), lazy=lazy)
 
     def native_loop(self, program, loop, kind, counts):
-        # The step's kernels are C ones (their ``native`` addresses): run the steps in C.
-        if not any(hasattr(k, "native") for k in (program.kernels or ())):
+        # The step's kernels are C ones (they give ``native`` addresses): run the steps in C.
+        if not any(k.native is not None for k in (program.kernels or ())):
             return None
         from . import scan_loop
 

@@ -336,8 +336,7 @@ def _matrix_strides(c: View, rows: bool, cols: bool) -> tuple:
 
 
 def _emit_elemwise(plan: Plan, node, kernel, ins: list, outs: list) -> None:
-    native = getattr(kernel, "native", None)
-    addresses = native() if native is not None else None
+    addresses = kernel.native() if kernel is not None and kernel.native is not None else None
     if not addresses or "c" not in addresses:
         raise Unsupported(f"no C kernel for {node.op}")
     roles = input_roles(node)

@@ -9,6 +9,8 @@ little more than the numpy expression itself.
 """
 from __future__ import annotations
 
+from typing import Callable, NamedTuple
+
 import numpy as np
 
 from core.compile.code_cache import compile_cached
@@ -29,9 +31,18 @@ def _natural(fn, args) -> np.dtype | None:
         return None
 
 
-def straight_line(node):
-    """A numpy function computing the Composite ``node`` as the numpy reference does, or
-    None where the reference does more than that (run-time broadcast checks, 0-d results,
+class StraightLine(NamedTuple):
+    """``run(*inputs)``: a Composite's numpy code; ``guarded(escape)``: the same function,
+    handing inputs of ``LARGE`` elements or more to ``escape`` (the lazy C kernel, which
+    counts them towards compiling the module)."""
+
+    run: Callable
+    guarded: Callable[[Callable], Callable]
+
+
+def straight_line(node) -> StraightLine | None:
+    """Numpy code computing the Composite ``node`` as the numpy reference does, or None
+    where the reference does more than that (run-time broadcast checks, 0-d results,
     several outputs, in-place outputs)."""
     op = node.op.scalar_op
     if (not hasattr(op, "fgraph") or len(node.outputs) != 1 or _strict_inputs(node)
@@ -70,13 +81,10 @@ def straight_line(node):
               if not all(v.type.broadcastable)]
 
     def guarded(escape):
-        """The same function, handing inputs of ``LARGE`` elements or more to ``escape``
-        (the lazy C kernel, which counts them towards compiling the module)."""
         guard = f"    if {' or '.join(arrays)}:\n        return escape({params})\n" if arrays else ""
         return _define(f"def run({params}):\n" + guard + body, dict(namespace, escape=escape))
 
-    run.guarded = guarded
-    return run
+    return StraightLine(run, guarded)
 
 
 def _define(src: str, namespace: dict):

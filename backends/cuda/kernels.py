@@ -31,6 +31,7 @@ from core.tensor.subtensor import (AdvancedIncSubtensor, AdvancedSubtensor, IncS
 from ..numpy import registry as numpy_registry
 from ..numpy.scan import scan_grad_kernel, scan_kernel
 from ..numpy.subtensor import _check_broadcast
+from ..base import Kernel
 from ..registry import KernelRegistry
 from ..scalar_c import Unsupported
 from .codegen import ElemwiseSource, preamble
@@ -53,12 +54,13 @@ def _on_host(inputs) -> bool:
     return all(type(a) is np.ndarray for a in inputs)
 
 
-def make_kernels(nodes) -> list:
+def make_kernels(nodes) -> list[Kernel]:
     """One kernel per node; ``NotImplementedError`` naming every op without a CUDA kernel."""
     missing = [str(n.op) for n in nodes if registry.lookup(n.op) is None]
     if missing:
         raise NotImplementedError(f"the cuda backend has no kernel for {', '.join(missing)}")
-    return [_with_device_constants(node, registry.make_kernel(node)) for node in nodes]
+    return [Kernel(_with_device_constants(node, registry.make_kernel(node)), "cuda")
+            for node in nodes]
 
 
 def _with_device_constants(node, kernel):

@@ -1,18 +1,16 @@
 """The numpy backend as a ``Backend``: the reference kernel of every op, on the host."""
 from __future__ import annotations
 
-from ..base import Backend
+from ..base import Backend, Kernel
 
 
 class NumpyBackend(Backend):
     name = "numpy"
 
     def make_kernels(self, nodes, lazy=True):
-        from . import registry
-
-        return [registry.make_kernel(node) for node in nodes]
+        return [self.make_kernel(node) for node in nodes]
 
     def make_kernel(self, node):
         from . import registry
 
-        return registry.make_kernel(node)
+        return Kernel(registry.make_kernel(node), "numpy")

@@ -92,8 +92,8 @@ class DebugMode:
             fast = make_kernels(nodes, "c", lazy=False)
         else:
             fast = reference
-        return [_checked_kernel(node, f, r, self.tolerances) for node, f, r in
-                zip(nodes, fast, reference)]
+        return [f.wrapped(_checked_kernel(node, f.fn, r.fn, self.tolerances))
+                for node, f, r in zip(nodes, fast, reference)]
 
 
 def as_debug_mode(mode) -> DebugMode | None:

@@ -59,12 +59,11 @@ class Program:
                 counter += 1
                 outs.append(names[out])
             kernel = kernels[k] if kernels is not None else make_kernel(node)
-            self.namespace[f"k{k}"] = kernel
+            self.namespace[f"k{k}"] = kernel.fn  # a backends.Kernel: its function is called
             # A lazy kernel (the C backend's, until its module is compiled) may swap the
             # compiled kernel into this slot, leaving no wrapper in the call path.
-            bind_slot = getattr(kernel, "bind_slot", None)
-            if bind_slot is not None:
-                bind_slot(self.namespace, f"k{k}")
+            if kernel.bind_slot is not None:
+                kernel.bind_slot(self.namespace, f"k{k}")
             body.append((f"{', '.join(outs)}{',' if len(outs) == 1 and node.nout > 1 else ''}"
                          f" = k{k}({', '.join(args)})", k))
         results, returned = [], set()

@@ -82,7 +82,7 @@ class NanGuardMode:
 
     def wrap_kernels(self, nodes: Sequence, kernels: Sequence) -> list:
         """The kernels of ``nodes``, each followed by a check of its outputs."""
-        return [self._guarded(node, kernel) for node, kernel in zip(nodes, kernels)]
+        return [k.wrapped(self._guarded(node, k.fn)) for node, k in zip(nodes, kernels)]
 
     def problem(self, value) -> str | None:
         """What is wrong with ``value`` ('NaN', 'inf', 'a huge value'), or None."""

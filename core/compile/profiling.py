@@ -60,8 +60,8 @@ class ProfileStats:
         self.nodes = list(nodes)
         self.node_time = [0.0] * len(self.nodes)
         self.node_calls = [0] * len(self.nodes)
-        self.kernel_backend = [_backend_of(k) for k in kernels]
-        return [self._timed(i, k) for i, k in enumerate(kernels)]
+        self.kernel_backend = [k.runs for k in kernels]
+        return [k.wrapped(self._timed(i, k.fn)) for i, k in enumerate(kernels)]
 
     def _timed(self, i: int, kernel):
         clock, times, calls = time.perf_counter, self.node_time, self.node_calls
@@ -182,16 +182,6 @@ def _remaining(rows, total: float, what: str) -> str:
     t = sum(r[0] for r in rows)
     return (f"   ... (remaining {len(rows)} {what} account for {_percent(t, total):6.2f}%"
             f"({t:.2f}s) of the runtime)")
-
-
-def _backend_of(kernel) -> str:
-    module = getattr(kernel, "__module__", "") or ""
-    if module.startswith("backends.numpy") or module.startswith("numpy"):
-        return "numpy"
-    if "c kernel" in getattr(getattr(kernel, "__code__", None), "co_filename", "") or \
-            module.startswith("backends.c"):
-        return "c"
-    return module.split(".")[1] if module.startswith("backends.") else "python"
 
 
 def _short(node, width: int = 110) -> str:

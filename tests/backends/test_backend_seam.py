@@ -5,7 +5,7 @@ import sys
 import numpy as np
 import pytest
 
-from backends import Backend, default_backend, get_backend, register_backend
+from backends import Backend, Kernel, default_backend, get_backend, register_backend
 from core import config, function
 import core.tensor as T
 
@@ -105,7 +105,7 @@ class FakeDevice(Backend):
             return run
 
         numpy = get_backend("numpy")
-        return [on_device(numpy.make_kernel(n), n) for n in nodes]
+        return [Kernel(on_device(numpy.make_kernel(n).fn, n), "fake-device") for n in nodes]
 
     def to_device(self, array):
         return np.array(array).view(DeviceArray)

@@ -56,7 +56,8 @@ def _sabotage(monkeypatch, op_type, make_bad):
         kernels = real(nodes, backend, lazy=lazy)
         if backend != "c":
             return kernels
-        return [make_bad(k) if isinstance(getattr(n.op, "scalar_op", None), op_type) else k
+        return [k.wrapped(make_bad(k.fn))
+                if isinstance(getattr(n.op, "scalar_op", None), op_type) else k
                 for n, k in zip(nodes, kernels)]
 
     monkeypatch.setattr(backends, "make_kernels", fake)
@@ -138,7 +139,7 @@ def test_numpy_only_debugmode_still_checks_in_place_writes(monkeypatch):
                 args[0][...] = -1
                 return out
             return run
-        return [bad(k) if isinstance(getattr(n.op, "scalar_op", None), ps.Cos) else k
+        return [k.wrapped(bad(k.fn)) if isinstance(getattr(n.op, "scalar_op", None), ps.Cos) else k
                 for n, k in zip(nodes, kernels)]
 
     monkeypatch.setattr(backends, "make_kernels", fake)

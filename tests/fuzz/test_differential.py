@@ -50,9 +50,8 @@ def private_compiledir(tmp_path_factory):
 def _compile_c_now(f) -> None:
     """Build the C module now: small inputs would otherwise run numpy until LAZY_WORK."""
     for kernel in f.program.kernels or ():
-        native = getattr(kernel, "native", None)
-        if native is not None:
-            native()
+        if kernel.native is not None:
+            kernel.native()
             return
 
 

@@ -23,7 +23,7 @@ def private_compiledir(tmp_path):
 
 def _compile_c_now(f) -> None:
     for kernel in f.program.kernels or ():
-        if hasattr(kernel, "native"):
+        if kernel.native is not None:
             kernel.native()
             return
 
