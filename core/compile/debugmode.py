@@ -81,14 +81,13 @@ class DebugMode:
     def __repr__(self):
         return "DebugMode()"
 
-    def make_kernels(self, fgraph: FunctionGraph, nodes: Sequence[Apply]) -> list[Callable]:
+    def make_kernels(self, fgraph: FunctionGraph, nodes: Sequence[Apply]) -> list:
         """Checked kernels for ``nodes``, in the order the function runs them."""
-        from backends import make_kernels
-        from backends import c as c_backend
+        from backends import get_backend, make_kernels
 
         check_schedule(fgraph, nodes)
         reference = make_kernels(nodes, "numpy")
-        if self.check_c and c_backend.available():
+        if self.check_c and get_backend("c").available():  # False without cffi or a compiler
             fast = make_kernels(nodes, "c", lazy=False)
         else:
             fast = reference

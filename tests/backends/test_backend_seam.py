@@ -73,6 +73,15 @@ def test_library_runs_without_cffi():
     assert _python(code) == "numpy [2.0, 2.0, 2.0] True"
 
 
+def test_debug_mode_without_cffi_checks_the_numpy_kernels():
+    code = ("import sys; sys.modules['cffi'] = None\n"
+            "import warnings, numpy as np, core.tensor as T; from core import function\n"
+            "warnings.simplefilter('ignore')\n"
+            "x = T.dvector('x'); f = function([x], T.exp(x) + 1, mode='DebugMode')\n"
+            "print(f(np.zeros(3)).tolist())")
+    assert _python(code) == "[2.0, 2.0, 2.0]"
+
+
 def test_device_cuda_without_cupy_or_gpu_says_which_is_missing():
     reason = get_backend("cuda").unavailable_reason()
     if reason is None:
