@@ -1,4 +1,5 @@
 """The backend seam: a registry of Backend objects; numpy needs nothing but numpy."""
+import json
 import subprocess
 import sys
 
@@ -58,6 +59,23 @@ def test_numpy_backend_imports_nothing_from_the_c_backend():
             "f(np.ones((2, 3)))\n"
             "print(sorted(m for m in sys.modules if m.startswith('backends.c')))")
     assert _python(code) == "[]"
+
+
+def test_numpy_backend_runs_scan_and_gradients_with_the_c_backend_unimportable():
+    # the scan driver and its buffer reuse are numpy's own: backends.c may be missing
+    code = ("import sys; sys.modules['backends.c'] = None\n"
+            "import numpy as np, core.tensor as T; from core import function, config, scan\n"
+            "config.backend = 'numpy'\n"
+            "x = T.dmatrix('x')\n"
+            "ys, _ = scan(lambda r, acc: acc + T.tanh(r), sequences=x,\n"
+            "             outputs_info=T.zeros_like(x[0]))\n"
+            "cost = ys[-1].sum() + T.nnet.softmax(x).sum()\n"
+            "c, g = function([x], [cost, T.grad(cost, x)])(np.ones((3, 2)))\n"
+            "print(repr(float(c)), g.tolist())")
+    cost, grad = _python(code).split(" ", 1)
+    assert float(cost) == pytest.approx(6 * np.tanh(1.0) + 3, rel=1e-12)
+    np.testing.assert_allclose(json.loads(grad), np.full((3, 2), 1 - np.tanh(1.0) ** 2),
+                               rtol=1e-12)  # the softmax rows sum to 1: no gradient
 
 
 def test_library_runs_without_cffi():
