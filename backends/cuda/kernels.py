@@ -8,6 +8,8 @@ the device would stall every call. An op without a kernel here fails at compile 
 """
 from __future__ import annotations
 
+from functools import partial
+
 import cupy as cp
 import numpy as np
 
@@ -28,10 +30,11 @@ from core.tensor.shape_ops import Alloc, MakeVector, Rebroadcast, Reshape, Shape
 from core.tensor.subtensor import (AdvancedIncSubtensor, AdvancedSubtensor, IncSubtensor,
                                    Subtensor, index_builder)
 
-from ..numpy import registry as numpy_registry
+from ..base import Kernel
+from ..numpy import nnet as numpy_nnet, registry as numpy_registry
+from ..numpy import rewritten_ops as numpy_rewritten
 from ..numpy.scan import scan_grad_kernel, scan_kernel
 from ..numpy.subtensor import _check_broadcast
-from ..base import Kernel
 from ..registry import KernelRegistry
 from ..scalar_c import Unsupported
 from .codegen import ElemwiseSource, preamble
@@ -256,126 +259,19 @@ def gemm_kernel(node):
     return kernel
 
 
-# --- softmax family -------------------------------------------------------------------
+# --- softmax family, crossentropies, dot-elementwise-dot: the numpy kernels on cupy --------
 
-@registry.register(Softmax)
-def softmax_kernel(node):
-    axis = node.op.axis
-
-    def kernel(x):
-        e = cp.exp(x - cp.amax(x, axis=axis, keepdims=True))
-        e /= cp.sum(e, axis=axis, keepdims=True)
-        return e
-
-    return kernel
-
-
-@registry.register(SoftmaxGrad)
-def softmax_grad_kernel(node):
-    axis = node.op.axis
-    return lambda dy, sm: sm * (dy - cp.sum(dy * sm, axis=axis, keepdims=True))
-
-
-@registry.register(LogSoftmax)
-def log_softmax_kernel(node):
-    axis = node.op.axis
-
-    def kernel(x):
-        shifted = x - cp.amax(x, axis=axis, keepdims=True)
-        return shifted - cp.log(cp.sum(cp.exp(shifted), axis=axis, keepdims=True))
-
-    return kernel
-
-
-def _logsumexp(x, axis):
-    m = cp.amax(x, axis=axis, keepdims=True)
-    m = cp.where(cp.isfinite(m), m, 0)  # all -inf (or inf) rows: let exp/log give the answer
-    return cp.squeeze(cp.log(cp.sum(cp.exp(x - m), axis=axis, keepdims=True)) + m, axis=axis)
-
-
-@registry.register(LogSumExp)
-def logsumexp_kernel(node):
-    axis, dtype = node.op.axis, np.dtype(node.outputs[0].dtype)
-    return lambda x: _logsumexp(_dev(x), axis).astype(dtype, copy=False)
-
-
-def _check_labels(op, coding, labels, rows: str = "probabilities") -> None:
-    if labels.shape[0] != coding.shape[0]:
-        raise ValueError(f"{op}: {coding.shape[0]} rows of {rows} but {labels.shape[0]} labels")
-    if labels.size:
-        low, high = (int(v) for v in cp.asnumpy(cp.stack([labels.min(), labels.max()])))
-        if low < 0 or high >= coding.shape[1]:
-            raise ValueError(f"{op}: labels must lie in [0, {coding.shape[1]}), got values "
-                             f"from {low} to {high}")
-
-
-def _rows(n: int):
-    return cp.arange(n)
-
-
-@registry.register(CrossentropyCategorical1Hot)
-def crossentropy_1hot_kernel(node):
-    def kernel(coding, labels):
-        labels = _dev(labels)
-        _check_labels(node.op, coding, labels)
-        return -cp.log(coding[_rows(coding.shape[0]), labels])
-
-    return kernel
-
-
-@registry.register(CrossentropyCategorical1HotGrad)
-def crossentropy_1hot_grad_kernel(node):
-    def kernel(g, coding, labels):
-        labels, out = _dev(labels), cp.zeros_like(coding)
-        rows = _rows(coding.shape[0])
-        out[rows, labels] = -_dev(g) / coding[rows, labels]
-        return out
-
-    return kernel
-
-
-@registry.register(CrossentropySoftmax1Hot)
-def xent_softmax_kernel(node):
-    def kernel(z, y):
-        y = _dev(y)
-        _check_labels(node.op, z, y, rows="logits")
-        return (_logsumexp(z, 1) - z[_rows(z.shape[0]), y]).astype(z.dtype, copy=False)
-
-    return kernel
-
-
-@registry.register(CrossentropySoftmax1HotDx)
-def xent_softmax_dx_kernel(node):
-    def kernel(g, sm, y):
-        y, g = _dev(y), _dev(g)
-        _check_labels(node.op, sm, y, rows="logits")
-        dx = sm.copy()
-        dx[_rows(sm.shape[0]), y] -= 1
-        dx *= g.reshape(-1, 1) if g.ndim else g
-        return dx
-
-    return kernel
-
-
-@registry.register(DotElemwiseDot)
-def dot_elemwise_dot_kernel(node):
-    op = node.op
-    elemwise = elemwise_kernel(op.inner_node(node))
-    k = op.grad_output
-
-    def kernel(x, v, *others):
-        x, v = _dev(x), _dev(v)
-        if x.shape[1] != v.shape[0]:
-            raise ValueError(f"dot: shapes {x.shape} and {v.shape} are not aligned "
-                             f"(dim 1 ({x.shape[1]}) != dim 0 ({v.shape[0]}))")
-        z = cp.dot(x, v)
-        outs = elemwise(*op.elemwise_inputs(z, list(others)))
-        outs = outs if isinstance(outs, tuple) else (outs,)
-        if outs[k].shape[0] != x.shape[0]:
-            raise ValueError(f"dot: shapes {x.T.shape} and {outs[k].shape} are not aligned")
-        return (z, *outs, cp.dot(x.T, outs[k]))
-
-    return kernel
+for _cls, _factory in ((Softmax, numpy_nnet.softmax_kernel),
+                       (SoftmaxGrad, numpy_nnet.softmax_grad_kernel),
+                       (LogSoftmax, numpy_nnet.log_softmax_kernel),
+                       (CrossentropyCategorical1Hot, numpy_nnet.crossentropy_1hot_kernel),
+                       (CrossentropyCategorical1HotGrad, numpy_nnet.crossentropy_1hot_grad_kernel),
+                       (LogSumExp, numpy_rewritten.logsumexp_kernel),
+                       (CrossentropySoftmax1Hot, numpy_rewritten.xent_softmax_kernel),
+                       (CrossentropySoftmax1HotDx, numpy_rewritten.xent_softmax_dx_kernel)):
+    registry.register(_cls)(partial(_factory, xp=cp))
+registry.register(DotElemwiseDot)(partial(numpy_rewritten.dot_elemwise_dot_kernel, xp=cp,
+                                          kernels=registry))
 
 
 # --- shapes (on the host), joins, indexing -----------------------------------------------

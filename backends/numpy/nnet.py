@@ -1,4 +1,8 @@
-"""Softmax-family and crossentropy kernels."""
+"""Softmax-family and crossentropy kernels.
+
+Written against the array module ``xp`` (numpy here; the CUDA backend registers the same
+factories with ``xp=cupy``): one implementation for both.
+"""
 from __future__ import annotations
 
 import numpy as np
@@ -10,58 +14,62 @@ from . import registry
 
 
 @registry.register(Softmax)
-def softmax_kernel(node):
+def softmax_kernel(node, xp=np):
     axis = node.op.axis
 
     def kernel(x):
-        e = np.exp(x - np.max(x, axis=axis, keepdims=True))
-        e /= np.sum(e, axis=axis, keepdims=True)
+        e = xp.exp(x - xp.amax(x, axis=axis, keepdims=True))
+        e /= xp.sum(e, axis=axis, keepdims=True)
         return e
 
     return kernel
 
 
 @registry.register(SoftmaxGrad)
-def softmax_grad_kernel(node):
+def softmax_grad_kernel(node, xp=np):
     axis = node.op.axis
-    return lambda dy, sm: sm * (dy - np.sum(dy * sm, axis=axis, keepdims=True))
+    return lambda dy, sm: sm * (dy - xp.sum(dy * sm, axis=axis, keepdims=True))
 
 
 @registry.register(LogSoftmax)
-def log_softmax_kernel(node):
+def log_softmax_kernel(node, xp=np):
     axis = node.op.axis
 
     def kernel(x):
-        shifted = x - np.max(x, axis=axis, keepdims=True)
-        return shifted - np.log(np.sum(np.exp(shifted), axis=axis, keepdims=True))
+        shifted = x - xp.amax(x, axis=axis, keepdims=True)
+        return shifted - xp.log(xp.sum(xp.exp(shifted), axis=axis, keepdims=True))
 
     return kernel
 
 
-def check_labels(op, coding, labels, rows: str = "probabilities") -> None:
+def check_labels(op, coding, labels, rows: str = "probabilities", xp=np) -> None:
     """Integer labels must be one per row of ``coding`` and index its columns."""
     if labels.shape[0] != coding.shape[0]:
         raise ValueError(f"{op}: {coding.shape[0]} rows of {rows} but {labels.shape[0]} labels")
-    if labels.size and (labels.min() < 0 or labels.max() >= coding.shape[1]):
-        raise ValueError(f"{op}: labels must lie in [0, {coding.shape[1]}), got values from "
-                         f"{labels.min()} to {labels.max()}")
+    if labels.size:
+        # one read of both bounds (one transfer from a device)
+        low, high = (int(v) for v in xp.stack([labels.min(), labels.max()]).tolist())
+        if low < 0 or high >= coding.shape[1]:
+            raise ValueError(f"{op}: labels must lie in [0, {coding.shape[1]}), got values "
+                             f"from {low} to {high}")
 
 
 @registry.register(CrossentropyCategorical1Hot)
-def crossentropy_1hot_kernel(node):
+def crossentropy_1hot_kernel(node, xp=np):
     def kernel(coding, labels):
-        check_labels(node.op, coding, labels)
-        return -np.log(coding[np.arange(coding.shape[0]), labels])
+        labels = xp.asarray(labels)
+        check_labels(node.op, coding, labels, xp=xp)
+        return -xp.log(coding[xp.arange(coding.shape[0]), labels])
 
     return kernel
 
 
 @registry.register(CrossentropyCategorical1HotGrad)
-def crossentropy_1hot_grad_kernel(node):
+def crossentropy_1hot_grad_kernel(node, xp=np):
     def kernel(g, coding, labels):
-        out = np.zeros_like(coding)
-        rows = np.arange(coding.shape[0])
-        out[rows, labels] = -g / coding[rows, labels]
+        out = xp.zeros_like(coding)
+        rows, labels = xp.arange(coding.shape[0]), xp.asarray(labels)
+        out[rows, labels] = -xp.asarray(g) / coding[rows, labels]
         return out
 
     return kernel

@@ -1,4 +1,7 @@
-"""Kernels of the ops the optimizer introduces (core/tensor/rewritten_ops.py)."""
+"""Kernels of the ops the optimizer introduces (core/tensor/rewritten_ops.py).
+
+Written against the array module ``xp`` (numpy here; the CUDA backend registers the same
+factories with ``xp=cupy``)."""
 from __future__ import annotations
 
 import numpy as np
@@ -10,62 +13,66 @@ from . import registry
 from .nnet import check_labels
 
 
-def _logsumexp(x, axis, keepdims=False):
-    m = np.max(x, axis=axis, keepdims=True)
-    m = np.where(np.isfinite(m), m, 0)  # all -inf (or inf) rows: let exp/log give the answer
-    out = np.log(np.sum(np.exp(x - m), axis=axis, keepdims=True)) + m
-    return out if keepdims else np.squeeze(out, axis=axis)
+def _logsumexp(x, axis, keepdims=False, xp=np):
+    m = xp.amax(x, axis=axis, keepdims=True)
+    m = xp.where(xp.isfinite(m), m, 0)  # all -inf (or inf) rows: let exp/log give the answer
+    out = xp.log(xp.sum(xp.exp(x - m), axis=axis, keepdims=True)) + m
+    return out if keepdims else xp.squeeze(out, axis=axis)
 
 
 @registry.register(LogSumExp)
-def logsumexp_kernel(node):
+def logsumexp_kernel(node, xp=np):
     axis = node.op.axis
     dtype = np.dtype(node.outputs[0].dtype)
 
     def kernel(x):
-        return np.asarray(_logsumexp(x, axis), dtype=dtype)
+        return xp.asarray(_logsumexp(xp.asarray(x), axis, xp=xp), dtype=dtype)
 
     return kernel
 
 
 @registry.register(CrossentropySoftmax1Hot)
-def xent_softmax_kernel(node):
+def xent_softmax_kernel(node, xp=np):
     def kernel(z, y):
-        check_labels(node.op, z, y, rows="logits")
-        lse = _logsumexp(z, 1)
-        return (lse - z[np.arange(z.shape[0]), y]).astype(z.dtype, copy=False)
+        y = xp.asarray(y)
+        check_labels(node.op, z, y, rows="logits", xp=xp)
+        lse = _logsumexp(z, 1, xp=xp)
+        return (lse - z[xp.arange(z.shape[0]), y]).astype(z.dtype, copy=False)
 
     return kernel
 
 
 @registry.register(CrossentropySoftmax1HotDx)
-def xent_softmax_dx_kernel(node):
+def xent_softmax_dx_kernel(node, xp=np):
     def kernel(g, sm, y):
-        check_labels(node.op, sm, y, rows="logits")
-        dx = np.array(sm, copy=True)
-        dx[np.arange(sm.shape[0]), y] -= 1
-        dx *= np.reshape(g, (-1, 1)) if np.ndim(g) else g
+        y, g = xp.asarray(y), xp.asarray(g)
+        check_labels(node.op, sm, y, rows="logits", xp=xp)
+        dx = xp.array(sm, copy=True)
+        dx[xp.arange(sm.shape[0]), y] -= 1
+        dx *= g.reshape(-1, 1) if g.ndim else g
         return dx
 
     return kernel
 
 
 @registry.register(DotElemwiseDot)
-def dot_elemwise_dot_kernel(node):
-    """The reference: the product, the elementwise node's numpy kernel, the product back."""
+def dot_elemwise_dot_kernel(node, xp=np, kernels=registry):
+    """The reference: the product, the elementwise node's kernel (from ``kernels``, the
+    registry of ``xp``'s backend), the product back."""
     op = node.op
-    elemwise = registry.make_kernel(op.inner_node(node))
+    elemwise = kernels.make_kernel(op.inner_node(node))
     k = op.grad_output
 
     def kernel(x, v, *others):
+        x, v = xp.asarray(x), xp.asarray(v)
         if x.shape[1] != v.shape[0]:
             raise ValueError(f"dot: shapes {x.shape} and {v.shape} are not aligned "
                              f"(dim 1 ({x.shape[1]}) != dim 0 ({v.shape[0]}))")
-        z = np.dot(x, v)
+        z = xp.dot(x, v)
         outs = elemwise(*op.elemwise_inputs(z, list(others)))
         outs = outs if isinstance(outs, tuple) else (outs,)
         if outs[k].shape[0] != x.shape[0]:
             raise ValueError(f"dot: shapes {x.T.shape} and {outs[k].shape} are not aligned")
-        return (z, *outs, np.dot(x.T, outs[k]))
+        return (z, *outs, xp.dot(x.T, outs[k]))
 
     return kernel
