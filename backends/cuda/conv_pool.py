@@ -1,10 +1,15 @@
-"""conv2d (forward and both gradients) by im2col/col2im and one cuBLAS product, and
-pool_2d with its gradients, on cupy arrays in (N, C, H, W) layout.
+"""conv2d (forward and both gradients) by im2col/col2im and one cuBLAS product, on cupy
+arrays in (N, C, H, W) layout; pool_2d and its gradients are the numpy backend's kernels
+run with ``xp=cupy``.
 
 Each kernel tap is one strided slice copy (im2col) or add (col2im) on the device, over
 an explicitly padded input; the products go through ``cupy.matmul``/``tensordot``.
+(The numpy conv kernels are shaped by the CPU: BLAS per batch entry, kept scratch
+buffers, layout-dependent im2col; on the device one batched product serves.)
 """
 from __future__ import annotations
+
+from functools import partial
 
 import cupy as cp
 
@@ -12,7 +17,7 @@ from core.tensor.conv import Conv2d, Conv2dGradInputs, Conv2dGradWeights
 from core.tensor.signal.pool import AveragePoolGrad, MaxPoolGrad, MaxPoolGradGrad, Pool
 
 from ..numpy.conv import _check, _check_g, _geometry
-from ..numpy.pool import _counts, _fill, check_output_grad
+from ..numpy import pool as numpy_pool
 from .kernels import _dev, registry
 
 
@@ -94,102 +99,9 @@ def conv2d_grad_inputs_kernel(node):
     return kernel
 
 
-def _pads(op, shape):
-    """(pads, Ho, Wo): ``op.pad`` on both sides and, without ignore_border, more on the
-    far side so that every output window lies inside the padded input."""
-    ho, wo = op.out_shape(shape)[-2:]
-    extra = [max(0, (o - 1) * s + k - (size + 2 * p))
-             for o, s, k, size, p in zip((ho, wo), op.stride, op.ws, shape[-2:], op.pad)]
-    pads = [(0, 0)] * (len(shape) - 2) + [(op.pad[0], op.pad[0] + extra[0]),
-                                          (op.pad[1], op.pad[1] + extra[1])]
-    return pads, ho, wo
-
-
-def _padded(op, x, fill):
-    pads, ho, wo = _pads(op, x.shape)
-    return cp.pad(x, pads, constant_values=fill), ho, wo
-
-
-def _taps(op):
-    return [(i, j) for i in range(op.ws[0]) for j in range(op.ws[1])]
-
-
-def _crop(op, a, shape):
-    (ph, pw) = op.pad
-    return cp.ascontiguousarray(a[..., ph:ph + shape[-2], pw:pw + shape[-1]])
-
-
-@registry.register(Pool)
-def pool_kernel(node):
-    op = node.op
-
-    def kernel(x):
-        x = _dev(x)
-        xp, ho, wo = _padded(op, x, _fill(op, x.dtype))
-        windows = [_window(xp, i, j, ho, wo, op.stride) for i, j in _taps(op)]
-        out = windows[0].copy()
-        for win in windows[1:]:
-            if op.mode == "max":
-                cp.maximum(out, win, out=out)
-            else:
-                out += win
-        if op.mode not in ("max", "sum"):
-            out /= cp.asarray(_counts(op, *x.shape[-2:], ho, wo, x.dtype))
-        return out
-
-    return kernel
-
-
-@registry.register(MaxPoolGrad)
-def max_pool_grad_kernel(node):
-    op = node.op
-
-    def kernel(x, maxout, gz):
-        x, maxout, gz = _dev(x), _dev(maxout), _dev(gz)
-        xp, ho, wo = _padded(op, x, _fill(op, x.dtype))
-        check_output_grad(op, gz, x.shape, ho, wo)
-        if maxout.shape != gz.shape:
-            raise ValueError(f"{op}: pooled output of shape {maxout.shape}, expected {gz.shape}")
-        gxp = cp.zeros(xp.shape, dtype=gz.dtype)
-        zero = cp.zeros((), dtype=gz.dtype)
-        for i, j in _taps(op):  # every maximal element of a window gets its gradient
-            hit = _window(xp, i, j, ho, wo, op.stride) == maxout
-            _window(gxp, i, j, ho, wo, op.stride)[...] += cp.where(hit, gz, zero)
-        return _crop(op, gxp, x.shape)
-
-    return kernel
-
-
-@registry.register(MaxPoolGradGrad)
-def max_pool_grad_grad_kernel(node):
-    op = node.op
-
-    def kernel(x, maxout, g):
-        x, maxout, g = _dev(x), _dev(maxout), _dev(g)
-        xp, ho, wo = _padded(op, x, _fill(op, x.dtype))
-        gp = cp.pad(g, _pads(op, x.shape)[0])  # g's pixels where x's sit inside xp
-        out = cp.zeros(maxout.shape, dtype=g.dtype)
-        zero = cp.zeros((), dtype=g.dtype)
-        for i, j in _taps(op):
-            hit = _window(xp, i, j, ho, wo, op.stride) == maxout
-            out += cp.where(hit, _window(gp, i, j, ho, wo, op.stride), zero)
-        return out
-
-    return kernel
-
-
-@registry.register(AveragePoolGrad)
-def average_pool_grad_kernel(node):
-    op = node.op
-
-    def kernel(x, gz):
-        x, gz = _dev(x), _dev(gz)
-        xp, ho, wo = _padded(op, x, 0)
-        check_output_grad(op, gz, x.shape, ho, wo)
-        g = gz if op.mode == "sum" else gz / cp.asarray(_counts(op, *x.shape[-2:], ho, wo, gz.dtype))
-        gxp = cp.zeros(xp.shape, dtype=gz.dtype)
-        for i, j in _taps(op):
-            _window(gxp, i, j, ho, wo, op.stride)[...] += g
-        return _crop(op, gxp, x.shape)
-
-    return kernel
+# pool_2d and its gradients: the numpy kernels (a strided slice op per window tap) on cupy
+for _cls, _factory in ((Pool, numpy_pool.pool_kernel),
+                       (MaxPoolGrad, numpy_pool.max_pool_grad_kernel),
+                       (MaxPoolGradGrad, numpy_pool.max_pool_grad_grad_kernel),
+                       (AveragePoolGrad, numpy_pool.average_pool_grad_kernel)):
+    registry.register(_cls)(partial(_factory, xp=cp))

@@ -2,6 +2,8 @@
 
 Arrays keep their memory layout: a channels-last array viewed as (N, C, H, W) pools with
 contiguous channel runs and its output is channels-last too, so no transposed copies.
+The kernels are written against the array module ``xp`` (numpy here; the CUDA backend
+registers the same factories with ``xp=cupy``).
 """
 from __future__ import annotations
 
@@ -39,11 +41,11 @@ def taps(ho: int, wo: int, h: int, w: int, ws, stride, offsets):
     return out
 
 
-def empty_like_layout(x: np.ndarray, shape, dtype=None) -> np.ndarray:
+def empty_like_layout(x: np.ndarray, shape, dtype=None, xp=np) -> np.ndarray:
     """An uninitialized array of ``shape`` whose axes lie in memory in the order of ``x``'s."""
     perm = sorted(range(x.ndim), key=lambda a: -abs(x.strides[a]) if x.shape[a] > 1 else 0)
-    buf = np.empty([shape[a] for a in perm], dtype=dtype or x.dtype)
-    return buf.transpose(np.argsort(perm))
+    buf = xp.empty([shape[a] for a in perm], dtype=dtype or x.dtype)
+    return buf.transpose(tuple(np.argsort(perm).tolist()))
 
 
 def _pool_taps(op, shape):
@@ -74,12 +76,13 @@ def _fill(op, dtype):
 
 
 @registry.register(Pool)
-def pool_kernel(node):
+def pool_kernel(node, xp=np):
     op = node.op
 
     def kernel(x):
+        x = xp.asarray(x)
         ho, wo, tp = _pool_taps(op, x.shape)
-        out = empty_like_layout(x, x.shape[:-2] + (ho, wo))
+        out = empty_like_layout(x, x.shape[:-2] + (ho, wo), xp=xp)
         full = [t for t in tp if t[2].stop - t[2].start == ho and t[3].stop - t[3].start == wo]
         if op.mode == "max":
             # start from a tap that covers every output when there is one (no fill pass)
@@ -91,14 +94,14 @@ def pool_kernel(node):
                 out.fill(_fill(op, x.dtype))
             for _, _, ro, co, ri, ci in tp:
                 dst = out[..., ro, co]
-                np.maximum(dst, x[..., ri, ci], out=dst)
+                xp.maximum(dst, x[..., ri, ci], out=dst)
             return out
         out.fill(0)
         for _, _, ro, co, ri, ci in tp:
             dst = out[..., ro, co]
-            np.add(dst, x[..., ri, ci], out=dst)
+            xp.add(dst, x[..., ri, ci], out=dst)
         if op.mode != "sum":
-            out /= _counts(op, *x.shape[-2:], ho, wo, x.dtype)
+            out /= xp.asarray(_counts(op, *x.shape[-2:], ho, wo, x.dtype))
         return out
 
     return kernel
@@ -111,60 +114,64 @@ def check_output_grad(op, gz, x_shape, ho, wo):
                          f"of shape {x_shape}")
 
 
-def _zeros_like_layout(x, dtype=None):
-    out = empty_like_layout(x, x.shape, dtype)
+def _zeros_like_layout(x, dtype=None, xp=np):
+    out = empty_like_layout(x, x.shape, dtype, xp)
     out.fill(0)
     return out
 
 
 @registry.register(MaxPoolGrad)
-def max_pool_grad_kernel(node):
+def max_pool_grad_kernel(node, xp=np):
     op = node.op
 
     def kernel(x, maxout, gz):
+        x, maxout, gz = xp.asarray(x), xp.asarray(maxout), xp.asarray(gz)
         ho, wo, tp = _pool_taps(op, x.shape)
         check_output_grad(op, gz, x.shape, ho, wo)
         if maxout.shape != gz.shape:
             raise ValueError(f"{op}: pooled output of shape {maxout.shape}, expected {gz.shape}")
-        gx = _zeros_like_layout(x, gz.dtype)
+        gx = _zeros_like_layout(x, gz.dtype, xp)
         disjoint = op.stride[0] >= op.ws[0] and op.stride[1] >= op.ws[1]
         for _, _, ro, co, ri, ci in tp:  # every maximal element of a window gets its gradient
-            hit = np.equal(x[..., ri, ci], maxout[..., ro, co])
+            hit = xp.equal(x[..., ri, ci], maxout[..., ro, co])
             if disjoint:  # windows do not overlap: each input element is written once
                 # hit * gz: a non-finite gz also reaches the window's other elements as nan
-                np.multiply(hit, gz[..., ro, co], out=gx[..., ri, ci])
+                xp.multiply(hit, gz[..., ro, co], out=gx[..., ri, ci])
             else:
-                gx[..., ri, ci] += np.where(hit, gz[..., ro, co], np.zeros((), gz.dtype))
+                gx[..., ri, ci] += xp.where(hit, gz[..., ro, co], xp.zeros((), gz.dtype))
         return gx
 
     return kernel
 
 
 @registry.register(MaxPoolGradGrad)
-def max_pool_grad_grad_kernel(node):
+def max_pool_grad_grad_kernel(node, xp=np):
     op = node.op
 
     def kernel(x, maxout, g):
+        x, maxout, g = xp.asarray(x), xp.asarray(maxout), xp.asarray(g)
         ho, wo, tp = _pool_taps(op, x.shape)
-        out = _zeros_like_layout(maxout, g.dtype)
-        zero = np.zeros((), dtype=g.dtype)
+        out = _zeros_like_layout(maxout, g.dtype, xp)
+        zero = xp.zeros((), dtype=g.dtype)
         for _, _, ro, co, ri, ci in tp:
             hit = x[..., ri, ci] == maxout[..., ro, co]
-            out[..., ro, co] += np.where(hit, g[..., ri, ci], zero)
+            out[..., ro, co] += xp.where(hit, g[..., ri, ci], zero)
         return out
 
     return kernel
 
 
 @registry.register(AveragePoolGrad)
-def average_pool_grad_kernel(node):
+def average_pool_grad_kernel(node, xp=np):
     op = node.op
 
     def kernel(x, gz):
+        x, gz = xp.asarray(x), xp.asarray(gz)
         ho, wo, tp = _pool_taps(op, x.shape)
         check_output_grad(op, gz, x.shape, ho, wo)
-        g = gz if op.mode == "sum" else gz / _counts(op, *x.shape[-2:], ho, wo, gz.dtype)
-        gx = _zeros_like_layout(x, gz.dtype)
+        counts = None if op.mode == "sum" else _counts(op, *x.shape[-2:], ho, wo, gz.dtype)
+        g = gz if counts is None else gz / xp.asarray(counts)
+        gx = _zeros_like_layout(x, gz.dtype, xp)
         for _, _, ro, co, ri, ci in tp:
             gx[..., ri, ci] += g[..., ro, co]
         return gx
