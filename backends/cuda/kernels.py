@@ -28,13 +28,13 @@ from core.tensor.rewritten_ops import (CrossentropySoftmax1Hot, CrossentropySoft
                                        DotElemwiseDot, LogSumExp)
 from core.tensor.shape_ops import Alloc, MakeVector, Rebroadcast, Reshape, Shape, Shape_i
 from core.tensor.subtensor import (AdvancedIncSubtensor, AdvancedSubtensor, IncSubtensor,
-                                   Subtensor, index_builder)
+                                   Subtensor)
 
 from ..base import Kernel
 from ..numpy import nnet as numpy_nnet, registry as numpy_registry
 from ..numpy import rewritten_ops as numpy_rewritten
 from ..numpy.scan import scan_grad_kernel, scan_kernel
-from ..numpy.subtensor import _check_broadcast
+from ..numpy import subtensor as numpy_subtensor
 from ..registry import KernelRegistry
 from ..scalar_c import Unsupported
 from .codegen import ElemwiseSource, preamble
@@ -166,9 +166,13 @@ def elemwise_kernel(node):
     return kernel
 
 
-# Views and checks written against the array interface only: the numpy kernels serve.
-for _cls in (DimShuffle, Rebroadcast, Split, IfElse):
+# Views, checks and shapes (host values) written against the array interface only: the
+# numpy kernels serve.
+for _cls in (DimShuffle, Rebroadcast, Split, IfElse, Shape, Shape_i):
     registry.register(_cls)(numpy_registry.lookup_class(_cls))
+# Kernels written once over the array module: numpy's, with xp=cupy.
+for _cls in (Alloc, ARange, Eye, Subtensor, AdvancedSubtensor):
+    registry.register(_cls)(partial(numpy_registry.lookup_class(_cls), xp=cp))
 
 
 def _loop_kernel(driver):
@@ -276,17 +280,6 @@ registry.register(DotElemwiseDot)(partial(numpy_rewritten.dot_elemwise_dot_kerne
 
 # --- shapes (on the host), joins, indexing -----------------------------------------------
 
-@registry.register(Shape)
-def shape_kernel(node):
-    return lambda x: np.asarray(x.shape, dtype=np.int64)
-
-
-@registry.register(Shape_i)
-def shape_i_kernel(node):
-    i = node.op.i
-    return lambda x: np.asarray(x.shape[i], dtype=np.int64)
-
-
 @registry.register(MakeVector)
 def make_vector_kernel(node):
     dtype = np.dtype(node.op.dtype)
@@ -311,51 +304,10 @@ def reshape_kernel(node):
     return kernel
 
 
-@registry.register(Alloc)
-def alloc_kernel(node):
-    dtype = np.dtype(node.outputs[0].dtype)
-    value_type = node.inputs[0].type
-    strict = [d for d, s in enumerate(value_type.shape) if s != 1]
-
-    def kernel(value, *shape):
-        shape = tuple(int(_host(s)) for s in shape)
-        offset = len(shape) - value.ndim
-        for d in strict:
-            if value.shape[d] != shape[offset + d]:
-                raise ValueError(
-                    f"alloc: the value has shape {value.shape}, but its axis {d} (not declared "
-                    f"broadcastable, {value_type}) must equal the target size {shape[offset + d]}; "
-                    f"target shape {shape}")
-        out = cp.empty(shape, dtype=dtype)
-        out[...] = _dev(value)
-        return out
-
-    return kernel
-
-
 @registry.register(Join)
 def join_kernel(node):
     axis = node.op.axis
     return lambda *xs: cp.concatenate([_dev(x) for x in xs], axis=axis)
-
-
-@registry.register(ARange)
-def arange_kernel(node):
-    dtype = np.dtype(node.op.dtype)
-
-    def kernel(start, stop, step):
-        start, stop, step = (_host(v).item() for v in (start, stop, step))
-        if step == 0:
-            raise ValueError("arange: step cannot be zero")
-        return cp.arange(start, stop, step, dtype=dtype)
-
-    return kernel
-
-
-@registry.register(Eye)
-def eye_kernel(node):
-    dtype = np.dtype(node.op.dtype)
-    return lambda n, m, k: cp.eye(int(_host(n)), int(_host(m)), int(_host(k)), dtype=dtype)
 
 
 @registry.register(Repeat)
@@ -364,42 +316,11 @@ def repeat_kernel(node):
     return lambda x, repeats: cp.repeat(_dev(x), int(_host(repeats)), axis=axis)
 
 
-def _index_values(index) -> list:
-    # integer index arrays on the device; 0-d values (slice bounds) read as they are
-    return [_dev(v) if np.ndim(v) else v for v in index]
-
-
-@registry.register(Subtensor, AdvancedSubtensor)
-def subtensor_kernel(node):
-    build = index_builder(node.op.idx_list, node.inputs[1:])
-    return lambda x, *index: _dev(x)[build(_index_values(index))]
-
-
 @registry.register(IncSubtensor, AdvancedIncSubtensor)
 def inc_subtensor_kernel(node):
     import cupyx
 
-    op = node.op
-    build = index_builder(op.idx_list, node.inputs[2:])
-    y_static = node.inputs[1].type.shape
-    maybe_bad = [d for d, s in enumerate(y_static) if s != 1]
-    accumulate = isinstance(op, AdvancedIncSubtensor) and "a" in op.idx_list
-    name = str(op)
-
-    def kernel(x, y, *index):
-        idx = build(_index_values(index))
-        out, y = _dev(x).copy(), _dev(y)
-        if any(y.shape[d] == 1 for d in maybe_bad):
-            _check_broadcast(y_static, out[idx].shape, y.shape, name)
-        if op.set_instead_of_inc:
-            out[idx] = y
-        elif accumulate:  # repeated indices add up
-            cupyx.scatter_add(out, idx, y)
-        else:
-            out[idx] += y
-        return out
-
-    return kernel
+    return numpy_subtensor.inc_subtensor_kernel(node, xp=cp, add_at=cupyx.scatter_add)
 
 
 from . import conv_pool, host_staged, random  # noqa: E402,F401  (conv2d and pooling; identities, MPI; random streams)

@@ -1,4 +1,5 @@
-"""Joining and generating kernels."""
+"""Joining and generating kernels (``arange_kernel`` and ``eye_kernel`` over the array
+module ``xp``: numpy here, and cupy where the CUDA backend registers them)."""
 from __future__ import annotations
 
 import numpy as np
@@ -57,18 +58,18 @@ def repeat_kernel(node):
 
 
 @registry.register(ARange)
-def arange_kernel(node):
+def arange_kernel(node, xp=np):
     dtype = np.dtype(node.op.dtype)
 
     def kernel(start, stop, step):
         if step == 0:
             raise ValueError("arange: step cannot be zero")
-        return np.arange(start.item(), stop.item(), step.item(), dtype=dtype)
+        return xp.arange(start.item(), stop.item(), step.item(), dtype=dtype)
 
     return kernel
 
 
 @registry.register(Eye)
-def eye_kernel(node):
+def eye_kernel(node, xp=np):
     dtype = np.dtype(node.op.dtype)
-    return lambda n, m, k: np.eye(int(n), int(m), int(k), dtype=dtype)
+    return lambda n, m, k: xp.eye(int(n), int(m), int(k), dtype=dtype)

@@ -1,4 +1,5 @@
-"""Shape kernels."""
+"""Shape kernels (``alloc_kernel`` over the array module ``xp``: numpy here, and cupy
+where the CUDA backend registers it)."""
 from __future__ import annotations
 
 import numpy as np
@@ -38,7 +39,7 @@ def reshape_kernel(node):
 
 
 @registry.register(Alloc)
-def alloc_kernel(node):
+def alloc_kernel(node, xp=np):
     dtype = np.dtype(node.outputs[0].dtype)
     value_type = node.inputs[0].type
     # Axes of the value that must match the target size (broadcasting is static).
@@ -53,8 +54,8 @@ def alloc_kernel(node):
                     f"alloc: the value has shape {value.shape}, but its axis {d} (not declared "
                     f"broadcastable, {value_type}) must equal the target size {shape[offset + d]}; "
                     f"target shape {shape}")
-        out = np.empty(shape, dtype=dtype)
-        out[...] = value
+        out = xp.empty(shape, dtype=dtype)
+        out[...] = xp.asarray(value)
         return out
 
     return kernel
