@@ -14,10 +14,12 @@ from functools import partial
 import cupy as cp
 
 from core.tensor.conv import Conv2d, Conv2dGradInputs, Conv2dGradWeights
+from core.tensor.grouped_conv import (GroupedConv2d, GroupedConv2dGradInputs,
+                                      GroupedConv2dGradWeights)
 from core.tensor.signal.pool import AveragePoolGrad, MaxPoolGrad, MaxPoolGradGrad, Pool
 
 from ..numpy.conv import _check, _check_g, _geometry
-from ..numpy import pool as numpy_pool
+from ..numpy import grouped_conv as numpy_grouped_conv, pool as numpy_pool
 from .kernels import _dev, registry
 
 
@@ -105,3 +107,10 @@ for _cls, _factory in ((Pool, numpy_pool.pool_kernel),
                        (MaxPoolGradGrad, numpy_pool.max_pool_grad_grad_kernel),
                        (AveragePoolGrad, numpy_pool.average_pool_grad_kernel)):
     registry.register(_cls)(partial(_factory, xp=cp))
+
+# grouped and depthwise conv2d: the numpy kernels (one einsum or multiply per tap) on cupy
+registry.register(GroupedConv2d)(partial(numpy_grouped_conv.grouped_conv2d_kernel, xp=cp))
+registry.register(GroupedConv2dGradInputs)(
+    partial(numpy_grouped_conv.grouped_conv2d_grad_inputs_kernel, xp=cp))
+registry.register(GroupedConv2dGradWeights)(
+    partial(numpy_grouped_conv.grouped_conv2d_grad_weights_kernel, xp=cp))

@@ -3,7 +3,8 @@
 Arrays are handled channels-last inside ((N, H, W, groups, channels per group)), the memory
 layout the Keras layers feed, and outputs are returned as (N, C, H, W) views of
 channels-last arrays, as the conv2d kernels do. A depthwise group (one input channel) is a
-broadcast multiply; a wider group an einsum over its channels.
+broadcast multiply; a wider group an einsum over its channels. Written against the array
+module ``xp`` (numpy here; the CUDA backend registers the same factories with ``xp=cupy``).
 """
 from __future__ import annotations
 
@@ -54,11 +55,11 @@ def _as_nchw(out: np.ndarray) -> np.ndarray:
     return out.reshape(n, h, w, -1).transpose(0, 3, 1, 2)
 
 
-def _tap_product(patch: np.ndarray, w_tap: np.ndarray) -> np.ndarray:
+def _tap_product(patch: np.ndarray, w_tap: np.ndarray, xp=np) -> np.ndarray:
     """(N, H, W, G, Cg) x (G, Fg, Cg) -> (N, H, W, G, Fg)."""
     if patch.shape[-1] == 1:
         return patch * w_tap[:, :, 0]
-    return np.einsum("nhwgc,gfc->nhwgf", patch, w_tap)
+    return xp.einsum("nhwgc,gfc->nhwgf", patch, w_tap)
 
 
 def _check_g(op, g: np.ndarray, shape: tuple) -> None:
@@ -67,32 +68,34 @@ def _check_g(op, g: np.ndarray, shape: tuple) -> None:
 
 
 @registry.register(GroupedConv2d)
-def grouped_conv2d_kernel(node):
+def grouped_conv2d_kernel(node, xp=np):
     op = node.op
 
     def kernel(x, w):
+        x, w = xp.asarray(x), xp.asarray(w)
         (ph, pw), out_hw = _geometry(op, x.shape[2:], w.shape[2:])
         if x.shape[1] != w.shape[1] * op.num_groups:
             raise ValueError(f"{op}: input of shape {x.shape} does not match filters of shape "
                              f"{w.shape} in {op.num_groups} groups")
-        xl = np.pad(_grouped_last(x, op.num_groups), ((0, 0), (ph, ph), (pw, pw), (0, 0), (0, 0)))
+        xl = xp.pad(_grouped_last(x, op.num_groups), ((0, 0), (ph, ph), (pw, pw), (0, 0), (0, 0)))
         wl = _filters(w, op)
         out = None
         for i in range(w.shape[2]):
             for j in range(w.shape[3]):
                 rows, cols = _window(op, i, j, out_hw)
-                term = _tap_product(xl[:, rows, cols], wl[i, j])
-                out = term if out is None else np.add(out, term, out=out)
+                term = _tap_product(xl[:, rows, cols], wl[i, j], xp)
+                out = term if out is None else xp.add(out, term, out=out)
         return _as_nchw(out)
 
     return kernel
 
 
 @registry.register(GroupedConv2dGradInputs)
-def grouped_conv2d_grad_inputs_kernel(node):
+def grouped_conv2d_grad_inputs_kernel(node, xp=np):
     op = node.op
 
     def kernel(w, g, ishape):
+        w, g = xp.asarray(w), xp.asarray(g)
         h, wd = (int(s) for s in ishape)
         (ph, pw), out_hw = _geometry(op, (h, wd), w.shape[2:])
         n = g.shape[0]
@@ -100,37 +103,38 @@ def grouped_conv2d_grad_inputs_kernel(node):
         groups, cg = op.num_groups, w.shape[1]
         gl = _grouped_last(g, groups)
         wl = _filters(w, op)
-        dx = np.zeros((n, h + 2 * ph, wd + 2 * pw, groups, cg), dtype=g.dtype)
+        dx = xp.zeros((n, h + 2 * ph, wd + 2 * pw, groups, cg), dtype=g.dtype)
         for i in range(w.shape[2]):
             for j in range(w.shape[3]):
                 rows, cols = _window(op, i, j, out_hw)
                 if cg == 1:
-                    dx[:, rows, cols, :, 0] += np.einsum("nhwgf,gf->nhwg", gl, wl[i, j, :, :, 0])
+                    dx[:, rows, cols, :, 0] += xp.einsum("nhwgf,gf->nhwg", gl, wl[i, j, :, :, 0])
                 else:
-                    dx[:, rows, cols] += np.einsum("nhwgf,gfc->nhwgc", gl, wl[i, j])
+                    dx[:, rows, cols] += xp.einsum("nhwgf,gfc->nhwgc", gl, wl[i, j])
         return _as_nchw(dx[:, ph:ph + h, pw:pw + wd])
 
     return kernel
 
 
 @registry.register(GroupedConv2dGradWeights)
-def grouped_conv2d_grad_weights_kernel(node):
+def grouped_conv2d_grad_weights_kernel(node, xp=np):
     op = node.op
 
     def kernel(x, g, kshape):
+        x, g = xp.asarray(x), xp.asarray(g)
         kh, kw = (int(k) for k in kshape)
         (ph, pw), out_hw = _geometry(op, x.shape[2:], (kh, kw))
         f = g.shape[1]
         _check_g(op, g, (x.shape[0], f) + out_hw)
         groups = op.num_groups
-        xl = np.pad(_grouped_last(x, groups), ((0, 0), (ph, ph), (pw, pw), (0, 0), (0, 0)))
+        xl = xp.pad(_grouped_last(x, groups), ((0, 0), (ph, ph), (pw, pw), (0, 0), (0, 0)))
         gl = _grouped_last(g, groups)
-        gw = np.empty((kh, kw, groups, f // groups, x.shape[1] // groups), dtype=g.dtype)
+        gw = xp.empty((kh, kw, groups, f // groups, x.shape[1] // groups), dtype=g.dtype)
         for i in range(kh):
             for j in range(kw):
                 rows, cols = _window(op, i, j, out_hw)
-                gw[i, j] = np.einsum("nhwgc,nhwgf->gfc", xl[:, rows, cols], gl)
+                gw[i, j] = xp.einsum("nhwgc,nhwgf->gfc", xl[:, rows, cols], gl)
         gw = gw.transpose(2, 3, 4, 0, 1).reshape(f, x.shape[1] // groups, kh, kw)
-        return np.ascontiguousarray(gw[:, :, ::-1, ::-1] if op.filter_flip else gw)
+        return xp.ascontiguousarray(gw[:, :, ::-1, ::-1] if op.filter_flip else gw)
 
     return kernel

@@ -51,6 +51,23 @@ def test_conv2d_and_both_gradients(cuda_registry, cfg):
           np.array([9, 8]))
 
 
+@pytest.mark.parametrize("groups,cg", [(2, 3), (6, 1)])  # grouped, depthwise
+def test_grouped_conv2d_and_both_gradients(cuda_registry, groups, cg):
+    from core.tensor.grouped_conv import (GroupedConv2d, GroupedConv2dGradInputs,
+                                          GroupedConv2dGradWeights)
+
+    cfg = dict(border_mode="half", subsample=(2, 1), num_groups=groups)
+    x, w = RNG.normal(size=(2, groups * cg, 7, 6)), RNG.normal(size=(4 * groups // 2, cg, 3, 3))
+    fwd = GroupedConv2d(**cfg).make_node(T4(), T4())
+    g = RNG.normal(size=numpy_registry.make_kernel(fwd)(x, w).shape)
+    vec = TensorType("int64", (2,))
+    _same(cuda_registry, fwd, x, w)
+    _same(cuda_registry, GroupedConv2dGradWeights(**cfg).make_node(T4(), T4(), vec()), x, g,
+          np.array([3, 3]))
+    _same(cuda_registry, GroupedConv2dGradInputs(**cfg).make_node(T4(), T4(), vec()), w, g,
+          np.array([7, 6]))
+
+
 @pytest.mark.parametrize("mode", ["max", "sum", "average_inc_pad", "average_exc_pad"])
 @pytest.mark.parametrize("cfg", POOL_CONFIGS)
 def test_pooling_and_gradients(cuda_registry, cfg, mode):
@@ -135,8 +152,7 @@ def test_ranges_and_every_op_but_the_listed_ones_have_a_kernel(cuda_registry):
     missing = sorted(cls.__name__ for cls in numpy_registry._factories
                      if cuda_registry.lookup_class(cls) is None)
     # (and random choice/permutation, refused by the random kernel)
-    assert missing == ["GroupedConv2d", "GroupedConv2dGradInputs", "GroupedConv2dGradWeights",
-                       "Print"]
+    assert missing == ["Print"]
 
 
 def test_gradient_identities_and_host_staged_allreduce(cuda_registry):
