@@ -37,18 +37,23 @@ RNG = np.random.default_rng(0)
 T4 = TensorType("float64", (None,) * 4)
 
 
-@pytest.mark.parametrize("cfg", CONV_CONFIGS)
-def test_conv2d_and_both_gradients(cuda_registry, cfg):
-    x, w = RNG.normal(size=(2, 3, 9, 8)), RNG.normal(size=(4, 3, 3, 2))
-    fwd = Conv2d(**cfg).make_node(T4(), T4())
-    y = numpy_registry.make_kernel(fwd)(x, w)
-    g = RNG.normal(size=y.shape)
+def _conv_and_gradients(cuda_registry, ops, cfg, x, w):
+    """The forward op and both gradients of ``ops`` (forward, weights, inputs classes)."""
+    forward, grad_weights, grad_inputs = ops
+    fwd = forward(**cfg).make_node(T4(), T4())
+    g = RNG.normal(size=numpy_registry.make_kernel(fwd)(x, w).shape)
     vec = TensorType("int64", (2,))
     _same(cuda_registry, fwd, x, w)
-    _same(cuda_registry, Conv2dGradWeights(**cfg).make_node(T4(), T4(), vec()), x, g,
-          np.array([3, 2]))
-    _same(cuda_registry, Conv2dGradInputs(**cfg).make_node(T4(), T4(), vec()), w, g,
-          np.array([9, 8]))
+    _same(cuda_registry, grad_weights(**cfg).make_node(T4(), T4(), vec()), x, g,
+          np.array(w.shape[2:]))
+    _same(cuda_registry, grad_inputs(**cfg).make_node(T4(), T4(), vec()), w, g,
+          np.array(x.shape[2:]))
+
+
+@pytest.mark.parametrize("cfg", CONV_CONFIGS)
+def test_conv2d_and_both_gradients(cuda_registry, cfg):
+    _conv_and_gradients(cuda_registry, (Conv2d, Conv2dGradWeights, Conv2dGradInputs), cfg,
+                        RNG.normal(size=(2, 3, 9, 8)), RNG.normal(size=(4, 3, 3, 2)))
 
 
 @pytest.mark.parametrize("groups,cg", [(2, 3), (6, 1)])  # grouped, depthwise
@@ -56,16 +61,11 @@ def test_grouped_conv2d_and_both_gradients(cuda_registry, groups, cg):
     from core.tensor.grouped_conv import (GroupedConv2d, GroupedConv2dGradInputs,
                                           GroupedConv2dGradWeights)
 
-    cfg = dict(border_mode="half", subsample=(2, 1), num_groups=groups)
-    x, w = RNG.normal(size=(2, groups * cg, 7, 6)), RNG.normal(size=(4 * groups // 2, cg, 3, 3))
-    fwd = GroupedConv2d(**cfg).make_node(T4(), T4())
-    g = RNG.normal(size=numpy_registry.make_kernel(fwd)(x, w).shape)
-    vec = TensorType("int64", (2,))
-    _same(cuda_registry, fwd, x, w)
-    _same(cuda_registry, GroupedConv2dGradWeights(**cfg).make_node(T4(), T4(), vec()), x, g,
-          np.array([3, 3]))
-    _same(cuda_registry, GroupedConv2dGradInputs(**cfg).make_node(T4(), T4(), vec()), w, g,
-          np.array([7, 6]))
+    _conv_and_gradients(cuda_registry, (GroupedConv2d, GroupedConv2dGradWeights,
+                                        GroupedConv2dGradInputs),
+                        dict(border_mode="half", subsample=(2, 1), num_groups=groups),
+                        RNG.normal(size=(2, groups * cg, 7, 6)),
+                        RNG.normal(size=(2 * groups, cg, 3, 3)))
 
 
 @pytest.mark.parametrize("mode", ["max", "sum", "average_inc_pad", "average_exc_pad"])
