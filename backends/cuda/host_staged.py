@@ -1,10 +1,12 @@
-"""Kernels that need no device code: the gradient-changing identities, and the MPI
-collectives staged through host memory (NCCL would keep them on the device)."""
+"""Kernels that need no device code: the gradient-changing identities, ``Print`` (the
+numpy kernel prints a host copy, the device value passes on), and the MPI collectives
+staged through host memory (NCCL would keep them on the device)."""
 from __future__ import annotations
 
 import cupy as cp
 
 from core.gradient_ops import GradientOp
+from core.print_op import Print
 from core.tensor.collective import AllReduce, PackedAllReduce
 
 from ..numpy import registry as numpy_registry
@@ -14,6 +16,17 @@ from .kernels import registry
 @registry.register(GradientOp)
 def identity_kernel(node):
     return lambda x: x
+
+
+@registry.register(Print)
+def print_kernel(node):
+    on_host = numpy_registry.make_kernel(node)  # prints as the CPU backends do
+
+    def kernel(x):
+        on_host(cp.asnumpy(x))  # one copy back per call: Print is for looking, not speed
+        return x
+
+    return kernel
 
 
 @registry.register(AllReduce, PackedAllReduce)

@@ -97,11 +97,12 @@ def random_kernel():
         yield cuda_random.random_kernel
 
 
-def _draw(random_kernel, dist, dtype, size, *params, state=(7, 0)):
+def _draw(random_kernel, dist, dtype, size, *params, state=(7, 0), replace=True):
     from core.tensor.random import RandomVariable
     import core.tensor as T
 
-    node = RandomVariable(dist, dtype, len(size)).make_node(
+    ndim = len(size) + (dist == "permutation")
+    node = RandomVariable(dist, dtype, ndim, replace).make_node(
         T.TensorType("uint64", (2,))(), T.lvector(), *[T.as_tensor_variable(np.asarray(p))
                                                       for p in params])
     new_state, sample = random_kernel(node)(np.array(state, np.uint64), np.array(size),
@@ -124,3 +125,49 @@ def test_draws_repeat_for_a_state_and_have_the_right_moments(random_kernel, dtyp
     assert abs(b.mean() - 0.75) < 0.03
     with pytest.raises(ValueError, match="std must be non-negative"):
         _draw(random_kernel, "normal", dtype, (3,), 0.0, -1.0)
+
+
+def test_permutations_are_uniform_and_repeat_for_a_state(random_kernel):
+    state, perms = _draw(random_kernel, "permutation", "int64", (6000,), 6)
+    assert perms.shape == (6000, 6) and perms.dtype == np.int64 and list(state) == [7, 1]
+    assert (np.sort(perms, axis=1) == np.arange(6)).all()
+    for column in (0, 5):  # every item equally likely in every place
+        np.testing.assert_allclose(np.bincount(perms[:, column], minlength=6) / 6000, 1 / 6,
+                                   atol=0.02)
+    np.testing.assert_array_equal(perms, _draw(random_kernel, "permutation", "int64", (6000,),
+                                               6)[1])
+    assert not np.array_equal(perms, _draw(random_kernel, "permutation", "int64", (6000,), 6,
+                                           state=(7, 1))[1])
+
+
+def test_choice_with_replacement_follows_p_and_takes_the_items_of_a_vector(random_kernel):
+    p = np.array([0.1, 0.0, 0.6, 0.3])
+    _, draws = _draw(random_kernel, "choice", "int64", (20000,), 4, p)
+    assert draws.dtype == np.int64 and 1 not in draws
+    np.testing.assert_allclose(np.bincount(draws, minlength=4) / 20000, p, atol=0.015)
+    _, items = _draw(random_kernel, "choice", "float64", (30, 40), np.array([10.0, 20.0, 30.0]))
+    assert items.shape == (30, 40) and set(np.unique(items)) == {10.0, 20.0, 30.0}
+    assert abs(items.mean() - 20.0) < 0.6
+
+
+def test_choice_without_replacement_draws_distinct_items_weighted_by_p(random_kernel):
+    _, items = _draw(random_kernel, "choice", "int64", (2, 3), 6, replace=False)
+    assert items.shape == (2, 3) and sorted(items.ravel().tolist()) == list(range(6))
+    p = np.array([0.5, 0.0, 0.2, 0.3])
+    firsts = [int(_draw(random_kernel, "choice", "int64", (1,), 4, p, replace=False,
+                        state=(3, c))[1][0]) for c in range(3000)]
+    # the first item taken is item i with probability p[i], as when drawing one at a time
+    np.testing.assert_allclose(np.bincount(firsts, minlength=4) / 3000, p, atol=0.03)
+    _, three = _draw(random_kernel, "choice", "int64", (3,), 4, p, replace=False)
+    assert sorted(three.tolist()) == [0, 2, 3]  # never the item of p == 0
+
+
+@pytest.mark.parametrize("size,params,replace,message", [
+    ((5,), (4,), False, "cannot take 5 items from 4 without replacement"),
+    ((2,), (3, np.array([0.5, 0.5])), True, "does not match the 3 items"),
+    ((2,), (2, np.array([1.5, -0.5])), True, "non-negative and sum to 1"),
+    ((2,), (3, np.array([1.0, 0.0, 0.0])), False, "fewer non-zero entries in p"),
+])
+def test_choice_refuses_what_numpy_refuses(random_kernel, size, params, replace, message):
+    with pytest.raises(ValueError, match=message):
+        _draw(random_kernel, "choice", "int64", size, *params, replace=replace)
