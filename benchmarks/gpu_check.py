@@ -111,10 +111,10 @@ def _cases():
         x, idx = mat(d), T.lvector("idx")
         return [x, idx], T.inc_subtensor(x[idx], x[idx] * 2)
 
-    def conv(cfg):
+    def conv(cfg, op=None):
         def build(d):
             x, w = t4(d), t4(d, "w")
-            return [x, w], T.nnet.conv2d(x, w, **cfg)
+            return [x, w], (op or T.nnet.conv2d)(x, w, **cfg)
         return build
 
     def pool(cfg):
@@ -137,6 +137,12 @@ def _cases():
     for k, cfg in enumerate([dict(border_mode="half"), dict(border_mode="valid", subsample=(2, 2)),
                              dict(border_mode="full", filter_dilation=(2, 1))]):
         cases.append((f"conv2d_{k}", conv(cfg), [(4, 3, 11, 10), (5, 3, 3, 3)]))
+    from core.tensor.grouped_conv import grouped_conv2d
+
+    cases += [("grouped_conv2d", conv(dict(border_mode="half", num_groups=3), grouped_conv2d),
+               [(4, 6, 9, 8), (6, 2, 3, 3)]),
+              ("depthwise_conv2d", conv(dict(subsample=(2, 1), num_groups=6), grouped_conv2d),
+               [(4, 6, 9, 8), (12, 1, 3, 3)])]
     for k, cfg in enumerate([dict(ws=(2, 2), mode="max"), dict(ws=(3, 3), stride=(2, 2), mode="average_exc_pad",
                                                                  pad=(1, 1)),
                              dict(ws=(3, 2), stride=(2, 2), ignore_border=False, mode="max"),
@@ -223,19 +229,26 @@ def check_random() -> dict:
     with on_device():
         srng = RandomStreams(seed=3)
         f = function([], [srng.uniform((n,), low=-1.0, high=3.0, dtype="float32"),
-                          srng.normal((n,), avg=1.0, std=2.0), srng.binomial((n,), n=1, p=0.3)])
+                          srng.normal((n,), avg=1.0, std=2.0), srng.binomial((n,), n=1, p=0.3),
+                          srng.choice((n,), a=4, p=[0.1, 0.0, 0.6, 0.3]),
+                          srng.choice((2, 3), a=6, replace=False),
+                          srng.permutation((n // 100,), n=5)])
     first = f()
     second = f()
     srng.seed(3)
     again = f()
-    u, z, b = first
+    u, z, b, picks, distinct, perms = first
     moments = {"uniform_mean": float(u.mean()), "normal_mean": float(z.mean()),
-               "normal_std": float(z.std()), "binomial_mean": float(b.mean())}
+               "normal_std": float(z.std()), "binomial_mean": float(b.mean()),
+               "choice_frequencies": (np.bincount(picks, minlength=4) / n).tolist()}
     ok = (all(np.array_equal(a, c) for a, c in zip(first, again))
           and not any(np.array_equal(a, c) for a, c in zip(first, second))
           and abs(moments["uniform_mean"] - 1.0) < 0.02 and abs(moments["normal_mean"] - 1.0) < 0.05
           and abs(moments["normal_std"] - 2.0) < 0.05 and abs(moments["binomial_mean"] - 0.3) < 0.02
-          and -1.0 <= u.min() and u.max() < 3.0)
+          and -1.0 <= u.min() and u.max() < 3.0
+          and np.allclose(moments["choice_frequencies"], [0.1, 0.0, 0.6, 0.3], atol=0.01)
+          and sorted(distinct.ravel().tolist()) == list(range(6))
+          and (np.sort(perms, axis=1) == np.arange(5)).all())
     return {"ok": bool(ok), **moments}
 
 
