@@ -78,26 +78,34 @@ def compile_seconds() -> float:
 _warned: set = set()
 
 
+def _runnable(name: str, flag: str) -> str:
+    reason = get_backend(name).unavailable_reason()
+    if reason is not None:
+        raise BackendUnavailable(f"core.config.{flag}={name!r}: {reason}")
+    return name
+
+
 def default_backend(mode: str) -> str:
     """The backend ``function`` uses for ``mode``, following ``core.config``.
 
     ``device='cuda'`` (any device but 'cpu'): the backend of that name
     (``BackendUnavailable`` says what is missing).
     Else ``backend``: 'auto' picks C for FAST_RUN when it can run here (else numpy, with
-    one warning), numpy for FAST_COMPILE; 'c' or 'numpy' force one.
+    one warning), numpy for FAST_COMPILE; 'c' or 'numpy' force one; any other registered
+    name is that backend (``BackendUnavailable`` when it cannot run).
     """
     from core.config import config
 
     if config.device != "cpu":  # a device is the backend of its name ('cuda')
-        reason = get_backend(config.device).unavailable_reason()
-        if reason is not None:
-            raise BackendUnavailable(f"core.config.device={config.device!r}: {reason}")
-        return config.device
+        return _runnable(config.device, "device")
     choice = config.backend
     if choice == "numpy" or (choice == "auto" and mode == "FAST_COMPILE"):
         return "numpy"
     if choice not in ("auto", "c"):
-        raise ValueError(f"core.config.backend must be 'auto', 'c' or 'numpy', got {choice!r}")
+        if choice not in backend_names():
+            raise ValueError(f"core.config.backend must be 'auto' or a backend name "
+                             f"{backend_names()}, got {choice!r}")
+        return _runnable(choice, "backend")
     reason = get_backend("c").unavailable_reason()
     if reason is None:
         return "c"

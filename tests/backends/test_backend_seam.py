@@ -40,11 +40,29 @@ def test_a_registered_backend_compiles_functions(monkeypatch):
 
     _scratch_registry(monkeypatch)
     register_backend("tracing", Tracing)
-    monkeypatch.setattr("backends.default_backend", lambda mode: "tracing")
     x = T.dvector("x")
-    f = function([x], T.exp(x) * 2)
+    with config.change_flags(backend="tracing"):  # a registered name is a backend choice
+        f = function([x], T.exp(x) * 2)
     np.testing.assert_allclose(f(np.zeros(3)), [2.0, 2.0, 2.0])
     assert seen
+    with config.change_flags(backend="nope"), pytest.raises(ValueError, match="backend name"):
+        function([x], x + 1)
+
+
+def test_kernels_are_objects_whose_capabilities_the_linker_asks_for():
+    x, m = T.dvector("x"), T.dmatrix("m")
+    nodes = function([x, m], [T.tanh(x) * 3 + 1, T.dot(m, m)]).maker.fgraph.toposort()
+    for kernel in get_backend("numpy").make_kernels(nodes):
+        assert isinstance(kernel, Kernel) and kernel.runs == "numpy"
+        assert kernel.bind_slot is None and kernel.native is None
+    if not get_backend("c").available():
+        pytest.skip("the C backend cannot run here")
+    by_op = {type(n.op).__name__: k for n, k in zip(nodes, get_backend("c").make_kernels(nodes))}
+    fused, product = by_op["Elemwise"], by_op["Dot"]
+    assert fused.runs == "c" and fused.bind_slot is not None and fused.native is not None
+    assert product.runs == "numpy" and product.native is None  # numpy's BLAS, by design
+    timed = fused.wrapped(lambda *a: fused(*a))  # a wrapper keeps the label, no capability
+    assert timed.runs == "c" and timed.bind_slot is None and timed.native is None
 
 
 def _python(code: str) -> str:
