@@ -26,9 +26,10 @@ class Kernel:
         tuple for several); the compiled program calls it directly, so a ``Kernel`` adds
         nothing to the call path.
     runs : what ``fn`` runs on: 'numpy', 'c', 'cuda' (profiles report it per node).
-    bind_slot : optional, ``bind_slot(namespace, name)``: the kernel puts itself at
-        ``namespace[name]`` and may later replace itself there (a lazy C kernel swaps in
-        the compiled function once its module is built, leaving no wrapper per call).
+    bind_slot : optional, ``bind_slot(namespace, name)``, called once the linker has put
+        ``fn`` at ``namespace[name]``: the kernel may put another function there, now or
+        later (a lazy C kernel swaps in the compiled function once its module is built,
+        leaving no wrapper per call).
     native : optional, ``native() -> {symbol suffix: address} | None``: the addresses of
         the node's C functions (building them if needed), for loop drivers written in C;
         None where no C function runs the node.
