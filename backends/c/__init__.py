@@ -13,6 +13,7 @@ or every node when no compiler works, with one warning per process.
 from __future__ import annotations
 
 import hashlib
+from functools import partial
 
 from core.config import config
 
@@ -162,14 +163,15 @@ def _lazy_kernel(module: _Module, i: int, fallback, guarded=None) -> Kernel:
             if guarded is not None:
                 namespace[name] = guarded(kernel)
 
-    def native() -> dict | None:
-        """Compile now if not yet; the addresses of this node's C functions by symbol
-        suffix (``'c'``: an Elemwise's contiguous entry), None where the numpy kernel runs.
-        C loops (``scan_loop``) call them directly."""
-        module.ensure()
-        return module.addresses[i] if i < len(module.addresses) else None
+    return Kernel(kernel, "c", bind_slot=bind_slot, native=partial(_addresses, module, i))
 
-    return Kernel(kernel, "c", bind_slot=bind_slot, native=native)
+
+def _addresses(module: _Module, i: int) -> dict | None:
+    """Compile now if not yet; the addresses of node ``i``'s C functions by symbol suffix
+    (``'c'``: an Elemwise's contiguous entry), None where the numpy kernel runs. C loops
+    (``scan_loop``) call them directly."""
+    module.ensure()
+    return module.addresses[i] if i < len(module.addresses) else None
 
 
 def make_kernels(nodes, lazy: bool = True) -> list[Kernel]:
@@ -206,8 +208,9 @@ def make_kernels(nodes, lazy: bool = True) -> list[Kernel]:
         return [Kernel(f, "numpy") for f in fallbacks]
     module = _Module(nodes, specs, fallbacks, missing)
     if not lazy or not config.c_lazy:
-        return [Kernel(k, "numpy" if spec is None else "c")
-                for k, spec in zip(module.ensure(), specs)]
+        return [Kernel(k, "numpy") if spec is None else
+                Kernel(k, "c", native=partial(_addresses, module, i))
+                for i, (k, spec) in enumerate(zip(module.ensure(), specs))]
     return [Kernel(fallback, "numpy") if spec is None else
             _lazy_kernel(module, i, fallback, line.guarded if line is not None else None)
             for i, (spec, fallback, line) in enumerate(zip(specs, fallbacks, lines))]

@@ -178,3 +178,11 @@ def test_the_loop_is_replanned_for_a_new_layout():
         second = f(*wider)
     assert all(runs) and len(runs) == 4
     np.testing.assert_allclose(second[0][..., :5], first[0], rtol=1e-5, atol=1e-6)
+
+
+def test_loops_run_in_c_when_modules_compile_at_once():
+    from core.config import config
+
+    build, data = lstm_like("float64")
+    with config.change_flags(c_lazy=False):  # eager C kernels give their addresses too
+        both_backends(build, *data)
