@@ -35,7 +35,7 @@ def logsumexp_kernel(node, xp=np):
 def xent_softmax_kernel(node, xp=np):
     def kernel(z, y):
         y = xp.asarray(y)
-        check_labels(node.op, z, y, rows="logits", xp=xp)
+        check_labels(node.op, z, y, rows="logits")
         lse = _logsumexp(z, 1, xp=xp)
         return (lse - z[xp.arange(z.shape[0]), y]).astype(z.dtype, copy=False)
 
@@ -46,7 +46,7 @@ def xent_softmax_kernel(node, xp=np):
 def xent_softmax_dx_kernel(node, xp=np):
     def kernel(g, sm, y):
         y, g = xp.asarray(y), xp.asarray(g)
-        check_labels(node.op, sm, y, rows="logits", xp=xp)
+        check_labels(node.op, sm, y, rows="logits")
         dx = xp.array(sm, copy=True)
         dx[xp.arange(sm.shape[0]), y] -= 1
         dx *= g.reshape(-1, 1) if g.ndim else g

@@ -14,9 +14,10 @@ from . import registry
 
 def _in_memory_of(xp, index_inputs):
     """A function putting the integer arrays of an index in ``xp``'s memory (a device's),
-    or None when the index has none (slices and scalars are read on the host)."""
+    or None when nothing moves: no index arrays (slices and scalars are read on the host),
+    or host arrays for numpy."""
     arrays = {k for k, v in enumerate(index_inputs) if v.type.ndim}
-    if not arrays:
+    if not arrays or xp is np:
         return None
     return lambda index: [xp.asarray(v) if k in arrays else v for k, v in enumerate(index)]
 
