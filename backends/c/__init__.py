@@ -17,7 +17,7 @@ import hashlib
 from core.config import config
 
 from ..registry import KernelRegistry
-from . import compiler
+from . import compiler, pieces
 from .compiler import CompileError, ffi, load_module, signature, warn_once
 from .scalar import Unsupported, preamble
 from .small_composite import LARGE, straight_line
@@ -55,12 +55,12 @@ def module_source(specs) -> tuple[str, list[tuple[str, str]], list[list[int]]]:
             continue
         name = "k" + hashlib.sha1(spec.source.encode()).hexdigest()[:16]
         if name not in seen:
-            parts.append(spec.source.replace("@K@", name))
+            parts.append(pieces.KERNEL + spec.source.replace("@K@", name))
             seen[name] = [len(table) + i for i in range(len(spec.symbols))]
             table.extend((f"{name}_{suffix}", sig) for suffix, sig in spec.symbols)
         index.append(seen[name])
     entries = ", ".join(f"(void *){sym}" for sym, _ in table)
-    parts.append(f"static void *lg_table[] = {{{entries or '0'}}};\n"
+    parts.append(f"{pieces.TABLE}static void *lg_table[] = {{{entries or '0'}}};\n"
                  f"void *lg_get(int i) {{ return lg_table[i]; }}\n")
     return "\n".join(parts), table, index
 

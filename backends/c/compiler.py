@@ -34,6 +34,8 @@ import cffi
 from core.config import config
 from core.threads import reapply as reapply_threads
 
+from . import pieces
+
 # Idle OpenMP threads sleep instead of spinning: on a machine whose other cores are busy,
 # spinning workers steal time from the thread doing the sequential work. libgomp reads
 # this when the first module using it loads; a value the user set wins.
@@ -212,14 +214,19 @@ def _build(source: str, cc: str, flags: list[str], libs: list[str], lib_path: st
     folder = os.path.dirname(lib_path)
     fd, c_path = tempfile.mkstemp(suffix=".c", dir=folder)
     tmp_lib = c_path[:-2] + ".so"
+    units = pieces.split(source, pieces.idle_cores())
+    paths = [c_path] + [f"{c_path[:-2]}_{i}.c" for i in range(1, len(units))]
+    objects = [p[:-2] + ".o" for p in paths]
     try:
-        with os.fdopen(fd, "w") as f:
-            f.write(source)
-        proc = subprocess.run([cc, *flags, "-o", tmp_lib, c_path, *libs], capture_output=True,
-                              text=True)
-        if proc.returncode != 0:
-            raise CompileError(f"C backend: {os.path.basename(cc)} failed (exit {proc.returncode}) "
-                               f"on a generated module:\n{proc.stderr[-3000:]}")
+        os.close(fd)
+        for path, text in zip(paths, units):
+            with open(path, "w") as f:
+                f.write(text)
+        if len(units) == 1:
+            _run_compiler([[cc, *flags, "-o", tmp_lib, c_path, *libs]])
+        else:  # the pieces compile at once, one compiler per idle core; then one link
+            _run_compiler([[cc, *flags, "-c", "-o", o, p] for p, o in zip(paths, objects)])
+            _run_compiler([[cc, *flags, "-o", tmp_lib, *objects, *libs]])
         digest = _digest(tmp_lib)
         os.replace(tmp_lib, lib_path)
         tmp_sum = sum_path + f".{os.getpid()}.tmp"
@@ -227,9 +234,20 @@ def _build(source: str, cc: str, flags: list[str], libs: list[str], lib_path: st
             f.write(digest)
         os.replace(tmp_sum, sum_path)
     finally:
-        for p in (c_path, tmp_lib):
+        for p in (*paths, *objects, tmp_lib):
             if os.path.exists(p):
                 os.unlink(p)
+
+
+def _run_compiler(commands: list[list[str]]) -> None:
+    """Run the compiler commands at once; CompileError with the first failure's messages."""
+    procs = [subprocess.Popen(c, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+             for c in commands]
+    results = [(p, *p.communicate()) for p in procs]
+    for p, _, err in results:
+        if p.returncode != 0:
+            raise CompileError(f"C backend: {os.path.basename(commands[0][0])} failed "
+                               f"(exit {p.returncode}) on a generated module:\n{err[-3000:]}")
 
 
 def _cache_paths(key: str) -> tuple[str, str, str]:
