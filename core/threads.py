@@ -10,11 +10,18 @@ threads, through ``threadpoolctl``; set it in code (``core.config.threads = 2``)
 from __future__ import annotations
 
 _original: list = []  # threadpoolctl controllers of the first limit: they restore the start
+listeners: list = []  # called after each change (the C backend hands its modules its threads)
 
 
 def apply(n: int) -> None:
     """Limit BLAS and the OpenMP runtimes loaded so far to ``n`` threads; 0 restores the
     limits they had before the first call."""
+    _limit(n)
+    for listener in listeners:
+        listener()
+
+
+def _limit(n: int) -> None:
     if n <= 0:
         while _original:
             _original.pop().restore_original_limits()
@@ -35,4 +42,4 @@ def reapply() -> None:
     from .config import config
 
     if config.threads > 0:
-        apply(config.threads)
+        _limit(config.threads)

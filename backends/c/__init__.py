@@ -29,6 +29,7 @@ from . import pool as _pool  # noqa: E402,F401  (max pooling kernels)
 from . import conv as _conv  # noqa: E402,F401  (conv2d input-gradient col2im)
 from . import row_dots as _row_dots  # noqa: E402,F401  (X @ v, elementwise, X.T @ in one pass)
 from . import gemm as _gemm  # noqa: E402,F401  (b * z + a * x @ y, one BLAS call)
+from . import dot as _dot  # noqa: E402,F401  (x @ y of two float matrices)
 
 from core.tensor.elemwise import Elemwise as _Elemwise  # noqa: E402
 

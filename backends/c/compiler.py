@@ -32,9 +32,9 @@ import _cffi_backend
 import cffi
 
 from core.config import config
-from core.threads import reapply as reapply_threads
+from core.threads import listeners as threads_listeners, reapply as reapply_threads
 
-from . import pieces
+from . import pieces, workers
 
 # Idle OpenMP threads sleep instead of spinning: on a machine whose other cores are busy,
 # spinning workers steal time from the thread doing the sequential work. libgomp reads
@@ -345,9 +345,19 @@ def _load_module(source: str, n_symbols: int) -> list:
 def _open(lib_path: str, n_symbols: int) -> tuple:
     """The library and its kernels' addresses (ctypes: no C declarations parsed)."""
     lib = ctypes.CDLL(lib_path)
+    workers.attach(lib)
     get = lib.lg_get
     get.restype, get.argtypes = ctypes.c_void_p, [ctypes.c_int]
     return lib, [get(i) for i in range(n_symbols)]
+
+
+def _attach_pool() -> None:
+    """Hand every loaded module the worker pool (after a change of ``core.config.threads``)."""
+    for lib, _ in list(_loaded.values()):
+        workers.attach(lib)
+
+
+threads_listeners.append(_attach_pool)
 
 
 def _unusable_folder(exc: OSError) -> CompileError:
