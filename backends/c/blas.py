@@ -57,7 +57,7 @@ struct lg_gemm_job {
     const void *f; int wide, dbl, ta, tb, by_cols; int64_t m, n, k, lda, ldb, ldc, bs, d;
     double alpha, beta; const char *A, *B; char *C;
 };
-static void lg_gemm_block(void *p, int64_t b) {
+static void lg_gemm_block(void *p, int64_t b, int t) {
     const struct lg_gemm_job *j = (const struct lg_gemm_job *)p;
     const int64_t lo = b * j->bs, len = lo + j->bs < j->d ? j->bs : j->d - lo;
     const int64_t es = j->dbl ? 8 : 4;

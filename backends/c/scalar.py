@@ -20,7 +20,7 @@ def preamble() -> str:
 _RUN = """
 typedef void (*lg_chunk_fn)(intptr_t, intptr_t, char **, int *);
 struct lg_run_job { lg_chunk_fn f; char **p; intptr_t n; _Atomic int err; };
-static void lg_run_block(void *ctx, int64_t b) {
+static void lg_run_block(void *ctx, int64_t b, int t) {
     struct lg_run_job *j = (struct lg_run_job *)ctx;
     int e = 0;
     j->f(b * 16384, (b + 1) * 16384 < j->n ? (b + 1) * 16384 : j->n, j->p, &e);

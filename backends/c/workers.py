@@ -1,5 +1,6 @@
-"""The process's worker threads for the C kernels' dense products: blocks that the calling
-thread and the workers take one at a time, with no wait for a worker that never started.
+"""The process's worker threads for the C kernels' dense products and large elementwise
+loops: blocks that the calling thread and the workers take one at a time, with no wait for
+a worker that never started.
 
 OpenMP's and OpenBLAS's threads split a product into fixed parts and wait at its end for
 every thread of the team. On a machine whose cores also run other processes a worker may
@@ -7,8 +8,11 @@ not get its core for a whole time slice (milliseconds), and a training step make
 such waits: the MLP step took 20-35 ms at 2 threads against 4.3 ms at 1 on the shared
 2-core machine. Here the calling thread wakes the workers and starts taking blocks
 itself; a worker that wakes late finds them taken and goes back to sleep, so a step
-waits at most for the blocks a worker had started. Each block is one single-threaded BLAS
-call (workers set OpenBLAS's thread-local count to 1; the caller does so around its part).
+waits at most for the blocks a worker had started. When a worker lost its core in the
+middle of a block (the caller waited longer than half its own work), the caller runs the
+next jobs alone for a while (10 ms, doubling while it recurs). Each block of a product is
+one single-threaded BLAS call (workers set OpenBLAS's thread-local count to 1; the caller
+does so around its part): BLAS's own threads, once woken, spin on the other core.
 
 Every generated module carries ``POOL_API_C`` (through ``blas.GEMM_C``): ``lg_pool_run``,
 null until ``attach(lib)`` hands it this module's ``lg_run_blocks``; while null, products
@@ -22,10 +26,12 @@ import os
 
 # In every generated module: how a kernel reaches the pool.
 POOL_API_C = """
-typedef void (*lg_block_fn)(void *ctx, int64_t block);
+typedef void (*lg_block_fn)(void *ctx, int64_t block, int thread);
 typedef void (*lg_run_blocks_fn)(lg_block_fn f, void *ctx, int64_t blocks, int threads);
-/* the worker pool (backends/c/workers.py), once set; weak: a module compiled as several
-   translation units (pieces.py) has one of each */
+/* the worker pool (backends/c/workers.py), once set: lg_pool_run(f, ctx, n, T) runs
+   f(ctx, b, t) for b in [0, n) on up to T threads, t in [0, T) the thread's index (for
+   per-thread scratch); weak: a module compiled as several translation units (pieces.py)
+   has one of each */
 __attribute__((weak, visibility("hidden"))) lg_run_blocks_fn lg_pool_run;
 /* openblas_set_num_threads_local (or null): with the pool, every BLAS call here is
    single-threaded (BLAS's own threads, once woken, spin for a while on the other core) */
@@ -51,7 +57,7 @@ _SOURCE = r"""
 #include <stdint.h>
 #include <time.h>
 
-typedef void (*lg_block_fn)(void *ctx, int64_t block);
+typedef void (*lg_block_fn)(void *ctx, int64_t block, int thread);
 enum { MAX_WORKERS = 63, SPIN = 2000 };  /* pauses: ~0.1 ms */
 #if defined(__x86_64__) || defined(__i386__)
 #define PAUSE() __builtin_ia32_pause()
@@ -114,7 +120,7 @@ static void *worker(void *arg) {
         pthread_mutex_unlock(&mu);
         if (id >= helpers) continue;
         for (int64_t b; (b = take((uint32_t)seen, blocks)) >= 0;) {
-            f(ctx, b);
+            f(ctx, b, id + 1);
             atomic_fetch_add(&helped, 1);
         }
     }
@@ -125,13 +131,13 @@ static void *worker(void *arg) {
 void lg_run_blocks(lg_block_fn f, void *ctx, int64_t blocks, int threads) {
     if (threads > MAX_WORKERS + 1) threads = MAX_WORKERS + 1;
     if (threads < 2 || blocks < 2 || inside || pthread_mutex_trylock(&owner)) {
-        for (int64_t b = 0; b < blocks; b++) f(ctx, b);  /* nested, or another caller's job */
+        for (int64_t b = 0; b < blocks; b++) f(ctx, b, 0);  /* nested, or another caller's job */
         return;
     }
     const double start = now();
     if (start < alone_until) {  /* the workers' cores were busy a moment ago */
         const int old = blas_local ? blas_local(1) : 0;
-        for (int64_t b = 0; b < blocks; b++) f(ctx, b);
+        for (int64_t b = 0; b < blocks; b++) f(ctx, b, 0);
         if (blas_local) blas_local(old);
         pthread_mutex_unlock(&owner);
         return;
@@ -153,7 +159,7 @@ void lg_run_blocks(lg_block_fn f, void *ctx, int64_t blocks, int threads) {
     inside = 1;
     const int old = blas_local ? blas_local(1) : 0;
     int64_t mine = 0;
-    for (int64_t b; (b = take(g, blocks)) >= 0; mine++) f(ctx, b);
+    for (int64_t b; (b = take(g, blocks)) >= 0; mine++) f(ctx, b, 0);
     if (blas_local) blas_local(old);
     inside = 0;
     /* every block is taken: wait only for those a worker is still running */
