@@ -79,8 +79,7 @@ static void lg_gemm_mt(const void *f, int wide, int dbl, int ta, int tb, int64_t
         bs = bs < 64 ? 64 : (bs + 15) / 16 * 16;
         struct lg_gemm_job j = {f, wide, dbl, ta, tb, by_cols, m, n, k, lda, ldb, ldc, bs, d,
                                 alpha, beta, A, B, C};
-        lg_pool_run(lg_gemm_block, &j, (d + bs - 1) / bs, T);
-        return;
+        if (lg_pool_run(lg_gemm_block, &j, (d + bs - 1) / bs, T)) return;
     }
     const int old = T > 1 && lg_blas_local ? lg_blas_local(1) : -1;
     lg_gemm(f, wide, dbl, ta, tb, m, n, k, alpha, A, lda, B, ldb, beta, C, ldc);

@@ -30,8 +30,9 @@ __attribute__((noinline)) static int lg_run(intptr_t n, intptr_t threshold, lg_c
     int err = 0;
     if (n > threshold && lg_threads() > 1) {  /* the worker pool (workers.py), when set */
         struct lg_run_job j = {f, p, n, 0};
-        lg_pool_run(lg_run_block, &j, (n + 16383) / 16384, lg_threads());
-        return j.err;
+        if (lg_pool_run(lg_run_block, &j, (n + 16383) / 16384, lg_threads())) return j.err;
+        f(0, n, p, &err);  /* the pool says: this thread alone */
+        return err;
     }
 #ifdef _OPENMP
     if (n > threshold && omp_get_max_threads() > 1) {

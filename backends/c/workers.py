@@ -27,10 +27,11 @@ import os
 # In every generated module: how a kernel reaches the pool.
 POOL_API_C = """
 typedef void (*lg_block_fn)(void *ctx, int64_t block, int thread);
-typedef void (*lg_run_blocks_fn)(lg_block_fn f, void *ctx, int64_t blocks, int threads);
+typedef int (*lg_run_blocks_fn)(lg_block_fn f, void *ctx, int64_t blocks, int threads);
 /* the worker pool (backends/c/workers.py), once set: lg_pool_run(f, ctx, n, T) runs
    f(ctx, b, t) for b in [0, n) on up to T threads, t in [0, T) the thread's index (for
-   per-thread scratch); weak: a module compiled as several translation units (pieces.py)
+   per-thread scratch), and returns 1; or returns 0 having run nothing, when the caller had
+   better run the whole job alone (the workers' cores are busy, or it is nested); weak: a module compiled as several translation units (pieces.py)
    has one of each */
 __attribute__((weak, visibility("hidden"))) lg_run_blocks_fn lg_pool_run;
 /* openblas_set_num_threads_local (or null): with the pool, every BLAS call here is
@@ -68,6 +69,8 @@ enum { MAX_WORKERS = 63, SPIN = 2000 };  /* pauses: ~0.1 ms */
 static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;  /* guards the job and the counts */
 static pthread_mutex_t owner = PTHREAD_MUTEX_INITIALIZER;  /* one caller's job at a time */
 static pthread_cond_t wake = PTHREAD_COND_INITIALIZER;
+static pthread_cond_t finished = PTHREAD_COND_INITIALIZER;  /* a worker's block, for a waiting caller */
+static _Atomic int caller_waits;
 static lg_block_fn job_f;
 static void *job_ctx;
 static int64_t job_blocks;
@@ -122,25 +125,26 @@ static void *worker(void *arg) {
         for (int64_t b; (b = take((uint32_t)seen, blocks)) >= 0;) {
             f(ctx, b, id + 1);
             atomic_fetch_add(&helped, 1);
+            if (atomic_load(&caller_waits)) {
+                pthread_mutex_lock(&mu);
+                pthread_cond_signal(&finished);
+                pthread_mutex_unlock(&mu);
+            }
         }
     }
     return 0;
 }
 
-/* Run f(ctx, 0 .. blocks-1) on this thread and up to threads - 1 workers. */
-void lg_run_blocks(lg_block_fn f, void *ctx, int64_t blocks, int threads) {
+/* Run f(ctx, 0 .. blocks-1) on this thread and up to threads - 1 workers and return 1;
+   or return 0 at once, for the caller to run the job its own way on this thread alone. */
+int lg_run_blocks(lg_block_fn f, void *ctx, int64_t blocks, int threads) {
     if (threads > MAX_WORKERS + 1) threads = MAX_WORKERS + 1;
-    if (threads < 2 || blocks < 2 || inside || pthread_mutex_trylock(&owner)) {
-        for (int64_t b = 0; b < blocks; b++) f(ctx, b, 0);  /* nested, or another caller's job */
-        return;
-    }
+    if (threads < 2 || blocks < 2 || inside || pthread_mutex_trylock(&owner))
+        return 0;  /* nested in a job, or another caller's job runs */
     const double start = now();
     if (start < alone_until) {  /* the workers' cores were busy a moment ago */
-        const int old = blas_local ? blas_local(1) : 0;
-        for (int64_t b = 0; b < blocks; b++) f(ctx, b, 0);
-        if (blas_local) blas_local(old);
         pthread_mutex_unlock(&owner);
-        return;
+        return 0;
     }
     pthread_mutex_lock(&mu);
     while (workers < threads - 1) {
@@ -164,9 +168,15 @@ void lg_run_blocks(lg_block_fn f, void *ctx, int64_t blocks, int threads) {
     inside = 0;
     /* every block is taken: wait only for those a worker is still running */
     const double mid = now();
-    for (int s = 0; atomic_load(&helped) + mine < blocks; s++) {
-        if (s < SPIN) PAUSE();
-        else sched_yield();
+    for (int s = 0; s < SPIN && atomic_load(&helped) + mine < blocks; s++) PAUSE();
+    if (atomic_load(&helped) + mine < blocks) {
+        /* sleep, not spin: this core goes idle and the scheduler may move the worker,
+           waiting behind another process on its own core, here */
+        pthread_mutex_lock(&mu);
+        atomic_store(&caller_waits, 1);
+        while (atomic_load(&helped) + mine < blocks) pthread_cond_wait(&finished, &mu);
+        atomic_store(&caller_waits, 0);
+        pthread_mutex_unlock(&mu);
     }
     /* A wait longer than half the caller's own work means a worker lost its core to
        another process in the middle of a block: the caller works alone for a while
@@ -182,6 +192,7 @@ void lg_run_blocks(lg_block_fn f, void *ctx, int64_t blocks, int threads) {
         clean = 0;
     }
     pthread_mutex_unlock(&owner);
+    return 1;
 }
 
 void lg_workers_init(void *local) { blas_local = (int (*)(int))local; }
