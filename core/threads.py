@@ -1,11 +1,13 @@
 """How many threads the numeric libraries use: ``core.config.threads``.
 
 ``0`` (the default) leaves every library as its environment set it (``OMP_NUM_THREADS``,
-``OPENBLAS_NUM_THREADS`` ...). ``N > 0`` limits numpy's BLAS (the dense products, the
-convolutions' products) and the C backend's OpenMP loops (large elementwise loops) to N
-threads, through ``threadpoolctl``; set it in code (``core.config.threads = 2``), with
-``LAYERS_ON_GRAPH_FLAGS="threads=2"``, or for a block with
-``core.config.change_flags(threads=2)``.
+``OPENBLAS_NUM_THREADS`` ...). ``N > 0`` limits numpy's BLAS and the C backend's OpenMP
+runtime to N threads, through ``threadpoolctl``; set it in code
+(``core.config.threads = 2``), with ``LAYERS_ON_GRAPH_FLAGS="threads=2"``, or for a block
+with ``core.config.change_flags(threads=2)``. The C kernels' dense products and large
+elementwise loops run on the C backend's worker pool (``backends/c/workers.py``), which
+takes its thread count from the same OpenMP limit; the convolutions split their images
+across OpenMP threads.
 """
 from __future__ import annotations
 

@@ -1,6 +1,7 @@
 """A module compiled as several translation units at once gives the same kernels as one."""
 from __future__ import annotations
 
+import ctypes
 import os
 import re
 
@@ -41,7 +42,8 @@ def _compile_and_run(monkeypatch, idle: int, compiledir) -> tuple[list[list[str]
                         units[-1])
     monkeypatch.setattr(c, "LAZY_WORK", 0)
     monkeypatch.setattr(pieces, "MIN_PIECE_CHARS", 500)  # split even this small module
-    with config.change_flags(compiledir=str(compiledir), backend="c"):
+    # one thread: no worker pool module in the cache folders compared below
+    with config.change_flags(compiledir=str(compiledir), backend="c", threads=1):
         f = _network_gradient()
         rng = np.random.default_rng(0)
         args = [rng.standard_normal(s).astype("float32") for s in [(64, 32), (32, 48), (48, 16)]]
@@ -59,6 +61,11 @@ def test_split_module_gives_the_same_results_as_one_module(monkeypatch, tmp_path
     names = [sorted(f for _, _, fs in os.walk(tmp_path / d) for f in fs if f.endswith(".so"))
              for d in ("one", "several")]
     assert names[0] == names[1] and len(names[0]) == 1
+    # the pieces share one pointer to the worker pool (weak symbols): the library links
+    # and takes the pool like a module built in one piece
+    path = next(os.path.join(d, f) for d, _, fs in os.walk(tmp_path / "several") for f in fs
+                if f.endswith(".so"))
+    assert hasattr(ctypes.CDLL(path), "lg_set_pool")
 
 
 def test_split_keeps_every_kernel_once_and_the_table_once():
