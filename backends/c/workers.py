@@ -195,7 +195,22 @@ int lg_run_blocks(lg_block_fn f, void *ctx, int64_t blocks, int threads) {
     return 1;
 }
 
-void lg_workers_init(void *local) { blas_local = (int (*)(int))local; }
+/* A forked child has none of the workers, and a lock a worker held at the fork stays held:
+   it starts over (workers are created again at its first job). */
+static void after_fork_in_child(void) {
+    pthread_mutex_init(&mu, 0);
+    pthread_mutex_init(&owner, 0);
+    pthread_cond_init(&wake, 0);
+    pthread_cond_init(&finished, 0);
+    workers = sleepers = 0;
+    atomic_store(&caller_waits, 0);
+    inside = 0;
+}
+
+void lg_workers_init(void *local) {
+    blas_local = (int (*)(int))local;
+    pthread_atfork(0, 0, after_fork_in_child);
+}
 
 static void *lg_table[] = {(void *)lg_run_blocks, (void *)lg_workers_init};
 void *lg_get(int i) { return lg_table[i]; }

@@ -3,6 +3,9 @@ they give at one: dense products split in column or row blocks (equal up to roun
 elementwise loops in chunks (equal), errors raised from a worker's chunk."""
 from __future__ import annotations
 
+import os
+import time
+
 import numpy as np
 import pytest
 
@@ -95,3 +98,28 @@ def test_the_pool_is_wanted_only_for_several_threads():
     with config.change_flags(threads=2):
         assert workers.wanted()
         assert workers.run_address() != 0
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="no fork")
+def test_a_forked_child_runs_pooled_products():
+    """The child has none of the parent's workers: its jobs start new ones (or run alone)."""
+    rng = np.random.default_rng(3)
+    a, b = rng.standard_normal((256, 300)), rng.standard_normal((300, 512))
+    x, y = T.dmatrix("x"), T.dmatrix("y")
+    with backend("c"), config.change_flags(threads=2):
+        f = function([x, y], T.dot(x, y))
+        f(a, b)  # the pool's workers start in the parent
+        pid = os.fork()
+        if pid == 0:  # the child: exit status 0 when the product is right
+            ok = np.allclose(f(a, b), a @ b, rtol=1e-12, atol=1e-9)
+            os._exit(0 if ok else 1)
+        for _ in range(600):  # a child stuck on a lock held at the fork must not hang the suite
+            done, status = os.waitpid(pid, os.WNOHANG)
+            if done:
+                break
+            time.sleep(0.1)
+        else:
+            os.kill(pid, 9)
+            os.waitpid(pid, 0)
+            pytest.fail("the forked child hung")
+    assert os.waitstatus_to_exitcode(status) == 0
