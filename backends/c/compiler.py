@@ -302,6 +302,28 @@ def load_module(source: str, n_symbols: int) -> list:
         COMPILE_SECONDS[0] += time.perf_counter() - start
 
 
+def is_built(source: str) -> bool:
+    """True when the cache holds a valid module for ``source`` (built with the flags this
+    process uses, or the first it will try)."""
+    cc = compiler()
+    if cc is None:
+        return False
+    flags, libs = (_flag_sets or _CANDIDATES)[0]
+    lib_path, sum_path, _ = _cache_paths(_key(source, cc, flags + libs))
+    return _valid(lib_path, sum_path)
+
+
+def build_quietly(source: str) -> None:
+    """Compile ``source`` into the cache without loading it; any failure is left for a
+    later ``load_module`` of it to report (a thread's work, beside the caller's compile)."""
+    try:
+        cc = compiler()
+        for flags, libs in (_flag_sets or _CANDIDATES)[:1]:
+            _compile_cached(source, cc, flags, libs)
+    except (CompileError, OSError):
+        pass
+
+
 COMPILE_SECONDS = [0.0]  # spent in load_module (compiling or finding modules): the profiler
 # leaves it out of the node that happened to trigger a lazy compile
 
@@ -310,6 +332,7 @@ def _load_module(source: str, n_symbols: int) -> list:
     cc = compiler()
     if cc is None:
         raise CompileError("C backend: no C compiler found (set $CC or install gcc)")
+    workers.build_alongside(source)
     candidates = _flag_sets or _CANDIDATES
     error = None
     for flags, libs in candidates:

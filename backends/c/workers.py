@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import ctypes
 import os
+import threading
 
 # In every generated module: how a kernel reaches the pool.
 POOL_API_C = """
@@ -217,6 +218,7 @@ void *lg_get(int i) { return lg_table[i]; }
 """
 
 _run_address: list = []  # [address of lg_run_blocks] once built, [0] when it cannot be
+_alongside: list = []  # the thread compiling the pool's module beside a kernel module
 
 
 def wanted() -> bool:
@@ -234,10 +236,27 @@ def wanted() -> bool:
         return usable_cores() > 1
 
 
+def build_alongside(source: str) -> None:
+    """Start compiling the pool's module in a thread, if a module about to be compiled from
+    ``source`` takes the pool, it is wanted and not cached: the two compilers run at once
+    (one cold compile saved on an idle core). ``run_address`` waits for it."""
+    if _run_address or _alongside or "lg_set_pool" not in source or not wanted():
+        return
+    from . import compiler
+
+    if compiler.is_built(source) or compiler.is_built(_SOURCE):
+        return
+    thread = threading.Thread(target=compiler.build_quietly, args=(_SOURCE,), daemon=True)
+    thread.start()
+    _alongside.append(thread)
+
+
 def run_address() -> int:
     """Address of ``lg_run_blocks`` (the pool's module built once), or 0 where it does not
     compile."""
     if not _run_address:
+        for thread in _alongside:
+            thread.join()
         from .blas import blas_thread_local
         from .compiler import CompileError, load_module
 
