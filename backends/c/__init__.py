@@ -19,7 +19,7 @@ from core.config import config
 
 from ..base import Kernel
 from ..registry import KernelRegistry
-from . import compiler
+from . import compiler, pieces
 from .compiler import CompileError, ffi, load_module, signature, warn_once
 from .scalar import Unsupported, preamble
 from .small_composite import LARGE, straight_line
@@ -31,6 +31,7 @@ from . import pool as _pool  # noqa: E402,F401  (max pooling kernels)
 from . import conv as _conv  # noqa: E402,F401  (conv2d input-gradient col2im)
 from . import row_dots as _row_dots  # noqa: E402,F401  (X @ v, elementwise, X.T @ in one pass)
 from . import gemm as _gemm  # noqa: E402,F401  (b * z + a * x @ y, one BLAS call)
+from . import dot as _dot  # noqa: E402,F401  (x @ y of two float matrices)
 
 from core.tensor.elemwise import Elemwise as _Elemwise  # noqa: E402
 
@@ -57,12 +58,12 @@ def module_source(specs) -> tuple[str, list[tuple[str, str]], list[list[int]]]:
             continue
         name = "k" + hashlib.sha1(spec.source.encode()).hexdigest()[:16]
         if name not in seen:
-            parts.append(spec.source.replace("@K@", name))
+            parts.append(pieces.KERNEL + spec.source.replace("@K@", name))
             seen[name] = [len(table) + i for i in range(len(spec.symbols))]
             table.extend((f"{name}_{suffix}", sig) for suffix, sig in spec.symbols)
         index.append(seen[name])
     entries = ", ".join(f"(void *){sym}" for sym, _ in table)
-    parts.append(f"static void *lg_table[] = {{{entries or '0'}}};\n"
+    parts.append(f"{pieces.TABLE}static void *lg_table[] = {{{entries or '0'}}};\n"
                  f"void *lg_get(int i) {{ return lg_table[i]; }}\n")
     return "\n".join(parts), table, index
 

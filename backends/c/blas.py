@@ -13,10 +13,16 @@ import os
 
 import numpy as np
 
+from .workers import POOL_API_C
+
 # C that calls cblas_sgemm or cblas_dgemm through the address found here (``f``): one
 # definition for every C caller (the loop interpreter, the Gemm kernel). ``wide``: the
 # library's ints are 64-bit; ``dbl``: float64.
 GEMM_C = """
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+""" + POOL_API_C + """
 static void lg_gemm(const void *f, int wide, int dbl, int ta, int tb, int64_t m, int64_t n,
                     int64_t k, double alpha, const char *A, int64_t lda, const char *B,
                     int64_t ldb, double beta, char *C, int64_t ldc) {
@@ -41,6 +47,43 @@ static void lg_gemm(const void *f, int wide, int dbl, int ta, int tb, int64_t m,
                    int, float, float *, int))f)(
             101, TA, TB, (int)m, (int)n, (int)k, (float)alpha, (const float *)A, (int)lda,
             (const float *)B, (int)ldb, (float)beta, (float *)C, (int)ldc);
+}
+
+/* The same product shared by the worker pool's threads (workers.py): C's columns (or
+   rows, when it has more of them) in blocks of >= 64, 2 per thread, each one
+   single-threaded BLAS call. Small products, and one thread, run one plain call. */
+#define LG_GEMM_MT_MIN 4000000.0  /* m * n * k below which one call is as fast */
+struct lg_gemm_job {
+    const void *f; int wide, dbl, ta, tb, by_cols; int64_t m, n, k, lda, ldb, ldc, bs, d;
+    double alpha, beta; const char *A, *B; char *C;
+};
+static void lg_gemm_block(void *p, int64_t b, int t) {
+    const struct lg_gemm_job *j = (const struct lg_gemm_job *)p;
+    const int64_t lo = b * j->bs, len = lo + j->bs < j->d ? j->bs : j->d - lo;
+    const int64_t es = j->dbl ? 8 : 4;
+    if (j->by_cols)  /* columns lo .. lo + len of B and C */
+        lg_gemm(j->f, j->wide, j->dbl, j->ta, j->tb, j->m, len, j->k, j->alpha, j->A, j->lda,
+                j->B + (j->tb ? lo * j->ldb : lo) * es, j->ldb, j->beta, j->C + lo * es, j->ldc);
+    else  /* rows lo .. lo + len of A and C */
+        lg_gemm(j->f, j->wide, j->dbl, j->ta, j->tb, len, j->n, j->k, j->alpha,
+                j->A + (j->ta ? lo : lo * j->lda) * es, j->lda, j->B, j->ldb, j->beta,
+                j->C + lo * j->ldc * es, j->ldc);
+}
+static void lg_gemm_mt(const void *f, int wide, int dbl, int ta, int tb, int64_t m, int64_t n,
+                       int64_t k, double alpha, const char *A, int64_t lda, const char *B,
+                       int64_t ldb, double beta, char *C, int64_t ldc) {
+    const int T = lg_threads(), by_cols = n >= m;
+    const int64_t d = by_cols ? n : m;
+    if (T > 1 && (double)m * (double)n * (double)k >= LG_GEMM_MT_MIN && d >= 128) {
+        int64_t bs = (d + 2 * T - 1) / (2 * T);
+        bs = bs < 64 ? 64 : (bs + 15) / 16 * 16;
+        struct lg_gemm_job j = {f, wide, dbl, ta, tb, by_cols, m, n, k, lda, ldb, ldc, bs, d,
+                                alpha, beta, A, B, C};
+        if (lg_pool_run(lg_gemm_block, &j, (d + bs - 1) / bs, T)) return;
+    }
+    const int old = T > 1 && lg_blas_local ? lg_blas_local(1) : -1;
+    lg_gemm(f, wide, dbl, ta, tb, m, n, k, alpha, A, lda, B, ldb, beta, C, ldc);
+    if (old >= 0) lg_blas_local(old);
 }
 """
 

@@ -32,7 +32,9 @@ import _cffi_backend
 import cffi
 
 from core.config import config
-from core.threads import reapply as reapply_threads
+from core.threads import listeners as threads_listeners, reapply as reapply_threads
+
+from . import pieces, workers
 
 # Idle OpenMP threads sleep instead of spinning: on a machine whose other cores are busy,
 # spinning workers steal time from the thread doing the sequential work. libgomp reads
@@ -212,14 +214,19 @@ def _build(source: str, cc: str, flags: list[str], libs: list[str], lib_path: st
     folder = os.path.dirname(lib_path)
     fd, c_path = tempfile.mkstemp(suffix=".c", dir=folder)
     tmp_lib = c_path[:-2] + ".so"
+    units = pieces.split(source, pieces.idle_cores())
+    paths = [c_path] + [f"{c_path[:-2]}_{i}.c" for i in range(1, len(units))]
+    objects = [p[:-2] + ".o" for p in paths]
     try:
-        with os.fdopen(fd, "w") as f:
-            f.write(source)
-        proc = subprocess.run([cc, *flags, "-o", tmp_lib, c_path, *libs], capture_output=True,
-                              text=True)
-        if proc.returncode != 0:
-            raise CompileError(f"C backend: {os.path.basename(cc)} failed (exit {proc.returncode}) "
-                               f"on a generated module:\n{proc.stderr[-3000:]}")
+        os.close(fd)
+        for path, text in zip(paths, units):
+            with open(path, "w") as f:
+                f.write(text)
+        if len(units) == 1:
+            _run_compiler([[cc, *flags, "-o", tmp_lib, c_path, *libs]])
+        else:  # the pieces compile at once, one compiler per idle core; then one link
+            _run_compiler([[cc, *flags, "-c", "-o", o, p] for p, o in zip(paths, objects)])
+            _run_compiler([[cc, *flags, "-o", tmp_lib, *objects, *libs]])
         digest = _digest(tmp_lib)
         os.replace(tmp_lib, lib_path)
         tmp_sum = sum_path + f".{os.getpid()}.tmp"
@@ -227,9 +234,20 @@ def _build(source: str, cc: str, flags: list[str], libs: list[str], lib_path: st
             f.write(digest)
         os.replace(tmp_sum, sum_path)
     finally:
-        for p in (c_path, tmp_lib):
+        for p in (*paths, *objects, tmp_lib):
             if os.path.exists(p):
                 os.unlink(p)
+
+
+def _run_compiler(commands: list[list[str]]) -> None:
+    """Run the compiler commands at once; CompileError with the first failure's messages."""
+    procs = [subprocess.Popen(c, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+             for c in commands]
+    results = [(p, *p.communicate()) for p in procs]
+    for p, _, err in results:
+        if p.returncode != 0:
+            raise CompileError(f"C backend: {os.path.basename(commands[0][0])} failed "
+                               f"(exit {p.returncode}) on a generated module:\n{err[-3000:]}")
 
 
 def _cache_paths(key: str) -> tuple[str, str, str]:
@@ -284,6 +302,28 @@ def load_module(source: str, n_symbols: int) -> list:
         COMPILE_SECONDS[0] += time.perf_counter() - start
 
 
+def is_built(source: str) -> bool:
+    """True when the cache holds a valid module for ``source`` (built with the flags this
+    process uses, or the first it will try)."""
+    cc = compiler()
+    if cc is None:
+        return False
+    flags, libs = (_flag_sets or _CANDIDATES)[0]
+    lib_path, sum_path, _ = _cache_paths(_key(source, cc, flags + libs))
+    return _valid(lib_path, sum_path)
+
+
+def build_quietly(source: str) -> None:
+    """Compile ``source`` into the cache without loading it; any failure is left for a
+    later ``load_module`` of it to report (a thread's work, beside the caller's compile)."""
+    try:
+        cc = compiler()
+        for flags, libs in (_flag_sets or _CANDIDATES)[:1]:
+            _compile_cached(source, cc, flags, libs)
+    except (CompileError, OSError):
+        pass
+
+
 COMPILE_SECONDS = [0.0]  # spent in load_module (compiling or finding modules): the profiler
 # leaves it out of the node that happened to trigger a lazy compile
 
@@ -292,6 +332,7 @@ def _load_module(source: str, n_symbols: int) -> list:
     cc = compiler()
     if cc is None:
         raise CompileError("C backend: no C compiler found (set $CC or install gcc)")
+    workers.build_alongside(source)
     candidates = _flag_sets or _CANDIDATES
     error = None
     for flags, libs in candidates:
@@ -327,9 +368,19 @@ def _load_module(source: str, n_symbols: int) -> list:
 def _open(lib_path: str, n_symbols: int) -> tuple:
     """The library and its kernels' addresses (ctypes: no C declarations parsed)."""
     lib = ctypes.CDLL(lib_path)
+    workers.attach(lib)
     get = lib.lg_get
     get.restype, get.argtypes = ctypes.c_void_p, [ctypes.c_int]
     return lib, [get(i) for i in range(n_symbols)]
+
+
+def _attach_pool() -> None:
+    """Hand every loaded module the worker pool (after a change of ``core.config.threads``)."""
+    for lib, _ in list(_loaded.values()):
+        workers.attach(lib)
+
+
+threads_listeners.append(_attach_pool)
 
 
 def _unusable_folder(exc: OSError) -> CompileError:

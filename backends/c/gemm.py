@@ -40,8 +40,8 @@ def gemm_spec(node) -> KernelSpec:
 int @K@_gemm(intptr_t f, intptr_t wide, intptr_t ta, intptr_t tb, intptr_t m, intptr_t n,
              intptr_t k, intptr_t lda, intptr_t ldb, intptr_t ldc, char *a, char *x, char *y,
              char *b, char *z) {{
-    lg_gemm((const void *)f, (int)wide, {int(dtype == np.float64)}, (int)ta, (int)tb, m, n, k,
-            *(const {t} *)a, x, lda, y, ldb, *(const {t} *)b, z, ldc);
+    lg_gemm_mt((const void *)f, (int)wide, {int(dtype == np.float64)}, (int)ta, (int)tb, m, n,
+               k, *(const {t} *)a, x, lda, y, ldb, *(const {t} *)b, z, ldc);
     return 0;
 }}"""
     fn_address = int(blas[1] if dtype == np.float64 else blas[0])

@@ -13,14 +13,27 @@ def preamble() -> str:
                    for n in VECTOR_MATH for t, s in (("double", ""), ("float", "f")))
     return ("#include <stdint.h>\n#include <math.h>\n#include <string.h>\n"
             "#ifdef _OPENMP\n#include <omp.h>\n#endif\n"
-            "typedef uint8_t npy_bool;\n" + simd + helpers() + _RUN + GEMM_C)
+            "typedef uint8_t npy_bool;\n" + simd + helpers() + GEMM_C + _RUN)
 
 
 # Runs a chunk function over [0, n), in blocks shared by the OpenMP threads when n > threshold.
 _RUN = """
 typedef void (*lg_chunk_fn)(intptr_t, intptr_t, char **, int *);
+struct lg_run_job { lg_chunk_fn f; char **p; intptr_t n; _Atomic int err; };
+static void lg_run_block(void *ctx, int64_t b, int t) {
+    struct lg_run_job *j = (struct lg_run_job *)ctx;
+    int e = 0;
+    j->f(b * 16384, (b + 1) * 16384 < j->n ? (b + 1) * 16384 : j->n, j->p, &e);
+    if (e) j->err |= e;
+}
 __attribute__((noinline)) static int lg_run(intptr_t n, intptr_t threshold, lg_chunk_fn f, char **p) {
     int err = 0;
+    if (n > threshold && lg_threads() > 1) {  /* the worker pool (workers.py), when set */
+        struct lg_run_job j = {f, p, n, 0};
+        if (lg_pool_run(lg_run_block, &j, (n + 16383) / 16384, lg_threads())) return j.err;
+        f(0, n, p, &err);  /* the pool says: this thread alone */
+        return err;
+    }
 #ifdef _OPENMP
     if (n > threshold && omp_get_max_threads() > 1) {
         /* blocks handed out dynamically: a thread the OS delays does not hold up the rest */

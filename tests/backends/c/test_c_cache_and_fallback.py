@@ -44,7 +44,9 @@ SCRIPT = textwrap.dedent("""
 
 
 def _run(compiledir, salt="2.0"):
-    env = dict(os.environ, LAYERS_ON_GRAPH_FLAGS=f"compiledir={compiledir}", PYTHONPATH=ROOT)
+    # one thread: the worker pool's module (built where several are wanted) stays out
+    env = dict(os.environ, LAYERS_ON_GRAPH_FLAGS=f"compiledir={compiledir}", PYTHONPATH=ROOT,
+               OMP_NUM_THREADS="1")
     return subprocess.Popen([sys.executable, "-c", SCRIPT.format(salt=salt)], env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT)
 
