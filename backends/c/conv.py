@@ -24,10 +24,11 @@ from sys import getrefcount
 
 import numpy as np
 
-from core.tensor.conv import Conv2d, Conv2dGradInputs, Conv2dGradWeights
+from core.tensor.conv import Conv2d, Conv2dBiasAct, Conv2dGradInputs, Conv2dGradWeights
 
-from ..numpy.conv import _channels_last, _check, _check_g, _geometry, _wmat
-from . import generators
+from ..numpy.conv import (_channels_last, _check, _check_g, _geometry, _wmat, bias_act,
+                          check_bias)
+from . import conv_direct, generators
 from .blas import blas_gemm, blas_thread_local
 from .compiler import char_ptr
 from .scalar import Unsupported, ctype
@@ -191,6 +192,9 @@ int @K@_gx(char *dp, char *wp, char *gp, char *dxp, char *colp) {{
 """
 
 
+_NULL = char_ptr(0)
+
+
 def _ptr(a: np.ndarray):
     """The address of element [0, ..., 0] (any strides)."""
     return char_ptr(a.ctypes.data)
@@ -279,35 +283,60 @@ def _spec(node, body: str, name: str, make):
     t = ctype(dtype)
     source = (_HEAD + _IM2COL.format(t=t) if name != "gx" else _HEAD) + body.format(
         t=t, dbl=int(dt == np.float64))
+    if name == "gw":
+        source += conv_direct.grad_weights_source(dt)
+        symbols = [(name, "ppppp"), ("dgw", "ppppp")]
+    else:  # the input gradient runs the direct forward kernel on the output gradient
+        source += conv_direct.forward_source(dt)
+        symbols = [(name, "ppppp"), ("dfwd", "pppppp")]
 
     def bind(funcs):
-        return make(node.op, funcs[0], _numpy_kernel(node), dt, address)
+        return make(node.op, funcs, _numpy_kernel(node), dt, address)
 
-    return KernelSpec(source, [(name, "ppppp")], bind)
+    return KernelSpec(source, symbols, bind)
 
 
-def _forward_kernel(op, fn, fallback, dtype, blas):
-    scratch, results = _Scratch(dtype), _Results(dtype)
+def _direct(channels: int, dtype) -> bool:
+    """Whether the direct kernels take a product with ``channels`` output channels."""
+    return channels % conv_direct.lanes(dtype) == 0
 
-    def kernel(x, w):
+
+def _forward_kernel(op, fns, fallback, dtype, blas):
+    """The kernel of ``Conv2d`` (x, w) or of ``Conv2dBiasAct`` (x, w, bias)."""
+    (fn, direct), scratch, results = fns, _Scratch(dtype), _Results(dtype)
+    relu = getattr(op, "activation", "linear") == "relu"
+
+    def kernel(x, w, *bias):
         if (not _channels_last(x) or x.dtype != dtype or w.dtype != dtype or 0 in x.shape
                 or 0 in w.shape):
-            return fallback(x, w)
+            return fallback(x, w, *bias)
         _check(x.shape, w.shape, op)
         f, c, kh, kw = w.shape
         n, _, h, wd = x.shape
+        if bias:
+            b = np.ascontiguousarray(check_bias(op, bias[0], f), dtype)
+        wm = _filter_matrix(w, op)
+        if _direct(f, dtype):
+            ph, pw, ho, wo = _geometry(op, (h, wd), (kh, kw))
+            d = conv_direct.descriptor(n, h, wd, c, ho, wo, f, kh, kw, op.subsample,
+                                       op.filter_dilation, (ph, pw), _image_strides(x), SLOTS,
+                                       relu)
+            out = results((n, ho, wo, f))
+            direct(_ptr(d), _ptr(x), _ptr(wm), _ptr(b) if bias else _NULL, _ptr(out),
+                   _ptr(scratch(conv_direct.forward_scratch(d))))
+            return out.transpose(0, 3, 1, 2)
         d, (ho, wo), rows, k = _plan(op, n, h, wd, c, f, kh, kw, _image_strides(x), blas,
                                      dtype.itemsize)
-        wm = _filter_matrix(w, op)
         out = results((n, ho, wo, f))
         fn(_ptr(d), _ptr(x), _ptr(wm), _ptr(out), _ptr(scratch(SLOTS * rows * k)))
-        return out.transpose(0, 3, 1, 2)
+        out = out.transpose(0, 3, 1, 2)
+        return bias_act(out, b, op.activation) if bias else out
 
     return kernel
 
 
-def _weights_kernel(op, fn, fallback, dtype, blas):
-    scratch, results = _Scratch(dtype), _Results(dtype)
+def _weights_kernel(op, fns, fallback, dtype, blas):
+    (fn, direct), scratch, results = fns, _Scratch(dtype), _Results(dtype)
 
     def kernel(x, g, kshape):
         if (not _channels_last(x) or x.dtype != dtype or g.dtype != dtype or 0 in x.shape
@@ -321,16 +350,23 @@ def _weights_kernel(op, fn, fallback, dtype, blas):
         _check_g(op, g, (n, f, ho, wo))
         gm = _rows_matrix(g)
         gw = results((kh, kw, c, f))  # the Keras kernel's own layout
-        fn(_ptr(d), _ptr(x), _ptr(gm), _ptr(gw),
-           _ptr(scratch(SLOTS * rows * k + (SLOTS - 1) * k * f)))  # + per-thread parts
+        if _direct(f, dtype):
+            dd = conv_direct.descriptor(n, h, wd, c, ho, wo, f, kh, kw, op.subsample,
+                                        op.filter_dilation, (int(d[13]), int(d[14])),
+                                        _image_strides(x), SLOTS)
+            direct(_ptr(dd), _ptr(x), _ptr(gm), _ptr(gw),
+                   _ptr(scratch(conv_direct.grad_weights_scratch(dd, dtype.itemsize))))
+        else:
+            fn(_ptr(d), _ptr(x), _ptr(gm), _ptr(gw),
+               _ptr(scratch(SLOTS * rows * k + (SLOTS - 1) * k * f)))  # + per-thread parts
         gw = gw.transpose(3, 2, 0, 1)
         return gw[:, :, ::-1, ::-1] if op.filter_flip else gw
 
     return kernel
 
 
-def _inputs_kernel(op, fn, fallback, dtype, blas):
-    scratch, results = _Scratch(dtype), _Results(dtype)
+def _inputs_kernel(op, fns, fallback, dtype, blas):
+    (fn, direct), scratch, results = fns, _Scratch(dtype), _Results(dtype)
 
     def kernel(w, g, ishape):
         if (not _channels_last(g) or w.dtype != dtype or g.dtype != dtype or 0 in g.shape
@@ -344,13 +380,25 @@ def _inputs_kernel(op, fn, fallback, dtype, blas):
         _check_g(op, g, (n, f, ho, wo))
         wm, gm = _filter_matrix(w, op), _rows_matrix(g)
         dx = results((n, h, wd, c))
-        fn(_ptr(d), _ptr(wm), _ptr(gm), _ptr(dx), _ptr(scratch(SLOTS * rows * k)))
+        pads = ((kh - 1) * op.filter_dilation[0] - int(d[13]),
+                (kw - 1) * op.filter_dilation[1] - int(d[14]))
+        if _direct(c, dtype) and op.subsample == (1, 1) and min(pads) >= 0:
+            # a correlation of the padded output gradient with the rotated filters
+            w2 = np.ascontiguousarray(
+                wm.reshape(kh, kw, c, f)[::-1, ::-1].transpose(0, 1, 3, 2)).reshape(-1, c)
+            dd = conv_direct.descriptor(n, ho, wo, f, h, wd, c, kh, kw, (1, 1),
+                                        op.filter_dilation, pads, (ho * wo * f, wo * f, f, 1),
+                                        SLOTS)
+            direct(_ptr(dd), _ptr(gm), _ptr(w2), _NULL, _ptr(dx),
+                   _ptr(scratch(conv_direct.forward_scratch(dd))))
+        else:
+            fn(_ptr(d), _ptr(wm), _ptr(gm), _ptr(dx), _ptr(scratch(SLOTS * rows * k)))
         return dx.transpose(0, 3, 1, 2)
 
     return kernel
 
 
-@generators.register(Conv2d)
+@generators.register(Conv2d, Conv2dBiasAct)
 def conv2d_spec(node):
     return _spec(node, _FORWARD, "fwd", _forward_kernel)
 

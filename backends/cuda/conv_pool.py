@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import cupy as cp
 
-from core.tensor.conv import Conv2d, Conv2dGradInputs, Conv2dGradWeights
+from core.tensor.conv import Conv2d, Conv2dBiasAct, Conv2dGradInputs, Conv2dGradWeights
 from core.tensor.signal.pool import AveragePoolGrad, MaxPoolGrad, MaxPoolGradGrad, Pool
 
-from ..numpy.conv import _check, _check_g, _geometry
+from ..numpy.conv import _check, _check_g, _geometry, check_bias
 from ..numpy.pool import _counts, _fill, check_output_grad
 from .kernels import _dev, registry
 
@@ -50,6 +50,17 @@ def conv2d_kernel(node):
         cols, ho, wo, _ = _im2col(op, x, kh, kw)
         wmat = cp.ascontiguousarray(_filters(op, w)).reshape(f, c * kh * kw)
         return cp.matmul(wmat, cols).reshape(x.shape[0], f, ho, wo)
+
+    return kernel
+
+
+@registry.register(Conv2dBiasAct)
+def conv2d_bias_act_kernel(node):
+    conv, relu = conv2d_kernel(node), node.op.activation == "relu"
+
+    def kernel(x, w, b):
+        out = conv(x, w) + check_bias(node.op, _dev(b), w.shape[0]).reshape(-1, 1, 1)
+        return cp.maximum(out, 0) if relu else out
 
     return kernel
 

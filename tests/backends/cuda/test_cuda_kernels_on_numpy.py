@@ -7,7 +7,7 @@ import pytest
 
 import core.tensor as T
 from backends.numpy import registry as numpy_registry
-from core.tensor.conv import Conv2d, Conv2dGradInputs, Conv2dGradWeights
+from core.tensor.conv import Conv2d, Conv2dBiasAct, Conv2dGradInputs, Conv2dGradWeights
 from core.tensor.signal.pool import AveragePoolGrad, MaxPoolGrad, MaxPoolGradGrad, Pool
 from core.tensor.type import TensorType
 
@@ -49,6 +49,10 @@ def test_conv2d_and_both_gradients(cuda_registry, cfg):
           np.array([3, 2]))
     _same(cuda_registry, Conv2dGradInputs(**cfg).make_node(T4(), T4(), vec()), w, g,
           np.array([9, 8]))
+    b, vector = RNG.normal(size=4), TensorType("float64", (None,))
+    for act in Conv2dBiasAct.ACTIVATIONS:
+        _same(cuda_registry, Conv2dBiasAct(activation=act, **cfg).make_node(T4(), T4(), vector()),
+              x, w, b)
 
 
 @pytest.mark.parametrize("mode", ["max", "sum", "average_inc_pad", "average_exc_pad"])
