@@ -158,13 +158,16 @@ LG_INLINE const {t} *lg_padded{s}(const {t} *x, {t} *buf, int64_t n, int64_t H, 
     }}
     const int64_t Wp = W + 2 * pw;
     *row = Wp * C;
-    for (int64_t y = 0; y < H; y++)
-        for (int64_t xx = 0; xx < W; xx++) {{
-            {t} *dst = buf + ((y + ph) * Wp + xx + pw) * C;
-            const {t} *src = img + y * sy + xx * sx;
-            if (sc == 1) __builtin_memcpy(dst, src, C * sizeof({t}));
-            else for (int64_t c = 0; c < C; c++) dst[c] = src[c * sc];
+    for (int64_t y = 0; y < H; y++) {{
+        {t} *dst = buf + ((y + ph) * Wp + pw) * C;
+        const {t} *src = img + y * sy;
+        if (sc == 1 && sx == C) {{  /* a row of pixels is one run */
+            __builtin_memcpy(dst, src, W * C * sizeof({t}));
+            continue;
         }}
+        for (int64_t xx = 0; xx < W; xx++, dst += C)
+            for (int64_t c = 0; c < C; c++) dst[c] = src[xx * sx + c * sc];
+    }}
     return buf;
 }}
 
