@@ -288,7 +288,7 @@ def _spec(node, body: str, name: str, make):
         symbols = [(name, "ppppp"), ("dgw", "ppppp")]
     else:  # the input gradient runs the direct forward kernel on the output gradient
         source += conv_direct.forward_source(dt)
-        symbols = [(name, "ppppp"), ("dfwd", "pppppp")]
+        symbols = [(name, "ppppp"), ("dfwd", "pppppp"), ("wino", "pppppp")]
 
     def bind(funcs):
         return make(node.op, funcs, _numpy_kernel(node), dt, address)
@@ -301,9 +301,29 @@ def _direct(channels: int, dtype) -> bool:
     return channels % conv_direct.lanes(dtype) == 0
 
 
+def _run_direct(direct, wino, x, wm, bias, out, khw, stride, dilation, pads, strides,
+                relu: bool, scratch) -> None:
+    """``out`` (N, Ho, Wo, F) = relu?(x (N, H, W, C) conv (K, F) filters ``wm`` + bias) by
+    Winograd F(2x2, 3x3) where it applies, else the direct kernel."""
+    n, h, wd, c = x.shape
+    _, ho, wo, f = out.shape
+    b = _ptr(bias) if bias is not None else _NULL
+    if conv_direct.winograd(khw, stride, dilation, c, f, out.dtype):
+        d = conv_direct.descriptor(n, h, wd, c, ho, wo, f, *khw, stride, dilation, pads,
+                                   strides, SLOTS, relu, conv_direct.winograd_padded(ho, wo, c))
+        u = conv_direct.winograd_filters(wm, c, f)
+        wino(_ptr(d), _ptr(x), _ptr(u), b, _ptr(out),
+             _ptr(scratch(conv_direct.winograd_scratch(d))))
+        return
+    d = conv_direct.descriptor(n, h, wd, c, ho, wo, f, *khw, stride, dilation, pads, strides,
+                               SLOTS, relu)
+    direct(_ptr(d), _ptr(x), _ptr(wm), b, _ptr(out),
+           _ptr(scratch(conv_direct.forward_scratch(d))))
+
+
 def _forward_kernel(op, fns, fallback, dtype, blas):
     """The kernel of ``Conv2d`` (x, w) or of ``Conv2dBiasAct`` (x, w, bias)."""
-    (fn, direct), scratch, results = fns, _Scratch(dtype), _Results(dtype)
+    (fn, direct, wino), scratch, results = fns, _Scratch(dtype), _Results(dtype)
     relu = getattr(op, "activation", "linear") == "relu"
 
     def kernel(x, w, *bias):
@@ -318,12 +338,9 @@ def _forward_kernel(op, fns, fallback, dtype, blas):
         wm = _filter_matrix(w, op)
         if _direct(f, dtype):
             ph, pw, ho, wo = _geometry(op, (h, wd), (kh, kw))
-            d = conv_direct.descriptor(n, h, wd, c, ho, wo, f, kh, kw, op.subsample,
-                                       op.filter_dilation, (ph, pw), _image_strides(x), SLOTS,
-                                       relu)
             out = results((n, ho, wo, f))
-            direct(_ptr(d), _ptr(x), _ptr(wm), _ptr(b) if bias else _NULL, _ptr(out),
-                   _ptr(scratch(conv_direct.forward_scratch(d))))
+            _run_direct(direct, wino, x.transpose(0, 2, 3, 1), wm, b if bias else None, out, (kh, kw), op.subsample,
+                        op.filter_dilation, (ph, pw), _image_strides(x), relu, scratch)
             return out.transpose(0, 3, 1, 2)
         d, (ho, wo), rows, k = _plan(op, n, h, wd, c, f, kh, kw, _image_strides(x), blas,
                                      dtype.itemsize)
@@ -366,7 +383,7 @@ def _weights_kernel(op, fns, fallback, dtype, blas):
 
 
 def _inputs_kernel(op, fns, fallback, dtype, blas):
-    (fn, direct), scratch, results = fns, _Scratch(dtype), _Results(dtype)
+    (fn, direct, wino), scratch, results = fns, _Scratch(dtype), _Results(dtype)
 
     def kernel(w, g, ishape):
         if (not _channels_last(g) or w.dtype != dtype or g.dtype != dtype or 0 in g.shape
@@ -386,11 +403,8 @@ def _inputs_kernel(op, fns, fallback, dtype, blas):
             # a correlation of the padded output gradient with the rotated filters
             w2 = np.ascontiguousarray(
                 wm.reshape(kh, kw, c, f)[::-1, ::-1].transpose(0, 1, 3, 2)).reshape(-1, c)
-            dd = conv_direct.descriptor(n, ho, wo, f, h, wd, c, kh, kw, (1, 1),
-                                        op.filter_dilation, pads, (ho * wo * f, wo * f, f, 1),
-                                        SLOTS)
-            direct(_ptr(dd), _ptr(gm), _ptr(w2), _NULL, _ptr(dx),
-                   _ptr(scratch(conv_direct.forward_scratch(dd))))
+            _run_direct(direct, wino, gm.reshape(n, ho, wo, f), w2, None, dx, (kh, kw), (1, 1),
+                        op.filter_dilation, pads, (ho * wo * f, wo * f, f, 1), False, scratch)
         else:
             fn(_ptr(d), _ptr(wm), _ptr(gm), _ptr(dx), _ptr(scratch(SLOTS * rows * k)))
         return dx.transpose(0, 3, 1, 2)

@@ -96,3 +96,45 @@ def test_fused_bias_and_activation_match_numpy(cfg, dtype, activation, direct_ca
     assert 2 * lanes(dtype) in direct_calls
     with pytest.raises(ValueError, match="bias"):
         got(_channels_last(x), w, b[:-1])
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("cfg", [dict(), dict(border_mode="half"), dict(border_mode="full"),
+                                 dict(border_mode=(1, 2), filter_flip=False),
+                                 dict(border_mode=(3, 0))])
+def test_winograd_matches_numpy(cfg, dtype, monkeypatch):
+    """3x3 filters at stride 1 take Winograd F(2x2, 3x3) (forward, and the input gradient):
+    odd and even output sizes (partial 2x2 tiles), several blocks of tiles, fused bias and
+    ReLU, channels-last layouts."""
+    taken, real = [], cconv.conv_direct.winograd
+
+    def spy(*args):
+        if real(*args):
+            taken.append(args[3:5])  # (in, out) channels
+            return True
+        return False
+
+    monkeypatch.setattr(cconv.conv_direct, "winograd", spy)
+    rng = np.random.default_rng(7)
+    v = lanes(dtype)
+    (cf, cw, ci), (nf, nw, ni) = _kernels(cfg, dtype)
+    t4, vec = TensorType(dtype, (None,) * 4), TensorType(dtype, (None,))
+    node = Conv2dBiasAct(activation="relu", **cfg).make_node(t4(), t4(), vec())
+    (fused,), (fused_ref,) = c_and_numpy_kernels([node])
+    tol = 1e-4 if dtype == "float32" else None
+    for n, h, wd, c, f in ((2, 7, 9, v, 2 * v), (1, 20, 21, 2 * v, v), (3, 3, 4, v, 3 * v)):
+        x = rng.normal(size=(n, c, h, wd)).astype(dtype)
+        w = rng.normal(size=(f, c, 3, 3)).astype(dtype)
+        b = rng.normal(size=f).astype(dtype)
+        try:
+            y = nf(x, w)
+        except ValueError:
+            continue
+        g = rng.normal(size=y.shape).astype(dtype)
+        for name, lay in LAYOUTS[:2]:
+            what = f"{name}, x {x.shape}, w {w.shape}"
+            assert_same(cf(lay(x), w), y, dtype, f"forward {what}", tol=tol)
+            assert_same(fused(lay(x), w, b), fused_ref(x, w, b), dtype, f"fused {what}", tol=tol)
+            assert_same(ci(w, lay(g), np.array([h, wd])), ni(w, g, np.array([h, wd])), dtype,
+                        f"input gradient {what}", tol=tol)
+    assert (2 * v, v) in taken and (v, 2 * v) in taken  # forward and input gradient
