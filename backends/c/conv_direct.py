@@ -108,30 +108,32 @@ LG_INLINE void lg_fwd_row{s}(const {t} *restrict x, const {t} *restrict w, {t} *
     }}
 }}
 
-/* gw[t * F + 0 : NV vectors] += sum over pixels p < P of x[px[p] + t] * dy[p * F + ...] */
+/* gw[t * F + 0 : NV vectors] += sum over pixels p < P of x[px[p] + t] * dy[p * F + ...];
+   NV 1, 2 (T up to 12) or 4 (T up to 6) */
 LG_INLINE void lg_gw_tile{s}(const {t} *restrict x, const int64_t *restrict px,
                              const {t} *restrict dy, {t} *restrict gw, int64_t P, int64_t F,
                              const int T, const int NV) {{
     const int VL = LG_VL{s};
-    lg_v{s} acc[{tile}][2];
+    lg_v{s} acc[{tile}][4];
     #pragma GCC unroll 12
     for (int t = 0; t < T; t++)
-        #pragma GCC unroll 2
+        #pragma GCC unroll 4
         for (int v = 0; v < NV; v++) acc[t][v] = lg_ld{s}(gw + t * F + v * VL);
     for (int64_t p = 0; p < P; p++) {{
-        const lg_v{s} d0 = lg_ld{s}(dy + p * F);
-        const lg_v{s} d1 = NV > 1 ? lg_ld{s}(dy + p * F + VL) : (lg_v{s}){{0}};
+        lg_v{s} e[4];
+        #pragma GCC unroll 4
+        for (int v = 0; v < NV; v++) e[v] = lg_ld{s}(dy + p * F + v * VL);
         const {t} *restrict xp = x + px[p];
         #pragma GCC unroll 12
         for (int t = 0; t < T; t++) {{
             const {t} xv = xp[t];
-            acc[t][0] += d0 * xv;
-            if (NV > 1) acc[t][1] += d1 * xv;
+            #pragma GCC unroll 4
+            for (int v = 0; v < NV; v++) acc[t][v] += e[v] * xv;
         }}
     }}
     #pragma GCC unroll 12
     for (int t = 0; t < T; t++)
-        #pragma GCC unroll 2
+        #pragma GCC unroll 4
         for (int v = 0; v < NV; v++) lg_st{s}(gw + t * F + v * VL, acc[t][v]);
 }}
 
@@ -239,8 +241,10 @@ _GRAD_WEIGHTS = """
 __attribute__((optimize("O3")))
 int @K@_dgw(char *dp, char *xp, char *dyp, char *gwp, char *bufp) {{
 """ + _DESC + """
-    const int64_t K = kh * kw * C, PB = {block};
-    const int64_t PX = PB * (int64_t)(8 / sizeof({t}));  /* the 64-bit offsets, in elements */
+    /* pixels per block: their rows of dy (PB x F) stay in L1 across the block's tiles */
+    const int64_t fit = 24576 / (F * (int64_t)sizeof({t}));
+    const int64_t K = kh * kw * C, PB = fit > {block} ? {block} : fit < 16 ? 16 : fit;
+    const int64_t PX = {block} * (int64_t)(8 / sizeof({t}));  /* 64-bit offsets, in elements */
     const int64_t slot = img + PX + K * F;  /* elements per thread */
     #pragma omp parallel num_threads(T) if (T > 1)
     {{
@@ -262,14 +266,21 @@ int @K@_dgw(char *dp, char *xp, char *dyp, char *gwp, char *bufp) {{
                     px[p] = (p0 + p) / Wo * sh * row + (p0 + p) % Wo * sw * C;
                 for (int64_t r = 0; r < R; r++) {{
                     const {t} *xr = x + (r / kwr) * ri + (r % kwr) * rj;
-                    for (int64_t k0 = 0; k0 < L; k0 += {tile}) {{
-                        const int TK = L - k0 < {tile} ? (int)(L - k0) : {tile};
+                    /* 6 rows by 4 vectors where F allows (10 loads per 24 FMAs), else
+                       12 rows by 2 vectors (14 loads) */
+                    const int wide = F % (4 * VL) == 0, step = wide ? {tile} / 2 : {tile};
+                    for (int64_t k0 = 0; k0 < L; k0 += step) {{
+                        const int TK = L - k0 < step ? (int)(L - k0) : step;
                         {t} *g = gw + (r * L + k0) * F;
+                        const {t} *dyb = dyn + p0 * F;
                         int64_t fb = 0;
+                        if (wide)
+                            for (; fb < F; fb += 4 * VL)
+                                lg_gw_rows{s}(xr + k0, px, dyb + fb, g + fb, P, F, TK, 4);
                         for (; fb + 2 * VL <= F; fb += 2 * VL)
-                            lg_gw_rows{s}(xr + k0, px, dyn + p0 * F + fb, g + fb, P, F, TK, 2);
+                            lg_gw_rows{s}(xr + k0, px, dyb + fb, g + fb, P, F, TK, 2);
                         for (; fb < F; fb += VL)
-                            lg_gw_rows{s}(xr + k0, px, dyn + p0 * F + fb, g + fb, P, F, TK, 1);
+                            lg_gw_rows{s}(xr + k0, px, dyb + fb, g + fb, P, F, TK, 1);
                     }}
                 }}
             }}
