@@ -304,13 +304,14 @@ def _direct(channels: int, dtype) -> bool:
 def _run_direct(direct, wino, x, wm, bias, out, khw, stride, dilation, pads, strides,
                 relu: bool, scratch) -> None:
     """``out`` (N, Ho, Wo, F) = relu?(x (N, H, W, C) conv (K, F) filters ``wm`` + bias) by
-    Winograd F(2x2, 3x3) where it applies, else the direct kernel."""
+    Winograd F(4x4, 3x3) where it applies, else the direct kernel."""
     n, h, wd, c = x.shape
     _, ho, wo, f = out.shape
     b = _ptr(bias) if bias is not None else _NULL
     if conv_direct.winograd(khw, stride, dilation, c, f, out.dtype):
         d = conv_direct.descriptor(n, h, wd, c, ho, wo, f, *khw, stride, dilation, pads,
-                                   strides, SLOTS, relu, conv_direct.winograd_padded(ho, wo, c))
+                                   strides, SLOTS, relu, conv_direct.winograd_padded(ho, wo, c),
+                                   conv_direct.winograd_block(c, f, ho, wo, out.itemsize))
         u = conv_direct.winograd_filters(wm, c, f)
         wino(_ptr(d), _ptr(x), _ptr(u), b, _ptr(out),
              _ptr(scratch(conv_direct.winograd_scratch(d))))

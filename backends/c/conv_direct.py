@@ -32,7 +32,6 @@ import numpy as np
 VECTOR_BYTES = 64
 TILE = 12  # pixels (forward) or filter rows (filter gradient) per register tile
 PIXEL_BLOCK = 256  # output pixels per block of the filter gradient (their rows of g in L1)
-WINO_BLOCK = 48  # Winograd tiles per block (their transforms stay in L2)
 
 
 def lanes(dtype) -> int:
@@ -189,7 +188,8 @@ static int lg_direct_threads{s}(const int64_t *d) {{
 """
 
 # d: [N, H, W, C, Ho, Wo, F, kh, kw, sh, sw, dh, dw, ph, pw, x's element strides along
-#     (N, H, W, C), padded image size (elements), thread slots, relu]
+#     (N, H, W, C), padded image size (elements), thread slots, relu, Winograd's tiles per
+#     block and images per group]
 _DESC = """
     const int64_t *d = (const int64_t *)dp;
     const int64_t N = d[0], H = d[1], W = d[2], C = d[3], Ho = d[4], Wo = d[5], F = d[6];
@@ -296,56 +296,82 @@ int @K@_dgw(char *dp, char *xp, char *dyp, char *gwp, char *bufp) {{
 """
 
 
-# Winograd F(2x2, 3x3) for stride-1, undilated 3x3 filters: each 4x4 input tile (step 2)
+# Winograd F(4x4, 3x3) for stride-1, undilated 3x3 filters: each 6x6 input tile (step 4)
 # is transformed (V = B^T d B, along the channels in vectors), multiplied with the
-# transformed filters U = G g G^T (16 products of (tiles, C) by (C, F), by the forward
-# kernel's register tile), and transformed back (Y = A^T M A) into a 2x2 output tile:
-# 16 multiplies per 2x2 outputs and channel pair instead of 36. Tiles go in blocks of
-# WINO_BLOCK so that V and M stay in L2.
+# transformed filters U = G g G^T (36 products of (tiles, C) by (C, F), by the forward
+# kernel's register tile), and transformed back (Y = A^T M A, then bias and ReLU) into a
+# 4x4 output tile: 36 multiplies per 4x4 outputs and channel pair instead of 144. Tiles go
+# in blocks (``winograd_block``) so that V and M stay in L2. float32 error: about 1e-6 of
+# the result's scale (the transforms' constants are small integers and 1/24).
 _WINOGRAD = """
+#ifndef LG_WINO_{s}
+#define LG_WINO_{s}
+/* y = B^T x for 6 vectors (F(4x4, 3x3)'s input transform along one axis) */
+LG_INLINE void lg_bt{s}(const lg_v{s} *x, lg_v{s} *y) {{
+    y[0] = 4 * x[0] - 5 * x[2] + x[4];
+    y[1] = x[3] + x[4] - 4 * (x[1] + x[2]);
+    y[2] = 4 * (x[1] - x[2]) - x[3] + x[4];
+    y[3] = 2 * (x[3] - x[1]) - x[2] + x[4];
+    y[4] = 2 * (x[1] - x[3]) - x[2] + x[4];
+    y[5] = 4 * x[1] - 5 * x[3] + x[5];
+}}
+/* y = A^T x: 6 vectors to 4 (the output transform along one axis) */
+LG_INLINE void lg_at{s}(const lg_v{s} *x, lg_v{s} *y) {{
+    const lg_v{s} p1 = x[1] + x[2], m1 = x[1] - x[2], p3 = x[3] + x[4], m3 = x[3] - x[4];
+    y[0] = x[0] + p1 + p3;
+    y[1] = m1 + 2 * m3;
+    y[2] = p1 + 4 * p3;
+    y[3] = m1 + 8 * m3 + x[5];
+}}
+#endif
+
 __attribute__((optimize("O3")))
 int @K@_wino(char *dp, char *xp, char *up, char *bp, char *op, char *bufp) {{
 """ + _DESC + """
     const int relu = (int)d[21];
-    const int64_t Ty = (Ho + 1) / 2, Tx = (Wo + 1) / 2, Hq = 2 * Ty + 2, Wq = 2 * Tx + 2;
-    const int64_t TB = {wblock}, slot = img + 16 * TB * (C + F);
+    const int64_t Ty = (Ho + 3) / 4, Tx = (Wo + 3) / 4, Wq = 4 * Tx + 2, tiles = Ty * Tx;
+    const int64_t TB = d[22], G = d[23], slot = G * img + 36 * TB * (C + F);
     (void)R; (void)L; (void)kwr; (void)dh; (void)dw; (void)kh; (void)kw;
     #pragma omp parallel num_threads(T) if (T > 1)
     {{
         const int t = lg_conv_tid();
-        {t} *buf = ({t} *)bufp + t * slot, *V = buf + img, *M = V + 16 * TB * C;
-        memset(buf, 0, img * sizeof({t}));
-        for (int64_t n = N * t / T; n < N * (t + 1) / T; n++) {{
-            /* the image inside zero rows/cols: ph above, up to the last tile's row below */
-            for (int64_t y = 0; y < H; y++) {{
-                {t} *dst = buf + ((y + ph) * Wq + pw) * C;
-                const {t} *src = ({t} *)xp + n * sn + y * sy;
-                if (sc == 1 && sx == C) {{ __builtin_memcpy(dst, src, W * C * sizeof({t})); continue; }}
-                for (int64_t xx = 0; xx < W; xx++, dst += C)
-                    for (int64_t c = 0; c < C; c++) dst[c] = src[xx * sx + c * sc];
-            }}
-            for (int64_t q0 = 0; q0 < Ty * Tx; q0 += TB) {{
-                const int64_t nb = Ty * Tx - q0 < TB ? Ty * Tx - q0 : TB;
-                for (int64_t q = 0; q < nb; q++) {{  /* V[xi][q][c] = (B^T d B)[xi] */
-                    const {t} *d0 = buf + ((q0 + q) / Tx * 2 * Wq + (q0 + q) % Tx * 2) * C;
+        {t} *buf = ({t} *)bufp + t * slot, *V = buf + G * img, *M = V + 36 * TB * C;
+        memset(buf, 0, G * img * sizeof({t}));
+        const int64_t lo = N * t / T, hi = N * (t + 1) / T;
+        for (int64_t n0 = lo; n0 < hi; n0 += G) {{  /* G images, their tiles in blocks */
+            const int64_t ng = hi - n0 < G ? hi - n0 : G;
+            /* each image inside zero rows/cols: ph above, up to its last tile's row below */
+            for (int64_t gi = 0; gi < ng; gi++)
+                for (int64_t y = 0; y < H; y++) {{
+                    {t} *dst = buf + gi * img + ((y + ph) * Wq + pw) * C;
+                    const {t} *src = ({t} *)xp + (n0 + gi) * sn + y * sy;
+                    if (sc == 1 && sx == C) {{
+                        __builtin_memcpy(dst, src, W * C * sizeof({t}));
+                        continue;
+                    }}
+                    for (int64_t xx = 0; xx < W; xx++, dst += C)
+                        for (int64_t c = 0; c < C; c++) dst[c] = src[xx * sx + c * sc];
+                }}
+            for (int64_t q0 = 0; q0 < ng * tiles; q0 += TB) {{
+                const int64_t nb = ng * tiles - q0 < TB ? ng * tiles - q0 : TB;
+                for (int64_t q = 0; q < nb; q++) {{  /* V[a * 6 + b][q][c] = (B^T d B)[a][b] */
+                    const int64_t tq = (q0 + q) % tiles;
+                    const {t} *d0 = buf + (q0 + q) / tiles * img + (tq / Tx * 4 * Wq + tq % Tx * 4) * C;
                     for (int64_t c = 0; c < C; c += VL) {{
-                        lg_v{s} e[4][4], u[4][4];
-                        for (int i = 0; i < 4; i++)
-                            for (int j = 0; j < 4; j++) e[i][j] = lg_ld{s}(d0 + (i * Wq + j) * C + c);
-                        for (int j = 0; j < 4; j++) {{
-                            u[0][j] = e[0][j] - e[2][j]; u[1][j] = e[1][j] + e[2][j];
-                            u[2][j] = e[2][j] - e[1][j]; u[3][j] = e[1][j] - e[3][j];
+                        lg_v{s} e[6], u[6][6], r[6];
+                        for (int j = 0; j < 6; j++) {{
+                            for (int i = 0; i < 6; i++) e[i] = lg_ld{s}(d0 + (i * Wq + j) * C + c);
+                            lg_bt{s}(e, r);
+                            for (int a = 0; a < 6; a++) u[a][j] = r[a];
                         }}
-                        for (int i = 0; i < 4; i++) {{
-                            {t} *v = V + ((i * 4) * TB + q) * C + c;
-                            lg_st{s}(v, u[i][0] - u[i][2]);
-                            lg_st{s}(v + TB * C, u[i][1] + u[i][2]);
-                            lg_st{s}(v + 2 * TB * C, u[i][2] - u[i][1]);
-                            lg_st{s}(v + 3 * TB * C, u[i][1] - u[i][3]);
+                        for (int a = 0; a < 6; a++) {{
+                            lg_bt{s}(u[a], r);
+                            for (int b = 0; b < 6; b++)
+                                lg_st{s}(V + ((a * 6 + b) * TB + q) * C + c, r[b]);
                         }}
                     }}
                 }}
-                for (int xi = 0; xi < 16; xi++) {{  /* M[xi] = V[xi] U[xi] */
+                for (int xi = 0; xi < 36; xi++) {{  /* M[xi] = V[xi] U[xi] */
                     const {t} *v = V + xi * TB * C, *u = ({t} *)up + xi * C * F;
                     {t} *m = M + xi * TB * F;
                     int64_t fb = 0;
@@ -355,24 +381,26 @@ int @K@_wino(char *dp, char *xp, char *up, char *bp, char *op, char *bufp) {{
                         lg_fwd_row{s}(v, u + fb, m + fb, 0, 0, nb, F, 1, C, 1, 0, 0, C, 1);
                 }}
                 for (int64_t q = 0; q < nb; q++) {{  /* out tile = A^T M A (+ bias, ReLU) */
-                    const int64_t oy = (q0 + q) / Tx * 2, ox = (q0 + q) % Tx * 2;
+                    const int64_t n = n0 + (q0 + q) / tiles, tq = (q0 + q) % tiles;
+                    const int64_t oy = tq / Tx * 4, ox = tq % Tx * 4;
                     {t} *o = ({t} *)op + ((n * Ho + oy) * Wo + ox) * F;
                     for (int64_t f = 0; f < F; f += VL) {{
-                        lg_v{s} e[4][4], s2[2][4];
-                        for (int xi = 0; xi < 16; xi++)
-                            e[xi / 4][xi % 4] = lg_ld{s}(M + (xi * TB + q) * F + f);
-                        for (int j = 0; j < 4; j++) {{
-                            s2[0][j] = e[0][j] + e[1][j] + e[2][j];
-                            s2[1][j] = e[1][j] - e[2][j] - e[3][j];
+                        lg_v{s} e[6], s4[4][6], r[4];
+                        for (int b = 0; b < 6; b++) {{
+                            for (int a = 0; a < 6; a++)
+                                e[a] = lg_ld{s}(M + ((a * 6 + b) * TB + q) * F + f);
+                            lg_at{s}(e, r);
+                            for (int i = 0; i < 4; i++) s4[i][b] = r[i];
                         }}
-                        const lg_v{s} b = bp ? lg_ld{s}(({t} *)bp + f) : (lg_v{s}){{0}};
-                        for (int i = 0; i < 2 && oy + i < Ho; i++)
-                            for (int j = 0; j < 2 && ox + j < Wo; j++) {{
-                                lg_v{s} a = b + (j ? s2[i][1] - s2[i][2] - s2[i][3]
-                                                   : s2[i][0] + s2[i][1] + s2[i][2]);
-                                if (relu) a = (lg_v{s})((lg_vi{s})a & ~(lg_vi{s})(a <= 0));
-                                lg_st{s}(o + (i * Wo + j) * F + f, a);
+                        const lg_v{s} bias = bp ? lg_ld{s}(({t} *)bp + f) : (lg_v{s}){{0}};
+                        for (int i = 0; i < 4 && oy + i < Ho; i++) {{
+                            lg_at{s}(s4[i], r);
+                            for (int j = 0; j < 4 && ox + j < Wo; j++) {{
+                                lg_v{s} y = r[j] + bias;
+                                if (relu) y = (lg_v{s})((lg_vi{s})y & ~(lg_vi{s})(y <= 0));
+                                lg_st{s}(o + (i * Wo + j) * F + f, y);
                             }}
+                        }}
                     }}
                 }}
             }}
@@ -382,41 +410,55 @@ int @K@_wino(char *dp, char *xp, char *up, char *bp, char *op, char *bufp) {{
 }}
 """
 
-# the filter transform G g G^T of Winograd F(2x2, 3x3)
-_G = np.array([[1.0, 0.0, 0.0], [0.5, 0.5, 0.5], [0.5, -0.5, 0.5], [0.0, 0.0, 1.0]])
+# G of Winograd F(4x4, 3x3): the filter transform U = G g G^T
+_G = np.array([[1 / 4, 0, 0], [-1 / 6, -1 / 6, -1 / 6], [-1 / 6, 1 / 6, -1 / 6],
+               [1 / 24, 1 / 12, 1 / 6], [1 / 24, -1 / 12, 1 / 6], [0, 0, 1]])
+WINO_L2 = 1 << 20  # bytes of one block's V and M (L2 is 2 MB per core on the machines measured)
 
 
 def winograd_filters(wm: np.ndarray, c: int, f: int) -> np.ndarray:
-    """The (16, C, F) transformed filters of a (9*C, F) filter matrix (taps (i, j) then
+    """The (36, C, F) transformed filters of a (9*C, F) filter matrix (taps (i, j) then
     channels), computed in float64."""
     g = wm.reshape(3, 3, c * f).astype(np.float64)
     u = np.einsum("ai,ijk,bj->abk", _G, g, _G, optimize=True)
-    return np.ascontiguousarray(u.reshape(16, c, f), dtype=wm.dtype)
+    return np.ascontiguousarray(u.reshape(36, c, f), dtype=wm.dtype)
 
 
 def winograd(kshape, stride, dilation, in_channels: int, out_channels: int, dtype) -> bool:
-    """Whether Winograd F(2x2, 3x3) takes this convolution: 3x3 filters at stride and
+    """Whether Winograd F(4x4, 3x3) takes this convolution: 3x3 filters at stride and
     dilation 1, input and output channels multiples of the vector length."""
     v = lanes(dtype)
     return (tuple(kshape) == (3, 3) and tuple(stride) == (1, 1) and tuple(dilation) == (1, 1)
             and in_channels % v == 0 and out_channels % v == 0)
 
 
+def winograd_block(c: int, f: int, ho: int, wo: int, itemsize: int) -> tuple[int, int]:
+    """(tiles per block, images per group): blocks of a multiple of the register tile whose
+    V and M fit ``WINO_L2``; images with fewer tiles than that are grouped so that one
+    block spans several (a 16x16 image has only 16 tiles)."""
+    block = max(TILE, WINO_L2 // (36 * (c + f) * itemsize) // TILE * TILE)
+    tiles = ((ho + 3) // 4) * ((wo + 3) // 4)
+    if tiles >= block:
+        return block, 1
+    group = -(-block // tiles)
+    return group * tiles, group
+
+
 def winograd_padded(ho: int, wo: int, c: int) -> int:
     """Elements of one image zero-padded for Winograd's tiles (rounded up as ``descriptor``)."""
-    return -(-(2 * ((ho + 1) // 2) + 2) * (2 * ((wo + 1) // 2) + 2) * c // 8) * 8
+    return -(-(4 * ((ho + 3) // 4) + 2) * (4 * ((wo + 3) // 4) + 2) * c // 8) * 8
 
 
 def winograd_scratch(desc: np.ndarray) -> int:
-    """Elements of scratch ``@K@_wino`` needs for ``desc`` (its padded size Winograd's)."""
-    return int(desc[20]) * (int(desc[19]) + 16 * WINO_BLOCK * int(desc[3] + desc[6]))
+    """Elements of scratch ``@K@_wino`` needs for ``desc``."""
+    return int(desc[20]) * (int(desc[23]) * int(desc[19])
+                            + 36 * int(desc[22]) * int(desc[3] + desc[6]))
 
 
 def _names(dtype) -> dict:
     dt = np.dtype(dtype)
     return dict(t="float" if dt == np.float32 else "double", s="f" if dt == np.float32 else "d",
-                it="int32_t" if dt == np.float32 else "int64_t", tile=TILE, block=PIXEL_BLOCK,
-                wblock=WINO_BLOCK)
+                it="int32_t" if dt == np.float32 else "int64_t", tile=TILE, block=PIXEL_BLOCK)
 
 
 def forward_source(dtype) -> str:
@@ -433,14 +475,15 @@ def grad_weights_source(dtype) -> str:
 
 
 def descriptor(n, h, w, c, ho, wo, f, kh, kw, stride, dilation, pads, strides, slots: int,
-               relu: bool = False, padded: int | None = None) -> np.ndarray:
+               relu: bool = False, padded: int | None = None,
+               block: tuple[int, int] = (0, 0)) -> np.ndarray:
     """The int64 descriptor the direct functions read (``strides``: x's element strides
     along (N, H, W, C); ``padded``: elements of a padded image, by default the direct
-    kernels')."""
+    kernels'; ``block``: Winograd's tiles per block and images per group)."""
     if padded is None:  # rounded up: keeps the later parts of a thread's scratch aligned
         padded = -(-(h + 2 * pads[0]) * (w + 2 * pads[1]) * c // 8) * 8
     return np.array([n, h, w, c, ho, wo, f, kh, kw, *stride, *dilation, *pads, *strides,
-                     padded, slots, int(relu)], dtype=np.int64)
+                     padded, slots, int(relu), *block], dtype=np.int64)
 
 
 def grad_weights_scratch(desc: np.ndarray, itemsize: int) -> int:
