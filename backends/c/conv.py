@@ -19,8 +19,6 @@ Only channels-last input (the Keras layers' layout) takes these kernels: channel
 from __future__ import annotations
 
 import os
-import sys
-from sys import getrefcount
 
 import numpy as np
 
@@ -31,15 +29,12 @@ from ..numpy.conv import (_channels_last, _check, _check_g, _geometry, _wmat, bi
 from . import conv_direct, generators
 from .blas import blas_gemm, blas_thread_local
 from .compiler import char_ptr
+from .result_ring import ResultRing
 from .scalar import Unsupported, ctype
 from .spec import KernelSpec
 
 BLOCK_BYTES = 1 << 19  # one block of the im2col matrix: stays in L2 across its product
 SLOTS = max(1, os.cpu_count() or 1)  # threads the scratch buffers have room for
-REUSE_BYTES = 1 << 18  # results this large reuse a free buffer of an earlier call
-# exact reference counts, as the elementwise kernels' reuse (off from CPython 3.14, which
-# borrows some references)
-REUSE = sys.version_info < (3, 14)
 
 # d: [N, H, W, C, Ho, Wo, F, kh, kw, sh, sw, dh, dw, ph, pw, image element strides along
 #     (N, H, W, C), rows per block, gemm address, 64-bit BLAS ints, address of BLAS's
@@ -215,28 +210,6 @@ def _rows(m: int, k: int, itemsize: int) -> int:
     return int(max(16, min(m, BLOCK_BYTES // max(1, k * itemsize))))
 
 
-class _Results:
-    """Result buffers of one kernel, reused across calls once nobody holds them any more (a
-    training step's activations are freed by the next step): no fresh pages to fault in
-    for a large result every call (6% of a CIFAR CNN step). Two, so that the buffer of
-    the step before can be reused while this step's is still held."""
-
-    def __init__(self, dtype):
-        self.dtype, self.ring = dtype, [None, None]
-
-    def __call__(self, shape: tuple) -> np.ndarray:
-        ring = self.ring
-        for k in range(2):
-            # 3 references: the ring, this local, getrefcount's argument (a live view: 4)
-            buf = ring[k]
-            if buf is not None and buf.shape == shape and REUSE and getrefcount(buf) == 3:
-                return buf
-        buf = np.empty(shape, self.dtype)
-        if REUSE and buf.nbytes >= REUSE_BYTES:
-            ring[1], ring[0] = ring[0], buf
-        return buf
-
-
 class _Scratch:
     """The block's column buffer, kept between calls."""
 
@@ -324,7 +297,7 @@ def _run_direct(direct, wino, x, wm, bias, out, khw, stride, dilation, pads, str
 
 def _forward_kernel(op, fns, fallback, dtype, blas):
     """The kernel of ``Conv2d`` (x, w) or of ``Conv2dBiasAct`` (x, w, bias)."""
-    (fn, direct, wino), scratch, results = fns, _Scratch(dtype), _Results(dtype)
+    (fn, direct, wino), scratch, results = fns, _Scratch(dtype), ResultRing(dtype)
     relu = getattr(op, "activation", "linear") == "relu"
 
     def kernel(x, w, *bias):
@@ -354,7 +327,7 @@ def _forward_kernel(op, fns, fallback, dtype, blas):
 
 
 def _weights_kernel(op, fns, fallback, dtype, blas):
-    (fn, direct), scratch, results = fns, _Scratch(dtype), _Results(dtype)
+    (fn, direct), scratch, results = fns, _Scratch(dtype), ResultRing(dtype)
 
     def kernel(x, g, kshape):
         if (not _channels_last(x) or x.dtype != dtype or g.dtype != dtype or 0 in x.shape
@@ -384,7 +357,7 @@ def _weights_kernel(op, fns, fallback, dtype, blas):
 
 
 def _inputs_kernel(op, fns, fallback, dtype, blas):
-    (fn, direct, wino), scratch, results = fns, _Scratch(dtype), _Results(dtype)
+    (fn, direct, wino), scratch, results = fns, _Scratch(dtype), ResultRing(dtype)
 
     def kernel(w, g, ishape):
         if (not _channels_last(g) or w.dtype != dtype or g.dtype != dtype or 0 in g.shape
