@@ -1,4 +1,9 @@
-"""C conv2d: forward, filter gradient and input gradient as blocked im2col + BLAS products.
+"""C conv2d: forward, filter gradient and input gradient.
+
+Output (forward, filter gradient) or input (input gradient, stride 1) channels a multiple
+of the vector length go to ``conv_direct``'s kernels: Winograd F(4x4, 3x3) for 3x3 filters
+at stride 1, a direct register-tiled kernel otherwise, with ``Conv2dBiasAct``'s bias and
+ReLU applied to the tile. The rest runs as blocked im2col + BLAS products.
 
 The output pixels (rows of the im2col matrix, ``(n, oy, ox)``) are taken in blocks of
 about ``BLOCK_BYTES`` of columns: C fills the block's columns from the input (zeros

@@ -12,6 +12,8 @@ CIFAR-sized layer; this route reads each input element where it lies.
   bias and ReLU are applied to the tile before it is stored;
 - input gradient (stride 1): the same forward kernel on the output gradient padded by
   ``(k - 1) * d - p``, with the filters rotated and their channel axes swapped;
+- Winograd F(4x4, 3x3) (stride 1, 3x3 filters, input channels a multiple of the vector
+  length too) replaces the direct kernel in both (see ``_WINOGRAD``);
 - filter gradient: a register tile of up to 12 filter rows (window elements) by 2
   vectors of output channels, summed over blocks of output pixels whose gradient rows
   stay in L1.
