@@ -31,7 +31,7 @@ from core.tensor.conv import Conv2d, Conv2dBiasAct, Conv2dGradInputs, Conv2dGrad
 
 from ..numpy.conv import (_channels_last, _check, _check_g, _geometry, _wmat, bias_act,
                           check_bias)
-from . import conv_direct, generators
+from . import conv_direct, conv_winograd, generators
 from .blas import blas_gemm, blas_thread_local
 from .compiler import char_ptr
 from .result_ring import ResultRing
@@ -262,10 +262,10 @@ def _spec(node, body: str, name: str, make):
     source = (_HEAD + _IM2COL.format(t=t) if name != "gx" else _HEAD) + body.format(
         t=t, dbl=int(dt == np.float64))
     if name == "gw":
-        source += conv_direct.grad_weights_source(dt)
-        symbols = [(name, "ppppp"), ("dgw", "ppppp")]
-    else:  # the input gradient runs the direct forward kernel on the output gradient
-        source += conv_direct.forward_source(dt)
+        source += conv_direct.grad_weights_source(dt) + conv_winograd.source(dt, True)
+        symbols = [(name, "ppppp"), ("dgw", "ppppp"), ("wgw", "ppppp")]
+    else:  # the input gradient runs the forward kernels on the output gradient
+        source += conv_direct.forward_source(dt) + conv_winograd.source(dt, False)
         symbols = [(name, "ppppp"), ("dfwd", "pppppp"), ("wino", "pppppp")]
 
     def bind(funcs):
@@ -279,6 +279,16 @@ def _direct(channels: int, dtype) -> bool:
     return channels % conv_direct.lanes(dtype) == 0
 
 
+def _winograd_descriptor(xshape, oshape, pads, strides, relu: bool, itemsize: int,
+                         gradient: bool) -> np.ndarray:
+    """The descriptor of a Winograd kernel: x (N, H, W, C), output (N, Ho, Wo, F)."""
+    n, h, wd, c = xshape
+    ho, wo, f = oshape[1:]
+    return conv_direct.descriptor(n, h, wd, c, ho, wo, f, 3, 3, (1, 1), (1, 1), pads, strides,
+                                  SLOTS, relu, conv_winograd.padded(ho, wo, c),
+                                  conv_winograd.block(c, f, ho, wo, itemsize, gradient))
+
+
 def _run_direct(direct, wino, x, wm, bias, out, khw, stride, dilation, pads, strides,
                 relu: bool, scratch) -> None:
     """``out`` (N, Ho, Wo, F) = relu?(x (N, H, W, C) conv (K, F) filters ``wm`` + bias) by
@@ -286,13 +296,11 @@ def _run_direct(direct, wino, x, wm, bias, out, khw, stride, dilation, pads, str
     n, h, wd, c = x.shape
     _, ho, wo, f = out.shape
     b = _ptr(bias) if bias is not None else _NULL
-    if conv_direct.winograd(khw, stride, dilation, c, f, out.dtype):
-        d = conv_direct.descriptor(n, h, wd, c, ho, wo, f, *khw, stride, dilation, pads,
-                                   strides, SLOTS, relu, conv_direct.winograd_padded(ho, wo, c),
-                                   conv_direct.winograd_block(c, f, ho, wo, out.itemsize))
-        u = conv_direct.winograd_filters(wm, c, f)
+    if conv_winograd.applies(khw, stride, dilation, c, f, out.dtype):
+        d = _winograd_descriptor(x.shape, out.shape, pads, strides, relu, out.itemsize, False)
+        u = conv_winograd.filter_transform(wm, c, f)
         wino(_ptr(d), _ptr(x), _ptr(u), b, _ptr(out),
-             _ptr(scratch(conv_direct.winograd_scratch(d))))
+             _ptr(scratch(conv_winograd.scratch(d, False))))
         return
     d = conv_direct.descriptor(n, h, wd, c, ho, wo, f, *khw, stride, dilation, pads, strides,
                                SLOTS, relu)
@@ -332,7 +340,8 @@ def _forward_kernel(op, fns, fallback, dtype, blas):
 
 
 def _weights_kernel(op, fns, fallback, dtype, blas):
-    (fn, direct), scratch, results = fns, _Scratch(dtype), ResultRing(dtype)
+    (fn, direct, wino), scratch, results = fns, _Scratch(dtype), ResultRing(dtype)
+    du_buffer = _Scratch(dtype)
 
     def kernel(x, g, kshape):
         if (not _channels_last(x) or x.dtype != dtype or g.dtype != dtype or 0 in x.shape
@@ -346,10 +355,17 @@ def _weights_kernel(op, fns, fallback, dtype, blas):
         _check_g(op, g, (n, f, ho, wo))
         gm = _rows_matrix(g)
         gw = results((kh, kw, c, f))  # the Keras kernel's own layout
-        if _direct(f, dtype):
+        pads = (int(d[13]), int(d[14]))
+        if conv_winograd.applies((kh, kw), op.subsample, op.filter_dilation, c, f, dtype):
+            dd = _winograd_descriptor((n, h, wd, c), (n, ho, wo, f), pads, _image_strides(x),
+                                      False, dtype.itemsize, True)
+            du = du_buffer(36 * c * f)[:36 * c * f]
+            wino(_ptr(dd), _ptr(x), _ptr(gm), _ptr(du),
+                 _ptr(scratch(conv_winograd.scratch(dd, True))))
+            conv_winograd.filters_from_transform(du.reshape(36, c, f), gw)
+        elif _direct(f, dtype):
             dd = conv_direct.descriptor(n, h, wd, c, ho, wo, f, kh, kw, op.subsample,
-                                        op.filter_dilation, (int(d[13]), int(d[14])),
-                                        _image_strides(x), SLOTS)
+                                        op.filter_dilation, pads, _image_strides(x), SLOTS)
             direct(_ptr(dd), _ptr(x), _ptr(gm), _ptr(gw),
                    _ptr(scratch(conv_direct.grad_weights_scratch(dd, dtype.itemsize))))
         else:

@@ -13,7 +13,7 @@ CIFAR-sized layer; this route reads each input element where it lies.
 - input gradient (stride 1): the same forward kernel on the output gradient padded by
   ``(k - 1) * d - p``, with the filters rotated and their channel axes swapped;
 - Winograd F(4x4, 3x3) (stride 1, 3x3 filters, input channels a multiple of the vector
-  length too) replaces the direct kernel in both (see ``_WINOGRAD``);
+  length too) replaces these kernels (``conv_winograd``, which reuses the register tiles);
 - filter gradient: a register tile of up to 12 filter rows (window elements) by 2
   vectors of output channels, summed over blocks of output pixels whose gradient rows
   stay in L1.
@@ -149,6 +149,25 @@ LG_INLINE void lg_gw_rows{s}(const {t} *restrict x, const int64_t *restrict px,
     }}
 }}
 
+/* gw[k * F + f] += sum over pixels p < P of x[px[p] + k] * dy[p * F + f] for k < L, f < F:
+   6 rows by 4 vectors where F allows (10 loads per 24 FMAs), else 12 rows by 2 vectors */
+LG_INLINE void lg_gw_panel{s}(const {t} *restrict x, const int64_t *restrict px,
+                              const {t} *restrict dy, {t} *restrict gw, int64_t P, int64_t F,
+                              int64_t L) {{
+    const int VL = LG_VL{s};
+    const int wide = F % (4 * VL) == 0, step = wide ? {tile} / 2 : {tile};
+    for (int64_t k0 = 0; k0 < L; k0 += step) {{
+        const int TK = L - k0 < step ? (int)(L - k0) : step;
+        {t} *g = gw + k0 * F;
+        int64_t fb = 0;
+        if (wide)
+            for (; fb < F; fb += 4 * VL) lg_gw_rows{s}(x + k0, px, dy + fb, g + fb, P, F, TK, 4);
+        for (; fb + 2 * VL <= F; fb += 2 * VL)
+            lg_gw_rows{s}(x + k0, px, dy + fb, g + fb, P, F, TK, 2);
+        for (; fb < F; fb += VL) lg_gw_rows{s}(x + k0, px, dy + fb, g + fb, P, F, TK, 1);
+    }}
+}}
+
 /* image n of x (element strides sn, sy, sx, sc) as a contiguous zero-padded (Hp, Wp, C)
    image in buf (its borders zeroed once by the caller), or x itself when it can be read
    in place; *row is then the row stride */
@@ -268,22 +287,7 @@ int @K@_dgw(char *dp, char *xp, char *dyp, char *gwp, char *bufp) {{
                     px[p] = (p0 + p) / Wo * sh * row + (p0 + p) % Wo * sw * C;
                 for (int64_t r = 0; r < R; r++) {{
                     const {t} *xr = x + (r / kwr) * ri + (r % kwr) * rj;
-                    /* 6 rows by 4 vectors where F allows (10 loads per 24 FMAs), else
-                       12 rows by 2 vectors (14 loads) */
-                    const int wide = F % (4 * VL) == 0, step = wide ? {tile} / 2 : {tile};
-                    for (int64_t k0 = 0; k0 < L; k0 += step) {{
-                        const int TK = L - k0 < step ? (int)(L - k0) : step;
-                        {t} *g = gw + (r * L + k0) * F;
-                        const {t} *dyb = dyn + p0 * F;
-                        int64_t fb = 0;
-                        if (wide)
-                            for (; fb < F; fb += 4 * VL)
-                                lg_gw_rows{s}(xr + k0, px, dyb + fb, g + fb, P, F, TK, 4);
-                        for (; fb + 2 * VL <= F; fb += 2 * VL)
-                            lg_gw_rows{s}(xr + k0, px, dyb + fb, g + fb, P, F, TK, 2);
-                        for (; fb < F; fb += VL)
-                            lg_gw_rows{s}(xr + k0, px, dyb + fb, g + fb, P, F, TK, 1);
-                    }}
+                    lg_gw_panel{s}(xr, px, dyn + p0 * F, gw + r * L * F, P, F, L);
                 }}
             }}
         }}
@@ -298,165 +302,6 @@ int @K@_dgw(char *dp, char *xp, char *dyp, char *gwp, char *bufp) {{
 """
 
 
-# Winograd F(4x4, 3x3) for stride-1, undilated 3x3 filters: each 6x6 input tile (step 4)
-# is transformed (V = B^T d B, along the channels in vectors), multiplied with the
-# transformed filters U = G g G^T (36 products of (tiles, C) by (C, F), by the forward
-# kernel's register tile), and transformed back (Y = A^T M A, then bias and ReLU) into a
-# 4x4 output tile: 36 multiplies per 4x4 outputs and channel pair instead of 144. Tiles go
-# in blocks (``winograd_block``) so that V and M stay in L2. float32 error: about 1e-6 of
-# the result's scale (the transforms' constants are small integers and 1/24).
-_WINOGRAD = """
-#ifndef LG_WINO_{s}
-#define LG_WINO_{s}
-/* y = B^T x for 6 vectors (F(4x4, 3x3)'s input transform along one axis) */
-LG_INLINE void lg_bt{s}(const lg_v{s} *x, lg_v{s} *y) {{
-    y[0] = 4 * x[0] - 5 * x[2] + x[4];
-    y[1] = x[3] + x[4] - 4 * (x[1] + x[2]);
-    y[2] = 4 * (x[1] - x[2]) - x[3] + x[4];
-    y[3] = 2 * (x[3] - x[1]) - x[2] + x[4];
-    y[4] = 2 * (x[1] - x[3]) - x[2] + x[4];
-    y[5] = 4 * x[1] - 5 * x[3] + x[5];
-}}
-/* y = A^T x: 6 vectors to 4 (the output transform along one axis) */
-LG_INLINE void lg_at{s}(const lg_v{s} *x, lg_v{s} *y) {{
-    const lg_v{s} p1 = x[1] + x[2], m1 = x[1] - x[2], p3 = x[3] + x[4], m3 = x[3] - x[4];
-    y[0] = x[0] + p1 + p3;
-    y[1] = m1 + 2 * m3;
-    y[2] = p1 + 4 * p3;
-    y[3] = m1 + 8 * m3 + x[5];
-}}
-#endif
-
-__attribute__((optimize("O3")))
-int @K@_wino(char *dp, char *xp, char *up, char *bp, char *op, char *bufp) {{
-""" + _DESC + """
-    const int relu = (int)d[21];
-    const int64_t Ty = (Ho + 3) / 4, Tx = (Wo + 3) / 4, Wq = 4 * Tx + 2, tiles = Ty * Tx;
-    const int64_t TB = d[22], G = d[23], slot = G * img + 36 * TB * (C + F);
-    (void)R; (void)L; (void)kwr; (void)dh; (void)dw; (void)kh; (void)kw;
-    #pragma omp parallel num_threads(T) if (T > 1)
-    {{
-        const int t = lg_conv_tid();
-        {t} *buf = ({t} *)bufp + t * slot, *V = buf + G * img, *M = V + 36 * TB * C;
-        memset(buf, 0, G * img * sizeof({t}));
-        const int64_t lo = N * t / T, hi = N * (t + 1) / T;
-        for (int64_t n0 = lo; n0 < hi; n0 += G) {{  /* G images, their tiles in blocks */
-            const int64_t ng = hi - n0 < G ? hi - n0 : G;
-            /* each image inside zero rows/cols: ph above, up to its last tile's row below */
-            for (int64_t gi = 0; gi < ng; gi++)
-                for (int64_t y = 0; y < H; y++) {{
-                    {t} *dst = buf + gi * img + ((y + ph) * Wq + pw) * C;
-                    const {t} *src = ({t} *)xp + (n0 + gi) * sn + y * sy;
-                    if (sc == 1 && sx == C) {{
-                        __builtin_memcpy(dst, src, W * C * sizeof({t}));
-                        continue;
-                    }}
-                    for (int64_t xx = 0; xx < W; xx++, dst += C)
-                        for (int64_t c = 0; c < C; c++) dst[c] = src[xx * sx + c * sc];
-                }}
-            for (int64_t q0 = 0; q0 < ng * tiles; q0 += TB) {{
-                const int64_t nb = ng * tiles - q0 < TB ? ng * tiles - q0 : TB;
-                for (int64_t q = 0; q < nb; q++) {{  /* V[a * 6 + b][q][c] = (B^T d B)[a][b] */
-                    const int64_t tq = (q0 + q) % tiles;
-                    const {t} *d0 = buf + (q0 + q) / tiles * img + (tq / Tx * 4 * Wq + tq % Tx * 4) * C;
-                    for (int64_t c = 0; c < C; c += VL) {{
-                        lg_v{s} e[6], u[6][6], r[6];
-                        for (int j = 0; j < 6; j++) {{
-                            for (int i = 0; i < 6; i++) e[i] = lg_ld{s}(d0 + (i * Wq + j) * C + c);
-                            lg_bt{s}(e, r);
-                            for (int a = 0; a < 6; a++) u[a][j] = r[a];
-                        }}
-                        for (int a = 0; a < 6; a++) {{
-                            lg_bt{s}(u[a], r);
-                            for (int b = 0; b < 6; b++)
-                                lg_st{s}(V + ((a * 6 + b) * TB + q) * C + c, r[b]);
-                        }}
-                    }}
-                }}
-                for (int xi = 0; xi < 36; xi++) {{  /* M[xi] = V[xi] U[xi] */
-                    const {t} *v = V + xi * TB * C, *u = ({t} *)up + xi * C * F;
-                    {t} *m = M + xi * TB * F;
-                    int64_t fb = 0;
-                    for (; fb + 2 * VL <= F; fb += 2 * VL)
-                        lg_fwd_row{s}(v, u + fb, m + fb, 0, 0, nb, F, 1, C, 1, 0, 0, C, 2);
-                    for (; fb < F; fb += VL)
-                        lg_fwd_row{s}(v, u + fb, m + fb, 0, 0, nb, F, 1, C, 1, 0, 0, C, 1);
-                }}
-                for (int64_t q = 0; q < nb; q++) {{  /* out tile = A^T M A (+ bias, ReLU) */
-                    const int64_t n = n0 + (q0 + q) / tiles, tq = (q0 + q) % tiles;
-                    const int64_t oy = tq / Tx * 4, ox = tq % Tx * 4;
-                    {t} *o = ({t} *)op + ((n * Ho + oy) * Wo + ox) * F;
-                    for (int64_t f = 0; f < F; f += VL) {{
-                        lg_v{s} e[6], s4[4][6], r[4];
-                        for (int b = 0; b < 6; b++) {{
-                            for (int a = 0; a < 6; a++)
-                                e[a] = lg_ld{s}(M + ((a * 6 + b) * TB + q) * F + f);
-                            lg_at{s}(e, r);
-                            for (int i = 0; i < 4; i++) s4[i][b] = r[i];
-                        }}
-                        const lg_v{s} bias = bp ? lg_ld{s}(({t} *)bp + f) : (lg_v{s}){{0}};
-                        for (int i = 0; i < 4 && oy + i < Ho; i++) {{
-                            lg_at{s}(s4[i], r);
-                            for (int j = 0; j < 4 && ox + j < Wo; j++) {{
-                                lg_v{s} y = r[j] + bias;
-                                if (relu) y = (lg_v{s})((lg_vi{s})y & ~(lg_vi{s})(y <= 0));
-                                lg_st{s}(o + (i * Wo + j) * F + f, y);
-                            }}
-                        }}
-                    }}
-                }}
-            }}
-        }}
-    }}
-    return 0;
-}}
-"""
-
-# G of Winograd F(4x4, 3x3): the filter transform U = G g G^T
-_G = np.array([[1 / 4, 0, 0], [-1 / 6, -1 / 6, -1 / 6], [-1 / 6, 1 / 6, -1 / 6],
-               [1 / 24, 1 / 12, 1 / 6], [1 / 24, -1 / 12, 1 / 6], [0, 0, 1]])
-WINO_L2 = 1 << 20  # bytes of one block's V and M (L2 is 2 MB per core on the machines measured)
-
-
-def winograd_filters(wm: np.ndarray, c: int, f: int) -> np.ndarray:
-    """The (36, C, F) transformed filters of a (9*C, F) filter matrix (taps (i, j) then
-    channels), computed in float64."""
-    g = wm.reshape(3, 3, c * f).astype(np.float64)
-    u = np.einsum("ai,ijk,bj->abk", _G, g, _G, optimize=True)
-    return np.ascontiguousarray(u.reshape(36, c, f), dtype=wm.dtype)
-
-
-def winograd(kshape, stride, dilation, in_channels: int, out_channels: int, dtype) -> bool:
-    """Whether Winograd F(4x4, 3x3) takes this convolution: 3x3 filters at stride and
-    dilation 1, input and output channels multiples of the vector length."""
-    v = lanes(dtype)
-    return (tuple(kshape) == (3, 3) and tuple(stride) == (1, 1) and tuple(dilation) == (1, 1)
-            and in_channels % v == 0 and out_channels % v == 0)
-
-
-def winograd_block(c: int, f: int, ho: int, wo: int, itemsize: int) -> tuple[int, int]:
-    """(tiles per block, images per group): blocks of a multiple of the register tile whose
-    V and M fit ``WINO_L2``; images with fewer tiles than that are grouped so that one
-    block spans several (a 16x16 image has only 16 tiles)."""
-    block = max(TILE, WINO_L2 // (36 * (c + f) * itemsize) // TILE * TILE)
-    tiles = ((ho + 3) // 4) * ((wo + 3) // 4)
-    if tiles >= block:
-        return block, 1
-    group = -(-block // tiles)
-    return group * tiles, group
-
-
-def winograd_padded(ho: int, wo: int, c: int) -> int:
-    """Elements of one image zero-padded for Winograd's tiles (rounded up as ``descriptor``)."""
-    return -(-(4 * ((ho + 3) // 4) + 2) * (4 * ((wo + 3) // 4) + 2) * c // 8) * 8
-
-
-def winograd_scratch(desc: np.ndarray) -> int:
-    """Elements of scratch ``@K@_wino`` needs for ``desc``."""
-    return int(desc[20]) * (int(desc[23]) * int(desc[19])
-                            + 36 * int(desc[22]) * int(desc[3] + desc[6]))
-
-
 def _names(dtype) -> dict:
     dt = np.dtype(dtype)
     return dict(t="float" if dt == np.float32 else "double", s="f" if dt == np.float32 else "d",
@@ -464,10 +309,9 @@ def _names(dtype) -> dict:
 
 
 def forward_source(dtype) -> str:
-    """C of ``@K@_dfwd(desc, x, w, bias, out, scratch)`` and of Winograd's
-    ``@K@_wino(desc, x, u, bias, out, scratch)`` (with the shared helpers)."""
+    """C of ``@K@_dfwd(desc, x, w, bias, out, scratch)`` (with the shared helpers)."""
     names = _names(dtype)
-    return _COMMON.format(**names) + _FORWARD.format(**names) + _WINOGRAD.format(**names)
+    return _COMMON.format(**names) + _FORWARD.format(**names)
 
 
 def grad_weights_source(dtype) -> str:

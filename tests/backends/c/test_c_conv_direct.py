@@ -108,10 +108,10 @@ def test_fused_bias_and_activation_match_numpy(cfg, dtype, activation, direct_ca
                                  dict(border_mode=(1, 2), filter_flip=False),
                                  dict(border_mode=(3, 0))])
 def test_winograd_matches_numpy(cfg, dtype, monkeypatch):
-    """3x3 filters at stride 1 take Winograd F(2x2, 3x3) (forward, and the input gradient):
+    """3x3 filters at stride 1 take Winograd F(4x4, 3x3) (forward, both gradients):
     odd and even output sizes (partial 2x2 tiles), several blocks of tiles, fused bias and
     ReLU, channels-last layouts."""
-    taken, real = [], cconv.conv_direct.winograd
+    taken, real = [], cconv.conv_winograd.applies
 
     def spy(*args):
         if real(*args):
@@ -119,7 +119,7 @@ def test_winograd_matches_numpy(cfg, dtype, monkeypatch):
             return True
         return False
 
-    monkeypatch.setattr(cconv.conv_direct, "winograd", spy)
+    monkeypatch.setattr(cconv.conv_winograd, "applies", spy)
     rng = np.random.default_rng(7)
     v = lanes(dtype)
     (cf, cw, ci), (nf, nw, ni) = _kernels(cfg, dtype)
@@ -141,4 +141,6 @@ def test_winograd_matches_numpy(cfg, dtype, monkeypatch):
             assert_same(fused(lay(x), w, b), fused_ref(x, w, b), dtype, f"fused {what}")
             assert_same(ci(w, lay(g), np.array([h, wd])), ni(w, g, np.array([h, wd])), dtype,
                         f"input gradient {what}")
-    assert (2 * v, v) in taken and (v, 2 * v) in taken  # forward and input gradient
+            assert_same(cw(lay(x), lay(g), np.array([3, 3])), nw(x, g, np.array([3, 3])),
+                        dtype, f"filter gradient {what}")
+    assert (2 * v, v) in taken and (v, 2 * v) in taken  # forward, gradients
