@@ -326,8 +326,9 @@ def _forward_kernel(op, fns, fallback, dtype, blas):
         if _direct(f, dtype):
             ph, pw, ho, wo = _geometry(op, (h, wd), (kh, kw))
             out = results((n, ho, wo, f))
-            _run_direct(direct, wino, x.transpose(0, 2, 3, 1), wm, b if bias else None, out, (kh, kw), op.subsample,
-                        op.filter_dilation, (ph, pw), _image_strides(x), relu, scratch)
+            _run_direct(direct, wino, x.transpose(0, 2, 3, 1), wm, b if bias else None, out,
+                        (kh, kw), op.subsample, op.filter_dilation, (ph, pw), _image_strides(x),
+                        relu, scratch)
             return out.transpose(0, 3, 1, 2)
         d, (ho, wo), rows, k = _plan(op, n, h, wd, c, f, kh, kw, _image_strides(x), blas,
                                      dtype.itemsize)

@@ -50,7 +50,11 @@ typedef {it} lg_vi{s} __attribute__((vector_size(64)));
 #define LG_VL{s} ((int)(64 / sizeof({t})))
 #define LG_INLINE static inline __attribute__((always_inline))
 
-LG_INLINE lg_v{s} lg_ld{s}(const {t} *p) {{ lg_v{s} v; __builtin_memcpy(&v, p, sizeof v); return v; }}
+LG_INLINE lg_v{s} lg_ld{s}(const {t} *p) {{
+    lg_v{s} v;
+    __builtin_memcpy(&v, p, sizeof v);
+    return v;
+}}
 LG_INLINE void lg_st{s}({t} *p, lg_v{s} v) {{ __builtin_memcpy(p, &v, sizeof v); }}
 
 /* out[t * F + 0 : NV vectors] = (bias +) sum over runs r and k < L of
@@ -90,7 +94,8 @@ LG_INLINE void lg_fwd_tile{s}(const {t} *restrict x, const {t} *restrict w, {t} 
         }}
 }}
 
-#define LG_FWD_CASE{s}(n) case n: lg_fwd_tile{s}(x, w, out, bias, relu, F, R, L, kwr, ri, rj, xs, n, NV); break;
+#define LG_FWD_CASE{s}(n) \
+    case n: lg_fwd_tile{s}(x, w, out, bias, relu, F, R, L, kwr, ri, rj, xs, n, NV); break;
 /* one output row (Wo pixels) for NV vectors of channels: tiles of 12, then the rest */
 LG_INLINE void lg_fwd_row{s}(const {t} *restrict x, const {t} *restrict w, {t} *restrict out,
                              const {t} *restrict bias, int relu, int64_t Wo, int64_t F,

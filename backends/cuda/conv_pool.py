@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import cupy as cp
 
-from core.tensor.conv import Conv2d, Conv2dBiasAct, Conv2dGradInputs, Conv2dGradWeights
+from core.tensor.conv import (Conv2d, Conv2dBiasAct, Conv2dGradInputs, Conv2dGradWeights,
+                              ReluBiasGrad)
 from core.tensor.signal.pool import AveragePoolGrad, MaxPoolGrad, MaxPoolGradGrad, Pool
 
-from ..numpy.conv import _check, _check_g, _geometry, check_bias
+from ..numpy.conv import _check, _check_g, _geometry, check_bias, relu_bias_grad
 from ..numpy.pool import _counts, _fill, check_output_grad
 from .kernels import _dev, registry
 
@@ -63,6 +64,11 @@ def conv2d_bias_act_kernel(node):
         return cp.maximum(out, 0) if relu else out
 
     return kernel
+
+
+@registry.register(ReluBiasGrad)
+def relu_bias_grad_kernel(node):
+    return lambda out, g: relu_bias_grad(_dev(out), _dev(g))
 
 
 @registry.register(Conv2dGradWeights)

@@ -19,7 +19,7 @@ from __future__ import annotations
 import numpy as np
 
 from core.tensor.conv import (Conv2d, Conv2dBiasAct, Conv2dGradInputs, Conv2dGradWeights,
-                              conv_padding)
+                              ReluBiasGrad, conv_padding)
 
 from . import registry
 from .pool import taps
@@ -204,6 +204,20 @@ def conv2d_bias_act_kernel(node):
         return bias_act(out, check_bias(op, b, w.shape[0]), op.activation)
 
     return kernel
+
+
+def relu_bias_grad(out: np.ndarray, g: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``(g * (out > 0), its sum over every axis but the last)``."""
+    if out.shape != g.shape:
+        raise ValueError(f"ReluBiasGrad: output of shape {out.shape} and gradient of shape "
+                         f"{g.shape} differ")
+    g_pre = g * (out > 0)
+    return g_pre, g_pre.reshape(-1, g.shape[-1]).sum(axis=0)  # (numpy or cupy arrays)
+
+
+@registry.register(ReluBiasGrad)
+def relu_bias_grad_kernel(node):
+    return relu_bias_grad
 
 
 @registry.register(Conv2dGradWeights)

@@ -212,20 +212,43 @@ class Conv2dBiasAct(_ConvBase):
         return Apply(self, [img, kern, bias], [conv.outputs[0].type()])
 
     def L_op(self, inputs, outputs, gz):
-        from .math import gt
         from .shape_ops import shape_i
 
         img, kern, _ = inputs
         # the mask and the bias gradient on the (N, H, W, F) order: the backends' kernels
         # give channels-last memory, which this order reads contiguously
         g = gz[0].dimshuffle(0, 2, 3, 1)
-        if self.activation == "relu":
-            g = g * gt(outputs[0].dimshuffle(0, 2, 3, 1), 0)  # maximum(x, 0)'s gradient
-        g_bias = g.reshape([-1, shape_i(kern, 0)]).sum(axis=0)
+        if self.activation == "relu":  # maximum(x, 0)'s gradient and its sum, in one pass
+            g, g_bias = ReluBiasGrad()(outputs[0].dimshuffle(0, 2, 3, 1), g)
+        else:
+            g_bias = g.reshape([-1, shape_i(kern, 0)]).sum(axis=0)
         g = g.dimshuffle(0, 3, 1, 2)
         g_img = Conv2dGradInputs(**self._params())(kern, g, _spatial(img))
         g_kern = Conv2dGradWeights(**self._params())(img, g, _spatial(kern))
         return [g_img, g_kern, g_bias]
+
+
+class ReluBiasGrad(Op):
+    """``(g * (out > 0), sum of that over every axis but the last)``: the gradient through
+    a ReLU whose output is ``out`` and the gradient of the bias added before it (on the
+    last axis), in one pass over ``g`` instead of a mask pass and a sum pass."""
+
+    __props__ = ()
+
+    def make_node(self, out, g) -> Apply:
+        out, g = as_tensor_variable(out), as_tensor_variable(g)
+        if out.ndim != g.ndim or out.ndim < 1 or g.dtype != out.dtype or g.type.dtype[0] != "f":
+            raise TypeError(f"ReluBiasGrad: expected float tensors of one rank and dtype, got "
+                            f"{out.type} and {g.type}, at {format_trace(user_frame())}")
+        return Apply(self, [out, g], [g.type(), TensorType(g.dtype, g.type.shape[-1:])()])
+
+    def L_op(self, inputs, outputs, gz):
+        from .math import gt, zeros_like
+
+        out, _ = inputs
+        g_pre, g_bias = gz  # (the gradient fills in zeros for an unused output)
+        spread = g_bias.dimshuffle(*(["x"] * (out.ndim - 1)), 0)
+        return [zeros_like(out), (g_pre + spread) * gt(out, 0)]
 
 
 def conv2d_bias_act(input, filters, bias, activation: str = "linear", border_mode="valid",

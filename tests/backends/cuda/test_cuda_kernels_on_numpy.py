@@ -7,7 +7,8 @@ import pytest
 
 import core.tensor as T
 from backends.numpy import registry as numpy_registry
-from core.tensor.conv import Conv2d, Conv2dBiasAct, Conv2dGradInputs, Conv2dGradWeights
+from core.tensor.conv import (Conv2d, Conv2dBiasAct, Conv2dGradInputs, Conv2dGradWeights,
+                              ReluBiasGrad)
 from core.tensor.signal.pool import AveragePoolGrad, MaxPoolGrad, MaxPoolGradGrad, Pool
 from core.tensor.type import TensorType
 
@@ -53,6 +54,7 @@ def test_conv2d_and_both_gradients(cuda_registry, cfg):
     for act in Conv2dBiasAct.ACTIVATIONS:
         _same(cuda_registry, Conv2dBiasAct(activation=act, **cfg).make_node(T4(), T4(), vector()),
               x, w, b)
+    _same(cuda_registry, ReluBiasGrad().make_node(T4(), T4()), y, g)
 
 
 @pytest.mark.parametrize("mode", ["max", "sum", "average_inc_pad", "average_exc_pad"])

@@ -6,7 +6,7 @@ import pytest
 import core.tensor as T
 from core import function
 from core.gradient import verify_grad
-from core.tensor.conv import Conv2dBiasAct, conv2d_bias_act
+from core.tensor.conv import Conv2dBiasAct, ReluBiasGrad, conv2d_bias_act
 
 from conv_pool_cases import CONV_CONFIGS
 
@@ -69,3 +69,31 @@ def test_errors():
     f = function([x, w, b], conv2d_bias_act(x, w, b))
     with pytest.raises(ValueError, match="bias"):
         f(np.ones((1, 1, 3, 3)), np.ones((2, 1, 2, 2)), np.ones(3))
+
+
+def test_relu_bias_grad_is_the_mask_and_its_sum():
+    rng = np.random.default_rng(4)
+    out, g = T.dtensor4("out"), T.dtensor4("g")
+    pre, bias = ReluBiasGrad()(out, g)
+    f = function([out, g], [pre, bias])
+    ov, gv = rng.normal(size=(2, 3, 4, 5)), rng.normal(size=(2, 3, 4, 5))
+    ov[0, 0, 0, 0], gv[0, 0, 0, 1], ov[0, 0, 0, 1] = np.nan, np.inf, -1.0
+    with np.errstate(invalid="ignore"):
+        got_pre, got_bias = f(ov, gv)
+        want = gv * (ov > 0)  # NaN output: masked; an inf gradient under the mask: NaN
+    np.testing.assert_array_equal(got_pre, want)
+    np.testing.assert_allclose(got_bias, want.reshape(-1, 5).sum(axis=0))
+    with pytest.raises(TypeError, match="ReluBiasGrad"):
+        ReluBiasGrad()(out, T.fmatrix("g"))
+
+
+def test_relu_bias_grad_gradient_by_finite_differences():
+    rng = np.random.default_rng(5)
+    out = rng.normal(size=(3, 4))
+    out[np.abs(out) < 0.1] = 0.5  # away from the kink
+
+    def cost(g):
+        pre, bias = ReluBiasGrad()(T.constant(out), g)
+        return (pre * T.cos(pre)).sum() + (bias ** 2).sum()
+
+    verify_grad(cost, [rng.normal(size=(3, 4))])
