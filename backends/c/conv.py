@@ -279,13 +279,24 @@ def _direct(channels: int, dtype) -> bool:
     return channels % conv_direct.lanes(dtype) == 0
 
 
+def _slots(n: int) -> int:
+    """Thread slots the direct and Winograd kernels' scratch gets for a batch of ``n``: no
+    more than the images, the CPUs, or the threads OpenMP is set to (``core.config.threads``,
+    else ``OMP_NUM_THREADS``); the C side never runs more threads than this."""
+    from core.config import config
+
+    first = os.environ.get("OMP_NUM_THREADS", "").split(",")[0].strip()
+    threads = config.threads or (int(first) if first.isdigit() else 0) or SLOTS
+    return max(1, min(SLOTS, n, threads))
+
+
 def _winograd_descriptor(xshape, oshape, pads, strides, relu: bool, itemsize: int,
                          gradient: bool) -> np.ndarray:
     """The descriptor of a Winograd kernel: x (N, H, W, C), output (N, Ho, Wo, F)."""
     n, h, wd, c = xshape
     ho, wo, f = oshape[1:]
     return conv_direct.descriptor(n, h, wd, c, ho, wo, f, 3, 3, (1, 1), (1, 1), pads, strides,
-                                  SLOTS, relu, conv_winograd.padded(ho, wo, c),
+                                  _slots(n), relu, conv_winograd.padded(ho, wo, c),
                                   conv_winograd.block(c, f, ho, wo, itemsize, gradient))
 
 
@@ -303,7 +314,7 @@ def _run_direct(direct, wino, x, wm, bias, out, khw, stride, dilation, pads, str
              _ptr(scratch(conv_winograd.scratch(d, False))))
         return
     d = conv_direct.descriptor(n, h, wd, c, ho, wo, f, *khw, stride, dilation, pads, strides,
-                               SLOTS, relu)
+                               _slots(n), relu)
     direct(_ptr(d), _ptr(x), _ptr(wm), b, _ptr(out),
            _ptr(scratch(conv_direct.forward_scratch(d))))
 
@@ -366,7 +377,7 @@ def _weights_kernel(op, fns, fallback, dtype, blas):
             conv_winograd.filters_from_transform(du.reshape(36, c, f), gw)
         elif _direct(f, dtype):
             dd = conv_direct.descriptor(n, h, wd, c, ho, wo, f, kh, kw, op.subsample,
-                                        op.filter_dilation, pads, _image_strides(x), SLOTS)
+                                        op.filter_dilation, pads, _image_strides(x), _slots(n))
             direct(_ptr(dd), _ptr(x), _ptr(gm), _ptr(gw),
                    _ptr(scratch(conv_direct.grad_weights_scratch(dd, dtype.itemsize))))
         else:

@@ -144,3 +144,18 @@ def test_winograd_matches_numpy(cfg, dtype, monkeypatch):
             assert_same(cw(lay(x), lay(g), np.array([3, 3])), nw(x, g, np.array([3, 3])),
                         dtype, f"filter gradient {what}")
     assert (2 * v, v) in taken and (v, 2 * v) in taken  # forward, gradients
+
+
+def test_scratch_slots_follow_threads_and_images(monkeypatch):
+    """The per-thread scratch (a Winograd filter-gradient part is 36*C*F elements) is sized
+    for the threads that can run, not for every CPU."""
+    from core.config import config
+
+    monkeypatch.setattr(cconv, "SLOTS", 8)
+    with config.change_flags(threads=3):
+        assert cconv._slots(64) == 3 and cconv._slots(2) == 2
+    with config.change_flags(threads=0):
+        monkeypatch.setenv("OMP_NUM_THREADS", "5,2")
+        assert cconv._slots(64) == 5
+        monkeypatch.delenv("OMP_NUM_THREADS")
+        assert cconv._slots(64) == 8
