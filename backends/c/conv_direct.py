@@ -15,8 +15,8 @@ CIFAR-sized layer; this route reads each input element where it lies.
 - Winograd F(4x4, 3x3) (stride 1, 3x3 filters, input channels a multiple of the vector
   length too) replaces these kernels (``conv_winograd``, which reuses the register tiles);
 - filter gradient: a register tile of up to 12 filter rows (window elements) by 2
-  vectors of output channels, summed over blocks of output pixels whose gradient rows
-  stay in L1.
+  vectors of output channels (6 by 4 where F allows), summed over blocks of output
+  pixels whose gradient rows stay in L1.
 
 Along a filter row with dilation 1 the ``kw * C`` input elements are contiguous, so the
 window is ``R`` runs of ``L`` elements (``kh`` runs of ``kw * C``; with dilation
@@ -42,6 +42,7 @@ def lanes(dtype) -> int:
 
 
 # shared by every node of one dtype in a module: {s} is the dtype's suffix
+# (DESC_C, c_names and the register tiles are also conv_winograd's)
 _COMMON = """
 #ifndef LG_DIRECT_{s}
 #define LG_DIRECT_{s}
@@ -216,7 +217,7 @@ static int lg_direct_threads{s}(const int64_t *d) {{
 # d: [N, H, W, C, Ho, Wo, F, kh, kw, sh, sw, dh, dw, ph, pw, x's element strides along
 #     (N, H, W, C), padded image size (elements), thread slots, relu, Winograd's tiles per
 #     block and images per group]
-_DESC = """
+DESC_C = """
     const int64_t *d = (const int64_t *)dp;
     const int64_t N = d[0], H = d[1], W = d[2], C = d[3], Ho = d[4], Wo = d[5], F = d[6];
     const int64_t kh = d[7], kw = d[8], sh = d[9], sw = d[10], dh = d[11], dw = d[12];
@@ -232,7 +233,7 @@ _DESC = """
 _FORWARD = """
 __attribute__((optimize("O3")))
 int @K@_dfwd(char *dp, char *xp, char *wp, char *bp, char *op, char *bufp) {{
-""" + _DESC + """
+""" + DESC_C + """
     const int relu = (int)d[21];
     #pragma omp parallel num_threads(T) if (T > 1)
     {{
@@ -266,7 +267,7 @@ int @K@_dfwd(char *dp, char *xp, char *wp, char *bp, char *op, char *bufp) {{
 _GRAD_WEIGHTS = """
 __attribute__((optimize("O3")))
 int @K@_dgw(char *dp, char *xp, char *dyp, char *gwp, char *bufp) {{
-""" + _DESC + """
+""" + DESC_C + """
     /* pixels per block: their rows of dy (PB x F) stay in L1 across the block's tiles */
     const int64_t fit = 24576 / (F * (int64_t)sizeof({t}));
     const int64_t K = kh * kw * C, PB = fit > {block} ? {block} : fit < 16 ? 16 : fit;
@@ -307,7 +308,8 @@ int @K@_dgw(char *dp, char *xp, char *dyp, char *gwp, char *bufp) {{
 """
 
 
-def _names(dtype) -> dict:
+def c_names(dtype) -> dict:
+    """The format names of this module's C templates (and ``conv_winograd``'s) for ``dtype``."""
     dt = np.dtype(dtype)
     return dict(t="float" if dt == np.float32 else "double", s="f" if dt == np.float32 else "d",
                 it="int32_t" if dt == np.float32 else "int64_t", tile=TILE, block=PIXEL_BLOCK)
@@ -315,13 +317,13 @@ def _names(dtype) -> dict:
 
 def forward_source(dtype) -> str:
     """C of ``@K@_dfwd(desc, x, w, bias, out, scratch)`` (with the shared helpers)."""
-    names = _names(dtype)
+    names = c_names(dtype)
     return _COMMON.format(**names) + _FORWARD.format(**names)
 
 
 def grad_weights_source(dtype) -> str:
     """C of ``@K@_dgw(desc, x, dy, gw, scratch)`` (with the shared helpers)."""
-    names = _names(dtype)
+    names = c_names(dtype)
     return _COMMON.format(**names) + _GRAD_WEIGHTS.format(**names)
 
 

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .conv_direct import _DESC, TILE, _names, lanes
+from .conv_direct import DESC_C, TILE, c_names, lanes
 
 # per dtype, shared by the nodes of a module: the 1-d transforms, padding a group of
 # images, and the input transform of a block of tiles
@@ -111,7 +111,7 @@ _SETUP = """
 _FORWARD = """
 __attribute__((optimize("O3")))
 int @K@_wino(char *dp, char *xp, char *up, char *bp, char *op, char *bufp) {{
-""" + _DESC + _SETUP + """
+""" + DESC_C + _SETUP + """
     const int relu = (int)d[21];
     const int64_t slot = G * img + 36 * TB * (C + F);
     #pragma omp parallel num_threads(T) if (T > 1)
@@ -170,7 +170,7 @@ int @K@_wino(char *dp, char *xp, char *up, char *bp, char *op, char *bufp) {{
 _GRAD_WEIGHTS = """
 __attribute__((optimize("O3")))
 int @K@_wgw(char *dp, char *xp, char *dyp, char *dup, char *bufp) {{
-""" + _DESC + _SETUP + """
+""" + DESC_C + _SETUP + """
     const int64_t PX = TB * (int64_t)(8 / sizeof({t}));  /* the 64-bit offsets, in elements */
     const int64_t U = 36 * C * F, slot = G * img + 36 * TB * (C + F) + PX + U;
     #pragma omp parallel num_threads(T) if (T > 1)
@@ -233,7 +233,7 @@ GRADIENT_BYTES = 1 << 22  # one filter-gradient block's V and D: du read and wri
 def source(dtype, gradient: bool) -> str:
     """C of ``@K@_wino(desc, x, u, bias, out, scratch)``, or with ``gradient`` of
     ``@K@_wgw(desc, x, dy, du, scratch)`` (after ``conv_direct``'s source)."""
-    names = _names(dtype)
+    names = c_names(dtype)
     return _HELPERS.format(**names) + (_GRAD_WEIGHTS if gradient else _FORWARD).format(**names)
 
 
