@@ -5,7 +5,8 @@ Conv2D(64,3,same,relu) - MaxPooling2D(2) - Flatten - Dense(128,relu) - Dense(10,
 Adam, float32; also a VGG-style block (``--model vgg``: 3x3 convs of 64, 64, 128, 128
 channels on 32x32 input). Prints the step's FLOPs (multiply-adds x 2 of the convolutions
 and dense layers: forward, and input plus filter gradients for the step) and the share of
-numpy's measured float32 GEMM peak each implementation reaches.
+numpy's measured float32 GEMM peak each implementation reaches (counting the direct
+convolution's FLOPs: Winograd kernels, which multiply less, can pass 100%).
 ``--cpu 1`` times CPU time (all the process's threads) instead of wall time: faithful at
 1 thread on a machine shared with other jobs.
 Run: python benchmarks/cnn_cifar.py [--threads N] [--batch 64] [--model cifar|vgg] [--cpu 1]

@@ -1,4 +1,9 @@
-"""C conv2d: forward, filter gradient and input gradient as blocked im2col + BLAS products.
+"""C conv2d: forward, filter gradient and input gradient.
+
+Output (forward, filter gradient) or input (input gradient, stride 1) channels a multiple
+of the vector length go to ``conv_direct``'s kernels: Winograd F(4x4, 3x3) for 3x3 filters
+at stride 1, a direct register-tiled kernel otherwise, with ``Conv2dBiasAct``'s bias and
+ReLU applied to the tile. The rest runs as blocked im2col + BLAS products.
 
 The output pixels (rows of the im2col matrix, ``(n, oy, ox)``) are taken in blocks of
 about ``BLOCK_BYTES`` of columns: C fills the block's columns from the input (zeros
@@ -19,26 +24,22 @@ Only channels-last input (the Keras layers' layout) takes these kernels: channel
 from __future__ import annotations
 
 import os
-import sys
-from sys import getrefcount
 
 import numpy as np
 
-from core.tensor.conv import Conv2d, Conv2dGradInputs, Conv2dGradWeights
+from core.tensor.conv import Conv2d, Conv2dBiasAct, Conv2dGradInputs, Conv2dGradWeights
 
-from ..numpy.conv import _channels_last, _check, _check_g, _geometry, _wmat
-from . import generators
+from ..numpy.conv import (_channels_last, _check, _check_g, _geometry, _wmat, bias_act,
+                          check_bias)
+from . import conv_direct, conv_winograd, generators
 from .blas import blas_gemm, blas_thread_local
 from .compiler import char_ptr
+from .result_ring import ResultRing
 from .scalar import Unsupported, ctype
 from .spec import KernelSpec
 
 BLOCK_BYTES = 1 << 19  # one block of the im2col matrix: stays in L2 across its product
 SLOTS = max(1, os.cpu_count() or 1)  # threads the scratch buffers have room for
-REUSE_BYTES = 1 << 18  # results this large reuse a free buffer of an earlier call
-# exact reference counts, as the elementwise kernels' reuse (off from CPython 3.14, which
-# borrows some references)
-REUSE = sys.version_info < (3, 14)
 
 # d: [N, H, W, C, Ho, Wo, F, kh, kw, sh, sw, dh, dw, ph, pw, image element strides along
 #     (N, H, W, C), rows per block, gemm address, 64-bit BLAS ints, address of BLAS's
@@ -191,6 +192,9 @@ int @K@_gx(char *dp, char *wp, char *gp, char *dxp, char *colp) {{
 """
 
 
+_NULL = char_ptr(0)
+
+
 def _ptr(a: np.ndarray):
     """The address of element [0, ..., 0] (any strides)."""
     return char_ptr(a.ctypes.data)
@@ -209,28 +213,6 @@ def _plan(op, n, h, w, c, f, kh, kw, strides, blas, itemsize) -> tuple:
 def _rows(m: int, k: int, itemsize: int) -> int:
     """Rows of the im2col matrix per block."""
     return int(max(16, min(m, BLOCK_BYTES // max(1, k * itemsize))))
-
-
-class _Results:
-    """Result buffers of one kernel, reused across calls once nobody holds them any more (a
-    training step's activations are freed by the next step): no fresh pages to fault in
-    for a large result every call (6% of a CIFAR CNN step). Two, so that the buffer of
-    the step before can be reused while this step's is still held."""
-
-    def __init__(self, dtype):
-        self.dtype, self.ring = dtype, [None, None]
-
-    def __call__(self, shape: tuple) -> np.ndarray:
-        ring = self.ring
-        for k in range(2):
-            # 3 references: the ring, this local, getrefcount's argument (a live view: 4)
-            buf = ring[k]
-            if buf is not None and buf.shape == shape and REUSE and getrefcount(buf) == 3:
-                return buf
-        buf = np.empty(shape, self.dtype)
-        if REUSE and buf.nbytes >= REUSE_BYTES:
-            ring[1], ring[0] = ring[0], buf
-        return buf
 
 
 class _Scratch:
@@ -279,35 +261,99 @@ def _spec(node, body: str, name: str, make):
     t = ctype(dtype)
     source = (_HEAD + _IM2COL.format(t=t) if name != "gx" else _HEAD) + body.format(
         t=t, dbl=int(dt == np.float64))
+    if name == "gw":
+        source += conv_direct.grad_weights_source(dt) + conv_winograd.source(dt, True)
+        symbols = [(name, "ppppp"), ("dgw", "ppppp"), ("wgw", "ppppp")]
+    else:  # the input gradient runs the forward kernels on the output gradient
+        source += conv_direct.forward_source(dt) + conv_winograd.source(dt, False)
+        symbols = [(name, "ppppp"), ("dfwd", "pppppp"), ("wino", "pppppp")]
 
     def bind(funcs):
-        return make(node.op, funcs[0], _numpy_kernel(node), dt, address)
+        return make(node.op, funcs, _numpy_kernel(node), dt, address)
 
-    return KernelSpec(source, [(name, "ppppp")], bind)
+    return KernelSpec(source, symbols, bind)
 
 
-def _forward_kernel(op, fn, fallback, dtype, blas):
-    scratch, results = _Scratch(dtype), _Results(dtype)
+def _direct(channels: int, dtype) -> bool:
+    """Whether the direct kernels take a product with ``channels`` output channels."""
+    return channels % conv_direct.lanes(dtype) == 0
 
-    def kernel(x, w):
+
+def _slots(n: int) -> int:
+    """Thread slots the direct and Winograd kernels' scratch gets for a batch of ``n``: no
+    more than the images, the CPUs, or the threads OpenMP is set to (``core.config.threads``,
+    else ``OMP_NUM_THREADS``); the C side never runs more threads than this."""
+    from core.config import config
+
+    first = os.environ.get("OMP_NUM_THREADS", "").split(",")[0].strip()
+    threads = config.threads or (int(first) if first.isdigit() else 0) or SLOTS
+    return max(1, min(SLOTS, n, threads))
+
+
+def _winograd_descriptor(xshape, oshape, pads, strides, relu: bool, itemsize: int,
+                         gradient: bool) -> np.ndarray:
+    """The descriptor of a Winograd kernel: x (N, H, W, C), output (N, Ho, Wo, F)."""
+    n, h, wd, c = xshape
+    ho, wo, f = oshape[1:]
+    return conv_direct.descriptor(n, h, wd, c, ho, wo, f, 3, 3, (1, 1), (1, 1), pads, strides,
+                                  _slots(n), relu, conv_winograd.padded(ho, wo, c),
+                                  conv_winograd.block(c, f, ho, wo, itemsize, gradient))
+
+
+def _run_direct(direct, wino, x, wm, bias, out, khw, stride, dilation, pads, strides,
+                relu: bool, scratch) -> None:
+    """``out`` (N, Ho, Wo, F) = relu?(x (N, H, W, C) conv (K, F) filters ``wm`` + bias) by
+    Winograd F(4x4, 3x3) where it applies, else the direct kernel."""
+    n, h, wd, c = x.shape
+    _, ho, wo, f = out.shape
+    b = _ptr(bias) if bias is not None else _NULL
+    if conv_winograd.applies(khw, stride, dilation, c, f, out.dtype):
+        d = _winograd_descriptor(x.shape, out.shape, pads, strides, relu, out.itemsize, False)
+        u = conv_winograd.filter_transform(wm, c, f)
+        wino(_ptr(d), _ptr(x), _ptr(u), b, _ptr(out),
+             _ptr(scratch(conv_winograd.scratch(d, False))))
+        return
+    d = conv_direct.descriptor(n, h, wd, c, ho, wo, f, *khw, stride, dilation, pads, strides,
+                               _slots(n), relu)
+    direct(_ptr(d), _ptr(x), _ptr(wm), b, _ptr(out),
+           _ptr(scratch(conv_direct.forward_scratch(d))))
+
+
+def _forward_kernel(op, fns, fallback, dtype, blas):
+    """The kernel of ``Conv2d`` (x, w) or of ``Conv2dBiasAct`` (x, w, bias)."""
+    (fn, direct, wino), scratch, results = fns, _Scratch(dtype), ResultRing(dtype)
+    relu = getattr(op, "activation", "linear") == "relu"
+
+    def kernel(x, w, *bias):
         if (not _channels_last(x) or x.dtype != dtype or w.dtype != dtype or 0 in x.shape
                 or 0 in w.shape):
-            return fallback(x, w)
+            return fallback(x, w, *bias)
         _check(x.shape, w.shape, op)
         f, c, kh, kw = w.shape
         n, _, h, wd = x.shape
+        if bias:
+            b = np.ascontiguousarray(check_bias(op, bias[0], f), dtype)
+        wm = _filter_matrix(w, op)
+        if _direct(f, dtype):
+            ph, pw, ho, wo = _geometry(op, (h, wd), (kh, kw))
+            out = results((n, ho, wo, f))
+            _run_direct(direct, wino, x.transpose(0, 2, 3, 1), wm, b if bias else None, out,
+                        (kh, kw), op.subsample, op.filter_dilation, (ph, pw), _image_strides(x),
+                        relu, scratch)
+            return out.transpose(0, 3, 1, 2)
         d, (ho, wo), rows, k = _plan(op, n, h, wd, c, f, kh, kw, _image_strides(x), blas,
                                      dtype.itemsize)
-        wm = _filter_matrix(w, op)
         out = results((n, ho, wo, f))
         fn(_ptr(d), _ptr(x), _ptr(wm), _ptr(out), _ptr(scratch(SLOTS * rows * k)))
-        return out.transpose(0, 3, 1, 2)
+        out = out.transpose(0, 3, 1, 2)
+        return bias_act(out, b, op.activation) if bias else out
 
     return kernel
 
 
-def _weights_kernel(op, fn, fallback, dtype, blas):
-    scratch, results = _Scratch(dtype), _Results(dtype)
+def _weights_kernel(op, fns, fallback, dtype, blas):
+    (fn, direct, wino), scratch, results = fns, _Scratch(dtype), ResultRing(dtype)
+    du_buffer = _Scratch(dtype)
 
     def kernel(x, g, kshape):
         if (not _channels_last(x) or x.dtype != dtype or g.dtype != dtype or 0 in x.shape
@@ -321,16 +367,30 @@ def _weights_kernel(op, fn, fallback, dtype, blas):
         _check_g(op, g, (n, f, ho, wo))
         gm = _rows_matrix(g)
         gw = results((kh, kw, c, f))  # the Keras kernel's own layout
-        fn(_ptr(d), _ptr(x), _ptr(gm), _ptr(gw),
-           _ptr(scratch(SLOTS * rows * k + (SLOTS - 1) * k * f)))  # + per-thread parts
+        pads = (int(d[13]), int(d[14]))
+        if conv_winograd.applies((kh, kw), op.subsample, op.filter_dilation, c, f, dtype):
+            dd = _winograd_descriptor((n, h, wd, c), (n, ho, wo, f), pads, _image_strides(x),
+                                      False, dtype.itemsize, True)
+            du = du_buffer(36 * c * f)[:36 * c * f]
+            wino(_ptr(dd), _ptr(x), _ptr(gm), _ptr(du),
+                 _ptr(scratch(conv_winograd.scratch(dd, True))))
+            conv_winograd.filters_from_transform(du.reshape(36, c, f), gw)
+        elif _direct(f, dtype):
+            dd = conv_direct.descriptor(n, h, wd, c, ho, wo, f, kh, kw, op.subsample,
+                                        op.filter_dilation, pads, _image_strides(x), _slots(n))
+            direct(_ptr(dd), _ptr(x), _ptr(gm), _ptr(gw),
+                   _ptr(scratch(conv_direct.grad_weights_scratch(dd, dtype.itemsize))))
+        else:
+            fn(_ptr(d), _ptr(x), _ptr(gm), _ptr(gw),
+               _ptr(scratch(SLOTS * rows * k + (SLOTS - 1) * k * f)))  # + per-thread parts
         gw = gw.transpose(3, 2, 0, 1)
         return gw[:, :, ::-1, ::-1] if op.filter_flip else gw
 
     return kernel
 
 
-def _inputs_kernel(op, fn, fallback, dtype, blas):
-    scratch, results = _Scratch(dtype), _Results(dtype)
+def _inputs_kernel(op, fns, fallback, dtype, blas):
+    (fn, direct, wino), scratch, results = fns, _Scratch(dtype), ResultRing(dtype)
 
     def kernel(w, g, ishape):
         if (not _channels_last(g) or w.dtype != dtype or g.dtype != dtype or 0 in g.shape
@@ -344,13 +404,22 @@ def _inputs_kernel(op, fn, fallback, dtype, blas):
         _check_g(op, g, (n, f, ho, wo))
         wm, gm = _filter_matrix(w, op), _rows_matrix(g)
         dx = results((n, h, wd, c))
-        fn(_ptr(d), _ptr(wm), _ptr(gm), _ptr(dx), _ptr(scratch(SLOTS * rows * k)))
+        pads = ((kh - 1) * op.filter_dilation[0] - int(d[13]),
+                (kw - 1) * op.filter_dilation[1] - int(d[14]))
+        if _direct(c, dtype) and op.subsample == (1, 1) and min(pads) >= 0:
+            # a correlation of the padded output gradient with the rotated filters
+            w2 = np.ascontiguousarray(
+                wm.reshape(kh, kw, c, f)[::-1, ::-1].transpose(0, 1, 3, 2)).reshape(-1, c)
+            _run_direct(direct, wino, gm.reshape(n, ho, wo, f), w2, None, dx, (kh, kw), (1, 1),
+                        op.filter_dilation, pads, (ho * wo * f, wo * f, f, 1), False, scratch)
+        else:
+            fn(_ptr(d), _ptr(wm), _ptr(gm), _ptr(dx), _ptr(scratch(SLOTS * rows * k)))
         return dx.transpose(0, 3, 1, 2)
 
     return kernel
 
 
-@generators.register(Conv2d)
+@generators.register(Conv2d, Conv2dBiasAct)
 def conv2d_spec(node):
     return _spec(node, _FORWARD, "fwd", _forward_kernel)
 

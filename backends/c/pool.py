@@ -15,6 +15,7 @@ from core.tensor.signal.pool import MaxPoolGrad, Pool
 from ..numpy.pool import check_output_grad, empty_like_layout
 from . import generators
 from .compiler import char_ptr
+from .result_ring import ResultRing
 from .scalar import ctype
 from .spec import KernelSpec
 
@@ -89,10 +90,10 @@ _GRAD = """
             {t} *restrict qw = q0 + r * qr + c * qc;
             if (unit) {{
                 #pragma omp simd
-                for (int64_t b = 0; b < B; b++) qw[b] += xw[b] == m[b] ? g[b] : ({t})0;
+                for (int64_t b = 0; b < B; b++) qw[b] {op} xw[b] == m[b] ? g[b] : ({t})0;
             }} else {{
                 for (int64_t b = 0; b < B; b++)
-                    qw[b * qb] += xw[b * xb] == m[b * yb] ? g[b * gb] : ({t})0;
+                    qw[b * qb] {op} xw[b * xb] == m[b * yb] ? g[b * gb] : ({t})0;
             }}
         }}
     }}
@@ -137,9 +138,35 @@ def _check_input(op, x, dtype: str) -> None:
         raise ValueError(f"{op}: expected a 4-d {dtype} array, got {x.dtype} {x.shape}")
 
 
-def _source(body: str, name: str, params: list[str], dtype: str) -> str:
+def _source(body: str, name: str, params: list[str], dtype: str, **extra) -> str:
     return (_HEAD.format(name=name, params=", ".join(f"char *{p}" for p in params))
-            + body.format(t=ctype(dtype)))
+            + body.format(t=ctype(dtype), **extra))
+
+
+def _like(x: np.ndarray, shape: tuple, results: ResultRing) -> np.ndarray:
+    """An (N, C, H, W) result of ``shape`` in ``x``'s memory layout: for channels-last
+    ``x`` a buffer of ``results`` (reused once free), else a fresh one."""
+    if x.strides[1] == x.itemsize and min(x.shape) > 1:
+        return results((shape[0], shape[2], shape[3], shape[1])).transpose(0, 3, 1, 2)
+    return empty_like_layout(x, shape)
+
+
+def _tiling(op) -> bool:
+    """Whether the windows tile the input without overlap or padding: each input element
+    is then in at most one window, and the gradient is written, not accumulated."""
+    return op.pad == (0, 0) and all(s >= w for s, w in zip(op.stride, op.ws))
+
+
+def _zero_uncovered(op, gx: np.ndarray, ho: int, wo: int) -> None:
+    """Zero the elements of a tiling pool's gradient that no window reads: the gaps between
+    windows and the rows/cols past the last window."""
+    (kh, kw), (sh, sw) = op.ws, op.stride
+    for k in range(kh, sh):  # gaps between windows (a stride longer than the window)
+        gx[:, :, k::sh, :] = 0
+    for k in range(kw, sw):
+        gx[:, :, :, k::sw] = 0
+    gx[:, :, ho * sh:, :] = 0
+    gx[:, :, :, wo * sw:] = 0
 
 
 @generators.register(Pool)
@@ -150,14 +177,14 @@ def pool_spec(node):
 
     def bind(funcs):
         (fn,) = funcs
-        fallback = _numpy_kernel(node)
+        fallback, results = _numpy_kernel(node), ResultRing(dtype)
 
         def kernel(x):
             _check_input(op, x, dtype)
             if not _batch_inner(x):
                 return fallback(x)
             ho, wo = op.out_shape(x.shape)[-2:]
-            y = empty_like_layout(x, x.shape[:2] + (ho, wo))
+            y = _like(x, x.shape[:2] + (ho, wo), results)
             if y.size:
                 d = _desc(op, x, ho, wo, (x, y))  # kept alive through the call
                 fn(_ptr(d), _ptr(x), _ptr(y))
@@ -174,9 +201,11 @@ def max_pool_grad_spec(node):
         return None
     op, dtype = node.op, node.inputs[0].dtype
 
+    tiling = _tiling(op)
+
     def bind(funcs):
         (fn,) = funcs
-        fallback = _numpy_kernel(node)
+        fallback, results = _numpy_kernel(node), ResultRing(dtype)
 
         def kernel(x, maxout, gz):
             _check_input(op, x, dtype)
@@ -188,8 +217,11 @@ def max_pool_grad_spec(node):
                 raise ValueError(f"{op}: pooled output of shape {maxout.shape}, expected "
                                  f"{gz.shape}")
             maxout, gz = (np.asarray(a, dtype=dtype) for a in (maxout, gz))
-            gx = empty_like_layout(x, x.shape)
-            gx.fill(0)
+            gx = _like(x, x.shape, results)
+            if tiling:
+                _zero_uncovered(op, gx, ho, wo)
+            else:
+                gx.fill(0)
             if gz.size:
                 d = _desc(op, x, ho, wo, (x, maxout, gz, gx))  # kept alive through the call
                 fn(_ptr(d), _ptr(x), _ptr(maxout), _ptr(gz), _ptr(gx))
@@ -197,5 +229,5 @@ def max_pool_grad_spec(node):
 
         return kernel
 
-    return KernelSpec(_source(_GRAD, "grad", ["xp", "mp", "gp", "gxp"], dtype),
-                      [("grad", "ppppp")], bind)
+    return KernelSpec(_source(_GRAD, "grad", ["xp", "mp", "gp", "gxp"], dtype,
+                              op="=" if tiling else "+="), [("grad", "ppppp")], bind)

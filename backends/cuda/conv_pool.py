@@ -13,12 +13,13 @@ from functools import partial
 
 import cupy as cp
 
-from core.tensor.conv import Conv2d, Conv2dGradInputs, Conv2dGradWeights
+from core.tensor.conv import (Conv2d, Conv2dBiasAct, Conv2dGradInputs, Conv2dGradWeights,
+                              ReluBiasGrad)
 from core.tensor.grouped_conv import (GroupedConv2d, GroupedConv2dGradInputs,
                                       GroupedConv2dGradWeights)
 from core.tensor.signal.pool import AveragePoolGrad, MaxPoolGrad, MaxPoolGradGrad, Pool
 
-from ..numpy.conv import _check, _check_g, _geometry
+from ..numpy.conv import _check, _check_g, _geometry, check_bias, relu_bias_grad
 from ..numpy import grouped_conv as numpy_grouped_conv, pool as numpy_pool
 from .kernels import _dev, registry
 
@@ -59,6 +60,22 @@ def conv2d_kernel(node):
         return cp.matmul(wmat, cols).reshape(x.shape[0], f, ho, wo)
 
     return kernel
+
+
+@registry.register(Conv2dBiasAct)
+def conv2d_bias_act_kernel(node):
+    conv, relu = conv2d_kernel(node), node.op.activation == "relu"
+
+    def kernel(x, w, b):
+        out = conv(x, w) + check_bias(node.op, _dev(b), w.shape[0]).reshape(-1, 1, 1)
+        return cp.maximum(out, 0) if relu else out
+
+    return kernel
+
+
+@registry.register(ReluBiasGrad)
+def relu_bias_grad_kernel(node):
+    return lambda out, g: relu_bias_grad(_dev(out), _dev(g))
 
 
 @registry.register(Conv2dGradWeights)

@@ -18,7 +18,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from core.tensor.conv import Conv2d, Conv2dGradInputs, Conv2dGradWeights, conv_padding
+from core.tensor.conv import (Conv2d, Conv2dBiasAct, Conv2dGradInputs, Conv2dGradWeights,
+                              ReluBiasGrad, conv_padding)
 
 from . import registry
 from .pool import taps
@@ -176,6 +177,47 @@ def conv2d_kernel(node):
     op = node.op
     im2col = _Cols(op)
     return lambda x, w: _forward(op, im2col, x, w)
+
+
+def check_bias(op, bias: np.ndarray, channels: int) -> np.ndarray:
+    if bias.shape != (channels,):
+        raise ValueError(f"{op}: a bias of shape {bias.shape} for {channels} output channels")
+    return bias
+
+
+def bias_act(out: np.ndarray, bias: np.ndarray, activation: str) -> np.ndarray:
+    """``activation(out + bias)`` along axis 1 of (N, F, H, W) ``out``, in place (``out`` is
+    a kernel's fresh result), keeping its memory layout."""
+    np.add(out, bias.reshape(-1, 1, 1), out=out)
+    if activation == "relu":
+        np.maximum(out, 0, out=out)
+    return out
+
+
+@registry.register(Conv2dBiasAct)
+def conv2d_bias_act_kernel(node):
+    op = node.op
+    im2col = _Cols(op)
+
+    def kernel(x, w, b):
+        out = _forward(op, im2col, x, w)
+        return bias_act(out, check_bias(op, b, w.shape[0]), op.activation)
+
+    return kernel
+
+
+def relu_bias_grad(out: np.ndarray, g: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``(g * (out > 0), its sum over every axis but the last)``."""
+    if out.shape != g.shape:
+        raise ValueError(f"ReluBiasGrad: output of shape {out.shape} and gradient of shape "
+                         f"{g.shape} differ")
+    g_pre = g * (out > 0)
+    return g_pre, g_pre.reshape(-1, g.shape[-1]).sum(axis=0)  # (numpy or cupy arrays)
+
+
+@registry.register(ReluBiasGrad)
+def relu_bias_grad_kernel(node):
+    return relu_bias_grad
 
 
 @registry.register(Conv2dGradWeights)

@@ -179,6 +179,87 @@ class Conv2dGradInputs(_ConvBase):
         return [g_kern, g_top, None]
 
 
+class Conv2dBiasAct(_ConvBase):
+    """``activation(conv2d(img, kern) + bias)``, the bias along the output channels.
+
+    One op so that a backend adds the bias and applies the activation to the product's
+    tile while it is in registers, instead of two more passes over the output.
+    ``activation``: 'linear' or 'relu' (``maximum(x, 0)``: NaN stays NaN). Its gradient is
+    the plain ops': the ReLU mask, ``Conv2dGradInputs``, ``Conv2dGradWeights`` and a sum.
+    """
+
+    __props__ = _ConvBase.__props__ + ("activation",)
+    ACTIVATIONS = ("linear", "relu")
+
+    def __init__(self, border_mode="valid", subsample=(1, 1), filter_flip: bool = True,
+                 filter_dilation=(1, 1), activation: str = "linear"):
+        super().__init__(border_mode, subsample, filter_flip, filter_dilation)
+        if activation not in self.ACTIVATIONS:
+            raise ValueError(f"conv2d: activation must be one of {self.ACTIVATIONS}, got "
+                             f"{activation!r}")
+        self.activation = activation
+
+    def make_node(self, img, kern, bias) -> Apply:
+        from .math import cast
+
+        conv = Conv2d(**self._params()).make_node(img, kern)
+        img, kern = conv.inputs
+        bias = cast(as_tensor_variable(bias), conv.outputs[0].dtype)
+        f = kern.type.shape[0]
+        if bias.ndim != 1 or (None not in (f, bias.type.shape[0]) and bias.type.shape[0] != f):
+            raise ValueError(f"conv2d: the bias must be a vector of the {f} output channels, got "
+                             f"{bias.type}, at {format_trace(user_frame())}")
+        return Apply(self, [img, kern, bias], [conv.outputs[0].type()])
+
+    def L_op(self, inputs, outputs, gz):
+        from .shape_ops import shape_i
+
+        img, kern, _ = inputs
+        # the mask and the bias gradient on the (N, H, W, F) order: the backends' kernels
+        # give channels-last memory, which this order reads contiguously
+        g = gz[0].dimshuffle(0, 2, 3, 1)
+        if self.activation == "relu":  # maximum(x, 0)'s gradient and its sum, in one pass
+            g, g_bias = ReluBiasGrad()(outputs[0].dimshuffle(0, 2, 3, 1), g)
+        else:
+            g_bias = g.reshape([-1, shape_i(kern, 0)]).sum(axis=0)
+        g = g.dimshuffle(0, 3, 1, 2)
+        g_img = Conv2dGradInputs(**self._params())(kern, g, _spatial(img))
+        g_kern = Conv2dGradWeights(**self._params())(img, g, _spatial(kern))
+        return [g_img, g_kern, g_bias]
+
+
+class ReluBiasGrad(Op):
+    """``(g * (out > 0), sum of that over every axis but the last)``: the gradient through
+    a ReLU whose output is ``out`` and the gradient of the bias added before it (on the
+    last axis), in one pass over ``g`` instead of a mask pass and a sum pass."""
+
+    __props__ = ()
+
+    def make_node(self, out, g) -> Apply:
+        out, g = as_tensor_variable(out), as_tensor_variable(g)
+        if out.ndim != g.ndim or out.ndim < 1 or g.dtype != out.dtype or g.type.dtype[0] != "f":
+            raise TypeError(f"ReluBiasGrad: expected float tensors of one rank and dtype, got "
+                            f"{out.type} and {g.type}, at {format_trace(user_frame())}")
+        return Apply(self, [out, g], [g.type(), TensorType(g.dtype, g.type.shape[-1:])()])
+
+    def L_op(self, inputs, outputs, gz):
+        from .math import gt, zeros_like
+
+        out, _ = inputs
+        g_pre, g_bias = gz  # (the gradient fills in zeros for an unused output)
+        spread = g_bias.dimshuffle(*(["x"] * (out.ndim - 1)), 0)
+        return [zeros_like(out), (g_pre + spread) * gt(out, 0)]
+
+
+def conv2d_bias_act(input, filters, bias, activation: str = "linear", border_mode="valid",
+                    subsample=(1, 1), filter_flip: bool = True,
+                    filter_dilation=(1, 1)) -> Variable:
+    """``activation(conv2d(input, filters, ...) + bias)`` as one op (see ``Conv2dBiasAct``);
+    ``bias`` has one entry per output channel, ``activation`` is 'linear' or 'relu'."""
+    return Conv2dBiasAct(border_mode, subsample, filter_flip, filter_dilation,
+                         activation)(input, filters, bias)
+
+
 def conv2d(input, filters, input_shape=None, filter_shape=None, border_mode="valid",
            subsample=(1, 1), filter_flip: bool = True, image_shape=None,
            filter_dilation=(1, 1), num_groups: int = 1) -> Variable:

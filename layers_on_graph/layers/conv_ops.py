@@ -6,6 +6,7 @@ bottom/right) and 'causal' (1-d) entirely before the steps.
 from __future__ import annotations
 
 import core.tensor as T
+from core.tensor.conv import Conv2dBiasAct, conv2d_bias_act
 from core.tensor.grouped_conv import grouped_conv2d
 
 from .conv_utils import same_padding
@@ -13,9 +14,11 @@ from .layer import static_shape
 
 
 def conv_nhwc(inputs, filters, kernel_hw, strides, dilation, padding: str, built_rows_cols,
-              owner: str, groups: int = 1):
+              owner: str, groups: int = 1, bias=None, activation: str = "linear"):
     """``inputs`` (b, rows, cols, c) cross-correlated with ``filters`` (out, c // groups, kh,
-    kw), as Keras: ``padding`` 'valid', 'same' or 'causal' (rows padded before)."""
+    kw), as Keras: ``padding`` 'valid', 'same' or 'causal' (rows padded before). With
+    ``bias`` (groups 1), ``activation(conv + bias)`` as one op (``activation`` 'linear' or
+    'relu'), which a backend applies while the product is in registers."""
     x = inputs.dimshuffle(0, 3, 1, 2)
     border = "valid"
     if padding == "same":
@@ -32,11 +35,25 @@ def conv_nhwc(inputs, filters, kernel_hw, strides, dilation, padding: str, built
         x = pad_before_rows(x, (kernel_hw[0] - 1) * dilation[0])
     params = dict(border_mode=border, subsample=tuple(strides), filter_flip=False,
                   filter_dilation=tuple(dilation))
-    if groups == 1:
+    if bias is not None:
+        out = conv2d_bias_act(x, filters, bias, activation, **params)
+    elif groups == 1:
         out = T.nnet.conv2d(x, filters, **params)
     else:
         out = grouped_conv2d(x, filters, num_groups=groups, **params)
     return out.dimshuffle(0, 2, 3, 1)
+
+
+def fused_activation(activation, bias, groups: int) -> str | None:
+    """The ``Conv2dBiasAct`` activation name that computes ``activation`` (a function from
+    ``activations``), or None where the layer keeps separate ops."""
+    from .. import activations
+
+    if bias is None or groups != 1:
+        return None
+    names = {activations.linear: "linear", activations.relu: "relu"}
+    name = names.get(activation)
+    return name if name in Conv2dBiasAct.ACTIVATIONS else None
 
 
 def add_bias(out, bias, channels: int):

@@ -87,20 +87,24 @@ def test_errors_match_numpy():
         cw(_channels_last(np.zeros((1, 3, 5, 5), "float32")), g, np.array([3, 3]))
 
 
+def check_threaded(cfg, x, w, threads: int) -> None:
+    """The three float64 kernels at ``threads`` threads against numpy's."""
+    from core.config import config
+
+    (cf, cw, ci), (nf, nw, ni) = _kernels(cfg, "float64")
+    y = nf(x, w)
+    g = np.random.default_rng(1).normal(size=y.shape)
+    khw, hw = np.array(w.shape[2:]), np.array(x.shape[2:])
+    with config.change_flags(threads=threads):
+        assert_same(cf(_channels_last(x), w), y, "float64", "forward")
+        assert_same(cw(_channels_last(x), _channels_last(g), khw), nw(x, g, khw), "float64",
+                    "filter gradient")
+        assert_same(ci(w, _channels_last(g), hw), ni(w, g, hw), "float64", "input gradient")
+
+
 @pytest.mark.parametrize("threads", [1, 3])
 def test_threaded_kernels_match_numpy(threads):
     """Each thread takes a range of images (uneven ranges here: 5 images on 3 threads)."""
-    from core.config import config
-
-    cfg = dict(border_mode="half", subsample=(2, 1))
-    (cf, cw, ci), (nf, nw, ni) = _kernels(cfg, "float64")
     rng = np.random.default_rng(1)
-    x, w = rng.normal(size=(5, 6, 9, 8)), rng.normal(size=(7, 6, 3, 3))
-    y = nf(x, w)
-    g = rng.normal(size=y.shape)
-    with config.change_flags(threads=threads):
-        assert_same(cf(_channels_last(x), w), y, "float64", "forward")
-        assert_same(cw(_channels_last(x), _channels_last(g), np.array([3, 3])),
-                    nw(x, g, np.array([3, 3])), "float64", "filter gradient")
-        assert_same(ci(w, _channels_last(g), np.array([9, 8])), ni(w, g, np.array([9, 8])),
-                    "float64", "input gradient")
+    check_threaded(dict(border_mode="half", subsample=(2, 1)), rng.normal(size=(5, 6, 9, 8)),
+                   rng.normal(size=(7, 6, 3, 3)), threads)

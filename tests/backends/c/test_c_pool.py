@@ -57,3 +57,29 @@ def test_gradient_shape_error():
     xv = np.zeros((1, 1, 4, 4), "float32")
     with pytest.raises(ValueError, match="output gradient"):
         k(xv, np.zeros((1, 1, 2, 2), "float32"), np.zeros((1, 1, 3, 2), "float32"))
+
+
+def test_gradient_reuses_a_free_buffer_and_never_a_held_one():
+    """Channels-last gradients of tiling windows go to a ring of reused buffers (large
+    results only); one still held by the caller is never overwritten."""
+    t = TensorType("float32", (None,) * 4)
+    x, m, g = t("x"), t("m"), t("g")
+    (cg,), (ng,) = c_and_numpy_kernels([MaxPoolGrad((2, 2)).make_node(x, m, g)])
+    rng = np.random.default_rng(1)
+    xv = _nhwc(rng.normal(size=(4, 32, 33, 35)).astype("float32"))  # odd: uncovered edges
+    mv = backends.make_kernels([Pool((2, 2)).make_node(x)], "numpy")[0](xv)
+
+    def call():
+        gz = rng.normal(size=mv.shape).astype("float32")
+        got = cg(xv, mv, gz)
+        assert_same(got, ng(xv, mv, gz), "float32")
+        return got
+
+    first = call()
+    base = id(first.base)  # (not a reference: that would hold the buffer)
+    del first
+    held = call()
+    assert id(held.base) == base  # the free buffer, its uncovered edges zeroed again
+    copy = held.copy()
+    assert id(call().base) != base
+    assert_same(held, copy, "float32", "the held result")

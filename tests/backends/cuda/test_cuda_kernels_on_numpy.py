@@ -7,7 +7,8 @@ import pytest
 
 import core.tensor as T
 from backends.numpy import registry as numpy_registry
-from core.tensor.conv import Conv2d, Conv2dGradInputs, Conv2dGradWeights
+from core.tensor.conv import (Conv2d, Conv2dBiasAct, Conv2dGradInputs, Conv2dGradWeights,
+                              ReluBiasGrad)
 from core.tensor.signal.pool import AveragePoolGrad, MaxPoolGrad, MaxPoolGradGrad, Pool
 from core.tensor.type import TensorType
 
@@ -52,8 +53,14 @@ def _conv_and_gradients(cuda_registry, ops, cfg, x, w):
 
 @pytest.mark.parametrize("cfg", CONV_CONFIGS)
 def test_conv2d_and_both_gradients(cuda_registry, cfg):
-    _conv_and_gradients(cuda_registry, (Conv2d, Conv2dGradWeights, Conv2dGradInputs), cfg,
-                        RNG.normal(size=(2, 3, 9, 8)), RNG.normal(size=(4, 3, 3, 2)))
+    x, w = RNG.normal(size=(2, 3, 9, 8)), RNG.normal(size=(4, 3, 3, 2))
+    _conv_and_gradients(cuda_registry, (Conv2d, Conv2dGradWeights, Conv2dGradInputs), cfg, x, w)
+    b, vector = RNG.normal(size=4), TensorType("float64", (None,))
+    for act in Conv2dBiasAct.ACTIVATIONS:
+        _same(cuda_registry, Conv2dBiasAct(activation=act, **cfg).make_node(T4(), T4(), vector()),
+              x, w, b)
+    y = numpy_registry.make_kernel(Conv2d(**cfg).make_node(T4(), T4()))(x, w)
+    _same(cuda_registry, ReluBiasGrad().make_node(T4(), T4()), y, RNG.normal(size=y.shape))
 
 
 @pytest.mark.parametrize("groups,cg", [(2, 3), (6, 1)])  # grouped, depthwise

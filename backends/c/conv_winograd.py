@@ -1,0 +1,287 @@
+"""Winograd F(4x4, 3x3) C convolution kernels (stride 1, undilated 3x3 filters).
+
+Each 6x6 input tile (step 4) is transformed, ``V = B^T d B``, along the channels in
+vectors (channels-last memory), and:
+
+- forward (and the input gradient, a forward correlation of the padded output gradient):
+  multiplied with the transformed filters ``U = G g G^T`` (36 products of (tiles, C) by
+  (C, F), by the direct kernel's register tile) and transformed back, ``Y = A^T M A``,
+  then bias and ReLU, into a 4x4 output tile: 36 multiplies per 4x4 outputs and channel
+  pair instead of 144;
+- filter gradient: the output gradient's 4x4 tiles are transformed, ``D = A dY A^T``, and
+  ``dU = sum over tiles of V (x) D`` (36 products of (C, tiles) by (tiles, F), by the
+  direct filter gradient's register tile) is returned; ``dg = G^T dU G`` is then a small
+  product on the host (``filters_from_transform``).
+
+Tiles go in blocks (``block``) so that the transformed tiles stay in L2 (forward) or
+amortise the read and write of ``dU`` (filter gradient); images with fewer tiles than a
+block are grouped. float32 rounding: about 1e-6 of the result's scale (the transforms'
+constants are small integers and 1/24).
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from .conv_direct import DESC_C, TILE, c_names, lanes
+
+# per dtype, shared by the nodes of a module: the 1-d transforms, padding a group of
+# images, and the input transform of a block of tiles
+_HELPERS = """
+#ifndef LG_WINO_{s}
+#define LG_WINO_{s}
+/* y = B^T x for 6 vectors (the input transform along one axis) */
+LG_INLINE void lg_bt{s}(const lg_v{s} *x, lg_v{s} *y) {{
+    y[0] = 4 * x[0] - 5 * x[2] + x[4];
+    y[1] = x[3] + x[4] - 4 * (x[1] + x[2]);
+    y[2] = 4 * (x[1] - x[2]) - x[3] + x[4];
+    y[3] = 2 * (x[3] - x[1]) - x[2] + x[4];
+    y[4] = 2 * (x[1] - x[3]) - x[2] + x[4];
+    y[5] = 4 * x[1] - 5 * x[3] + x[5];
+}}
+/* y = A^T x: 6 vectors to 4 (the output transform along one axis) */
+LG_INLINE void lg_at{s}(const lg_v{s} *x, lg_v{s} *y) {{
+    const lg_v{s} p1 = x[1] + x[2], m1 = x[1] - x[2], p3 = x[3] + x[4], m3 = x[3] - x[4];
+    y[0] = x[0] + p1 + p3;
+    y[1] = m1 + 2 * m3;
+    y[2] = p1 + 4 * p3;
+    y[3] = m1 + 8 * m3 + x[5];
+}}
+/* y = A x: 4 vectors to 6 (the output gradient's transform along one axis) */
+LG_INLINE void lg_a{s}(const lg_v{s} *x, lg_v{s} *y) {{
+    const lg_v{s} p0 = x[0] + x[2], m1 = x[1] + x[3], q1 = 2 * x[1] + 8 * x[3];
+    y[0] = x[0];
+    y[1] = p0 + m1;
+    y[2] = p0 - m1;
+    y[3] = x[0] + 4 * x[2] + q1;
+    y[4] = x[0] + 4 * x[2] - q1;
+    y[5] = x[3];
+}}
+
+/* images n0 .. n0 + ng - 1 of x inside zero rows/cols (ph above, pw left, up to their last
+   tile below and right; the zeros are written once by the caller), img elements apart */
+LG_INLINE void lg_wino_pad{s}(const {t} *x, {t} *buf, int64_t n0, int64_t ng, int64_t img,
+                              int64_t H, int64_t W, int64_t C, int64_t ph, int64_t pw,
+                              int64_t Wq, int64_t sn, int64_t sy, int64_t sx, int64_t sc) {{
+    for (int64_t gi = 0; gi < ng; gi++)
+        for (int64_t y = 0; y < H; y++) {{
+            {t} *dst = buf + gi * img + ((y + ph) * Wq + pw) * C;
+            const {t} *src = x + (n0 + gi) * sn + y * sy;
+            if (sc == 1 && sx == C) {{
+                __builtin_memcpy(dst, src, W * C * sizeof({t}));
+                continue;
+            }}
+            for (int64_t xx = 0; xx < W; xx++, dst += C)
+                for (int64_t c = 0; c < C; c++) dst[c] = src[xx * sx + c * sc];
+        }}
+}}
+
+/* V[a * 6 + b][q][c] = (B^T d B)[a][b] for the tiles q0 .. q0 + nb - 1 of the padded
+   group in buf (tiles per image, Tx per row), TB rows per plane */
+LG_INLINE void lg_wino_in{s}(const {t} *buf, {t} *V, int64_t q0, int64_t nb, int64_t tiles,
+                             int64_t Tx, int64_t Wq, int64_t img, int64_t C, int64_t TB) {{
+    const int VL = LG_VL{s};
+    for (int64_t q = 0; q < nb; q++) {{
+        const int64_t tq = (q0 + q) % tiles;
+        const {t} *d0 = buf + (q0 + q) / tiles * img + (tq / Tx * 4 * Wq + tq % Tx * 4) * C;
+        for (int64_t c = 0; c < C; c += VL) {{
+            lg_v{s} e[6], u[6][6], r[6];
+            for (int j = 0; j < 6; j++) {{
+                for (int i = 0; i < 6; i++) e[i] = lg_ld{s}(d0 + (i * Wq + j) * C + c);
+                lg_bt{s}(e, r);
+                for (int a = 0; a < 6; a++) u[a][j] = r[a];
+            }}
+            for (int a = 0; a < 6; a++) {{
+                lg_bt{s}(u[a], r);
+                for (int b = 0; b < 6; b++) lg_st{s}(V + ((a * 6 + b) * TB + q) * C + c, r[b]);
+            }}
+        }}
+    }}
+}}
+#endif
+"""
+
+# the setup both entry points share: tiles, block, group, the thread's scratch
+_SETUP = """
+    const int64_t Ty = (Ho + 3) / 4, Tx = (Wo + 3) / 4, Wq = 4 * Tx + 2, tiles = Ty * Tx;
+    const int64_t TB = d[22], G = d[23];
+    (void)R; (void)L; (void)kwr; (void)dh; (void)dw; (void)kh; (void)kw;
+"""
+
+# x (sn, sy, sx, sc strides), u (36, C, F), bias (F) or NULL, out (N, Ho, Wo, F)
+_FORWARD = """
+__attribute__((optimize("O3")))
+int @K@_wino(char *dp, char *xp, char *up, char *bp, char *op, char *bufp) {{
+""" + DESC_C + _SETUP + """
+    const int relu = (int)d[21];
+    const int64_t slot = G * img + 36 * TB * (C + F);
+    #pragma omp parallel num_threads(T) if (T > 1)
+    {{
+        const int t = lg_conv_tid();
+        {t} *buf = ({t} *)bufp + t * slot, *V = buf + G * img, *M = V + 36 * TB * C;
+        memset(buf, 0, G * img * sizeof({t}));
+        const int64_t lo = N * t / T, hi = N * (t + 1) / T;
+        for (int64_t n0 = lo; n0 < hi; n0 += G) {{  /* G images, their tiles in blocks */
+            const int64_t ng = hi - n0 < G ? hi - n0 : G;
+            lg_wino_pad{s}((const {t} *)xp, buf, n0, ng, img, H, W, C, ph, pw, Wq, sn, sy, sx, sc);
+            for (int64_t q0 = 0; q0 < ng * tiles; q0 += TB) {{
+                const int64_t nb = ng * tiles - q0 < TB ? ng * tiles - q0 : TB;
+                lg_wino_in{s}(buf, V, q0, nb, tiles, Tx, Wq, img, C, TB);
+                for (int xi = 0; xi < 36; xi++) {{  /* M[xi] = V[xi] U[xi] */
+                    const {t} *v = V + xi * TB * C, *u = ({t} *)up + xi * C * F;
+                    {t} *m = M + xi * TB * F;
+                    int64_t fb = 0;
+                    for (; fb + 2 * VL <= F; fb += 2 * VL)
+                        lg_fwd_row{s}(v, u + fb, m + fb, 0, 0, nb, F, 1, C, 1, 0, 0, C, 2);
+                    for (; fb < F; fb += VL)
+                        lg_fwd_row{s}(v, u + fb, m + fb, 0, 0, nb, F, 1, C, 1, 0, 0, C, 1);
+                }}
+                for (int64_t q = 0; q < nb; q++) {{  /* out tile = A^T M A (+ bias, ReLU) */
+                    const int64_t n = n0 + (q0 + q) / tiles, tq = (q0 + q) % tiles;
+                    const int64_t oy = tq / Tx * 4, ox = tq % Tx * 4;
+                    {t} *o = ({t} *)op + ((n * Ho + oy) * Wo + ox) * F;
+                    for (int64_t f = 0; f < F; f += VL) {{
+                        lg_v{s} e[6], s4[4][6], r[4];
+                        for (int b = 0; b < 6; b++) {{
+                            for (int a = 0; a < 6; a++)
+                                e[a] = lg_ld{s}(M + ((a * 6 + b) * TB + q) * F + f);
+                            lg_at{s}(e, r);
+                            for (int i = 0; i < 4; i++) s4[i][b] = r[i];
+                        }}
+                        const lg_v{s} bias = bp ? lg_ld{s}(({t} *)bp + f) : (lg_v{s}){{0}};
+                        for (int i = 0; i < 4 && oy + i < Ho; i++) {{
+                            lg_at{s}(s4[i], r);
+                            for (int j = 0; j < 4 && ox + j < Wo; j++) {{
+                                lg_v{s} y = r[j] + bias;
+                                if (relu) y = (lg_v{s})((lg_vi{s})y & ~(lg_vi{s})(y <= 0));
+                                lg_st{s}(o + (i * Wo + j) * F + f, y);
+                            }}
+                        }}
+                    }}
+                }}
+            }}
+        }}
+    }}
+    return 0;
+}}
+"""
+
+# x as above, dy contiguous (N, Ho, Wo, F), du (36, C, F) = sum of V (x) D; the scratch
+# holds per thread the padded group, V, D, TB tile offsets and (but thread 0) a du part
+_GRAD_WEIGHTS = """
+__attribute__((optimize("O3")))
+int @K@_wgw(char *dp, char *xp, char *dyp, char *dup, char *bufp) {{
+""" + DESC_C + _SETUP + """
+    const int64_t PX = TB * (int64_t)(8 / sizeof({t}));  /* the 64-bit offsets, in elements */
+    const int64_t U = 36 * C * F, slot = G * img + 36 * TB * (C + F) + PX + U;
+    #pragma omp parallel num_threads(T) if (T > 1)
+    {{
+        const int t = lg_conv_tid();
+        {t} *buf = ({t} *)bufp + t * slot, *V = buf + G * img, *D = V + 36 * TB * C;
+        int64_t *px = (int64_t *)(D + 36 * TB * F);
+        {t} *du = t ? D + 36 * TB * F + PX : ({t} *)dup;
+        memset(buf, 0, G * img * sizeof({t}));
+        memset(du, 0, U * sizeof({t}));
+        for (int64_t q = 0; q < TB; q++) px[q] = q * C;  /* V's rows, as pixel offsets */
+        const int64_t lo = N * t / T, hi = N * (t + 1) / T;
+        for (int64_t n0 = lo; n0 < hi; n0 += G) {{
+            const int64_t ng = hi - n0 < G ? hi - n0 : G;
+            lg_wino_pad{s}((const {t} *)xp, buf, n0, ng, img, H, W, C, ph, pw, Wq, sn, sy, sx, sc);
+            for (int64_t q0 = 0; q0 < ng * tiles; q0 += TB) {{
+                const int64_t nb = ng * tiles - q0 < TB ? ng * tiles - q0 : TB;
+                lg_wino_in{s}(buf, V, q0, nb, tiles, Tx, Wq, img, C, TB);
+                for (int64_t q = 0; q < nb; q++) {{  /* D[a * 6 + b][q][f] = (A dy A^T)[a][b] */
+                    const int64_t n = n0 + (q0 + q) / tiles, tq = (q0 + q) % tiles;
+                    const int64_t oy = tq / Tx * 4, ox = tq % Tx * 4;
+                    const {t} *g = ({t} *)dyp + ((n * Ho + oy) * Wo + ox) * F;
+                    for (int64_t f = 0; f < F; f += VL) {{
+                        lg_v{s} e[4], s6[6][4], r[6];
+                        for (int j = 0; j < 4; j++) {{  /* rows past the output read as zeros */
+                            for (int i = 0; i < 4; i++)
+                                e[i] = oy + i < Ho && ox + j < Wo
+                                    ? lg_ld{s}(g + (i * Wo + j) * F + f) : (lg_v{s}){{0}};
+                            lg_a{s}(e, r);
+                            for (int a = 0; a < 6; a++) s6[a][j] = r[a];
+                        }}
+                        for (int a = 0; a < 6; a++) {{
+                            lg_a{s}(s6[a], r);
+                            for (int b = 0; b < 6; b++)
+                                lg_st{s}(D + ((a * 6 + b) * TB + q) * F + f, r[b]);
+                        }}
+                    }}
+                }}
+                for (int xi = 0; xi < 36; xi++)  /* du[xi] += V[xi]^T D[xi] */
+                    lg_gw_panel{s}(V + xi * TB * C, px, D + xi * TB * F, du + xi * C * F, nb, F, C);
+            }}
+        }}
+    }}
+    {t} *du = ({t} *)dup;
+    for (int t = 1; t < T; t++) {{
+        const {t} *part = ({t} *)bufp + t * slot + G * img + 36 * TB * (C + F) + PX;
+        for (int64_t e = 0; e < U; e++) du[e] += part[e];
+    }}
+    return 0;
+}}
+"""
+
+# G of F(4x4, 3x3): the filter transform U = G g G^T
+_G = np.array([[1 / 4, 0, 0], [-1 / 6, -1 / 6, -1 / 6], [-1 / 6, 1 / 6, -1 / 6],
+               [1 / 24, 1 / 12, 1 / 6], [1 / 24, -1 / 12, 1 / 6], [0, 0, 1]])
+FORWARD_BYTES = 1 << 20  # one forward block's V and M: within L2 (2 MB per core measured)
+GRADIENT_BYTES = 1 << 22  # one filter-gradient block's V and D: du read and written per block
+
+
+def source(dtype, gradient: bool) -> str:
+    """C of ``@K@_wino(desc, x, u, bias, out, scratch)``, or with ``gradient`` of
+    ``@K@_wgw(desc, x, dy, du, scratch)`` (after ``conv_direct``'s source)."""
+    names = c_names(dtype)
+    return _HELPERS.format(**names) + (_GRAD_WEIGHTS if gradient else _FORWARD).format(**names)
+
+
+def applies(kshape, stride, dilation, in_channels: int, out_channels: int, dtype) -> bool:
+    """Whether these kernels take a convolution: 3x3 filters at stride and dilation 1, input
+    and output channels multiples of the vector length."""
+    v = lanes(dtype)
+    return (tuple(kshape) == (3, 3) and tuple(stride) == (1, 1) and tuple(dilation) == (1, 1)
+            and in_channels % v == 0 and out_channels % v == 0)
+
+
+def filter_transform(wm: np.ndarray, c: int, f: int) -> np.ndarray:
+    """The (36, C, F) transformed filters U of a (9*C, F) filter matrix (taps (i, j) then
+    channels), computed in float64."""
+    g = wm.reshape(3, 3, c * f).astype(np.float64)
+    u = np.einsum("ai,ijk,bj->abk", _G, g, _G, optimize=True)
+    return np.ascontiguousarray(u.reshape(36, c, f), dtype=wm.dtype)
+
+
+def filters_from_transform(du: np.ndarray, out: np.ndarray) -> np.ndarray:
+    """``out`` (3, 3, C, F) = G^T dU G of the filter gradient's (36, C, F) ``du``."""
+    c, f = du.shape[1:]
+    g = np.einsum("ai,abk,bj->ijk", _G, du.reshape(6, 6, c * f).astype(np.float64), _G,
+                  optimize=True)
+    out[...] = g.reshape(out.shape)
+    return out
+
+
+def block(c: int, f: int, ho: int, wo: int, itemsize: int, gradient: bool) -> tuple[int, int]:
+    """(tiles per block, images per group): blocks of a multiple of the register tile whose
+    transformed tiles fit the budget; images with fewer tiles than that are grouped so that
+    one block spans several (a 16x16 image has only 16 tiles)."""
+    budget = GRADIENT_BYTES if gradient else FORWARD_BYTES
+    size = max(TILE, budget // (36 * (c + f) * itemsize) // TILE * TILE)
+    tiles = ((ho + 3) // 4) * ((wo + 3) // 4)
+    if tiles >= size:
+        return size, 1
+    group = -(-size // tiles)
+    return group * tiles, group
+
+
+def padded(ho: int, wo: int, c: int) -> int:
+    """Elements of one image zero-padded for the tiles (rounded up as ``descriptor``)."""
+    return -(-(4 * ((ho + 3) // 4) + 2) * (4 * ((wo + 3) // 4) + 2) * c // 8) * 8
+
+
+def scratch(desc: np.ndarray, gradient: bool) -> int:
+    """Elements of scratch ``@K@_wino`` (or ``@K@_wgw``) needs for ``desc``."""
+    c, f, tb = int(desc[3]), int(desc[6]), int(desc[22])
+    extra = tb * 2 + 36 * c * f if gradient else 0  # offsets (counted as float64) and du
+    return int(desc[20]) * (int(desc[23]) * int(desc[19]) + 36 * tb * (c + f) + extra)
