@@ -100,6 +100,51 @@ class PackedAllReduce(Op):
         return "PackedAllReduce{sum}"
 
 
+class PackedProductsAllReduce(PackedAllReduce):
+    """``PackedAllReduce`` whose parts flagged in ``products`` are matrix products
+    ``a @ b``, each given as its two inputs ``a, b`` and computed straight into its slice of
+    the packed buffer: no product array and no copy into the buffer.
+
+    The optimizer makes it from ``PackedAllReduce(dot(a, b), ...)`` (the weight gradients
+    of a data-parallel step; ``core/rewrite/collective.py``), after differentiation.
+    """
+
+    __props__ = ("products",)
+
+    def __init__(self, products):
+        self.products = tuple(bool(p) for p in products)
+
+    def parts(self, inputs: list) -> list[tuple]:
+        """``inputs`` grouped by part: ``(a, b)`` for a product, ``(x,)`` for a tensor."""
+        parts, k = [], 0
+        for product in self.products:
+            parts.append(tuple(inputs[k:k + 2]) if product else (inputs[k],))
+            k += 2 if product else 1
+        return parts
+
+    def make_node(self, *inputs) -> Apply:
+        inputs = [as_tensor_variable(t) for t in inputs]
+        if len(inputs) != sum(2 if p else 1 for p in self.products):
+            raise TypeError(f"PackedProductsAllReduce: {len(inputs)} inputs for the parts "
+                            f"{self.products}")
+        parts = self.parts(inputs)
+        if any(len(p) == 2 and (p[0].ndim, p[1].ndim) != (2, 2) for p in parts):
+            raise TypeError("PackedProductsAllReduce: products take two matrices, got "
+                            f"{[[t.type for t in p] for p in parts if len(p) == 2]}")
+        dtypes = {p[0].dtype for p in parts} | {p[1].dtype for p in parts if len(p) == 2}
+        if len(dtypes) != 1:
+            raise TypeError(f"PackedProductsAllReduce: expected one dtype, got {sorted(dtypes)}")
+        return Apply(self, inputs, [TensorType(inputs[0].dtype, (None,))()])
+
+    def grad(self, inputs, output_grads):
+        raise NotImplementedError("PackedProductsAllReduce is made by the optimizer after "
+                                  "differentiation; differentiate PackedAllReduce(dot(a, b))")
+
+    def __str__(self) -> str:
+        return "PackedAllReduce{sum, products=" + "".join(
+            "p" if p else "." for p in self.products) + "}"
+
+
 def allreduce_packed(tensors):
     """``allreduce`` of the flattened ``tensors`` (one dtype), concatenated: one collective.
 
@@ -120,5 +165,5 @@ def allreduce(x):
     return AllReduce()(x)
 
 
-__all__ = ["AllReduce", "PackedAllReduce", "allreduce", "allreduce_packed", "get_communicator",
-           "set_communicator"]
+__all__ = ["AllReduce", "PackedAllReduce", "PackedProductsAllReduce", "allreduce",
+           "allreduce_packed", "get_communicator", "set_communicator"]

@@ -109,3 +109,36 @@ def test_without_communicator_packed_is_a_concatenation():
     a, b = T.dvector("a"), T.dscalar("b")
     out = function([a, b], allreduce_packed([a, b]))(np.array([1.0, 2.0]), 3.0)
     np.testing.assert_array_equal(out, [1, 2, 3])
+
+
+def test_products_are_computed_into_the_packed_buffer(comm):
+    """The optimizer has BLAS write ``dot(a, b)`` parts straight into the buffer (a product
+    that something else reads too stays a part of its own)."""
+    pytest.importorskip("mpi4py")
+    from core.tensor.collective import PackedProductsAllReduce
+
+    a, b, c = T.dmatrix("a"), T.dmatrix("b"), T.dmatrix("c")
+    shared_product = T.dot(c, b)
+    f = function([a, b, c], [allreduce_packed([T.dot(a.T, b), T.sum(c, axis=0),
+                                               shared_product]), shared_product])
+    (node,) = [n for n in f.maker.fgraph.toposort() if "AllReduce" in type(n.op).__name__]
+    assert isinstance(node.op, PackedProductsAllReduce) and node.op.products == (
+        True, False, False)
+    rng = np.random.default_rng(0)
+    av, bv, cv = rng.normal(size=(4, 3)), rng.normal(size=(4, 2)), rng.normal(size=(5, 4))
+    for _ in range(2):  # the second call reuses the kernel's buffer
+        out, product = f(av, bv, cv)
+        expected = np.concatenate([(av.T @ bv).ravel(), cv.sum(0), (cv @ bv).ravel()])
+        np.testing.assert_allclose(out, 3 * expected, rtol=1e-12)
+        np.testing.assert_allclose(product, cv @ bv, rtol=1e-12)
+
+
+def test_products_op_checks_its_inputs():
+    from core.tensor.collective import PackedProductsAllReduce
+
+    with pytest.raises(TypeError, match="3 inputs"):
+        PackedProductsAllReduce((True, True))(T.dmatrix("a"), T.dmatrix("b"), T.dmatrix("c"))
+    with pytest.raises(TypeError, match="two matrices"):
+        PackedProductsAllReduce((True,))(T.dvector("a"), T.dmatrix("b"))
+    with pytest.raises(TypeError, match="one dtype"):
+        PackedProductsAllReduce((True,))(T.fmatrix("a"), T.dmatrix("b"))
