@@ -271,7 +271,7 @@ def scenario_save(folder: str):
     ckpt = os.path.join(folder, "ckpt.weights.h5")
     log = CSVLogger(os.path.join(folder, "log.csv"))
     model.fit(x, y, batch_size=16, epochs=2, verbose=0,
-              callbacks=[ModelCheckpoint(ckpt, save_weights_only=True), log])
+              callbacks=[ModelCheckpoint(ckpt, save_weights_only=True, verbose=1), log])
     assert (log.keys is None) == (distribution.process_index() != 0)  # rows from process 0
     path = os.path.join(folder, "model.keras")
     model.save(path)

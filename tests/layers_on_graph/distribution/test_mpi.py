@@ -68,6 +68,7 @@ def test_files_written_once_and_load_back(tmp_path):
     assert names == ["ckpt.weights.h5", "final.weights.h5", "log.csv", "model.keras"]
     rows = (tmp_path / "log.csv").read_text().splitlines()
     assert rows[0] == "epoch,accuracy,loss" and len(rows) == 3
+    assert done.stdout.count("saving model to") == 2  # ModelCheckpoint(verbose=1): process 0
 
 
 def test_backup_and_tensorboard_under_two_processes(tmp_path):
