@@ -10,12 +10,13 @@ skipped (a communicator of size 2 that moves no data; its weights go wrong, only
 time counts): the data-parallel step's own cost (an optimizer update no longer fused
 into the gradient product), with no communication, no waiting for the other process and
 no second process sharing the memory bus. Rows: samples per second, time per step, the
-time per step in the gradient allreduce (measured around its communication: the shared-
-memory barrier and sum with every process on this machine, else ``MPI_Allreduce``; it
-includes waiting for the slower process), and process 0's CPU time per step outside the
-allreduce (the step's cost when every process has a core to itself, nearly blind to
-other jobs on the machine). The runs alternate ``--repeats`` times; the best run of each
-is compared, and the median is printed next to it (the machine may be shared).
+time per step in the gradient allreduce's communication (with every process on this
+machine, the barrier after which each reads the others' gradients in shared memory,
+summed by the update itself; else ``MPI_Allreduce``; it includes waiting for the slower
+process), and process 0's CPU time per step outside the allreduce (the step's cost when
+every process has a core to itself, nearly blind to other jobs on the machine). The runs
+alternate ``--repeats`` times; the best run of each is compared, and the median is
+printed next to it (the machine may be shared).
 
 Run: ``python benchmarks/distributed_mlp.py [--repeats 3] [--samples 60000]``
 (needs mpi4py and an mpiexec, e.g. ``pip install mpi4py mpich``).
@@ -44,10 +45,11 @@ class Timer:
     def wrap(self, fn):
         def timed(*args):
             start, cpu_start = time.perf_counter(), time.thread_time()
-            fn(*args)
+            result = fn(*args)
             self.seconds += time.perf_counter() - start
             self.cpu_seconds += time.thread_time() - cpu_start
             self.calls += 1
+            return result
 
         return timed
 
@@ -63,8 +65,9 @@ class TimedComm:
 
 
 def time_collectives() -> Timer | None:
-    """Time the gradient allreduce: the shared-memory reduce where every process is on this
-    machine (its barrier and sum), else ``MPI_Allreduce``."""
+    """Time the gradient allreduce's communication: with every process on this machine, the
+    barrier after which each reads the others' gradients in shared memory, else
+    ``MPI_Allreduce``."""
     from backends.numpy import shared_allreduce
     from core.tensor import collective
 
@@ -72,9 +75,9 @@ def time_collectives() -> Timer | None:
     if comm is None:
         return None
     timer = Timer()
-    if shared_allreduce.on_one_machine(comm):
+    if collective.shares_memory(comm):
         shared = shared_allreduce.SharedAllreduce
-        shared.reduce = timer.wrap(shared.reduce)
+        shared.exchange = timer.wrap(shared.exchange)
     else:
         collective.set_communicator(TimedComm(comm, timer))
     return timer

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from core.tensor.collective import (AllReduce, PackedAllReduce, PackedProductsAllReduce,
-                                    get_communicator)
+from core.tensor.collective import (AllReduce, PackedAllReduce, PackedExchange,
+                                    PackedProductsAllReduce, get_communicator, shares_memory)
 
 from . import registry, shared_allreduce
 from .scan import Buffers
@@ -37,21 +37,19 @@ def _packed_kernel(node, parts):
     # Two buffers taken in turn: the views the graph took of last call's output live until
     # this call replaces them, so one buffer would never be free. A reused buffer saves
     # the page faults of a fresh one and MPI's registration of new memory.
-    buffers, turn, shared = Buffers(), [0], [None]
+    buffers, turn, window = Buffers(), [0], _Window(dtype)
 
     def kernel(*inputs):
         groups = parts(inputs)
-        sizes = [p[0].size if len(p) == 1 else p[0].shape[0] * p[1].shape[1] for p in groups]
-        size = sum(sizes)
+        sizes = _sizes(groups)
         turn[0] ^= 1
-        out = buffers.empty(turn[0], (size,), dtype)
+        out = buffers.empty(turn[0], (sum(sizes),), dtype)
         comm = get_communicator()
         many = comm is not None and comm.Get_size() > 1
-        if many and shared_allreduce.on_one_machine(comm):
-            if shared[0] is None or (shared[0].comm, shared[0].size) != (comm, size):
-                shared[0] = shared_allreduce.SharedAllreduce(comm, size, dtype)
-            _fill(shared[0].segment(turn[0]), groups, sizes)
-            shared[0].reduce(turn[0], out)
+        if many and shares_memory(comm):
+            shared = window.get(comm, sum(sizes))
+            _fill(shared.segment(turn[0]), groups, sizes)
+            shared.reduce(turn[0], out)
             return out
         _fill(out, groups, sizes)
         if many:
@@ -61,6 +59,22 @@ def _packed_kernel(node, parts):
         return out
 
     return kernel
+
+
+class _Window:
+    """A node's ``SharedAllreduce``, made again (collectively) when the size changes."""
+
+    def __init__(self, dtype):
+        self.dtype, self.shared = dtype, None
+
+    def get(self, comm, size: int) -> "shared_allreduce.SharedAllreduce":
+        if self.shared is None or self.shared.comm is not comm or self.shared.size != size:
+            self.shared = shared_allreduce.SharedAllreduce(comm, size, self.dtype)
+        return self.shared
+
+
+def _sizes(groups: list) -> list[int]:
+    return [p[0].size if len(p) == 1 else p[0].shape[0] * p[1].shape[1] for p in groups]
 
 
 def _fill(buffer: np.ndarray, groups: list, sizes: list) -> None:
@@ -83,3 +97,32 @@ def packed_allreduce_kernel(node):
 @registry.register(PackedProductsAllReduce)
 def packed_products_allreduce_kernel(node):
     return _packed_kernel(node, node.op.parts)
+
+
+@registry.register(PackedExchange)
+def packed_exchange_kernel(node):
+    """Fill this process's segment of a shared window, wait for every process, return every
+    process's segment (views, read-only by contract: the graph never writes into an
+    output of this op, and they stay intact until the call after next)."""
+    dtype, processes = np.dtype(node.outputs[0].dtype), node.op.processes
+    buffers, turn, window = Buffers(), [0], _Window(dtype)
+
+    def kernel(*inputs):
+        comm = get_communicator()
+        size = 1 if comm is None else comm.Get_size()
+        if size != processes or (size > 1 and not shares_memory(comm)):
+            raise RuntimeError(f"PackedExchange: built for {processes} processes on one machine, "
+                               f"run by {size} process(es)"
+                               f"{'' if size == 1 else ' not all on one machine'}")
+        groups = node.op.parts(inputs)
+        sizes = _sizes(groups)
+        turn[0] ^= 1
+        if size == 1:
+            out = buffers.empty(turn[0], (sum(sizes),), dtype)
+            _fill(out, groups, sizes)
+            return out  # one output: the value itself
+        shared = window.get(comm, sum(sizes))
+        _fill(shared.segment(turn[0]), groups, sizes)
+        return shared.exchange(turn[0])
+
+    return kernel

@@ -17,34 +17,17 @@ import numpy as np
 
 # Windows are never freed: MPI_Win_free is collective, and a kernel dropped by the
 # garbage collector on one process is not dropped at the same point on the others. One
-# window per packed-allreduce node (two slots of its buffer per process) lives until exit.
+# window per packed-collective node (two slots of its buffer per process) lives until exit.
 _WINDOWS: list = []
-# id(comm) -> (comm, whether all its processes share one machine)
-_ONE_MACHINE: dict[int, tuple] = {}
-
-
-def on_one_machine(comm) -> bool:
-    """Whether ``comm`` is an mpi4py intracommunicator whose processes all share memory
-    (collective on the first call for a communicator, like every MPI call here)."""
-    from mpi4py import MPI
-
-    if not isinstance(comm, MPI.Intracomm) or comm.Get_size() == 1:
-        return False
-    known = _ONE_MACHINE.get(id(comm))
-    if known is None or known[0] is not comm:
-        node = comm.Split_type(MPI.COMM_TYPE_SHARED)
-        known = (comm, node.Get_size() == comm.Get_size())
-        node.Free()
-        _ONE_MACHINE[id(comm)] = known
-    return known[1]
 
 
 class SharedAllreduce:
     """Sums of one buffer size and dtype over the processes of ``comm`` (one machine).
 
     ``segment(t)`` is this process's slot ``t`` (0 or 1) to write its contribution into;
-    ``reduce(t, out)`` waits for every process and writes the sum of slot ``t`` of all
-    segments into ``out``. Every process must make the same calls in the same order.
+    ``exchange(t)`` waits for every process and gives every process's slot ``t``;
+    ``reduce(t, out)`` writes their sum into ``out``. Every process must make the same calls
+    in the same order.
     """
 
     def __init__(self, comm, size: int, dtype):
@@ -63,10 +46,14 @@ class SharedAllreduce:
     def segment(self, turn: int) -> np.ndarray:
         return self.slots[self.rank][turn]
 
-    def reduce(self, turn: int, out: np.ndarray) -> None:
+    def exchange(self, turn: int) -> list[np.ndarray]:
         self.window.Sync()  # this process's stores visible ...
         self.comm.Barrier()  # ... once every process has made its own so
         self.window.Sync()
-        np.add(self.slots[0][turn], self.slots[1][turn], out=out)
-        for slots in self.slots[2:]:
-            np.add(out, slots[turn], out=out)
+        return [slots[turn] for slots in self.slots]
+
+    def reduce(self, turn: int, out: np.ndarray) -> None:
+        first, second, *more = self.exchange(turn)
+        np.add(first, second, out=out)
+        for contribution in more:
+            np.add(out, contribution, out=out)

@@ -1,7 +1,7 @@
 """Gradient products written straight into the allreduce buffer of a data-parallel step."""
 from __future__ import annotations
 
-from ..tensor.collective import PackedAllReduce, PackedProductsAllReduce
+from ..tensor.collective import PackedAllReduce, PackedExchange, PackedProductsAllReduce
 from ..tensor.math import Dot
 from .engine import register
 from .utils import single_client
@@ -19,21 +19,24 @@ def _product_operands(fgraph, x):
     return a, b
 
 
-@register("specialize", PackedAllReduce, tags=("allreduce_products",))
+@register("specialize", PackedAllReduce, PackedExchange, tags=("allreduce_products",))
 def local_products_into_allreduce(fgraph, node):
-    """PackedAllReduce(..., dot(a, b), ...) -> PackedProductsAllReduce(..., a, b, ...): BLAS
-    writes the product into its slice of the buffer, saving the product's array and the
-    copy of it into the buffer (a weight gradient each, in a data-parallel step).
-    Host backends only: a GPU's products stay on the GPU."""
+    """PackedAllReduce(..., dot(a, b), ...) -> PackedProductsAllReduce(..., a, b, ...), and
+    PackedExchange alike: BLAS writes the product into its slice of the buffer, saving the
+    product's array and the copy of it into the buffer (a weight gradient each, in a
+    data-parallel step). Host backends only: a GPU's products stay on the GPU."""
     from ..config import config
 
     if config.device != "cpu":
         return None
     op = node.op
-    parts = (op.parts(node.inputs) if isinstance(op, PackedProductsAllReduce)
+    parts = (op.parts(node.inputs) if isinstance(op, (PackedProductsAllReduce, PackedExchange))
              else [(x,) for x in node.inputs])
     new_parts = [(_product_operands(fgraph, p[0]) or p) if len(p) == 1 else p for p in parts]
     if all(len(new) == len(old) for new, old in zip(new_parts, parts)):
         return None
-    fused = PackedProductsAllReduce([len(p) == 2 for p in new_parts])
-    return [fused(*[t for p in new_parts for t in p])]
+    products = [len(p) == 2 for p in new_parts]
+    inputs = [t for p in new_parts for t in p]
+    if isinstance(op, PackedExchange):
+        return PackedExchange(op.processes, products).make_node(*inputs).outputs
+    return [PackedProductsAllReduce(products)(*inputs)]

@@ -43,6 +43,28 @@ def get_communicator():
     return _communicator
 
 
+# id(comm) -> (comm, whether all its processes share one machine's memory)
+_SHARES_MEMORY: dict[int, tuple] = {}
+
+
+def shares_memory(comm) -> bool:
+    """Whether ``comm`` is an mpi4py intracommunicator of several processes that all run
+    on one machine (collective on the first call for a communicator, as MPI's calls are)."""
+    if comm is None or comm.Get_size() == 1:
+        return False
+    from mpi4py import MPI
+
+    if not isinstance(comm, MPI.Intracomm):
+        return False
+    known = _SHARES_MEMORY.get(id(comm))
+    if known is None or known[0] is not comm:
+        node = comm.Split_type(MPI.COMM_TYPE_SHARED)
+        known = (comm, node.Get_size() == comm.Get_size())
+        node.Free()
+        _SHARES_MEMORY[id(comm)] = known
+    return known[1]
+
+
 class AllReduce(Op):
     """Sum of ``x`` over the processes of the current communicator, on every process.
 
@@ -116,24 +138,10 @@ class PackedProductsAllReduce(PackedAllReduce):
 
     def parts(self, inputs: list) -> list[tuple]:
         """``inputs`` grouped by part: ``(a, b)`` for a product, ``(x,)`` for a tensor."""
-        parts, k = [], 0
-        for product in self.products:
-            parts.append(tuple(inputs[k:k + 2]) if product else (inputs[k],))
-            k += 2 if product else 1
-        return parts
+        return _group(inputs, self.products)
 
     def make_node(self, *inputs) -> Apply:
-        inputs = [as_tensor_variable(t) for t in inputs]
-        if len(inputs) != sum(2 if p else 1 for p in self.products):
-            raise TypeError(f"PackedProductsAllReduce: {len(inputs)} inputs for the parts "
-                            f"{self.products}")
-        parts = self.parts(inputs)
-        if any(len(p) == 2 and (p[0].ndim, p[1].ndim) != (2, 2) for p in parts):
-            raise TypeError("PackedProductsAllReduce: products take two matrices, got "
-                            f"{[[t.type for t in p] for p in parts if len(p) == 2]}")
-        dtypes = {p[0].dtype for p in parts} | {p[1].dtype for p in parts if len(p) == 2}
-        if len(dtypes) != 1:
-            raise TypeError(f"PackedProductsAllReduce: expected one dtype, got {sorted(dtypes)}")
+        inputs = _checked_parts(type(self).__name__, inputs, self.products)
         return Apply(self, inputs, [TensorType(inputs[0].dtype, (None,))()])
 
     def grad(self, inputs, output_grads):
@@ -143,6 +151,69 @@ class PackedProductsAllReduce(PackedAllReduce):
     def __str__(self) -> str:
         return "PackedAllReduce{sum, products=" + "".join(
             "p" if p else "." for p in self.products) + "}"
+
+
+class PackedExchange(Op):
+    """Every process's flattened tensors (one dtype) packed, as ``processes`` outputs:
+    output ``q`` is process ``q``'s vector, read where it lies (the processes share one
+    machine's memory). Their sum is ``allreduce_packed``; left to the elementwise code that
+    reads it (a data-parallel step's optimizer update), the sum costs no pass of its own.
+
+    ``products`` flags the parts given as two matrices ``a, b`` whose product BLAS
+    writes into the packed vector (the optimizer's rewrite of ``dot(a, b)`` parts); empty:
+    every input is a tensor. Not differentiable (it stands for an already-differentiated
+    step's gradients). The outputs are read-only views, valid until the function's next
+    call but one.
+    """
+
+    __props__ = ("processes", "products")
+    no_constant_folding = True
+
+    def __init__(self, processes: int, products=()):
+        self.processes, self.products = int(processes), tuple(bool(p) for p in products)
+
+    def parts(self, inputs: list) -> list[tuple]:
+        """``inputs`` grouped by part: ``(a, b)`` for a product, ``(x,)`` for a tensor."""
+        return _group(inputs, self.products or (False,) * len(inputs))
+
+    def make_node(self, *inputs) -> Apply:
+        inputs = _checked_parts("PackedExchange", inputs,
+                                self.products or (False,) * len(inputs))
+        return Apply(self, inputs, [TensorType(inputs[0].dtype, (None,))()
+                                    for _ in range(self.processes)])
+
+    def __str__(self) -> str:
+        return f"PackedExchange{{{self.processes}, products=" + "".join(
+            "p" if p else "." for p in self.products) + "}"
+
+
+def _group(inputs: list, products: tuple) -> list[tuple]:
+    parts, k = [], 0
+    for product in products:
+        parts.append(tuple(inputs[k:k + 2]) if product else (inputs[k],))
+        k += 2 if product else 1
+    return parts
+
+
+def _checked_parts(name: str, inputs, products: tuple) -> list:
+    inputs = [as_tensor_variable(t) for t in inputs]
+    if not inputs or len(inputs) != sum(2 if p else 1 for p in products):
+        raise TypeError(f"{name}: {len(inputs)} inputs for the parts {products}")
+    parts = _group(inputs, products)
+    if any(len(p) == 2 and (p[0].ndim, p[1].ndim) != (2, 2) for p in parts):
+        raise TypeError(f"{name}: products take two matrices, got "
+                        f"{[[t.type for t in p] for p in parts if len(p) == 2]}")
+    dtypes = {t.dtype for t in inputs}
+    if len(dtypes) != 1:
+        raise TypeError(f"{name}: expected one dtype, got {sorted(dtypes)}")
+    return inputs
+
+
+def exchange_packed(tensors, processes: int) -> list:
+    """Each process's flattened ``tensors`` (one dtype), concatenated, as one output per
+    process (``PackedExchange``): ``sum(exchange_packed(ts, n))`` is ``allreduce_packed(ts)``.
+    For processes that share one machine (``shares_memory(get_communicator())``)."""
+    return list(PackedExchange(processes).make_node(*tensors).outputs)
 
 
 def allreduce_packed(tensors):
@@ -165,5 +236,6 @@ def allreduce(x):
     return AllReduce()(x)
 
 
-__all__ = ["AllReduce", "PackedAllReduce", "PackedProductsAllReduce", "allreduce",
-           "allreduce_packed", "get_communicator", "set_communicator"]
+__all__ = ["AllReduce", "PackedAllReduce", "PackedExchange", "PackedProductsAllReduce",
+           "allreduce", "allreduce_packed", "exchange_packed", "get_communicator",
+           "set_communicator", "shares_memory"]

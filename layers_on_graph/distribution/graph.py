@@ -9,10 +9,14 @@ buffer per dtype through one ``allreduce``.
 """
 from __future__ import annotations
 
+import functools
+import operator
+
 import numpy as np
 
 import core.tensor as T
-from core.tensor.collective import allreduce, allreduce_packed
+from core.tensor.collective import (allreduce, allreduce_packed, exchange_packed,
+                                    get_communicator, shares_memory)
 
 
 def _shape(var) -> tuple:
@@ -23,14 +27,20 @@ def _shape(var) -> tuple:
 def _allreduce_parts(parts: list) -> list:
     """``allreduce`` of each (expression, shape) part, through one flat buffer per dtype.
 
-    A shape of None takes the expression's own shape when the step runs."""
+    A shape of None takes the expression's own shape when the step runs. With every
+    process on one machine, each part is the sum of every process's slice of the buffer,
+    read in shared memory by the code that uses it (the optimizer's update): no reduction
+    pass of its own."""
+    comm = get_communicator()
+    processes = comm.Get_size() if shares_memory(comm) else 0
     results = [None] * len(parts)
     by_dtype: dict[str, list[int]] = {}
     for k, (expr, _) in enumerate(parts):
         by_dtype.setdefault(expr.dtype, []).append(k)
     for dtype in sorted(by_dtype):  # the same order on every process
         ks = by_dtype[dtype]
-        flat = allreduce_packed([parts[k][0] for k in ks])
+        exprs = [parts[k][0] for k in ks]
+        flats = exchange_packed(exprs, processes) if processes else [allreduce_packed(exprs)]
         offset = 0
         for k in ks:
             expr, shape = parts[k]
@@ -39,8 +49,9 @@ def _allreduce_parts(parts: list) -> list:
                 size = T.prod(shape) if expr.ndim else 1
             else:
                 size = int(np.prod(shape, dtype=np.int64))
-            piece = flat[offset:offset + size]
-            results[k] = piece.reshape(shape) if expr.ndim else piece.reshape(())
+            pieces = [flat[offset:offset + size].reshape(shape) if expr.ndim
+                      else flat[offset:offset + size].reshape(()) for flat in flats]
+            results[k] = functools.reduce(operator.add, pieces)
             offset += size
     return results
 

@@ -10,7 +10,8 @@ from core.tensor.collective import PackedProductsAllReduce, allreduce_packed
 
 
 def _packed_op(f):
-    (node,) = [n for n in f.maker.fgraph.toposort() if "AllReduce" in type(n.op).__name__]
+    (node,) = [n for n in f.maker.fgraph.toposort()
+               if "AllReduce" in type(n.op).__name__ or "Exchange" in type(n.op).__name__]
     return node.op
 
 
@@ -40,3 +41,12 @@ def test_products_stay_on_a_gpu():
         fgraph = optimize_graph(FunctionGraph([a, b], [allreduce_packed([T.dot(a, b)])]))
     (node,) = [n for n in fgraph.toposort() if "AllReduce" in type(n.op).__name__]
     assert not isinstance(node.op, PackedProductsAllReduce)
+
+
+def test_products_fused_into_an_exchange():
+    from core.tensor.collective import PackedExchange, exchange_packed
+
+    a, b = T.dmatrix("a"), T.dmatrix("b")
+    first, second = exchange_packed([T.sum(a, axis=0), T.dot(a.T, b)], 2)
+    op = _packed_op(function([a, b], first + second))
+    assert isinstance(op, PackedExchange) and op.products == (False, True)

@@ -142,3 +142,27 @@ def test_products_op_checks_its_inputs():
         PackedProductsAllReduce((True,))(T.dvector("a"), T.dmatrix("b"))
     with pytest.raises(TypeError, match="one dtype"):
         PackedProductsAllReduce((True,))(T.fmatrix("a"), T.dmatrix("b"))
+
+
+def test_exchange_alone_gives_this_process_vector_and_checks_the_process_count():
+    pytest.importorskip("mpi4py")
+    from core.tensor.collective import exchange_packed
+
+    a, b = T.dmatrix("a"), T.dmatrix("b")
+    (alone,) = exchange_packed([T.dot(a, b), T.sum(a, axis=1)], 1)
+    f = function([a, b], alone * 1)
+    av, bv = np.arange(6.0).reshape(2, 3), np.arange(12.0).reshape(3, 4)
+    for _ in range(3):  # buffers taken in turn
+        np.testing.assert_array_equal(f(av, bv), np.concatenate([(av @ bv).ravel(),
+                                                                  av.sum(1)]))
+    pair = exchange_packed([a], 2)
+    g = function([a], pair[0] + pair[1])
+    with pytest.raises(RuntimeError, match="built for 2 processes on one machine, run by 1"):
+        g(av)
+
+
+def test_exchange_checks_its_parts():
+    from core.tensor.collective import exchange_packed
+
+    with pytest.raises(TypeError, match="one dtype"):
+        exchange_packed([T.dvector("a"), T.fvector("b")], 2)

@@ -87,6 +87,13 @@ def check_equal_to_one_process(build, n: int, shape: tuple, batch: int, epochs: 
 
 def scenario_mlp():
     check_equal_to_one_process(mlp, 160, (6,), 32, 4)  # 20 steps
+    # on one machine the gradients are read in shared memory, the weight gradients' products
+    # written there by BLAS
+    model, _ = train(mlp, *data(32, (6,)), True, 32, 1)
+    ops = [node.op for node in model._train_fn.maker.fgraph.toposort()]
+    # parts: kernel, bias (twice), the loss, the accuracy's sum and count, the sample count
+    assert [str(op) for op in ops if "Exchange" in str(op)] == [
+        "PackedExchange{2, products=p.p.....}"]
     check_multi_output()
 
 
