@@ -7,7 +7,8 @@ from __future__ import annotations
 import numpy as np
 
 from core.tensor.collective import (AllReduce, PackedAllReduce, PackedExchange,
-                                    PackedProductsAllReduce, get_communicator, shares_memory)
+                                    PackedProductsAllReduce, Unpack, get_communicator,
+                                    shares_memory)
 
 from . import registry, shared_allreduce
 from .scan import Buffers
@@ -126,3 +127,16 @@ def packed_exchange_kernel(node):
         return shared.exchange(turn[0])
 
     return kernel
+
+
+@registry.register(Unpack)
+def unpack_kernel(node):
+    pieces, offset = [], 0
+    for shape in node.op.shapes:
+        size = int(np.prod(shape, dtype=np.int64))
+        pieces.append((slice(offset, offset + size), shape))
+        offset += size
+    if len(pieces) == 1:
+        ((part, shape),) = pieces
+        return lambda flat: flat[part].reshape(shape)
+    return lambda flat: [flat[part].reshape(shape) for part, shape in pieces]

@@ -187,6 +187,28 @@ class PackedExchange(Op):
             "p" if p else "." for p in self.products) + "}"
 
 
+class Unpack(Op):
+    """Views of the consecutive pieces of a vector, each reshaped: ``Unpack(shapes)(flat)``
+    gives ``flat[0:n0].reshape(shapes[0])``, the next ``n1`` elements as ``shapes[1]``...
+    (one node for the parts of a packed collective, where a slice and a reshape per part
+    cost a few microseconds of Python each). Not differentiable."""
+
+    __props__ = ("shapes",)
+
+    def __init__(self, shapes):
+        self.shapes = tuple(tuple(int(d) for d in shape) for shape in shapes)
+        self.view_map = {k: [0] for k in range(len(self.shapes))}
+
+    def make_node(self, flat) -> Apply:
+        flat = as_tensor_variable(flat)
+        if flat.ndim != 1:
+            raise TypeError(f"Unpack: expected a vector, got {flat.type}")
+        return Apply(self, [flat], [TensorType(flat.dtype, shape)() for shape in self.shapes])
+
+    def infer_shape(self, fgraph, node, shapes):
+        return [shape for shape in self.shapes]
+
+
 def _group(inputs: list, products: tuple) -> list[tuple]:
     parts, k = [], 0
     for product in products:
@@ -237,5 +259,5 @@ def allreduce(x):
 
 
 __all__ = ["AllReduce", "PackedAllReduce", "PackedExchange", "PackedProductsAllReduce",
-           "allreduce", "allreduce_packed", "exchange_packed", "get_communicator",
+           "Unpack", "allreduce", "allreduce_packed", "exchange_packed", "get_communicator",
            "set_communicator", "shares_memory"]

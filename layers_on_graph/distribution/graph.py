@@ -15,7 +15,7 @@ import operator
 import numpy as np
 
 import core.tensor as T
-from core.tensor.collective import (allreduce, allreduce_packed, exchange_packed,
+from core.tensor.collective import (Unpack, allreduce, allreduce_packed, exchange_packed,
                                     get_communicator, shares_memory)
 
 
@@ -38,21 +38,25 @@ def _allreduce_parts(parts: list) -> list:
     for k, (expr, _) in enumerate(parts):
         by_dtype.setdefault(expr.dtype, []).append(k)
     for dtype in sorted(by_dtype):  # the same order on every process
-        ks = by_dtype[dtype]
+        # parts of known shapes first: one Unpack node gives all their views
+        ks = sorted(by_dtype[dtype], key=lambda k: parts[k][1] is None)
         exprs = [parts[k][0] for k in ks]
         flats = exchange_packed(exprs, processes) if processes else [allreduce_packed(exprs)]
-        offset = 0
-        for k in ks:
-            expr, shape = parts[k]
-            if shape is None:  # a metric sum sized at run time (thresholds, classes)
-                shape = T.shape(expr)
-                size = T.prod(shape) if expr.ndim else 1
-            else:
-                size = int(np.prod(shape, dtype=np.int64))
+        known = [k for k in ks if parts[k][1] is not None]
+        shapes = [parts[k][1] if parts[k][0].ndim else () for k in known]
+        unpacked = [list(Unpack(shapes).make_node(flat).outputs) if shapes else []
+                    for flat in flats]
+        offset = sum(int(np.prod(shape, dtype=np.int64)) for shape in shapes)
+        for j, k in enumerate(known):
+            results[k] = functools.reduce(operator.add, [u[j] for u in unpacked])
+        for k in ks[len(known):]:  # a metric sum sized at run time (thresholds, classes)
+            expr = parts[k][0]
+            shape = T.shape(expr)
+            size = T.prod(shape) if expr.ndim else 1
             pieces = [flat[offset:offset + size].reshape(shape) if expr.ndim
                       else flat[offset:offset + size].reshape(()) for flat in flats]
             results[k] = functools.reduce(operator.add, pieces)
-            offset += size
+            offset = offset + size
     return results
 
 

@@ -166,3 +166,25 @@ def test_exchange_checks_its_parts():
 
     with pytest.raises(TypeError, match="one dtype"):
         exchange_packed([T.dvector("a"), T.fvector("b")], 2)
+
+
+def test_unpack_gives_reshaped_views_of_consecutive_pieces():
+    from core.tensor.collective import Unpack
+
+    flat = T.dvector("flat")
+    a, b, c = Unpack([(2, 3), (), (2,)]).make_node(flat).outputs
+    assert (a.type.shape, b.ndim, c.type.shape) == ((2, 3), 0, (2,))
+    f = function([flat], [a * 1, b * 1, c * 1, a.shape])
+    value = np.arange(9.0)
+    got = f(value)
+    np.testing.assert_array_equal(got[0], value[:6].reshape(2, 3))
+    assert got[1] == 6.0
+    np.testing.assert_array_equal(got[2], value[7:])
+    np.testing.assert_array_equal(got[3], [2, 3])
+    alone = function([flat], Unpack([(3,)])(flat))  # one output: a view, copied out
+    given = value[:3].copy()
+    out = alone(given)
+    np.testing.assert_array_equal(out, [0, 1, 2])
+    assert not np.shares_memory(out, given)  # view_map: the function copies it out
+    with pytest.raises(TypeError, match="expected a vector"):
+        Unpack([(1,)])(T.dmatrix("m"))
