@@ -8,7 +8,7 @@ import numpy as np
 
 from core.tensor.collective import (AllReduce, PackedAllReduce, PackedExchange,
                                     PackedProductsAllReduce, Unpack, get_communicator,
-                                    shares_memory)
+                                    shared_memory_fits, shares_memory)
 
 from . import registry, shared_allreduce
 from .scan import Buffers
@@ -47,8 +47,8 @@ def _packed_kernel(node, parts):
         out = buffers.empty(turn[0], (sum(sizes),), dtype)
         comm = get_communicator()
         many = comm is not None and comm.Get_size() > 1
-        if many and shares_memory(comm):
-            shared = window.get(comm, sum(sizes))
+        shared = window.get(comm, sum(sizes)) if many and shares_memory(comm) else None
+        if shared is not None:
             _fill(shared.segment(turn[0]), groups, sizes)
             shared.reduce(turn[0], out)
             return out
@@ -63,14 +63,21 @@ def _packed_kernel(node, parts):
 
 
 class _Window:
-    """A node's ``SharedAllreduce``, made again (collectively) when the size changes."""
+    """A node's ``SharedAllreduce``, made again (collectively) when the size changes; None
+    when the processes' shared memory cannot hold it."""
 
     def __init__(self, dtype):
-        self.dtype, self.shared = dtype, None
+        self.dtype, self.shared, self.refused = dtype, None, None
 
-    def get(self, comm, size: int) -> "shared_allreduce.SharedAllreduce":
-        if self.shared is None or self.shared.comm is not comm or self.shared.size != size:
-            self.shared = shared_allreduce.SharedAllreduce(comm, size, self.dtype)
+    def get(self, comm, size: int) -> "shared_allreduce.SharedAllreduce | None":
+        if self.shared is not None and self.shared.comm is comm and self.shared.size == size:
+            return self.shared
+        if self.refused == (id(comm), size):
+            return None
+        if not shared_memory_fits(comm, shared_allreduce.window_bytes(comm, size, self.dtype)):
+            self.refused = (id(comm), size)
+            return None
+        self.shared = shared_allreduce.SharedAllreduce(comm, size, self.dtype)
         return self.shared
 
 
@@ -123,6 +130,9 @@ def packed_exchange_kernel(node):
             _fill(out, groups, sizes)
             return out  # one output: the value itself
         shared = window.get(comm, sum(sizes))
+        if shared is None:
+            raise MemoryError(f"PackedExchange: the shared memory of this machine cannot hold "
+                              f"{processes} x 2 x {sum(sizes)} {dtype} values")
         _fill(shared.segment(turn[0]), groups, sizes)
         return shared.exchange(turn[0])
 

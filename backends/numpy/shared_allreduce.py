@@ -21,6 +21,11 @@ import numpy as np
 _WINDOWS: list = []
 
 
+def window_bytes(comm, size: int, dtype) -> int:
+    """The shared memory a ``SharedAllreduce`` of ``size`` values takes on the machine."""
+    return comm.Get_size() * 2 * size * np.dtype(dtype).itemsize
+
+
 class SharedAllreduce:
     """Sums of one buffer size and dtype over the processes of ``comm`` (one machine).
 

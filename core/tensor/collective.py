@@ -65,6 +65,22 @@ def shares_memory(comm) -> bool:
     return known[1]
 
 
+def shared_memory_fits(comm, nbytes: int) -> bool:
+    """Whether every process of ``comm`` can map ``nbytes`` more of shared memory (the free
+    space of ``/dev/shm``, where MPICH and Open MPI put shared windows; a container's is
+    often 64 MB). Collective: every process gets the same answer."""
+    import os
+
+    from mpi4py import MPI
+
+    try:
+        stat = os.statvfs("/dev/shm")
+        fits = stat.f_bavail * stat.f_frsize >= nbytes
+    except OSError:  # no /dev/shm: another system's shared memory, assumed large enough
+        fits = True
+    return bool(comm.allreduce(fits, op=MPI.LAND))
+
+
 class AllReduce(Op):
     """Sum of ``x`` over the processes of the current communicator, on every process.
 
@@ -260,4 +276,4 @@ def allreduce(x):
 
 __all__ = ["AllReduce", "PackedAllReduce", "PackedExchange", "PackedProductsAllReduce",
            "Unpack", "allreduce", "allreduce_packed", "exchange_packed", "get_communicator",
-           "set_communicator", "shares_memory"]
+           "set_communicator", "shared_memory_fits", "shares_memory"]

@@ -16,7 +16,7 @@ import numpy as np
 
 import core.tensor as T
 from core.tensor.collective import (Unpack, allreduce, allreduce_packed, exchange_packed,
-                                    get_communicator, shares_memory)
+                                    get_communicator, shared_memory_fits, shares_memory)
 
 
 def _shape(var) -> tuple:
@@ -31,12 +31,11 @@ def _allreduce_parts(parts: list) -> list:
     process on one machine, each part is the sum of every process's slice of the buffer,
     read in shared memory by the code that uses it (the optimizer's update): no reduction
     pass of its own."""
-    comm = get_communicator()
-    processes = comm.Get_size() if shares_memory(comm) else 0
-    results = [None] * len(parts)
     by_dtype: dict[str, list[int]] = {}
     for k, (expr, _) in enumerate(parts):
         by_dtype.setdefault(expr.dtype, []).append(k)
+    processes = _processes_sharing_memory(parts)
+    results = [None] * len(parts)
     for dtype in sorted(by_dtype):  # the same order on every process
         # parts of known shapes first: one Unpack node gives all their views
         ks = sorted(by_dtype[dtype], key=lambda k: parts[k][1] is None)
@@ -58,6 +57,19 @@ def _allreduce_parts(parts: list) -> list:
             results[k] = functools.reduce(operator.add, pieces)
             offset = offset + size
     return results
+
+
+def _processes_sharing_memory(parts: list) -> int:
+    """The number of processes when all share one machine whose shared memory holds two
+    copies of every process's buffers (``PackedExchange``'s window); else 0."""
+    comm = get_communicator()
+    if not shares_memory(comm):
+        return 0
+    # parts sized at run time (metric sums) are small: a margin of 1 MB covers them
+    nbytes = sum(np.dtype(expr.dtype).itemsize * int(np.prod(shape, dtype=np.int64))
+                 for expr, shape in parts if shape is not None) + (1 << 20)
+    processes = comm.Get_size()
+    return processes if shared_memory_fits(comm, 2 * processes * nbytes) else 0
 
 
 def _local_count(batch_input, dtype: str):

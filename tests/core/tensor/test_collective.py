@@ -188,3 +188,15 @@ def test_unpack_gives_reshaped_views_of_consecutive_pieces():
     assert not np.shares_memory(out, given)  # view_map: the function copies it out
     with pytest.raises(TypeError, match="expected a vector"):
         Unpack([(1,)])(T.dmatrix("m"))
+
+
+def test_shared_memory_fits_asks_every_process():
+    pytest.importorskip("mpi4py")
+    from core.tensor.collective import shared_memory_fits
+
+    class Agreeing:  # every process answers as this one
+        def allreduce(self, value, op):
+            return value
+
+    assert shared_memory_fits(Agreeing(), 0)
+    assert not shared_memory_fits(Agreeing(), 1 << 62)

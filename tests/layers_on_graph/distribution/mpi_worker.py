@@ -133,6 +133,20 @@ def check_multi_output():
         np.testing.assert_allclose(results[1][1][key], values, atol=1e-8, err_msg=key)
 
 
+def scenario_no_shared_memory():
+    """Shared memory too small for the window (or processes on several machines): the
+    gradients go through MPI_Allreduce, with the same results."""
+    from backends.numpy import collective as kernels
+    from layers_on_graph.distribution import graph
+
+    for module in (graph, kernels):
+        module.shared_memory_fits = lambda comm, nbytes: False
+    check_equal_to_one_process(mlp, 97, (6,), 32, 2)
+    model, _ = train(mlp, *data(32, (6,)), True, 32, 1)
+    ops = [str(node.op) for node in model._train_fn.maker.fgraph.toposort()]
+    assert "PackedAllReduce{sum, products=p.p.....}" in ops
+
+
 def scenario_uneven():
     check_equal_to_one_process(mlp, 101, (6,), 32, 5)  # last batch 5: 3 + 2 samples
     with warnings.catch_warnings():  # an empty slice computes nothing that warns

@@ -54,7 +54,8 @@ def run_worker(*args: str, script: str = WORKER, cwd: str | None = None):
 
 
 @pytest.mark.parametrize("scenario", ["mlp", "uneven", "lstm", "cnn_sync_bn", "default_bn",
-                                      "core_loop", "array_metrics", "stream"])
+                                      "core_loop", "array_metrics", "stream",
+                                      "no_shared_memory"])
 def test_same_weights_as_one_process(scenario):
     done = run_worker(scenario)
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
