@@ -6,15 +6,17 @@ process for 1), warmed up with a few steps (C compilation) that are not timed. A
 row runs one process on the share of one of the two (batch 128): the ceiling of the
 2-process run, as the weight update costs the same on every process whatever its share
 of the batch. A fourth row runs process 0 of the 2-process run alone, its collectives
-skipped (a communicator of size 2 that moves no data; its weights go wrong, only its time
-counts): the data-parallel step's own cost (packing the gradients, an optimizer update
-no longer fused into the gradient product), with no communication, no waiting for the
-other process and no second process sharing the memory bus. Rows: samples per second, time per step, the time per step in the gradient
-allreduce (measured around ``MPI_Allreduce``; it includes waiting for the slower
+skipped (a communicator of size 2 that moves no data; its weights go wrong, only its
+time counts): the data-parallel step's own cost (an optimizer update no longer fused
+into the gradient product), with no communication, no waiting for the other process and
+no second process sharing the memory bus. Rows: samples per second, time per step, the
+time per step in the gradient allreduce's communication (with every process on this
+machine, the barrier after which each reads the others' gradients in shared memory,
+summed by the update itself; else ``MPI_Allreduce``; it includes waiting for the slower
 process), and process 0's CPU time per step outside the allreduce (the step's cost when
-every process has a core to itself, nearly blind to other jobs on the machine). The
-three runs alternate ``--repeats`` times; the best run of each is compared, and the
-median is printed next to it (the machine may be shared).
+every process has a core to itself, nearly blind to other jobs on the machine). The runs
+alternate ``--repeats`` times; the best run of each is compared, and the median is
+printed next to it (the machine may be shared).
 
 Run: ``python benchmarks/distributed_mlp.py [--repeats 3] [--samples 60000]``
 (needs mpi4py and an mpiexec, e.g. ``pip install mpi4py mpich``).
@@ -34,21 +36,51 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 GLOBAL_BATCH = 256
 
 
-class TimedComm:
-    """An mpi4py communicator whose ``Allreduce`` calls are timed."""
+class Timer:
+    """Seconds (wall and this thread's CPU) and calls of the functions it wraps."""
 
-    def __init__(self, comm):
-        self.comm, self.seconds, self.cpu_seconds, self.calls = comm, 0.0, 0.0, 0
+    def __init__(self):
+        self.seconds, self.cpu_seconds, self.calls = 0.0, 0.0, 0
+
+    def wrap(self, fn):
+        def timed(*args):
+            start, cpu_start = time.perf_counter(), time.thread_time()
+            result = fn(*args)
+            self.seconds += time.perf_counter() - start
+            self.cpu_seconds += time.thread_time() - cpu_start
+            self.calls += 1
+            return result
+
+        return timed
+
+
+class TimedComm:
+    """An mpi4py-like communicator whose ``Allreduce`` calls ``timer`` times."""
+
+    def __init__(self, comm, timer: Timer):
+        self.comm, self.Allreduce = comm, timer.wrap(comm.Allreduce)
 
     def Get_size(self) -> int:
         return self.comm.Get_size()
 
-    def Allreduce(self, send, recv) -> None:
-        start, cpu_start = time.perf_counter(), time.thread_time()
-        self.comm.Allreduce(send, recv)
-        self.seconds += time.perf_counter() - start
-        self.cpu_seconds += time.thread_time() - cpu_start
-        self.calls += 1
+
+def time_collectives() -> Timer | None:
+    """Time the gradient allreduce's communication: with every process on this machine, the
+    barrier after which each reads the others' gradients in shared memory, else
+    ``MPI_Allreduce``."""
+    from backends.numpy import shared_allreduce
+    from core.tensor import collective
+
+    comm = collective.get_communicator()
+    if comm is None:
+        return None
+    timer = Timer()
+    if collective.shares_memory(comm):
+        shared = shared_allreduce.SharedAllreduce
+        shared.exchange = timer.wrap(shared.exchange)
+    else:
+        collective.set_communicator(TimedComm(comm, timer))
+    return timer
 
 
 class NoCommunication:
@@ -84,10 +116,7 @@ def worker(samples: int, batch: int, alone_as_two: bool = False) -> None:
         runtime._comm = NoCommunication()  # what initialize() sets from MPI.COMM_WORLD
         collective.set_communicator(runtime._comm)
     distribution.set_distribution(distribution.DataParallel())
-    timed = None
-    if collective.get_communicator() is not None:
-        timed = TimedComm(collective.get_communicator())
-        collective.set_communicator(timed)
+    timed = time_collectives()
     rng = np.random.default_rng(0)
     x = rng.normal(size=(samples, 784)).astype("float32")
     y = rng.integers(0, 10, size=samples)

@@ -7,7 +7,7 @@ import cupy as cp
 
 from core.gradient_ops import GradientOp
 from core.print_op import Print
-from core.tensor.collective import AllReduce, PackedAllReduce
+from core.tensor.collective import AllReduce, PackedAllReduce, PackedExchange, Unpack
 
 from ..numpy import registry as numpy_registry
 from .kernels import registry
@@ -37,3 +37,20 @@ def host_staged_allreduce_kernel(node):
         return cp.asarray(on_host(*[cp.asnumpy(t) for t in tensors]))
 
     return kernel
+
+
+@registry.register(PackedExchange)
+def host_staged_exchange_kernel(node):
+    on_host = numpy_registry.make_kernel(node)
+    several = len(node.outputs) > 1
+
+    def kernel(*tensors):
+        out = on_host(*[cp.asnumpy(t) for t in tensors])
+        return [cp.asarray(o) for o in out] if several else cp.asarray(out)
+
+    return kernel
+
+
+@registry.register(Unpack)
+def unpack_kernel(node):
+    return numpy_registry.make_kernel(node)  # slices and reshapes: views on the device too

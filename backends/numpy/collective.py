@@ -1,11 +1,16 @@
-"""AllReduce kernels: ``MPI_Allreduce`` (sum) through mpi4py, or a copy on one process."""
+"""AllReduce kernels: ``MPI_Allreduce`` (sum) through mpi4py, or a copy on one process.
+
+Packed ones fill one reused buffer (tensors copied, products computed into it by BLAS)
+and reduce it in place."""
 from __future__ import annotations
 
 import numpy as np
 
-from core.tensor.collective import AllReduce, PackedAllReduce, get_communicator
+from core.tensor.collective import (AllReduce, PackedAllReduce, PackedExchange,
+                                    PackedProductsAllReduce, Unpack, get_communicator,
+                                    shared_memory_fits, shares_memory)
 
-from . import registry
+from . import registry, shared_allreduce
 from .scan import Buffers
 
 
@@ -26,27 +31,122 @@ def allreduce_kernel(node):
     return kernel
 
 
-@registry.register(PackedAllReduce)
-def packed_allreduce_kernel(node):
+def _packed_kernel(node, parts):
+    """The kernel of a packed allreduce: ``parts(inputs)`` gives each part as ``(x,)`` (a
+    tensor, copied into the buffer) or ``(a, b)`` (a product, computed into it)."""
     dtype = np.dtype(node.outputs[0].dtype)
     # Two buffers taken in turn: the views the graph took of last call's output live until
     # this call replaces them, so one buffer would never be free. A reused buffer saves
     # the page faults of a fresh one and MPI's registration of new memory.
-    buffers, turn = Buffers(), [0]
+    buffers, turn, window = Buffers(), [0], _Window(dtype)
 
-    def kernel(*tensors):
-        sizes = [t.size for t in tensors]
+    def kernel(*inputs):
+        groups = parts(inputs)
+        sizes = _sizes(groups)
         turn[0] ^= 1
         out = buffers.empty(turn[0], (sum(sizes),), dtype)
-        offset = 0
-        for t, size in zip(tensors, sizes):
-            out[offset:offset + size] = t.reshape(-1)
-            offset += size
         comm = get_communicator()
-        if comm is not None and comm.Get_size() > 1:
+        many = comm is not None and comm.Get_size() > 1
+        shared = window.get(comm, sum(sizes)) if many and shares_memory(comm) else None
+        if shared is not None:
+            _fill(shared.segment(turn[0]), groups, sizes)
+            shared.reduce(turn[0], out)
+            return out
+        _fill(out, groups, sizes)
+        if many:
             from mpi4py import MPI
 
             comm.Allreduce(MPI.IN_PLACE, out)
         return out
 
     return kernel
+
+
+class _Window:
+    """A node's ``SharedAllreduce``, made again (collectively) when the size changes; None
+    when the processes' shared memory cannot hold it."""
+
+    def __init__(self, dtype):
+        self.dtype, self.shared, self.refused = dtype, None, None
+
+    def get(self, comm, size: int) -> "shared_allreduce.SharedAllreduce | None":
+        if self.shared is not None and self.shared.comm is comm and self.shared.size == size:
+            return self.shared
+        if self.refused == (id(comm), size):
+            return None
+        if not shared_memory_fits(comm, shared_allreduce.window_bytes(comm, size, self.dtype)):
+            self.refused = (id(comm), size)
+            return None
+        self.shared = shared_allreduce.SharedAllreduce(comm, size, self.dtype)
+        return self.shared
+
+
+def _sizes(groups: list) -> list[int]:
+    return [p[0].size if len(p) == 1 else p[0].shape[0] * p[1].shape[1] for p in groups]
+
+
+def _fill(buffer: np.ndarray, groups: list, sizes: list) -> None:
+    offset = 0
+    for p, size in zip(groups, sizes):
+        piece = buffer[offset:offset + size]
+        if len(p) == 1:
+            piece[...] = p[0].reshape(-1)
+        else:
+            a, b = p
+            np.dot(a, b, out=piece.reshape(a.shape[0], b.shape[1]))
+        offset += size
+
+
+@registry.register(PackedAllReduce)
+def packed_allreduce_kernel(node):
+    return _packed_kernel(node, lambda inputs: [(x,) for x in inputs])
+
+
+@registry.register(PackedProductsAllReduce)
+def packed_products_allreduce_kernel(node):
+    return _packed_kernel(node, node.op.parts)
+
+
+@registry.register(PackedExchange)
+def packed_exchange_kernel(node):
+    """Fill this process's segment of a shared window, wait for every process, return every
+    process's segment (views, read-only by contract: the graph never writes into an
+    output of this op, and they stay intact until the call after next)."""
+    dtype, processes = np.dtype(node.outputs[0].dtype), node.op.processes
+    buffers, turn, window = Buffers(), [0], _Window(dtype)
+
+    def kernel(*inputs):
+        comm = get_communicator()
+        size = 1 if comm is None else comm.Get_size()
+        if size != processes or (size > 1 and not shares_memory(comm)):
+            raise RuntimeError(f"PackedExchange: built for {processes} processes on one machine, "
+                               f"run by {size} process(es)"
+                               f"{'' if size == 1 else ' not all on one machine'}")
+        groups = node.op.parts(inputs)
+        sizes = _sizes(groups)
+        turn[0] ^= 1
+        if size == 1:
+            out = buffers.empty(turn[0], (sum(sizes),), dtype)
+            _fill(out, groups, sizes)
+            return out  # one output: the value itself
+        shared = window.get(comm, sum(sizes))
+        if shared is None:
+            raise MemoryError(f"PackedExchange: the shared memory of this machine cannot hold "
+                              f"{processes} x 2 x {sum(sizes)} {dtype} values")
+        _fill(shared.segment(turn[0]), groups, sizes)
+        return shared.exchange(turn[0])
+
+    return kernel
+
+
+@registry.register(Unpack)
+def unpack_kernel(node):
+    pieces, offset = [], 0
+    for shape in node.op.shapes:
+        size = int(np.prod(shape, dtype=np.int64))
+        pieces.append((slice(offset, offset + size), shape))
+        offset += size
+    if len(pieces) == 1:
+        ((part, shape),) = pieces
+        return lambda flat: flat[part].reshape(shape)
+    return lambda flat: [flat[part].reshape(shape) for part, shape in pieces]

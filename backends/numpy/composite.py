@@ -11,6 +11,8 @@ def composite_impl(op):
     slots (inputs, constants, then each inner node's output); a call fills the
     slots in order, so it does no graph walking.
     """
+    from core.tensor.scalar_ops import Switch
+
     from .scalar import scalar_impl
 
     slots: dict[int, int] = {id(v): k for k, v in enumerate(op.inputs)}
@@ -35,7 +37,19 @@ def composite_impl(op):
     for k, c in constants.items():
         template[k] = c
 
+    # numpy has no lazy select: both branches of a switch are computed everywhere, and the
+    # values the switch discards (a guarded 0 / 0: the mean over a process's empty slice
+    # of a batch) must not warn; nor must steps run on the broadcast size-1 inputs of an
+    # empty result
+    selects = any(isinstance(node.op, Switch) for node in op.fgraph.toposort())
+
     def run(*inputs):
+        if selects or any(np.size(x) == 0 for x in inputs):
+            with np.errstate(all="ignore"):
+                return evaluate(inputs)
+        return evaluate(inputs)
+
+    def evaluate(inputs):
         vals = list(template)
         vals[:nin] = inputs
         for fn, ins, out, dtype in steps:

@@ -34,6 +34,7 @@ from __future__ import annotations
 from typing import Iterable
 
 from . import canonicalize, passes, specialize, stabilize  # noqa: F401  (register the rules)
+from . import collective  # noqa: F401  (products into the allreduce buffer)
 from .engine import PHASES, REGISTRY, RuleIndex, Stats, register, run_local
 from .fusion import fuse
 from .inplace import insert_inplace

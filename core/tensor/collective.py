@@ -43,6 +43,44 @@ def get_communicator():
     return _communicator
 
 
+# id(comm) -> (comm, whether all its processes share one machine's memory)
+_SHARES_MEMORY: dict[int, tuple] = {}
+
+
+def shares_memory(comm) -> bool:
+    """Whether ``comm`` is an mpi4py intracommunicator of several processes that all run
+    on one machine (collective on the first call for a communicator, as MPI's calls are)."""
+    if comm is None or comm.Get_size() == 1:
+        return False
+    from mpi4py import MPI
+
+    if not isinstance(comm, MPI.Intracomm):
+        return False
+    known = _SHARES_MEMORY.get(id(comm))
+    if known is None or known[0] is not comm:
+        node = comm.Split_type(MPI.COMM_TYPE_SHARED)
+        known = (comm, node.Get_size() == comm.Get_size())
+        node.Free()
+        _SHARES_MEMORY[id(comm)] = known
+    return known[1]
+
+
+def shared_memory_fits(comm, nbytes: int) -> bool:
+    """Whether every process of ``comm`` can map ``nbytes`` more of shared memory (the free
+    space of ``/dev/shm``, where MPICH and Open MPI put shared windows; a container's is
+    often 64 MB). Collective: every process gets the same answer."""
+    import os
+
+    from mpi4py import MPI
+
+    try:
+        stat = os.statvfs("/dev/shm")
+        fits = stat.f_bavail * stat.f_frsize >= nbytes
+    except OSError:  # no /dev/shm: another system's shared memory, assumed large enough
+        fits = True
+    return bool(comm.allreduce(fits, op=MPI.LAND))
+
+
 class AllReduce(Op):
     """Sum of ``x`` over the processes of the current communicator, on every process.
 
@@ -100,6 +138,122 @@ class PackedAllReduce(Op):
         return "PackedAllReduce{sum}"
 
 
+class PackedProductsAllReduce(PackedAllReduce):
+    """``PackedAllReduce`` whose parts flagged in ``products`` are matrix products
+    ``a @ b``, each given as its two inputs ``a, b`` and computed straight into its slice of
+    the packed buffer: no product array and no copy into the buffer.
+
+    The optimizer makes it from ``PackedAllReduce(dot(a, b), ...)`` (the weight gradients
+    of a data-parallel step; ``core/rewrite/collective.py``), after differentiation.
+    """
+
+    __props__ = ("products",)
+
+    def __init__(self, products):
+        self.products = tuple(bool(p) for p in products)
+
+    def parts(self, inputs: list) -> list[tuple]:
+        """``inputs`` grouped by part: ``(a, b)`` for a product, ``(x,)`` for a tensor."""
+        return _group(inputs, self.products)
+
+    def make_node(self, *inputs) -> Apply:
+        inputs = _checked_parts(type(self).__name__, inputs, self.products)
+        return Apply(self, inputs, [TensorType(inputs[0].dtype, (None,))()])
+
+    def grad(self, inputs, output_grads):
+        raise NotImplementedError("PackedProductsAllReduce is made by the optimizer after "
+                                  "differentiation; differentiate PackedAllReduce(dot(a, b))")
+
+    def __str__(self) -> str:
+        return "PackedAllReduce{sum, products=" + "".join(
+            "p" if p else "." for p in self.products) + "}"
+
+
+class PackedExchange(Op):
+    """Every process's flattened tensors (one dtype) packed, as ``processes`` outputs:
+    output ``q`` is process ``q``'s vector, read where it lies (the processes share one
+    machine's memory). Their sum is ``allreduce_packed``; left to the elementwise code that
+    reads it (a data-parallel step's optimizer update), the sum costs no pass of its own.
+
+    ``products`` flags the parts given as two matrices ``a, b`` whose product BLAS
+    writes into the packed vector (the optimizer's rewrite of ``dot(a, b)`` parts); empty:
+    every input is a tensor. Not differentiable (it stands for an already-differentiated
+    step's gradients). The outputs are read-only views, valid until the function's next
+    call but one.
+    """
+
+    __props__ = ("processes", "products")
+    no_constant_folding = True
+
+    def __init__(self, processes: int, products=()):
+        self.processes, self.products = int(processes), tuple(bool(p) for p in products)
+
+    def parts(self, inputs: list) -> list[tuple]:
+        """``inputs`` grouped by part: ``(a, b)`` for a product, ``(x,)`` for a tensor."""
+        return _group(inputs, self.products or (False,) * len(inputs))
+
+    def make_node(self, *inputs) -> Apply:
+        inputs = _checked_parts("PackedExchange", inputs,
+                                self.products or (False,) * len(inputs))
+        return Apply(self, inputs, [TensorType(inputs[0].dtype, (None,))()
+                                    for _ in range(self.processes)])
+
+    def __str__(self) -> str:
+        return f"PackedExchange{{{self.processes}, products=" + "".join(
+            "p" if p else "." for p in self.products) + "}"
+
+
+class Unpack(Op):
+    """Views of the consecutive pieces of a vector, each reshaped: ``Unpack(shapes)(flat)``
+    gives ``flat[0:n0].reshape(shapes[0])``, the next ``n1`` elements as ``shapes[1]``...
+    (one node for the parts of a packed collective, where a slice and a reshape per part
+    cost a few microseconds of Python each). Not differentiable."""
+
+    __props__ = ("shapes",)
+
+    def __init__(self, shapes):
+        self.shapes = tuple(tuple(int(d) for d in shape) for shape in shapes)
+        self.view_map = {k: [0] for k in range(len(self.shapes))}
+
+    def make_node(self, flat) -> Apply:
+        flat = as_tensor_variable(flat)
+        if flat.ndim != 1:
+            raise TypeError(f"Unpack: expected a vector, got {flat.type}")
+        return Apply(self, [flat], [TensorType(flat.dtype, shape)() for shape in self.shapes])
+
+    def infer_shape(self, fgraph, node, shapes):
+        return [shape for shape in self.shapes]
+
+
+def _group(inputs: list, products: tuple) -> list[tuple]:
+    parts, k = [], 0
+    for product in products:
+        parts.append(tuple(inputs[k:k + 2]) if product else (inputs[k],))
+        k += 2 if product else 1
+    return parts
+
+
+def _checked_parts(name: str, inputs, products: tuple) -> list:
+    inputs = [as_tensor_variable(t) for t in inputs]
+    if not inputs or len(inputs) != sum(2 if p else 1 for p in products):
+        raise TypeError(f"{name}: {len(inputs)} inputs for the parts {products}")
+    parts = _group(inputs, products)
+    if any(len(p) == 2 and (p[0].ndim, p[1].ndim) != (2, 2) for p in parts):
+        raise TypeError(f"{name}: products take two matrices, got "
+                        f"{[[t.type for t in p] for p in parts if len(p) == 2]}")
+    dtypes = {t.dtype for t in inputs}
+    if len(dtypes) != 1:
+        raise TypeError(f"{name}: expected one dtype, got {sorted(dtypes)}")
+    return inputs
+
+
+def exchange_packed(tensors, processes: int) -> list:
+    """Each process's flattened ``tensors`` (one dtype), concatenated, as one output per
+    process (``PackedExchange``): ``sum(exchange_packed(ts, n))`` is ``allreduce_packed(ts)``.
+    For processes that share one machine (``shares_memory(get_communicator())``)."""
+    return list(PackedExchange(processes).make_node(*tensors).outputs)
+
+
 def allreduce_packed(tensors):
     """``allreduce`` of the flattened ``tensors`` (one dtype), concatenated: one collective.
 
@@ -120,5 +274,6 @@ def allreduce(x):
     return AllReduce()(x)
 
 
-__all__ = ["AllReduce", "PackedAllReduce", "allreduce", "allreduce_packed", "get_communicator",
-           "set_communicator"]
+__all__ = ["AllReduce", "PackedAllReduce", "PackedExchange", "PackedProductsAllReduce",
+           "Unpack", "allreduce", "allreduce_packed", "exchange_packed", "get_communicator",
+           "set_communicator", "shared_memory_fits", "shares_memory"]

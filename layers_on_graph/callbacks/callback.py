@@ -2,6 +2,15 @@
 from __future__ import annotations
 
 
+def print_msg(text: str) -> None:
+    """Print a callback's message (``verbose`` ones): on process 0 only when training data
+    parallel, so N processes print it once."""
+    from ..distribution.host import is_writer
+
+    if is_writer():
+        print(text)
+
+
 class Callback:
     """Override any hook; ``self.model`` and ``self.params`` are set before training.
 

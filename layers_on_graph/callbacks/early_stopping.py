@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .callback import Callback
+from .callback import Callback, print_msg
 from .monitor import read_monitor, resolve_mode
 
 
@@ -57,9 +57,9 @@ class EarlyStopping(Callback):
 
     def on_train_end(self, logs=None):
         if self.stopped_epoch > 0 and self.verbose > 0:
-            print(f"Epoch {self.stopped_epoch + 1}: early stopping")
+            print_msg(f"Epoch {self.stopped_epoch + 1}: early stopping")
         if self.restore_best_weights and self.best_weights is not None:
             if self.verbose > 0:
-                print(f"Restoring model weights from the end of the best epoch: "
-                      f"{self.best_epoch + 1}.")
+                print_msg(f"Restoring model weights from the end of the best epoch: "
+                          f"{self.best_epoch + 1}.")
             self.model.set_weights(self.best_weights)

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .callback import Callback
+from .callback import Callback, print_msg
 
 
 class LearningRateScheduler(Callback):
@@ -31,7 +31,7 @@ class LearningRateScheduler(Callback):
                              f"{lr!r}")
         self.model.optimizer.learning_rate = float(lr)
         if self.verbose > 0:
-            print(f"\nEpoch {epoch + 1}: LearningRateScheduler setting learning rate to {lr}.")
+            print_msg(f"\nEpoch {epoch + 1}: LearningRateScheduler setting learning rate to {lr}.")
 
     def on_epoch_end(self, epoch, logs=None):
         if logs is not None:

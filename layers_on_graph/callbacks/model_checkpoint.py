@@ -5,7 +5,7 @@ import os
 
 import numpy as np
 
-from .callback import Callback
+from .callback import Callback, print_msg
 from .monitor import read_monitor, resolve_mode
 
 
@@ -59,15 +59,15 @@ class ModelCheckpoint(Callback):
             better = current < self.best if self.mode == "min" else current > self.best
             if not better:
                 if self.verbose > 0:
-                    print(f"\nEpoch {epoch + 1}: {self.monitor} did not improve from "
-                          f"{self.best:.5f}")
+                    print_msg(f"\nEpoch {epoch + 1}: {self.monitor} did not improve from "
+                              f"{self.best:.5f}")
                 return
             if self.verbose > 0:
-                print(f"\nEpoch {epoch + 1}: {self.monitor} improved from {self.best:.5f} to "
-                      f"{current:.5f}, saving model to {path}")
+                print_msg(f"\nEpoch {epoch + 1}: {self.monitor} improved from {self.best:.5f} to "
+                          f"{current:.5f}, saving model to {path}")
             self.best = current
         elif self.verbose > 0:
-            print(f"\nEpoch {epoch + 1}: saving model to {path}")
+            print_msg(f"\nEpoch {epoch + 1}: saving model to {path}")
         folder = os.path.dirname(path)
         if folder:
             os.makedirs(folder, exist_ok=True)

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .callback import Callback
+from .callback import Callback, print_msg
 from .monitor import read_monitor, resolve_mode
 
 
@@ -54,7 +54,7 @@ class ReduceLROnPlateau(Callback):
                     new = max(old * self.factor, self.min_lr)
                     self.model.optimizer.learning_rate = new
                     if self.verbose > 0:
-                        print(f"\nEpoch {epoch + 1}: ReduceLROnPlateau reducing learning rate "
-                              f"to {new}.")
+                        print_msg(f"\nEpoch {epoch + 1}: ReduceLROnPlateau reducing learning rate "
+                                  f"to {new}.")
                     self.cooldown_counter = self.cooldown
                     self.wait = 0

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import math
 
-from .callback import Callback
+from .callback import Callback, print_msg
 
 
 class TerminateOnNaN(Callback):
@@ -37,5 +37,5 @@ class TerminateOnNaN(Callback):
             raise RuntimeError(f"NaN or Inf loss encountered at batch {batch}. Loss value: "
                                f"{loss}. Terminating training immediately."
                                + (f"\n{self.report}" if self.report else ""))
-        print(message)
+        print_msg(message)
         self.model.stop_training = True

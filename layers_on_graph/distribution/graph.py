@@ -9,10 +9,14 @@ buffer per dtype through one ``allreduce``.
 """
 from __future__ import annotations
 
+import functools
+import operator
+
 import numpy as np
 
 import core.tensor as T
-from core.tensor.collective import allreduce, allreduce_packed
+from core.tensor.collective import (Unpack, allreduce, allreduce_packed, exchange_packed,
+                                    get_communicator, shared_memory_fits, shares_memory)
 
 
 def _shape(var) -> tuple:
@@ -23,26 +27,49 @@ def _shape(var) -> tuple:
 def _allreduce_parts(parts: list) -> list:
     """``allreduce`` of each (expression, shape) part, through one flat buffer per dtype.
 
-    A shape of None takes the expression's own shape when the step runs."""
-    results = [None] * len(parts)
+    A shape of None takes the expression's own shape when the step runs. With every
+    process on one machine, each part is the sum of every process's slice of the buffer,
+    read in shared memory by the code that uses it (the optimizer's update): no reduction
+    pass of its own."""
     by_dtype: dict[str, list[int]] = {}
     for k, (expr, _) in enumerate(parts):
         by_dtype.setdefault(expr.dtype, []).append(k)
+    processes = _processes_sharing_memory(parts)
+    results = [None] * len(parts)
     for dtype in sorted(by_dtype):  # the same order on every process
-        ks = by_dtype[dtype]
-        flat = allreduce_packed([parts[k][0] for k in ks])
-        offset = 0
-        for k in ks:
-            expr, shape = parts[k]
-            if shape is None:  # a metric sum sized at run time (thresholds, classes)
-                shape = T.shape(expr)
-                size = T.prod(shape) if expr.ndim else 1
-            else:
-                size = int(np.prod(shape, dtype=np.int64))
-            piece = flat[offset:offset + size]
-            results[k] = piece.reshape(shape) if expr.ndim else piece.reshape(())
-            offset += size
+        # parts of known shapes first: one Unpack node gives all their views
+        ks = sorted(by_dtype[dtype], key=lambda k: parts[k][1] is None)
+        exprs = [parts[k][0] for k in ks]
+        flats = exchange_packed(exprs, processes) if processes else [allreduce_packed(exprs)]
+        known = [k for k in ks if parts[k][1] is not None]
+        shapes = [parts[k][1] if parts[k][0].ndim else () for k in known]
+        unpacked = [list(Unpack(shapes).make_node(flat).outputs) if shapes else []
+                    for flat in flats]
+        offset = sum(int(np.prod(shape, dtype=np.int64)) for shape in shapes)
+        for j, k in enumerate(known):
+            results[k] = functools.reduce(operator.add, [u[j] for u in unpacked])
+        for k in ks[len(known):]:  # a metric sum sized at run time (thresholds, classes)
+            expr = parts[k][0]
+            shape = T.shape(expr)
+            size = T.prod(shape) if expr.ndim else 1
+            pieces = [flat[offset:offset + size].reshape(shape) if expr.ndim
+                      else flat[offset:offset + size].reshape(()) for flat in flats]
+            results[k] = functools.reduce(operator.add, pieces)
+            offset = offset + size
     return results
+
+
+def _processes_sharing_memory(parts: list) -> int:
+    """The number of processes when all share one machine whose shared memory holds two
+    copies of every process's buffers (``PackedExchange``'s window); else 0."""
+    comm = get_communicator()
+    if not shares_memory(comm):
+        return 0
+    # parts sized at run time (metric sums) are small: a margin of 1 MB covers them
+    nbytes = sum(np.dtype(expr.dtype).itemsize * int(np.prod(shape, dtype=np.int64))
+                 for expr, shape in parts if shape is not None) + (1 << 20)
+    processes = comm.Get_size()
+    return processes if shared_memory_fits(comm, 2 * processes * nbytes) else 0
 
 
 def _local_count(batch_input, dtype: str):

@@ -12,14 +12,15 @@ import numpy as np
 from ..callbacks import CallbackList
 from ..distribution import host as dist_host
 from ..utils.random import get_rng
+from . import nan_debug
 from .data_adapters import Stream, is_stream, unpack
 
 
 def fit_stream(model, train, epochs, verbose, callbacks, validation_data, shuffle, class_weight,
                initial_epoch, steps_per_epoch, validation_steps, validation_batch_size,
-               validation_freq, batch_size):
+               validation_freq, batch_size, debug_nan: bool = False):
     """``fit`` where ``x`` or ``validation_data`` is a stream (``train``: a stream, or
-    arrays as ``data_adapters.ArrayBatches``)."""
+    arrays as ``data_adapters.ArrayBatches``); ``debug_nan`` as in ``fit``."""
     train = Stream(train, steps_per_epoch, shuffle, "fit")
     val = _validation(model, validation_data)
     verbose = dist_host.local_verbose(verbose)
@@ -31,6 +32,7 @@ def fit_stream(model, train, epochs, verbose, callbacks, validation_data, shuffl
     cbs.on_train_begin()
     rng = dist_host.shared_rng(get_rng())
     epoch_logs: dict = {}
+    fn = None
     for epoch in range(initial_epoch, epochs):
         cbs.on_epoch_begin(epoch)
         tracker = None
@@ -41,7 +43,9 @@ def fit_stream(model, train, epochs, verbose, callbacks, validation_data, shuffl
             bx, by, bsw = unpack(batch)
             arrays, n = model._prepare(bx, by, bsw, class_weight, "fit")
             tracker = tracker or model._new_tracker()
-            logs = tracker.add(model._train_fn(*dist_host.local_part(arrays, n)), n)
+            if fn is None:  # after the first _prepare, which builds the train function
+                fn = nan_debug.guarded_train_fn(model, callbacks, debug_nan)
+            logs = tracker.add(fn(*dist_host.local_part(arrays, n)), n)
             cbs.on_train_batch_end(step, logs)
             if model.stop_training:
                 break

@@ -317,7 +317,7 @@ class Trainer:
                                               class_weight, validation_split=validation_split),
                 epochs, 1 if verbose == "auto" else int(verbose), callbacks, validation_data,
                 shuffle, class_weight, initial_epoch, steps_per_epoch, validation_steps,
-                validation_batch_size, validation_freq, batch_size)
+                validation_batch_size, validation_freq, batch_size, debug_nan)
         if not 0 <= validation_split < 1:
             raise ValueError(f"fit: validation_split must be in [0, 1), got {validation_split}")
         if validation_split and validation_data is not None:

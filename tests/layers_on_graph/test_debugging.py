@@ -49,6 +49,16 @@ def test_debug_nan_names_the_layer_and_line_and_keeps_the_last_good_weights():
     assert int(model.optimizer.iterations.get_value()) == 2  # the failing step left no trace
 
 
+
+def test_debug_nan_on_a_stream_keeps_the_last_good_weights():
+    x, y = _data()
+    model = _log_model()
+    batches = (b for b in [(x[k:k + 4], y[k:k + 4]) for k in range(0, 12, 4)])
+    with pytest.raises(FloatingPointError, match="first NaN is in layer 'log_layer'"):
+        model.fit(batches, steps_per_epoch=3, verbose=0, debug_nan=True)
+    for got, want in zip(model.get_weights(), _good_steps_weights(x, y)):
+        np.testing.assert_allclose(got, want, rtol=1e-6)
+
 def test_terminate_on_nan_reports_and_restores(capsys):
     x, y = _data()
     model = _log_model()

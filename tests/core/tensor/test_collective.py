@@ -109,3 +109,94 @@ def test_without_communicator_packed_is_a_concatenation():
     a, b = T.dvector("a"), T.dscalar("b")
     out = function([a, b], allreduce_packed([a, b]))(np.array([1.0, 2.0]), 3.0)
     np.testing.assert_array_equal(out, [1, 2, 3])
+
+
+def test_products_are_computed_into_the_packed_buffer(comm):
+    """The optimizer has BLAS write ``dot(a, b)`` parts straight into the buffer (a product
+    that something else reads too stays a part of its own)."""
+    pytest.importorskip("mpi4py")
+    from core.tensor.collective import PackedProductsAllReduce
+
+    a, b, c = T.dmatrix("a"), T.dmatrix("b"), T.dmatrix("c")
+    shared_product = T.dot(c, b)
+    f = function([a, b, c], [allreduce_packed([T.dot(a.T, b), T.sum(c, axis=0),
+                                               shared_product]), shared_product])
+    (node,) = [n for n in f.maker.fgraph.toposort() if "AllReduce" in type(n.op).__name__]
+    assert isinstance(node.op, PackedProductsAllReduce) and node.op.products == (
+        True, False, False)
+    rng = np.random.default_rng(0)
+    av, bv, cv = rng.normal(size=(4, 3)), rng.normal(size=(4, 2)), rng.normal(size=(5, 4))
+    for _ in range(2):  # the second call reuses the kernel's buffer
+        out, product = f(av, bv, cv)
+        expected = np.concatenate([(av.T @ bv).ravel(), cv.sum(0), (cv @ bv).ravel()])
+        np.testing.assert_allclose(out, 3 * expected, rtol=1e-12)
+        np.testing.assert_allclose(product, cv @ bv, rtol=1e-12)
+
+
+def test_products_op_checks_its_inputs():
+    from core.tensor.collective import PackedProductsAllReduce
+
+    with pytest.raises(TypeError, match="3 inputs"):
+        PackedProductsAllReduce((True, True))(T.dmatrix("a"), T.dmatrix("b"), T.dmatrix("c"))
+    with pytest.raises(TypeError, match="two matrices"):
+        PackedProductsAllReduce((True,))(T.dvector("a"), T.dmatrix("b"))
+    with pytest.raises(TypeError, match="one dtype"):
+        PackedProductsAllReduce((True,))(T.fmatrix("a"), T.dmatrix("b"))
+
+
+def test_exchange_alone_gives_this_process_vector_and_checks_the_process_count():
+    pytest.importorskip("mpi4py")
+    from core.tensor.collective import exchange_packed
+
+    a, b = T.dmatrix("a"), T.dmatrix("b")
+    (alone,) = exchange_packed([T.dot(a, b), T.sum(a, axis=1)], 1)
+    f = function([a, b], alone * 1)
+    av, bv = np.arange(6.0).reshape(2, 3), np.arange(12.0).reshape(3, 4)
+    for _ in range(3):  # buffers taken in turn
+        np.testing.assert_array_equal(f(av, bv), np.concatenate([(av @ bv).ravel(),
+                                                                  av.sum(1)]))
+    pair = exchange_packed([a], 2)
+    g = function([a], pair[0] + pair[1])
+    with pytest.raises(RuntimeError, match="built for 2 processes on one machine, run by 1"):
+        g(av)
+
+
+def test_exchange_checks_its_parts():
+    from core.tensor.collective import exchange_packed
+
+    with pytest.raises(TypeError, match="one dtype"):
+        exchange_packed([T.dvector("a"), T.fvector("b")], 2)
+
+
+def test_unpack_gives_reshaped_views_of_consecutive_pieces():
+    from core.tensor.collective import Unpack
+
+    flat = T.dvector("flat")
+    a, b, c = Unpack([(2, 3), (), (2,)]).make_node(flat).outputs
+    assert (a.type.shape, b.ndim, c.type.shape) == ((2, 3), 0, (2,))
+    f = function([flat], [a * 1, b * 1, c * 1, a.shape])
+    value = np.arange(9.0)
+    got = f(value)
+    np.testing.assert_array_equal(got[0], value[:6].reshape(2, 3))
+    assert got[1] == 6.0
+    np.testing.assert_array_equal(got[2], value[7:])
+    np.testing.assert_array_equal(got[3], [2, 3])
+    alone = function([flat], Unpack([(3,)])(flat))  # one output: a view, copied out
+    given = value[:3].copy()
+    out = alone(given)
+    np.testing.assert_array_equal(out, [0, 1, 2])
+    assert not np.shares_memory(out, given)  # view_map: the function copies it out
+    with pytest.raises(TypeError, match="expected a vector"):
+        Unpack([(1,)])(T.dmatrix("m"))
+
+
+def test_shared_memory_fits_asks_every_process():
+    pytest.importorskip("mpi4py")
+    from core.tensor.collective import shared_memory_fits
+
+    class Agreeing:  # every process answers as this one
+        def allreduce(self, value, op):
+            return value
+
+    assert shared_memory_fits(Agreeing(), 0)
+    assert not shared_memory_fits(Agreeing(), 1 << 62)

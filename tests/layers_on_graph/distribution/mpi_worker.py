@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 import sys
 import time
+import warnings
 
 for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_var, "1")
@@ -87,6 +88,13 @@ def check_equal_to_one_process(build, n: int, shape: tuple, batch: int, epochs: 
 
 def scenario_mlp():
     check_equal_to_one_process(mlp, 160, (6,), 32, 4)  # 20 steps
+    # on one machine the gradients are read in shared memory, the weight gradients' products
+    # written there by BLAS
+    model, _ = train(mlp, *data(32, (6,)), True, 32, 1)
+    ops = [node.op for node in model._train_fn.maker.fgraph.toposort()]
+    # parts: kernel, bias (twice), the loss, the accuracy's sum and count, the sample count
+    assert [str(op) for op in ops if "Exchange" in str(op)] == [
+        "PackedExchange{2, products=p.p.....}"]
     check_multi_output()
 
 
@@ -125,9 +133,25 @@ def check_multi_output():
         np.testing.assert_allclose(results[1][1][key], values, atol=1e-8, err_msg=key)
 
 
+def scenario_no_shared_memory():
+    """Shared memory too small for the window (or processes on several machines): the
+    gradients go through MPI_Allreduce, with the same results."""
+    from backends.numpy import collective as kernels
+    from layers_on_graph.distribution import graph
+
+    for module in (graph, kernels):
+        module.shared_memory_fits = lambda comm, nbytes: False
+    check_equal_to_one_process(mlp, 97, (6,), 32, 2)
+    model, _ = train(mlp, *data(32, (6,)), True, 32, 1)
+    ops = [str(node.op) for node in model._train_fn.maker.fgraph.toposort()]
+    assert "PackedAllReduce{sum, products=p.p.....}" in ops
+
+
 def scenario_uneven():
     check_equal_to_one_process(mlp, 101, (6,), 32, 5)  # last batch 5: 3 + 2 samples
-    check_equal_to_one_process(mlp, 97, (6,), 32, 2)   # last batch 1: process 1 gets none
+    with warnings.catch_warnings():  # an empty slice computes nothing that warns
+        warnings.simplefilter("error", RuntimeWarning)
+        check_equal_to_one_process(mlp, 97, (6,), 32, 2)   # last batch 1: process 1 gets none
     check_equal_to_one_process(lambda: cnn(True), 97, (6, 6, 2), 32, 1)  # an empty conv batch
 
 
@@ -271,7 +295,7 @@ def scenario_save(folder: str):
     ckpt = os.path.join(folder, "ckpt.weights.h5")
     log = CSVLogger(os.path.join(folder, "log.csv"))
     model.fit(x, y, batch_size=16, epochs=2, verbose=0,
-              callbacks=[ModelCheckpoint(ckpt, save_weights_only=True), log])
+              callbacks=[ModelCheckpoint(ckpt, save_weights_only=True, verbose=1), log])
     assert (log.keys is None) == (distribution.process_index() != 0)  # rows from process 0
     path = os.path.join(folder, "model.keras")
     model.save(path)

@@ -54,7 +54,8 @@ def run_worker(*args: str, script: str = WORKER, cwd: str | None = None):
 
 
 @pytest.mark.parametrize("scenario", ["mlp", "uneven", "lstm", "cnn_sync_bn", "default_bn",
-                                      "core_loop", "array_metrics", "stream"])
+                                      "core_loop", "array_metrics", "stream",
+                                      "no_shared_memory"])
 def test_same_weights_as_one_process(scenario):
     done = run_worker(scenario)
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
@@ -68,6 +69,7 @@ def test_files_written_once_and_load_back(tmp_path):
     assert names == ["ckpt.weights.h5", "final.weights.h5", "log.csv", "model.keras"]
     rows = (tmp_path / "log.csv").read_text().splitlines()
     assert rows[0] == "epoch,accuracy,loss" and len(rows) == 3
+    assert done.stdout.count("saving model to") == 2  # ModelCheckpoint(verbose=1): process 0
 
 
 def test_backup_and_tensorboard_under_two_processes(tmp_path):
