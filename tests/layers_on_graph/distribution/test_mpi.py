@@ -2,6 +2,7 @@
 subprocess with a timeout; skipped where mpiexec or mpi4py cannot start two processes."""
 from __future__ import annotations
 
+import contextlib
 import functools
 import os
 import shutil
@@ -49,8 +50,25 @@ def run_worker(*args: str, script: str = WORKER, cwd: str | None = None):
     launcher = _launcher()
     if launcher.startswith("skip:"):
         pytest.skip(launcher[6:])
-    return subprocess.run([launcher, "-n", "2", sys.executable, script, *args], env=_env(),
+    before = _mpich_segments()
+    done = subprocess.run([launcher, "-n", "2", sys.executable, script, *args], env=_env(),
                           capture_output=True, text=True, timeout=TIMEOUT, cwd=cwd)
+    if done.returncode:  # a process that died never unlinked MPICH's shared memory
+        for name in _mpich_segments() - before:
+            with contextlib.suppress(OSError):
+                os.unlink(os.path.join(SHM, name))
+    return done
+
+
+SHM = "/dev/shm"
+
+
+def _mpich_segments() -> set[str]:
+    """MPICH's shared-memory files (each run's own; an aborted run leaves its behind)."""
+    try:
+        return {n for n in os.listdir(SHM) if n.startswith("mpich_shm_")}
+    except OSError:
+        return set()
 
 
 @pytest.mark.parametrize("scenario", ["mlp", "uneven", "lstm", "cnn_sync_bn", "default_bn",
