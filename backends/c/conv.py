@@ -216,15 +216,21 @@ def _rows(m: int, k: int, itemsize: int) -> int:
 
 
 class _Scratch:
-    """The block's column buffer, kept between calls."""
+    """The block's column buffer (the call) and the transformed filters (``filters``),
+    kept between calls."""
 
     def __init__(self, dtype):
-        self.dtype, self.buf = dtype, np.empty(0, dtype)
+        self.dtype, self.buf, self.transformed = dtype, np.empty(0, dtype), np.empty(0, dtype)
 
     def __call__(self, size: int) -> np.ndarray:
         if self.buf.size < size:
             self.buf = np.empty(size, self.dtype)
         return self.buf
+
+    def filters(self, size: int) -> np.ndarray:
+        if self.transformed.size < size:
+            self.transformed = np.empty(size, self.dtype)
+        return self.transformed[:size]
 
 
 def _image_strides(x: np.ndarray) -> tuple:
@@ -263,10 +269,10 @@ def _spec(node, body: str, name: str, make):
         t=t, dbl=int(dt == np.float64))
     if name == "gw":
         source += conv_direct.grad_weights_source(dt) + conv_winograd.source(dt, True)
-        symbols = [(name, "ppppp"), ("dgw", "ppppp"), ("wgw", "ppppp")]
+        symbols = [(name, "ppppp"), ("dgw", "ppppp"), ("wgw", "ppppp"), ("wfilt", "ppi")]
     else:  # the input gradient runs the forward kernels on the output gradient
         source += conv_direct.forward_source(dt) + conv_winograd.source(dt, False)
-        symbols = [(name, "ppppp"), ("dfwd", "pppppp"), ("wino", "pppppp")]
+        symbols = [(name, "ppppp"), ("dfwd", "pppppp"), ("wino", "pppppp"), ("wfilt", "ppi")]
 
     def bind(funcs):
         return make(node.op, funcs, _numpy_kernel(node), dt, address)
@@ -300,16 +306,19 @@ def _winograd_descriptor(xshape, oshape, pads, strides, relu: bool, itemsize: in
                                   conv_winograd.block(c, f, ho, wo, itemsize, gradient))
 
 
-def _run_direct(direct, wino, x, wm, bias, out, khw, stride, dilation, pads, strides,
-                relu: bool, scratch) -> None:
+def _run_direct(fns, x, wm, bias, out, khw, stride, dilation, pads, strides, relu: bool,
+                scratch) -> None:
     """``out`` (N, Ho, Wo, F) = relu?(x (N, H, W, C) conv (K, F) filters ``wm`` + bias) by
-    Winograd F(4x4, 3x3) where it applies, else the direct kernel."""
+    Winograd F(4x4, 3x3) where it applies, else the direct kernel (``fns``: the module's
+    functions; ``scratch``: the kernel's buffers)."""
+    _, direct, wino, wfilt = fns
     n, h, wd, c = x.shape
     _, ho, wo, f = out.shape
     b = _ptr(bias) if bias is not None else _NULL
     if conv_winograd.applies(khw, stride, dilation, c, f, out.dtype):
         d = _winograd_descriptor(x.shape, out.shape, pads, strides, relu, out.itemsize, False)
-        u = conv_winograd.filter_transform(wm, c, f)
+        u = scratch.filters(36 * c * f)  # the transformed filters
+        wfilt(_ptr(wm), _ptr(u), c * f)
         wino(_ptr(d), _ptr(x), _ptr(u), b, _ptr(out),
              _ptr(scratch(conv_winograd.scratch(d, False))))
         return
@@ -321,7 +330,7 @@ def _run_direct(direct, wino, x, wm, bias, out, khw, stride, dilation, pads, str
 
 def _forward_kernel(op, fns, fallback, dtype, blas):
     """The kernel of ``Conv2d`` (x, w) or of ``Conv2dBiasAct`` (x, w, bias)."""
-    (fn, direct, wino), scratch, results = fns, _Scratch(dtype), ResultRing(dtype)
+    fn, scratch, results = fns[0], _Scratch(dtype), ResultRing(dtype)
     relu = getattr(op, "activation", "linear") == "relu"
 
     def kernel(x, w, *bias):
@@ -337,9 +346,9 @@ def _forward_kernel(op, fns, fallback, dtype, blas):
         if _direct(f, dtype):
             ph, pw, ho, wo = _geometry(op, (h, wd), (kh, kw))
             out = results((n, ho, wo, f))
-            _run_direct(direct, wino, x.transpose(0, 2, 3, 1), wm, b if bias else None, out,
-                        (kh, kw), op.subsample, op.filter_dilation, (ph, pw), _image_strides(x),
-                        relu, scratch)
+            _run_direct(fns, x.transpose(0, 2, 3, 1), wm, b if bias else None, out, (kh, kw),
+                        op.subsample, op.filter_dilation, (ph, pw), _image_strides(x), relu,
+                        scratch)
             return out.transpose(0, 3, 1, 2)
         d, (ho, wo), rows, k = _plan(op, n, h, wd, c, f, kh, kw, _image_strides(x), blas,
                                      dtype.itemsize)
@@ -352,8 +361,7 @@ def _forward_kernel(op, fns, fallback, dtype, blas):
 
 
 def _weights_kernel(op, fns, fallback, dtype, blas):
-    (fn, direct, wino), scratch, results = fns, _Scratch(dtype), ResultRing(dtype)
-    du_buffer = _Scratch(dtype)
+    (fn, direct, wino, wfilt), scratch, results = fns, _Scratch(dtype), ResultRing(dtype)
 
     def kernel(x, g, kshape):
         if (not _channels_last(x) or x.dtype != dtype or g.dtype != dtype or 0 in x.shape
@@ -371,10 +379,10 @@ def _weights_kernel(op, fns, fallback, dtype, blas):
         if conv_winograd.applies((kh, kw), op.subsample, op.filter_dilation, c, f, dtype):
             dd = _winograd_descriptor((n, h, wd, c), (n, ho, wo, f), pads, _image_strides(x),
                                       False, dtype.itemsize, True)
-            du = du_buffer(36 * c * f)[:36 * c * f]
+            du = scratch.filters(36 * c * f)  # the transformed filter gradient
             wino(_ptr(dd), _ptr(x), _ptr(gm), _ptr(du),
                  _ptr(scratch(conv_winograd.scratch(dd, True))))
-            conv_winograd.filters_from_transform(du.reshape(36, c, f), gw)
+            wfilt(_ptr(du), _ptr(gw), c * f)
         elif _direct(f, dtype):
             dd = conv_direct.descriptor(n, h, wd, c, ho, wo, f, kh, kw, op.subsample,
                                         op.filter_dilation, pads, _image_strides(x), _slots(n))
@@ -390,7 +398,7 @@ def _weights_kernel(op, fns, fallback, dtype, blas):
 
 
 def _inputs_kernel(op, fns, fallback, dtype, blas):
-    (fn, direct, wino), scratch, results = fns, _Scratch(dtype), ResultRing(dtype)
+    fn, scratch, results = fns[0], _Scratch(dtype), ResultRing(dtype)
 
     def kernel(w, g, ishape):
         if (not _channels_last(g) or w.dtype != dtype or g.dtype != dtype or 0 in g.shape
@@ -410,7 +418,7 @@ def _inputs_kernel(op, fns, fallback, dtype, blas):
             # a correlation of the padded output gradient with the rotated filters
             w2 = np.ascontiguousarray(
                 wm.reshape(kh, kw, c, f)[::-1, ::-1].transpose(0, 1, 3, 2)).reshape(-1, c)
-            _run_direct(direct, wino, gm.reshape(n, ho, wo, f), w2, None, dx, (kh, kw), (1, 1),
+            _run_direct(fns, gm.reshape(n, ho, wo, f), w2, None, dx, (kh, kw), (1, 1),
                         op.filter_dilation, pads, (ho * wo * f, wo * f, f, 1), False, scratch)
         else:
             fn(_ptr(d), _ptr(wm), _ptr(gm), _ptr(dx), _ptr(scratch(SLOTS * rows * k)))

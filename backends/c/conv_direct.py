@@ -23,8 +23,10 @@ window is ``R`` runs of ``L`` elements (``kh`` runs of ``kw * C``; with dilation
 ``kh * kw`` runs of ``C``); this keeps a 3-channel first layer efficient (runs of 9).
 
 Each image is first copied into a per-thread zero-padded buffer unless it can be read in
-place (no padding, channels contiguous). Threads (OpenMP) take contiguous ranges of images;
-for the filter gradient each sums into its own part, then the parts are added.
+place (no padding, channels contiguous). The worker pool's threads (``workers.py``) take
+images one at a time (a thread the OS delays holds up no fixed half); the filter gradient
+splits the images into chunks (threads + 2), each summed into its own part, and the parts
+are added in chunk order (the same result whichever thread took which chunk).
 """
 from __future__ import annotations
 
@@ -200,16 +202,44 @@ LG_INLINE const {t} *lg_padded{s}(const {t} *x, {t} *buf, int64_t n, int64_t H, 
     return buf;
 }}
 
+/* threads for a job: the worker pool's (lg_threads), no more than the scratch's slots */
 static int lg_direct_threads{s}(const int64_t *d) {{
-#ifdef _OPENMP
-    int64_t t = omp_get_max_threads();
-    if (t > d[20]) t = d[20];
-    if (t > d[0]) t = d[0];
-    return t > 1 ? (int)t : 1;
-#else
-    (void)d;
-    return 1;
-#endif
+    const int t = lg_threads();
+    return t > d[20] ? (int)d[20] : t;
+}}
+
+/* a convolution's job on the worker pool: descriptor, operands, scratch, and for the
+   filter gradients the chunks of images (each summed into its own part) */
+struct lg_conv_job{s} {{
+    const char *dp, *a, *b, *c;
+    char *out, *buf;
+    int64_t chunks, parts;  /* images in chunks; the parts' offset in buf (elements) */
+}};
+
+/* chunks of images a filter gradient takes: one per thread and two more (a thread the OS
+   delays leaves a smaller share), or one (the result itself) on one thread; the sum of
+   the parts depends on the thread count only, not on which thread took which chunk */
+static int64_t lg_chunks{s}(int64_t N, int T) {{
+    return T < 2 ? 1 : N < T + 2 ? N : T + 2;
+}}
+
+struct lg_sum_job{s} {{ {t} *out; const {t} *parts; int64_t n, P; }};
+__attribute__((optimize("O3")))
+static void lg_sum_block{s}(void *p, int64_t b, int t) {{
+    const struct lg_sum_job{s} *cj = (const struct lg_sum_job{s} *)p;
+    const int64_t lo = b * 16384, hi = lo + 16384 < cj->n ? lo + 16384 : cj->n;
+    (void)t;
+    for (int64_t k = 0; k + 1 < cj->P; k++) {{  /* in chunk order: the same at any split */
+        const {t} *restrict part = cj->parts + k * cj->n;
+        {t} *restrict out = cj->out;
+        #pragma omp simd
+        for (int64_t e = lo; e < hi; e++) out[e] += part[e];
+    }}
+}}
+/* out[e] += the P - 1 parts after it (n elements each), on T threads */
+static void lg_sum_parts{s}({t} *out, const {t} *parts, int64_t n, int64_t P, int T) {{
+    struct lg_sum_job{s} j = {{out, parts, n, P}};
+    if (P > 1) lg_run_all(lg_sum_block{s}, &j, (n + 16383) / 16384, T);
 }}
 #endif
 """
@@ -225,84 +255,92 @@ DESC_C = """
     const int64_t img = d[19];
     const int64_t L = dw == 1 ? kw * C : C, R = dw == 1 ? kh : kh * kw, kwr = dw == 1 ? 1 : kw;
     const int VL = LG_VL{s};
-    const int T = lg_direct_threads{s}(d);
     (void)Ho; (void)sh;
 """
 
-# x (sn, sy, sx, sc strides), w (kh*kw*C, F), bias (F) or NULL, out (N, Ho, Wo, F)
+# x (sn, sy, sx, sc strides), w (kh*kw*C, F), bias (F) or NULL, out (N, Ho, Wo, F); one
+# image per block of the worker pool, padded in the thread's slot of the scratch
 _FORWARD = """
 __attribute__((optimize("O3")))
-int @K@_dfwd(char *dp, char *xp, char *wp, char *bp, char *op, char *bufp) {{
+static void @K@_dfwd_image(void *job, int64_t n, int t) {{
+    const struct lg_conv_job{s} *cj = (const struct lg_conv_job{s} *)job;
+    const char *dp = cj->dp;
 """ + DESC_C + """
     const int relu = (int)d[21];
-    #pragma omp parallel num_threads(T) if (T > 1)
-    {{
-        const int t = lg_conv_tid();
-        {t} *buf = ({t} *)bufp + t * img;
-        if (ph || pw || sc != 1 || sx != C) memset(buf, 0, img * sizeof({t}));
-        for (int64_t n = N * t / T; n < N * (t + 1) / T; n++) {{
-            int64_t row;
-            const {t} *x = lg_padded{s}((const {t} *)xp, buf, n, H, W, C, ph, pw, sn, sy, sx,
-                                        sc, &row);
-            const int64_t ri = dh * row, rj = dw * C, xs = sw * C;
-            for (int64_t oy = 0; oy < Ho; oy++) {{
-                const {t} *xrow = x + oy * sh * row;
-                {t} *orow = ({t} *)op + (n * Ho + oy) * Wo * F;
-                int64_t fb = 0;
-                for (; fb + 2 * VL <= F; fb += 2 * VL)
-                    lg_fwd_row{s}(xrow, ({t} *)wp + fb, orow + fb, bp ? ({t} *)bp + fb : 0,
-                                  relu, Wo, F, R, L, kwr, ri, rj, xs, 2);
-                for (; fb < F; fb += VL)
-                    lg_fwd_row{s}(xrow, ({t} *)wp + fb, orow + fb, bp ? ({t} *)bp + fb : 0,
-                                  relu, Wo, F, R, L, kwr, ri, rj, xs, 1);
-            }}
-        }}
+    const {t} *wp = (const {t} *)cj->b, *bp = (const {t} *)cj->c;
+    int64_t row;
+    const {t} *x = lg_padded{s}((const {t} *)cj->a, ({t} *)cj->buf + t * img, n, H, W, C, ph,
+                                pw, sn, sy, sx, sc, &row);
+    const int64_t ri = dh * row, rj = dw * C, xs = sw * C;
+    for (int64_t oy = 0; oy < Ho; oy++) {{
+        const {t} *xrow = x + oy * sh * row;
+        {t} *orow = ({t} *)cj->out + (n * Ho + oy) * Wo * F;
+        int64_t fb = 0;
+        for (; fb + 2 * VL <= F; fb += 2 * VL)
+            lg_fwd_row{s}(xrow, wp + fb, orow + fb, bp ? bp + fb : 0, relu, Wo, F, R, L, kwr,
+                          ri, rj, xs, 2);
+        for (; fb < F; fb += VL)
+            lg_fwd_row{s}(xrow, wp + fb, orow + fb, bp ? bp + fb : 0, relu, Wo, F, R, L, kwr,
+                          ri, rj, xs, 1);
     }}
+}}
+
+int @K@_dfwd(char *dp, char *xp, char *wp, char *bp, char *op, char *bufp) {{
+""" + DESC_C + """
+    const int T = lg_direct_threads{s}(d);
+    if (ph || pw || sc != 1 || sx != C)  /* the borders of each thread's padded image */
+        memset(bufp, 0, (size_t)(T * img) * sizeof({t}));
+    struct lg_conv_job{s} job = {{dp, xp, wp, bp, op, bufp, 0, 0}};
+    lg_run_all(@K@_dfwd_image, &job, N, T);
     return 0;
 }}
 """
 
 # x as above, dy contiguous (N, Ho, Wo, F), gw (kh*kw*C, F); the scratch holds per thread
-# a padded image, PIXEL_BLOCK pixel offsets and (but thread 0) a (kh*kw*C, F) part
+# a padded image and PIXEL_BLOCK pixel offsets, then a (kh*kw*C, F) part per chunk of
+# images but the first (whose part is gw)
 _GRAD_WEIGHTS = """
 __attribute__((optimize("O3")))
-int @K@_dgw(char *dp, char *xp, char *dyp, char *gwp, char *bufp) {{
+static void @K@_dgw_chunk(void *job, int64_t b, int t) {{
+    const struct lg_conv_job{s} *cj = (const struct lg_conv_job{s} *)job;
+    const char *dp = cj->dp;
 """ + DESC_C + """
     /* pixels per block: their rows of dy (PB x F) stay in L1 across the block's tiles */
     const int64_t fit = 24576 / (F * (int64_t)sizeof({t}));
     const int64_t K = kh * kw * C, PB = fit > {block} ? {block} : fit < 16 ? 16 : fit;
     const int64_t PX = {block} * (int64_t)(8 / sizeof({t}));  /* 64-bit offsets, in elements */
-    const int64_t slot = img + PX + K * F;  /* elements per thread */
-    #pragma omp parallel num_threads(T) if (T > 1)
-    {{
-        const int t = lg_conv_tid();
-        {t} *buf = ({t} *)bufp + t * slot;
-        int64_t *px = (int64_t *)(buf + img);
-        {t} *gw = t ? buf + img + PX : ({t} *)gwp;
-        memset(gw, 0, K * F * sizeof({t}));
-        if (ph || pw || sc != 1 || sx != C) memset(buf, 0, img * sizeof({t}));
-        for (int64_t n = N * t / T; n < N * (t + 1) / T; n++) {{
-            int64_t row;
-            const {t} *x = lg_padded{s}((const {t} *)xp, buf, n, H, W, C, ph, pw, sn, sy, sx,
-                                        sc, &row);
-            const int64_t ri = dh * row, rj = dw * C;
-            const {t} *dyn = (const {t} *)dyp + n * Ho * Wo * F;
-            for (int64_t p0 = 0; p0 < Ho * Wo; p0 += PB) {{
-                const int64_t P = Ho * Wo - p0 < PB ? Ho * Wo - p0 : PB;
-                for (int64_t p = 0; p < P; p++)
-                    px[p] = (p0 + p) / Wo * sh * row + (p0 + p) % Wo * sw * C;
-                for (int64_t r = 0; r < R; r++) {{
-                    const {t} *xr = x + (r / kwr) * ri + (r % kwr) * rj;
-                    lg_gw_panel{s}(xr, px, dyn + p0 * F, gw + r * L * F, P, F, L);
-                }}
+    {t} *buf = ({t} *)cj->buf + t * (img + PX);
+    int64_t *px = (int64_t *)(buf + img);
+    {t} *gw = b ? ({t} *)cj->buf + cj->parts + (b - 1) * K * F : ({t} *)cj->out;
+    memset(gw, 0, (size_t)(K * F) * sizeof({t}));
+    for (int64_t n = N * b / cj->chunks; n < N * (b + 1) / cj->chunks; n++) {{
+        int64_t row;
+        const {t} *x = lg_padded{s}((const {t} *)cj->a, buf, n, H, W, C, ph, pw, sn, sy, sx,
+                                    sc, &row);
+        const int64_t ri = dh * row, rj = dw * C;
+        const {t} *dyn = (const {t} *)cj->b + n * Ho * Wo * F;
+        for (int64_t p0 = 0; p0 < Ho * Wo; p0 += PB) {{
+            const int64_t P = Ho * Wo - p0 < PB ? Ho * Wo - p0 : PB;
+            for (int64_t p = 0; p < P; p++)
+                px[p] = (p0 + p) / Wo * sh * row + (p0 + p) % Wo * sw * C;
+            for (int64_t r = 0; r < R; r++) {{
+                const {t} *xr = x + (r / kwr) * ri + (r % kwr) * rj;
+                lg_gw_panel{s}(xr, px, dyn + p0 * F, gw + r * L * F, P, F, L);
             }}
         }}
     }}
-    {t} *gw = ({t} *)gwp;
-    for (int t = 1; t < T; t++) {{
-        const {t} *part = ({t} *)bufp + t * slot + img + PX;
-        for (int64_t e = 0; e < K * F; e++) gw[e] += part[e];
-    }}
+}}
+
+int @K@_dgw(char *dp, char *xp, char *dyp, char *gwp, char *bufp) {{
+""" + DESC_C + """
+    const int64_t K = kh * kw * C, slot = img + {block} * (int64_t)(8 / sizeof({t}));
+    const int T = lg_direct_threads{s}(d);
+    const int64_t P = lg_chunks{s}(N, T);
+    if (ph || pw || sc != 1 || sx != C)
+        for (int t = 0; t < T; t++) memset(({t} *)bufp + t * slot, 0, (size_t)img * sizeof({t}));
+    struct lg_conv_job{s} job = {{dp, xp, dyp, 0, gwp, bufp, P, T * slot}};
+    lg_run_all(@K@_dgw_chunk, &job, P, T);
+    lg_sum_parts{s}(({t} *)gwp, ({t} *)bufp + T * slot, K * F, P, T);
     return 0;
 }}
 """
@@ -339,11 +377,17 @@ def descriptor(n, h, w, c, ho, wo, f, kh, kw, stride, dilation, pads, strides, s
                      padded, slots, int(relu), *block], dtype=np.int64)
 
 
+def chunk_parts(slots: int) -> int:
+    """Filter-gradient parts beside the result for ``slots`` threads: one per chunk of
+    images but the first (C's ``lg_chunks``: threads + 2 chunks, or 1 on one thread)."""
+    return slots + 1 if slots > 1 else 0
+
+
 def grad_weights_scratch(desc: np.ndarray, itemsize: int) -> int:
     """Elements of scratch ``@K@_dgw`` needs for ``desc``'s slots."""
-    k, f = int(desc[7] * desc[8] * desc[3]), int(desc[6])
+    k, f, slots = int(desc[7] * desc[8] * desc[3]), int(desc[6]), int(desc[20])
     per_pixel = 8 // itemsize  # the 64-bit pixel offsets, in elements
-    return int(desc[20]) * (int(desc[19]) + PIXEL_BLOCK * per_pixel + k * f)
+    return slots * (int(desc[19]) + PIXEL_BLOCK * per_pixel) + chunk_parts(slots) * k * f
 
 
 def forward_scratch(desc: np.ndarray) -> int:

@@ -10,8 +10,8 @@ vectors (channels-last memory), and:
   pair instead of 144;
 - filter gradient: the output gradient's 4x4 tiles are transformed, ``D = A dY A^T``, and
   ``dU = sum over tiles of V (x) D`` (36 products of (C, tiles) by (tiles, F), by the
-  direct filter gradient's register tile) is returned; ``dg = G^T dU G`` is then a small
-  product on the host (``filters_from_transform``).
+  direct filter gradient's register tile), then ``dg = G^T dU G`` (``@K@_wfilt``, as the
+  filter transform ``U = G g G^T`` of the forward, in float64).
 
 Tiles go in blocks (``block``) so that the transformed tiles stay in L2 (forward) or
 amortise the read and write of ``dU`` (filter gradient); images with fewer tiles than a
@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .conv_direct import DESC_C, TILE, c_names, lanes
+from .conv_direct import DESC_C, TILE, c_names, chunk_parts, lanes
 
 # per dtype, shared by the nodes of a module: the 1-d transforms, padding a group of
 # images, and the input transform of a block of tiles
@@ -97,7 +97,70 @@ LG_INLINE void lg_wino_in{s}(const {t} *buf, {t} *V, int64_t q0, int64_t nb, int
         }}
     }}
 }}
+
+/* the filter transforms in float64, 8 elements (c, f) at a time: forward, u[a * 6 + b] =
+   (G g G^T)[a][b] of the 3x3 taps g[i * 3 + j]; back, g[i * 3 + j] = (G^T u G)[i][j] */
+typedef double lg_wd{s} __attribute__((vector_size(64)));
+typedef {t} lg_w8{s} __attribute__((vector_size(8 * sizeof({t}))));
+static const double lg_wino_g{s}[6][3] = {{
+    {{1.0 / 4, 0, 0}}, {{-1.0 / 6, -1.0 / 6, -1.0 / 6}}, {{-1.0 / 6, 1.0 / 6, -1.0 / 6}},
+    {{1.0 / 24, 1.0 / 12, 1.0 / 6}}, {{1.0 / 24, -1.0 / 12, 1.0 / 6}}, {{0, 0, 1}}}};
+struct lg_wino_fjob{s} {{ const {t} *src; {t} *dst; int64_t n; int back; }};
+__attribute__((optimize("O3")))
+static void lg_wino_filters{s}(void *p, int64_t blk, int t) {{
+    const struct lg_wino_fjob{s} *fj = (const struct lg_wino_fjob{s} *)p;
+    const double (*G)[3] = lg_wino_g{s};
+    const int64_t n = fj->n, lo = blk * 4096, hi = lo + 4096 < n ? lo + 4096 : n;
+    (void)t;
+    for (int64_t e = lo; e < hi; e += 8) {{
+        lg_w8{s} v;
+        if (!fj->back) {{
+            lg_wd{s} g[9], s[6][3];
+            for (int k = 0; k < 9; k++) {{
+                __builtin_memcpy(&v, fj->src + k * n + e, sizeof v);
+                g[k] = __builtin_convertvector(v, lg_wd{s});
+            }}
+            for (int a = 0; a < 6; a++)
+                for (int c = 0; c < 3; c++)
+                    s[a][c] = G[a][0] * g[c] + G[a][1] * g[3 + c] + G[a][2] * g[6 + c];
+            for (int a = 0; a < 6; a++)
+                for (int b = 0; b < 6; b++) {{
+                    const lg_wd{s} r = s[a][0] * G[b][0] + s[a][1] * G[b][1] + s[a][2] * G[b][2];
+                    v = __builtin_convertvector(r, lg_w8{s});
+                    __builtin_memcpy(fj->dst + (a * 6 + b) * n + e, &v, sizeof v);
+                }}
+        }} else {{
+            lg_wd{s} u[36], s[3][6];
+            for (int k = 0; k < 36; k++) {{
+                __builtin_memcpy(&v, fj->src + k * n + e, sizeof v);
+                u[k] = __builtin_convertvector(v, lg_wd{s});
+            }}
+            for (int i = 0; i < 3; i++)
+                for (int b = 0; b < 6; b++) {{
+                    s[i][b] = G[0][i] * u[b];
+                    for (int a = 1; a < 6; a++) s[i][b] += G[a][i] * u[a * 6 + b];
+                }}
+            for (int i = 0; i < 3; i++)
+                for (int c = 0; c < 3; c++) {{
+                    lg_wd{s} r = s[i][0] * G[0][c];
+                    for (int b = 1; b < 6; b++) r += s[i][b] * G[b][c];
+                    v = __builtin_convertvector(r, lg_w8{s});
+                    __builtin_memcpy(fj->dst + (i * 3 + c) * n + e, &v, sizeof v);
+                }}
+        }}
+    }}
+}}
 #endif
+"""
+
+# the filter transform of a node (forward: u (36, n) of the (9, n) filters; back: the
+# (9, n) filter gradient of du (36, n)), n = C * F a multiple of 8
+_FILTERS = """
+int @K@_wfilt(char *srcp, char *dstp, intptr_t n) {{
+    struct lg_wino_fjob{s} job = {{(const {t} *)srcp, ({t} *)dstp, n, {back}}};
+    lg_run_all(lg_wino_filters{s}, &job, (n + 4095) / 4096, n >= 32768 ? lg_threads() : 1);
+    return 0;
+}}
 """
 
 # the setup both entry points share: tiles, block, group, the thread's scratch
@@ -107,134 +170,145 @@ _SETUP = """
     (void)R; (void)L; (void)kwr; (void)dh; (void)dw; (void)kh; (void)kw;
 """
 
-# x (sn, sy, sx, sc strides), u (36, C, F), bias (F) or NULL, out (N, Ho, Wo, F)
+# x (sn, sy, sx, sc strides), u (36, C, F), bias (F) or NULL, out (N, Ho, Wo, F); one group
+# of G images per block of the worker pool, in the thread's slot of the scratch
 _FORWARD = """
 __attribute__((optimize("O3")))
-int @K@_wino(char *dp, char *xp, char *up, char *bp, char *op, char *bufp) {{
+static void @K@_wino_group(void *job, int64_t blk, int t) {{
+    const struct lg_conv_job{s} *cj = (const struct lg_conv_job{s} *)job;
+    const char *dp = cj->dp;
 """ + DESC_C + _SETUP + """
     const int relu = (int)d[21];
-    const int64_t slot = G * img + 36 * TB * (C + F);
-    #pragma omp parallel num_threads(T) if (T > 1)
-    {{
-        const int t = lg_conv_tid();
-        {t} *buf = ({t} *)bufp + t * slot, *V = buf + G * img, *M = V + 36 * TB * C;
-        memset(buf, 0, G * img * sizeof({t}));
-        const int64_t lo = N * t / T, hi = N * (t + 1) / T;
-        for (int64_t n0 = lo; n0 < hi; n0 += G) {{  /* G images, their tiles in blocks */
-            const int64_t ng = hi - n0 < G ? hi - n0 : G;
-            lg_wino_pad{s}((const {t} *)xp, buf, n0, ng, img, H, W, C, ph, pw, Wq, sn, sy, sx, sc);
-            for (int64_t q0 = 0; q0 < ng * tiles; q0 += TB) {{
-                const int64_t nb = ng * tiles - q0 < TB ? ng * tiles - q0 : TB;
-                lg_wino_in{s}(buf, V, q0, nb, tiles, Tx, Wq, img, C, TB);
-                for (int xi = 0; xi < 36; xi++) {{  /* M[xi] = V[xi] U[xi] */
-                    const {t} *v = V + xi * TB * C, *u = ({t} *)up + xi * C * F;
-                    {t} *m = M + xi * TB * F;
-                    int64_t fb = 0;
-                    for (; fb + 2 * VL <= F; fb += 2 * VL)
-                        lg_fwd_row{s}(v, u + fb, m + fb, 0, 0, nb, F, 1, C, 1, 0, 0, C, 2);
-                    for (; fb < F; fb += VL)
-                        lg_fwd_row{s}(v, u + fb, m + fb, 0, 0, nb, F, 1, C, 1, 0, 0, C, 1);
+    const {t} *up = (const {t} *)cj->b, *bp = (const {t} *)cj->c;
+    {t} *buf = ({t} *)cj->buf + t * (G * img + 36 * TB * (C + F));
+    {t} *V = buf + G * img, *M = V + 36 * TB * C;
+    const int64_t n0 = blk * G, ng = N - n0 < G ? N - n0 : G;  /* G images, their tiles in blocks */
+    lg_wino_pad{s}((const {t} *)cj->a, buf, n0, ng, img, H, W, C, ph, pw, Wq, sn, sy, sx, sc);
+    for (int64_t q0 = 0; q0 < ng * tiles; q0 += TB) {{
+        const int64_t nb = ng * tiles - q0 < TB ? ng * tiles - q0 : TB;
+        lg_wino_in{s}(buf, V, q0, nb, tiles, Tx, Wq, img, C, TB);
+        for (int xi = 0; xi < 36; xi++) {{  /* M[xi] = V[xi] U[xi] */
+            const {t} *v = V + xi * TB * C, *u = up + xi * C * F;
+            {t} *m = M + xi * TB * F;
+            int64_t fb = 0;
+            for (; fb + 2 * VL <= F; fb += 2 * VL)
+                lg_fwd_row{s}(v, u + fb, m + fb, 0, 0, nb, F, 1, C, 1, 0, 0, C, 2);
+            for (; fb < F; fb += VL)
+                lg_fwd_row{s}(v, u + fb, m + fb, 0, 0, nb, F, 1, C, 1, 0, 0, C, 1);
+        }}
+        for (int64_t q = 0; q < nb; q++) {{  /* out tile = A^T M A (+ bias, ReLU) */
+            const int64_t n = n0 + (q0 + q) / tiles, tq = (q0 + q) % tiles;
+            const int64_t oy = tq / Tx * 4, ox = tq % Tx * 4;
+            {t} *o = ({t} *)cj->out + ((n * Ho + oy) * Wo + ox) * F;
+            for (int64_t f = 0; f < F; f += VL) {{
+                lg_v{s} e[6], s4[4][6], r[4];
+                for (int b = 0; b < 6; b++) {{
+                    for (int a = 0; a < 6; a++)
+                        e[a] = lg_ld{s}(M + ((a * 6 + b) * TB + q) * F + f);
+                    lg_at{s}(e, r);
+                    for (int i = 0; i < 4; i++) s4[i][b] = r[i];
                 }}
-                for (int64_t q = 0; q < nb; q++) {{  /* out tile = A^T M A (+ bias, ReLU) */
-                    const int64_t n = n0 + (q0 + q) / tiles, tq = (q0 + q) % tiles;
-                    const int64_t oy = tq / Tx * 4, ox = tq % Tx * 4;
-                    {t} *o = ({t} *)op + ((n * Ho + oy) * Wo + ox) * F;
-                    for (int64_t f = 0; f < F; f += VL) {{
-                        lg_v{s} e[6], s4[4][6], r[4];
-                        for (int b = 0; b < 6; b++) {{
-                            for (int a = 0; a < 6; a++)
-                                e[a] = lg_ld{s}(M + ((a * 6 + b) * TB + q) * F + f);
-                            lg_at{s}(e, r);
-                            for (int i = 0; i < 4; i++) s4[i][b] = r[i];
-                        }}
-                        const lg_v{s} bias = bp ? lg_ld{s}(({t} *)bp + f) : (lg_v{s}){{0}};
-                        for (int i = 0; i < 4 && oy + i < Ho; i++) {{
-                            lg_at{s}(s4[i], r);
-                            for (int j = 0; j < 4 && ox + j < Wo; j++) {{
-                                lg_v{s} y = r[j] + bias;
-                                if (relu) y = (lg_v{s})((lg_vi{s})y & ~(lg_vi{s})(y <= 0));
-                                lg_st{s}(o + (i * Wo + j) * F + f, y);
-                            }}
-                        }}
+                const lg_v{s} bias = bp ? lg_ld{s}(bp + f) : (lg_v{s}){{0}};
+                for (int i = 0; i < 4 && oy + i < Ho; i++) {{
+                    lg_at{s}(s4[i], r);
+                    for (int j = 0; j < 4 && ox + j < Wo; j++) {{
+                        lg_v{s} y = r[j] + bias;
+                        if (relu) y = (lg_v{s})((lg_vi{s})y & ~(lg_vi{s})(y <= 0));
+                        lg_st{s}(o + (i * Wo + j) * F + f, y);
                     }}
                 }}
             }}
         }}
     }}
+}}
+
+int @K@_wino(char *dp, char *xp, char *up, char *bp, char *op, char *bufp) {{
+""" + DESC_C + _SETUP + """
+    const int T = lg_direct_threads{s}(d);
+    const int64_t slot = G * img + 36 * TB * (C + F);
+    for (int t = 0; t < T; t++)  /* the borders of each thread's padded group */
+        memset(({t} *)bufp + t * slot, 0, (size_t)(G * img) * sizeof({t}));
+    struct lg_conv_job{s} job = {{dp, xp, up, bp, op, bufp, 0, 0}};
+    lg_run_all(@K@_wino_group, &job, (N + G - 1) / G, T);
     return 0;
 }}
 """
 
 # x as above, dy contiguous (N, Ho, Wo, F), du (36, C, F) = sum of V (x) D; the scratch
-# holds per thread the padded group, V, D, TB tile offsets and (but thread 0) a du part
+# holds per thread the padded group, V, D and TB tile offsets, then a du part per chunk of
+# images but the first (whose part is du)
 _GRAD_WEIGHTS = """
 __attribute__((optimize("O3")))
-int @K@_wgw(char *dp, char *xp, char *dyp, char *dup, char *bufp) {{
+static void @K@_wgw_chunk(void *job, int64_t blk, int t) {{
+    const struct lg_conv_job{s} *cj = (const struct lg_conv_job{s} *)job;
+    const char *dp = cj->dp;
 """ + DESC_C + _SETUP + """
     const int64_t PX = TB * (int64_t)(8 / sizeof({t}));  /* the 64-bit offsets, in elements */
-    const int64_t U = 36 * C * F, slot = G * img + 36 * TB * (C + F) + PX + U;
-    #pragma omp parallel num_threads(T) if (T > 1)
-    {{
-        const int t = lg_conv_tid();
-        {t} *buf = ({t} *)bufp + t * slot, *V = buf + G * img, *D = V + 36 * TB * C;
-        int64_t *px = (int64_t *)(D + 36 * TB * F);
-        {t} *du = t ? D + 36 * TB * F + PX : ({t} *)dup;
-        memset(buf, 0, G * img * sizeof({t}));
-        memset(du, 0, U * sizeof({t}));
-        for (int64_t q = 0; q < TB; q++) px[q] = q * C;  /* V's rows, as pixel offsets */
-        const int64_t lo = N * t / T, hi = N * (t + 1) / T;
-        for (int64_t n0 = lo; n0 < hi; n0 += G) {{
-            const int64_t ng = hi - n0 < G ? hi - n0 : G;
-            lg_wino_pad{s}((const {t} *)xp, buf, n0, ng, img, H, W, C, ph, pw, Wq, sn, sy, sx, sc);
-            for (int64_t q0 = 0; q0 < ng * tiles; q0 += TB) {{
-                const int64_t nb = ng * tiles - q0 < TB ? ng * tiles - q0 : TB;
-                lg_wino_in{s}(buf, V, q0, nb, tiles, Tx, Wq, img, C, TB);
-                for (int64_t q = 0; q < nb; q++) {{  /* D[a * 6 + b][q][f] = (A dy A^T)[a][b] */
-                    const int64_t n = n0 + (q0 + q) / tiles, tq = (q0 + q) % tiles;
-                    const int64_t oy = tq / Tx * 4, ox = tq % Tx * 4;
-                    const {t} *g = ({t} *)dyp + ((n * Ho + oy) * Wo + ox) * F;
-                    for (int64_t f = 0; f < F; f += VL) {{
-                        lg_v{s} e[4], s6[6][4], r[6];
-                        for (int j = 0; j < 4; j++) {{  /* rows past the output read as zeros */
-                            for (int i = 0; i < 4; i++)
-                                e[i] = oy + i < Ho && ox + j < Wo
-                                    ? lg_ld{s}(g + (i * Wo + j) * F + f) : (lg_v{s}){{0}};
-                            lg_a{s}(e, r);
-                            for (int a = 0; a < 6; a++) s6[a][j] = r[a];
-                        }}
-                        for (int a = 0; a < 6; a++) {{
-                            lg_a{s}(s6[a], r);
-                            for (int b = 0; b < 6; b++)
-                                lg_st{s}(D + ((a * 6 + b) * TB + q) * F + f, r[b]);
-                        }}
+    const int64_t U = 36 * C * F;
+    {t} *buf = ({t} *)cj->buf + t * (G * img + 36 * TB * (C + F) + PX);
+    {t} *V = buf + G * img, *D = V + 36 * TB * C;
+    int64_t *px = (int64_t *)(D + 36 * TB * F);
+    {t} *du = blk ? ({t} *)cj->buf + cj->parts + (blk - 1) * U : ({t} *)cj->out;
+    memset(du, 0, (size_t)U * sizeof({t}));
+    for (int64_t q = 0; q < TB; q++) px[q] = q * C;  /* V's rows, as pixel offsets */
+    const int64_t lo = N * blk / cj->chunks, hi = N * (blk + 1) / cj->chunks;
+    for (int64_t n0 = lo; n0 < hi; n0 += G) {{
+        const int64_t ng = hi - n0 < G ? hi - n0 : G;
+        lg_wino_pad{s}((const {t} *)cj->a, buf, n0, ng, img, H, W, C, ph, pw, Wq, sn, sy, sx, sc);
+        for (int64_t q0 = 0; q0 < ng * tiles; q0 += TB) {{
+            const int64_t nb = ng * tiles - q0 < TB ? ng * tiles - q0 : TB;
+            lg_wino_in{s}(buf, V, q0, nb, tiles, Tx, Wq, img, C, TB);
+            for (int64_t q = 0; q < nb; q++) {{  /* D[a * 6 + b][q][f] = (A dy A^T)[a][b] */
+                const int64_t n = n0 + (q0 + q) / tiles, tq = (q0 + q) % tiles;
+                const int64_t oy = tq / Tx * 4, ox = tq % Tx * 4;
+                const {t} *g = (const {t} *)cj->b + ((n * Ho + oy) * Wo + ox) * F;
+                for (int64_t f = 0; f < F; f += VL) {{
+                    lg_v{s} e[4], s6[6][4], r[6];
+                    for (int j = 0; j < 4; j++) {{  /* rows past the output read as zeros */
+                        for (int i = 0; i < 4; i++)
+                            e[i] = oy + i < Ho && ox + j < Wo
+                                ? lg_ld{s}(g + (i * Wo + j) * F + f) : (lg_v{s}){{0}};
+                        lg_a{s}(e, r);
+                        for (int a = 0; a < 6; a++) s6[a][j] = r[a];
+                    }}
+                    for (int a = 0; a < 6; a++) {{
+                        lg_a{s}(s6[a], r);
+                        for (int b = 0; b < 6; b++)
+                            lg_st{s}(D + ((a * 6 + b) * TB + q) * F + f, r[b]);
                     }}
                 }}
-                for (int xi = 0; xi < 36; xi++)  /* du[xi] += V[xi]^T D[xi] */
-                    lg_gw_panel{s}(V + xi * TB * C, px, D + xi * TB * F, du + xi * C * F, nb, F, C);
             }}
+            for (int xi = 0; xi < 36; xi++)  /* du[xi] += V[xi]^T D[xi] */
+                lg_gw_panel{s}(V + xi * TB * C, px, D + xi * TB * F, du + xi * C * F, nb, F, C);
         }}
     }}
-    {t} *du = ({t} *)dup;
-    for (int t = 1; t < T; t++) {{
-        const {t} *part = ({t} *)bufp + t * slot + G * img + 36 * TB * (C + F) + PX;
-        for (int64_t e = 0; e < U; e++) du[e] += part[e];
-    }}
+}}
+
+int @K@_wgw(char *dp, char *xp, char *dyp, char *dup, char *bufp) {{
+""" + DESC_C + _SETUP + """
+    const int64_t PX = TB * (int64_t)(8 / sizeof({t})), slot = G * img + 36 * TB * (C + F) + PX;
+    const int T = lg_direct_threads{s}(d);
+    const int64_t P = lg_chunks{s}(N, T);
+    for (int t = 0; t < T; t++)
+        memset(({t} *)bufp + t * slot, 0, (size_t)(G * img) * sizeof({t}));
+    struct lg_conv_job{s} job = {{dp, xp, dyp, 0, dup, bufp, P, T * slot}};
+    lg_run_all(@K@_wgw_chunk, &job, P, T);
+    lg_sum_parts{s}(({t} *)dup, ({t} *)bufp + T * slot, 36 * C * F, P, T);
     return 0;
 }}
 """
 
-# G of F(4x4, 3x3): the filter transform U = G g G^T
-_G = np.array([[1 / 4, 0, 0], [-1 / 6, -1 / 6, -1 / 6], [-1 / 6, 1 / 6, -1 / 6],
-               [1 / 24, 1 / 12, 1 / 6], [1 / 24, -1 / 12, 1 / 6], [0, 0, 1]])
 FORWARD_BYTES = 1 << 20  # one forward block's V and M: within L2 (2 MB per core measured)
 GRADIENT_BYTES = 1 << 22  # one filter-gradient block's V and D: du read and written per block
 
 
 def source(dtype, gradient: bool) -> str:
-    """C of ``@K@_wino(desc, x, u, bias, out, scratch)``, or with ``gradient`` of
-    ``@K@_wgw(desc, x, dy, du, scratch)`` (after ``conv_direct``'s source)."""
+    """C of ``@K@_wino(desc, x, u, bias, out, scratch)`` and ``@K@_wfilt(wm, u, n)`` (the
+    filter transform), or with ``gradient`` of ``@K@_wgw(desc, x, dy, du, scratch)`` and
+    ``@K@_wfilt(du, gw, n)`` (its inverse); after ``conv_direct``'s source."""
     names = c_names(dtype)
-    return _HELPERS.format(**names) + (_GRAD_WEIGHTS if gradient else _FORWARD).format(**names)
+    return (_HELPERS.format(**names) + (_GRAD_WEIGHTS if gradient else _FORWARD).format(**names)
+            + _FILTERS.format(back=int(gradient), **names))
 
 
 def applies(kshape, stride, dilation, in_channels: int, out_channels: int, dtype) -> bool:
@@ -243,23 +317,6 @@ def applies(kshape, stride, dilation, in_channels: int, out_channels: int, dtype
     v = lanes(dtype)
     return (tuple(kshape) == (3, 3) and tuple(stride) == (1, 1) and tuple(dilation) == (1, 1)
             and in_channels % v == 0 and out_channels % v == 0)
-
-
-def filter_transform(wm: np.ndarray, c: int, f: int) -> np.ndarray:
-    """The (36, C, F) transformed filters U of a (9*C, F) filter matrix (taps (i, j) then
-    channels), computed in float64."""
-    g = wm.reshape(3, 3, c * f).astype(np.float64)
-    u = np.einsum("ai,ijk,bj->abk", _G, g, _G, optimize=True)
-    return np.ascontiguousarray(u.reshape(36, c, f), dtype=wm.dtype)
-
-
-def filters_from_transform(du: np.ndarray, out: np.ndarray) -> np.ndarray:
-    """``out`` (3, 3, C, F) = G^T dU G of the filter gradient's (36, C, F) ``du``."""
-    c, f = du.shape[1:]
-    g = np.einsum("ai,abk,bj->ijk", _G, du.reshape(6, 6, c * f).astype(np.float64), _G,
-                  optimize=True)
-    out[...] = g.reshape(out.shape)
-    return out
 
 
 def block(c: int, f: int, ho: int, wo: int, itemsize: int, gradient: bool) -> tuple[int, int]:
@@ -282,6 +339,7 @@ def padded(ho: int, wo: int, c: int) -> int:
 
 def scratch(desc: np.ndarray, gradient: bool) -> int:
     """Elements of scratch ``@K@_wino`` (or ``@K@_wgw``) needs for ``desc``."""
-    c, f, tb = int(desc[3]), int(desc[6]), int(desc[22])
-    extra = tb * 2 + 36 * c * f if gradient else 0  # offsets (counted as float64) and du
-    return int(desc[20]) * (int(desc[23]) * int(desc[19]) + 36 * tb * (c + f) + extra)
+    c, f, tb, slots = int(desc[3]), int(desc[6]), int(desc[22]), int(desc[20])
+    offsets = tb * 2 if gradient else 0  # the tile offsets (counted as float32)
+    parts = chunk_parts(slots) * 36 * c * f if gradient else 0
+    return slots * (int(desc[23]) * int(desc[19]) + 36 * tb * (c + f) + offsets) + parts

@@ -1,10 +1,11 @@
 """C kernels for max pooling and its gradient on 4-d float arrays of any strides.
 
-One pass over the outputs; for each output position the window's taps are read with the
-innermost loop over the batch-like axis (N or C) of smallest stride, so channels-last memory
-(the Keras layers' layout) is read in contiguous runs. The output keeps the input's memory
-layout, as the numpy kernels do. Channels-first arrays, other modes and other ranks run
-the numpy kernels.
+One pass over the outputs, the images (channels-last; else the outer of N and C) taken
+one at a time by the worker pool's threads; for each output position the window's taps
+are read with the innermost loop over the batch-like axis (N or C) of smallest stride, so
+channels-last memory (the Keras layers' layout) is read in contiguous runs. The output
+keeps the input's memory layout, as the numpy kernels do. Channels-first arrays, other
+modes and other ranks run the numpy kernels.
 """
 from __future__ import annotations
 
@@ -27,25 +28,39 @@ def _ptr(a: np.ndarray):
 # d: [A, B, Ho, Wo, H, W, kh, kw, sh, sw, ph, pw, then four operands' element strides
 #     along (A, B, rows, cols)]
 _HEAD = """
+struct @K@_{name}_job {{ const char *dp; char *p[4]; }};
+/* the outputs of index a along A (images, for channels-last memory): one block of the
+   worker pool (different a never share an element) */
 __attribute__((optimize("O3")))  /* the module is built at -O1; these loops need vectorizing */
-int @K@_{name}(char *dp, {params}) {{
-    const int64_t *d = (const int64_t *)dp;
-    const int64_t A = d[0], B = d[1], Ho = d[2], Wo = d[3], H = d[4], W = d[5];
+static void @K@_{name}_rows(void *job, int64_t a, int t) {{
+    const struct @K@_{name}_job *jb = (const struct @K@_{name}_job *)job;
+    {unpack}
+    const int64_t *d = (const int64_t *)jb->dp;
+    const int64_t B = d[1], Ho = d[2], Wo = d[3], H = d[4], W = d[5];
     const int64_t kh = d[6], kw = d[7], sh = d[8], sw = d[9], ph = d[10], pw = d[11];
     /* element strides along (A, B, rows, cols): x, then the other operands */
     const int64_t xa = d[12], xb = d[13], xr = d[14], xc = d[15];
     const int64_t ya = d[16], yb = d[17], yr = d[18], yc = d[19];
     const int64_t ga = d[20], gb = d[21], gr = d[22], gc = d[23];
     const int64_t qa = d[24], qb = d[25], qr = d[26], qc = d[27];
-    (void)ga; (void)gb; (void)gr; (void)gc; (void)qa; (void)qb; (void)qr; (void)qc;
+    (void)ga; (void)gb; (void)gr; (void)gc; (void)qa; (void)qb; (void)qr; (void)qc; (void)t;
     const int unit = xb == 1 && yb == 1 && gb == 1 && qb == 1;
-    for (int64_t a = 0; a < A; a++)
     for (int64_t i = 0; i < Ho; i++)
     for (int64_t j = 0; j < Wo; j++) {{
         int64_t r0 = i * sh - ph, c0 = j * sw - pw;
         int64_t rs = r0 > 0 ? r0 : 0, re = r0 + kh < H ? r0 + kh : H;
         int64_t cs = c0 > 0 ? c0 : 0, ce = c0 + kw < W ? c0 + kw : W;
 """
+
+# the entry point: the A blocks on the pool's threads where the work is large enough
+_ENTRY = """
+int @K@_{name}(char *dp, {params}) {{
+    const int64_t *d = (const int64_t *)dp;
+    struct @K@_{name}_job job = {{dp, {{{args}}}}};
+    const int big = d[0] * d[1] * d[2] * d[3] * d[6] * d[7] >= 65536;
+    lg_run_all(@K@_{name}_rows, &job, d[0], big ? lg_threads() : 1);
+    return 0;
+}}"""
 
 # y[b] = max over the window; B innermost (contiguous runs for channels-last memory)
 _FORWARD = """
@@ -75,7 +90,6 @@ _FORWARD = """
             }}
         }}
     }}
-    return 0;
 }}"""
 
 # operands: x (x*), maxout (y*), gz (g*), gx (q*); every maximal element gets gz
@@ -97,7 +111,6 @@ _GRAD = """
             }}
         }}
     }}
-    return 0;
 }}"""
 
 
@@ -139,8 +152,10 @@ def _check_input(op, x, dtype: str) -> None:
 
 
 def _source(body: str, name: str, params: list[str], dtype: str, **extra) -> str:
-    return (_HEAD.format(name=name, params=", ".join(f"char *{p}" for p in params))
-            + body.format(t=ctype(dtype), **extra))
+    unpack = "char *" + ", *".join(f"{p} = jb->p[{i}]" for i, p in enumerate(params)) + ";"
+    return (_HEAD.format(name=name, unpack=unpack) + body.format(t=ctype(dtype), **extra)
+            + _ENTRY.format(name=name, params=", ".join(f"char *{p}" for p in params),
+                            args=", ".join(params)))
 
 
 def _like(x: np.ndarray, shape: tuple, results: ResultRing) -> np.ndarray:

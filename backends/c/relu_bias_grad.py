@@ -1,12 +1,11 @@
 """C kernel of ``ReluBiasGrad``: ``g * (out > 0)`` and its column sums in one pass.
 
 The operands are read as (rows, F) matrices (the last axis contiguous, as the conv layers'
-channels-last gradients are); each thread sums its range of rows into its own part of the
-bias gradient, then the parts are added. Other layouts and dtypes run the numpy kernel.
+channels-last gradients are), in chunks of rows taken by the worker pool's threads; each
+chunk sums into its own part of the bias gradient, then the parts are added in order.
+Other layouts and dtypes run the numpy kernel.
 """
 from __future__ import annotations
-
-import os
 
 import numpy as np
 
@@ -19,43 +18,42 @@ from .result_ring import ResultRing
 from .scalar import ctype
 from .spec import KernelSpec
 
-SLOTS = max(1, os.cpu_count() or 1)  # threads the partial sums have room for
+PARTS = 16  # chunks of rows, each summed into its own part of the bias gradient
 
+# chunks of rows (at least 256 each, at most PARTS) on the worker pool's threads; the
+# parts are added in chunk order: the same result at any thread count
 _SOURCE = """
+struct @K@_rbg_job {{ intptr_t rows, F, P; const {t} *out, *g; {t} *pre, *parts; }};
+__attribute__((optimize("O3")))
+static void @K@_rbg_chunk(void *job, int64_t b, int t) {{
+    const struct @K@_rbg_job *j = (const struct @K@_rbg_job *)job;
+    const intptr_t F = j->F;
+    {t} *restrict acc = j->parts + b * F;
+    (void)t;
+    for (intptr_t f = 0; f < F; f++) acc[f] = 0;
+    for (intptr_t r = j->rows * b / j->P; r < j->rows * (b + 1) / j->P; r++) {{
+        const {t} *restrict o = j->out + r * F, *restrict gr = j->g + r * F;
+        {t} *restrict p = j->pre + r * F;
+        #pragma omp simd
+        for (intptr_t f = 0; f < F; f++) {{
+            const {t} v = gr[f] * ({t})(o[f] > 0);  /* as g * (out > 0): NaN * 0 stays NaN */
+            p[f] = v;
+            acc[f] += v;
+        }}
+    }}
+}}
+
 __attribute__((optimize("O3")))
 int @K@_rbg(intptr_t rows, intptr_t F, char *outp, char *gp, char *prep, char *bp,
             char *partp) {{
-    const {t} *out = (const {t} *)outp, *g = (const {t} *)gp;
-    {t} *pre = ({t} *)prep, *parts = ({t} *)partp;
-    int T = 1;
-#ifdef _OPENMP
-    T = omp_get_max_threads();
-    if (T > {slots}) T = {slots};
-    if (T > rows / 64) T = rows / 64 > 1 ? (int)(rows / 64) : 1;
-#endif
-    #pragma omp parallel num_threads(T) if (T > 1)
-    {{
-        int t = 0;
-#ifdef _OPENMP
-        t = omp_get_thread_num();
-#endif
-        {t} *acc = parts + (intptr_t)t * F;
-        for (intptr_t f = 0; f < F; f++) acc[f] = 0;
-        for (intptr_t r = rows * t / T; r < rows * (t + 1) / T; r++) {{
-            const {t} *o = out + r * F, *gr = g + r * F;
-            {t} *p = pre + r * F;
-            #pragma omp simd
-            for (intptr_t f = 0; f < F; f++) {{
-                const {t} v = gr[f] * ({t})(o[f] > 0);  /* as g * (out > 0): NaN * 0 stays NaN */
-                p[f] = v;
-                acc[f] += v;
-            }}
-        }}
-    }}
-    {t} *b = ({t} *)bp;
+    const intptr_t P = rows / 256 < 1 ? 1 : rows / 256 > {parts} ? {parts} : rows / 256;
+    struct @K@_rbg_job job = {{rows, F, P, (const {t} *)outp, (const {t} *)gp, ({t} *)prep,
+                               ({t} *)partp}};
+    lg_run_all(@K@_rbg_chunk, &job, P, rows * F >= 32768 ? lg_threads() : 1);
+    {t} *b = ({t} *)bp, *parts = ({t} *)partp;
     for (intptr_t f = 0; f < F; f++) {{
         {t} s = 0;
-        for (int t = 0; t < T; t++) s += parts[(intptr_t)t * F + f];
+        for (intptr_t k = 0; k < P; k++) s += parts[k * F + f];
         b[f] = s;
     }}
     return 0;
@@ -85,11 +83,11 @@ def relu_bias_grad_spec(node):
                 return relu_bias_grad(out, g)
             f = g.shape[-1]
             pre, bias = results(g.shape), np.empty(f, dt)
-            if parts.size < SLOTS * f:
-                parts = np.empty(SLOTS * f, dt)
+            if parts.size < PARTS * f:
+                parts = np.empty(PARTS * f, dt)
             fn(g.size // f, f, _ptr(out), _ptr(g), _ptr(pre), _ptr(bias), _ptr(parts))
             return pre, bias
 
         return kernel
 
-    return KernelSpec(_SOURCE.format(t=ctype(dtype), slots=SLOTS), [("rbg", "iippppp")], bind)
+    return KernelSpec(_SOURCE.format(t=ctype(dtype), parts=PARTS), [("rbg", "iippppp")], bind)

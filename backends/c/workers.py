@@ -50,6 +50,12 @@ static int lg_threads(void) {
     return 1;
 #endif
 }
+/* f(ctx, b, t) for b in [0, n) on up to T of the pool's threads (blocks taken one at a
+   time, t the thread's scratch slot), or all on this thread (t = 0) */
+__attribute__((unused)) static void lg_run_all(lg_block_fn f, void *ctx, int64_t n, int T) {
+    if (T > 1 && n > 1 && lg_pool_run && lg_pool_run(f, ctx, n, T)) return;
+    for (int64_t b = 0; b < n; b++) f(ctx, b, 0);
+}
 """
 
 _SOURCE = r"""

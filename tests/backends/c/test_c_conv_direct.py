@@ -78,6 +78,35 @@ def test_direct_threaded_kernels_match_numpy(threads, direct_calls):
     assert sorted(set(direct_calls)) == [8, 16]
 
 
+@pytest.mark.parametrize("threads", [1, 3])
+def test_threaded_chunks_are_the_same_at_any_split(threads, direct_calls):
+    """The worker pool's threads take the images one at a time (forward, input gradient)
+    or in chunks of threads + 2 (filter gradients, their parts added in chunk order):
+    float32 Winograd and direct kernels against numpy, and the same values on each call."""
+    from core.config import config
+
+    rng = np.random.default_rng(8)
+    cfg = dict(border_mode="half")
+    (cf, cw, ci), (nf, nw, ni) = _kernels(cfg, "float32")
+    for kh in (3, 2):  # Winograd, direct
+        x = rng.normal(size=(11, 16, 10, 9)).astype("float32")
+        w = rng.normal(size=(32, 16, kh, kh)).astype("float32")
+        y = nf(x, w)
+        g = rng.normal(size=y.shape).astype("float32")
+        khw, hw = np.array([kh, kh]), np.array(x.shape[2:])
+        with config.change_flags(threads=threads):
+            runs = [(np.array(cf(_channels_last(x), w)),
+                     np.array(cw(_channels_last(x), _channels_last(g), khw)),
+                     np.array(ci(w, _channels_last(g), hw))) for _ in range(3)]
+        assert_same(runs[0][0], y, "float32", f"forward {kh}x{kh}")
+        assert_same(runs[0][1], nw(x, g, khw), "float32", f"filter gradient {kh}x{kh}")
+        assert_same(runs[0][2], ni(w, g, hw), "float32", f"input gradient {kh}x{kh}")
+        for run in runs[1:]:
+            for got, first in zip(run, runs[0]):
+                np.testing.assert_array_equal(got, first)
+    assert 32 in direct_calls
+
+
 @pytest.mark.parametrize("activation", Conv2dBiasAct.ACTIVATIONS)
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
 @pytest.mark.parametrize("cfg", [dict(), dict(border_mode="half", subsample=(2, 1)),

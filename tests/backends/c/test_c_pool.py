@@ -42,6 +42,27 @@ def test_max_pool_and_gradient_match_numpy(cfg, dtype):
     assert cf(_nhwc(xv)).transpose(0, 2, 3, 1).flags.c_contiguous  # layout kept
 
 
+@pytest.mark.parametrize("threads", [1, 3])
+@pytest.mark.parametrize("cfg", [dict(ws=(2, 2)), dict(ws=(3, 3), stride=(1, 1), pad=(1, 1))])
+def test_threaded_pool_matches_numpy(cfg, threads):
+    """Large enough for the worker pool: the images taken one at a time by its threads
+    (tiling windows write the gradient, overlapping ones add into it)."""
+    from core.config import config
+
+    rng = np.random.default_rng(4)
+    t = TensorType("float64", (None,) * 4)
+    x, m, g = t("x"), t("m"), t("g")
+    fwd = Pool(mode="max", ignore_border=True, **cfg).make_node(x)
+    grad = MaxPoolGrad(mode="max", ignore_border=True, **cfg).make_node(x, m, g)
+    (cf, cg), (nf, ng) = c_and_numpy_kernels([fwd, grad])
+    xv = _nhwc(rng.normal(size=(9, 16, 24, 22)))
+    with config.change_flags(threads=threads):
+        y = cf(xv)
+        assert_same(y, nf(xv), "float64", "forward")
+        gz = rng.normal(size=y.shape)
+        assert_same(cg(xv, y, gz), ng(xv, y, gz), "float64", "gradient")
+
+
 def test_other_modes_and_ranks_use_numpy():
     t3 = TensorType("float64", (None,) * 3)("x")
     t4 = TensorType("float64", (None,) * 4)("x")
