@@ -12,7 +12,6 @@ from core.tensor.math import Dot
 from . import generators
 from .blas import blas_gemm
 from .gemm import _operand
-from .scalar import ctype
 from .spec import KernelSpec, ffi_from_buffer
 
 
@@ -24,7 +23,6 @@ def dot_spec(node) -> KernelSpec | None:
     if (blas is None or x.ndim != 2 or y.ndim != 2 or dtype not in (np.float32, np.float64)
             or x.dtype != dtype or y.dtype != dtype):
         return None  # numpy's dot, silently: not a kernel this backend lacks
-    t = ctype(dtype.name)
     source = f"""
 int @K@_dot(intptr_t f, intptr_t wide, intptr_t ta, intptr_t tb, intptr_t m, intptr_t n,
             intptr_t k, intptr_t lda, intptr_t ldb, char *x, char *y, char *z) {{
