@@ -411,13 +411,16 @@ _identity = Elemwise(ps.identity)
 
 def _with_static_type(t):
     """``t`` reshaped (a view) so that its type knows the sizes its ``compute_output_shape``
-    gave where the graph could not infer them (a scan's steps), for the ops that follow."""
+    gave where the graph could not infer them (a scan's steps), for the ops that follow.
+    The batch axis stays as the graph has it: a model built for a fixed batch size is also
+    called on slices of it (data parallel, a short last batch)."""
     shape = getattr(t, "_keras_shape", None)
     if not is_symbolic(t) or shape is None or len(shape) != t.ndim or not any(
-            s is not None and k is None for s, k in zip(shape, t.type.shape)):
+            s is not None and k is None for s, k in zip(shape[1:], t.type.shape[1:])):
         return t
-    out = as_keras_tensor(T.reshape(t, [s if s is not None else T.shape_i(t, i)
-                                        for i, s in enumerate(shape)], ndim=t.ndim))
+    out = as_keras_tensor(T.reshape(t, [T.shape_i(t, 0)] + [
+        s if s is not None else T.shape_i(t, i + 1) for i, s in enumerate(shape[1:])],
+        ndim=t.ndim))
     for attr in ("_keras_shape", "_keras_mask"):
         if hasattr(t, attr):
             setattr(out, attr, getattr(t, attr))

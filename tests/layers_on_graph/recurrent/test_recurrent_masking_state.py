@@ -132,6 +132,25 @@ def test_stateful_training_carries_states_and_eager_calls():
     np.testing.assert_allclose(eager(x), a, atol=1e-6)
 
 
+def test_fixed_batch_model_takes_a_short_batch():
+    """A model built for batch 8 (``Input(batch_shape=...)``) trains and predicts on a
+    short last batch as the same model without a fixed batch does (as Keras)."""
+    x = RNG.normal(size=(5, 4, 2)).astype(np.float32)
+    results = []
+    for batch_shape in ((8, 4, 2), (None, 4, 2)):
+        model = Sequential([Input(batch_shape=batch_shape), layers.LSTM(3),
+                            layers.Dense(2, activation="softmax")])
+        if results:
+            model.set_weights(results[0][0])
+        model.compile(optimizer="sgd", loss="sparse_categorical_crossentropy")
+        weights = model.get_weights()
+        loss = model.train_on_batch(x, np.array([0, 1, 1, 0, 1]))
+        results.append((weights, loss, model.predict(x, verbose=0)))
+    assert results[0][2].shape == (5, 2)
+    np.testing.assert_allclose(results[1][1], results[0][1], rtol=1e-6)
+    np.testing.assert_allclose(results[1][2], results[0][2], rtol=1e-6)
+
+
 def _reference_direction(layer_cls, x, w, backwards, mask=None, zero=False):
     init = [np.zeros((x.shape[0], 4))] * (2 if layer_cls is layers.LSTM else 1)
     return run_rnn(STEPS[layer_cls], x, w, init, mask=mask, go_backwards=backwards,
