@@ -62,6 +62,32 @@ def sync_state(model) -> None:
         v.set_value(value)
 
 
+def local_rows(value: np.ndarray, batch: int) -> np.ndarray:
+    """This process's rows of ``value``, an array over the ``batch`` rows of a global batch
+    (a stateful RNN's states); ``value`` itself when alone or when it has other rows."""
+    if _comm() is None or value.shape[0] != batch:
+        return value
+    return value[local_slice(0, batch)].copy()
+
+
+def local_states(model) -> None:
+    """Under data parallel, give each stateful RNN of ``model`` the states of this
+    process's rows of the global batch (its slice of every batch), before its step
+    functions are built; states already local stay as they are."""
+    if _comm() is None:
+        return
+    seen, todo = set(), [model]
+    while todo:
+        layer = todo.pop()
+        if id(layer) in seen:
+            continue
+        seen.add(id(layer))
+        todo += list(getattr(layer, "_layers", [])) + list(getattr(layer, "layers", []))
+        batch = getattr(layer, "state_batch", None)
+        for var in (getattr(layer, "states", None) or []) if batch is not None else []:
+            var.set_value(local_rows(var.get_value(borrow=True), batch))
+
+
 def is_writer() -> bool:
     """Whether this process writes files (checkpoints, logs, saved models): process 0 only."""
     return _comm() is None or runtime.process_index() == 0

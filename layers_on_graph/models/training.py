@@ -153,6 +153,7 @@ class Trainer:
         return [arg] * len(names)
 
     def _build_functions(self) -> None:
+        dist_host.local_states(self)  # each process's rows of stateful RNNs' states
         names = self._out_names
         out_shapes = [static_shape(t) for t in self.outputs]
         self._losses = [losses_mod.get(l) for l in self._per_output(self._loss_arg, names,
@@ -228,6 +229,7 @@ class Trainer:
 
     def _make_predict_fn(self, x_vars=None, outs=None, updates=None) -> None:
         if x_vars is None:
+            dist_host.local_states(self)
             x_vars = [placeholder(t.dtype, (None,) + tuple(static_shape(t)[1:]), f"x{k}")
                       for k, t in enumerate(self.inputs)]
             with backend.collect_updates() as updates:

@@ -31,6 +31,7 @@ from core.graph.trace import format_trace, user_frame
 from core.tensor.random import RandomStreams
 
 from ... import activations, backend, initializers, regularizers
+from ...distribution import host as dist_host
 from ...utils.random import next_seed
 from ..layer import Layer, is_symbolic
 
@@ -127,6 +128,7 @@ class BaseRNN(Layer):
                              f"at {_where()}")
         self.build_cell(int(shape[-1]))
         if self.stateful:
+            self.state_batch = int(shape[0])  # the global batch (data parallel: see reset)
             self.states = [shared(np.zeros((shape[0], n), dtype=self.dtype),
                                   name=f"{self.name}/rnn_state")
                            for n in self.state_size]
@@ -147,6 +149,9 @@ class BaseRNN(Layer):
         for var, value in zip(self.states, values):
             current = var.get_value(borrow=True)
             value = np.zeros_like(current) if value is None else np.asarray(value)
+            if value.shape != current.shape and value.shape[1:] == current.shape[1:]:
+                # the global batch's rows, where data parallel keeps this process's
+                value = dist_host.local_rows(value, self.state_batch)
             if value.shape != current.shape:
                 raise ValueError(f"{self.name}: a state has shape {current.shape}, got an "
                                  f"array of shape {value.shape}")

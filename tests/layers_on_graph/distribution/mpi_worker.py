@@ -159,6 +159,37 @@ def scenario_lstm():
     check_equal_to_one_process(lstm, 160, (5, 4), 32, 4)
 
 
+def stateful_lstm():
+    return Sequential([Input(batch_shape=(8, 5, 4)), layers.LSTM(6, stateful=True),
+                       layers.Dense(3, activation="softmax")])
+
+
+def scenario_stateful():
+    """A stateful LSTM: each process keeps the states of its rows of the global batch, so
+    weights, states and predictions are those of one process."""
+    from layers_on_graph.distribution import host
+
+    x, y = data(32, (5, 4))
+    utils.set_random_seed(3)
+    init = stateful_lstm().get_weights()
+    ref, _ = train(stateful_lstm, x, y, False, 8, 4, init, shuffle=False)
+    ref_states = [v.get_value() for v in ref.layers[0].states]
+    ref_predicted = ref.predict(x, batch_size=8, verbose=0)  # (before the distribution is set)
+    par, _ = train(stateful_lstm, x, y, True, 8, 4, init, shuffle=False)
+    for a, b in zip(ref.get_weights(), par.get_weights()):
+        np.testing.assert_allclose(b, a, rtol=0, atol=1e-8)
+    mine = host.local_slice(0, 8)
+    assert mine.stop - mine.start == 4
+    for a, b in zip(ref_states, par.layers[0].states):
+        np.testing.assert_allclose(b.get_value(), a[mine], rtol=0, atol=1e-8)
+    np.testing.assert_allclose(par.predict(x, batch_size=8, verbose=0), ref_predicted,
+                               atol=1e-8)
+    given = [np.arange(48.0).reshape(8, 6), -np.arange(48.0).reshape(8, 6)]
+    par.layers[0].reset_states(given)  # the global batch's states: this process keeps its rows
+    for var, value in zip(par.layers[0].states, given):
+        np.testing.assert_array_equal(var.get_value(), value[mine])
+
+
 def scenario_cnn_sync_bn():
     check_equal_to_one_process(lambda: cnn(True), 160, (6, 6, 2), 32, 4)
 

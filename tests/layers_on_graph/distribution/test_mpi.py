@@ -71,7 +71,8 @@ def _mpich_segments() -> set[str]:
         return set()
 
 
-@pytest.mark.parametrize("scenario", ["mlp", "uneven", "lstm", "cnn_sync_bn", "default_bn",
+@pytest.mark.parametrize("scenario", ["mlp", "uneven", "lstm", "stateful", "cnn_sync_bn",
+                                      "default_bn",
                                       "core_loop", "array_metrics", "stream",
                                       "no_shared_memory"])
 def test_same_weights_as_one_process(scenario):
