@@ -1,4 +1,4 @@
-"""Compilation: ``function``, ``In``, ``shared``, ``NanGuardMode``."""
-from .function import Function, In, function
+"""Compilation: ``function``, ``In``, ``Out``, ``shared``, ``NanGuardMode``."""
+from .function import Function, In, Out, function
 from .nanguard import NanGuardMode
 from .shared import SharedVariable, shared

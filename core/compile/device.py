@@ -14,10 +14,12 @@ def check_placement(backend, shared_inputs: Sequence) -> None:
                              f"(compile it with core.config.device={sv._device.name!r})")
 
 
-def run_on_device(program, backend, shared_inputs: Sequence, checkers: Sequence) -> None:
+def run_on_device(program, backend, shared_inputs: Sequence, checkers: Sequence,
+                  borrow: Sequence[bool] = ()) -> None:
     """Put ``shared_inputs``' values on ``backend``'s device and wrap ``program``'s run
     functions: user inputs are checked on the host (device arrays pass as they are),
-    moved to the device, and the outputs come back as numpy arrays."""
+    moved to the device, and the outputs come back as numpy arrays (borrowed ones, ``Out(v,
+    borrow=True)``, stay on the device)."""
     for sv in shared_inputs:
         if sv._device is None:
             sv._value = backend.to_device(sv._value)
@@ -25,8 +27,12 @@ def run_on_device(program, backend, shared_inputs: Sequence, checkers: Sequence)
     trusted = program.run_trusted
     to_device, to_host, on_device = backend.to_device, backend.to_host, backend.is_device_array
 
+    keep = list(borrow) + [False] * (len(program.fgraph.outputs) - len(borrow))
+
     def back(outs):
-        return [to_host(o) for o in outs] if isinstance(outs, list) else to_host(outs)
+        if not isinstance(outs, list):
+            return outs if keep[0] else to_host(outs)
+        return [o if kept else to_host(o) for o, kept in zip(outs, keep)]
 
     def run_trusted(*args):
         return back(trusted(*[a if on_device(a) else to_device(a) for a in args]))

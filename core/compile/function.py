@@ -46,6 +46,29 @@ class In:
         self.mutable = mutable
 
 
+class Out:
+    """An output with options, as Theano's ``Out``.
+
+    Parameters
+    ----------
+    variable : Variable
+    borrow : bool
+        True: the function may return its own buffer (no defensive copy, so a later call
+        may overwrite it); under a device backend (``device=cuda``) the device array itself
+        (a cupy array), not a numpy copy.
+
+    Examples
+    --------
+    >>> f = function([x], Out(T.exp(x), borrow=True))   # on the GPU: a cupy array back
+    """
+
+    def __init__(self, variable: Variable, borrow: bool = False):
+        if not isinstance(variable, Variable):
+            raise TypeError(f"Out: expected a symbolic variable, got {variable!r}")
+        self.variable = variable
+        self.borrow = bool(borrow)
+
+
 class FunctionMaker:
     """Holds what compilation produced (``fgraph``), as Theano's maker does, and the
     ``outputs`` (then updates) as the user built them, before the rewrites."""
@@ -249,7 +272,7 @@ def function(inputs: Sequence, outputs=None, updates=None, givens=None, name: st
     Parameters
     ----------
     inputs : list of Variables or ``In``
-    outputs : a Variable or a list of Variables (a list gives a list back)
+    outputs : a Variable or ``Out``, or a list of them (a list gives a list back)
     updates : (shared, expression) pairs, applied together after the outputs are computed
     givens : {variable: replacement} substituted in the graph before compiling
     mode : 'FAST_RUN' (default), 'FAST_COMPILE', 'DebugMode' (or a ``DebugMode``: FAST_RUN's
@@ -282,7 +305,8 @@ def function(inputs: Sequence, outputs=None, updates=None, givens=None, name: st
         raise ValueError("function: the same variable appears twice among the inputs")
     single = outputs is not None and not isinstance(outputs, (list, tuple))
     out_list = [] if outputs is None else ([outputs] if single else list(outputs))
-    out_list = [as_tensor_variable(o) for o in out_list]
+    borrow = [isinstance(o, Out) and o.borrow for o in out_list]
+    out_list = [as_tensor_variable(o.variable if isinstance(o, Out) else o) for o in out_list]
     update_pairs = _normalize_updates(updates)
     update_pairs += _default_updates(out_list, update_pairs, in_vars, no_default_updates)
     exprs = out_list + [e for _, e in update_pairs]
@@ -338,12 +362,12 @@ def function(inputs: Sequence, outputs=None, updates=None, givens=None, name: st
         return prof.wrap_kernels(nodes, kernels) if prof is not None else kernels
 
     program = Program(fgraph, make_kernel, len(ins), len(out_list), targets, single, checkers,
-                      make_kernels=kernels_for)
+                      make_kernels=kernels_for, borrow=borrow)
     from .device import check_placement, run_on_device
 
     check_placement(kernel_backend, shared_inputs)
     if not kernel_backend.on_host:  # inputs and shared values to the device, outputs back
-        run_on_device(program, kernel_backend, shared_inputs, checkers)
+        run_on_device(program, kernel_backend, shared_inputs, checkers, borrow)
     if prof is not None:
         program.run_trusted = prof.wrap_call(program.run_trusted)
         program.run_checked = prof.wrap_call(program.run_checked)

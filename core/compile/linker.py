@@ -34,13 +34,13 @@ class Program:
     def __init__(self, fgraph: FunctionGraph, make_kernel: Callable, n_user_inputs: int,
                  n_outputs: int, update_targets: Sequence = (), single: bool = False,
                  checkers: Sequence[Callable] | None = None,
-                 make_kernels: Callable | None = None):
+                 make_kernels: Callable | None = None, borrow: Sequence[bool] = ()):
         self.fgraph = fgraph
         self.nodes = execution_order(fgraph, fgraph.outputs[:n_outputs])
         # make_kernels(nodes) builds every kernel at once (one C module per function)
         kernels = make_kernels(self.nodes) if make_kernels is not None else None
         self.kernels = kernels  # as built (a C loop asks a lazy C kernel for its functions)
-        self.namespace: dict = {"ndarray": np.ndarray, "_copy": np.array}
+        self.namespace: dict = {"ndarray": np.ndarray, "_copy": _copy}
         names: dict[Variable, str] = {}
         params = [f"v{i}" for i in range(n_user_inputs)]
         for i, v in enumerate(fgraph.inputs):
@@ -70,8 +70,9 @@ class Program:
         for j, out in enumerate(fgraph.outputs):
             name = self._name_of(out, names, None)
             # Each output and update gets its own buffer: none may alias an
-            # input, a shared value, a constant or another output.
-            if _may_alias_input(out) or name in returned:
+            # input, a shared value, a constant or another output (unless borrowed).
+            borrowed = j < len(borrow) and borrow[j]
+            if (_may_alias_input(out) and not borrowed) or name in returned:
                 results.append(f"r{j} = _copy({name})")
             else:
                 results.append(f"r{j} = {name}")
@@ -147,6 +148,11 @@ class Program:
                     f"Inputs shapes: {shapes}\nInputs dtypes: {dtypes}\n"
                     f"The node was created at: {format_trace(trace)}")
         return None
+
+
+def _copy(value):
+    """A copy of an output (a numpy or a device array: ``np.array`` refuses cupy's)."""
+    return value.copy() if hasattr(value, "copy") else np.array(value)
 
 
 def _may_alias_input(var) -> bool:

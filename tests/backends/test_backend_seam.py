@@ -186,3 +186,21 @@ def test_a_device_backend_keeps_shared_values_there_and_moves_inputs_and_outputs
     monkeypatch.setattr("backends.default_backend", lambda mode: "numpy")
     with pytest.raises(ValueError, match="lives on the fake-device device"):
         function([x], x * w)
+
+
+def test_borrowed_outputs_stay_on_the_device_and_others_come_back(monkeypatch):
+    from core import Out, shared
+
+    _scratch_registry(monkeypatch)
+    register_backend("fake-device", FakeDevice)
+    monkeypatch.setattr("backends.default_backend", lambda mode: "fake-device")
+    w = shared(np.ones(3), name="w")
+    x = T.dvector("x")
+    f = function([x], [Out(x * w, borrow=True), x + w, Out(w, borrow=True), w])
+    kept, back, buffer, copied = f(np.arange(3.0))
+    assert type(kept) is DeviceArray and kept.tolist() == [0.0, 1.0, 2.0]
+    assert type(back) is np.ndarray and back.tolist() == [1.0, 2.0, 3.0]
+    assert buffer is w.get_value(return_internal_type=True)  # borrowed: no copy
+    assert type(copied) is np.ndarray and copied.tolist() == [1.0] * 3
+    single = function([x], Out(x * 2, borrow=True))
+    assert type(single(np.ones(3))) is DeviceArray

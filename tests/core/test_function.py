@@ -281,3 +281,15 @@ def test_mode_argument():
         assert f.maker.mode == mode
     with pytest.raises(ValueError, match="unknown mode"):
         function([x], x, mode="FAST_AND_LOOSE")
+
+
+def test_out_borrow_returns_the_shared_buffer_and_plain_outputs_a_copy():
+    from core import Out, shared
+
+    w = shared(np.arange(3.0), name="w")
+    borrowed, copied = function([], [Out(w, borrow=True), w])()
+    assert borrowed is w.get_value(borrow=True)
+    assert copied is not w.get_value(borrow=True)
+    np.testing.assert_array_equal(copied, borrowed)
+    with pytest.raises(TypeError, match="Out: expected a symbolic variable"):
+        Out(np.ones(3))
