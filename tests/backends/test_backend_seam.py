@@ -162,14 +162,20 @@ class FakeDevice(Backend):
         return type(value) is DeviceArray
 
 
-def test_a_device_backend_keeps_shared_values_there_and_moves_inputs_and_outputs(monkeypatch):
+@pytest.fixture
+def on_fake_device(monkeypatch):
+    """Functions compile for FakeDevice; gives a shared ``w`` (ones(3)) and a vector ``x``."""
     from core import shared
 
     _scratch_registry(monkeypatch)
     register_backend("fake-device", FakeDevice)
     monkeypatch.setattr("backends.default_backend", lambda mode: "fake-device")
-    w = shared(np.ones(3), name="w")
-    x = T.dvector("x")
+    return shared(np.ones(3), name="w"), T.dvector("x")
+
+
+def test_a_device_backend_keeps_shared_values_there_and_moves_inputs_and_outputs(
+        monkeypatch, on_fake_device):
+    w, x = on_fake_device
     f = function([x], [x * w, T.sum(w)], updates=[(w, w * 2)])
     assert type(w.get_value(return_internal_type=True)) is DeviceArray
     out, total = f(np.arange(3.0))
@@ -188,14 +194,10 @@ def test_a_device_backend_keeps_shared_values_there_and_moves_inputs_and_outputs
         function([x], x * w)
 
 
-def test_borrowed_outputs_stay_on_the_device_and_others_come_back(monkeypatch):
-    from core import Out, shared
+def test_borrowed_outputs_stay_on_the_device_and_others_come_back(on_fake_device):
+    from core import Out
 
-    _scratch_registry(monkeypatch)
-    register_backend("fake-device", FakeDevice)
-    monkeypatch.setattr("backends.default_backend", lambda mode: "fake-device")
-    w = shared(np.ones(3), name="w")
-    x = T.dvector("x")
+    w, x = on_fake_device
     f = function([x], [Out(x * w, borrow=True), x + w, Out(w, borrow=True), w])
     kept, back, buffer, copied = f(np.arange(3.0))
     assert type(kept) is DeviceArray and kept.tolist() == [0.0, 1.0, 2.0]
