@@ -1,9 +1,12 @@
 """DepthwiseConv2D and grouped Conv2D put their bias and a ReLU/linear activation inside the
-grouped convolution op (``GroupedConv2dBiasAct``), and keep separate ops for others."""
+grouped convolution op (``GroupedConv2dBiasAct``), and keep separate ops for others;
+SeparableConv2D puts them inside its pointwise (1x1) convolution, as Keras applies them
+after it."""
 import numpy as np
 import pytest
 
 from core.graph.utils import ancestors
+from core.tensor.conv import Conv2dBiasAct
 from core.tensor.grouped_conv import GroupedConv2d, GroupedConv2dBiasAct
 from layers_on_graph import layers
 
@@ -40,3 +43,11 @@ def test_fused_layer_matches_separate_ops():
     data = np.random.default_rng(0).normal(size=(2, 6, 5, 3)).astype("float32")
     got, raw = function([x], [fused, plain_out])(data)
     np.testing.assert_allclose(got, np.maximum(raw + layer.get_weights()[1], 0), atol=1e-6)
+
+
+@pytest.mark.parametrize("activation,fused", [("relu", True), (None, True), ("tanh", False)])
+def test_separable_fuses_into_its_pointwise_convolution(activation, fused):
+    out = layers.SeparableConv2D(5, 3, activation=activation)(layers.Input((8, 8, 4)))
+    ops = _ops(out)
+    assert GroupedConv2d in ops and GroupedConv2dBiasAct not in ops  # (no bias before it)
+    assert (Conv2dBiasAct in ops) == fused

@@ -62,6 +62,8 @@ CASES = {  # id: (layer, kwargs, input shapes, call, call kwargs, input dtypes)
                                                        depth_multiplier=2, activation="relu",
                                                        bias_initializer="random_normal"), IMG),
     "separable": ("SeparableConv2D", dict(filters=4, kernel_size=3, padding="same"), IMG),
+    "separable_relu": ("SeparableConv2D", dict(filters=4, kernel_size=3, activation="relu",
+                                               bias_initializer="random_normal"), IMG),
     "separable_s2_m2": ("SeparableConv2D", dict(filters=5, kernel_size=2, strides=2,
                                                 depth_multiplier=2), IMG),
     "upsampling_nearest": ("UpSampling2D", dict(size=(2, 3)), IMG),
