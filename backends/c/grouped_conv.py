@@ -14,7 +14,11 @@ No im2col and no BLAS: a group is too narrow for a product to pay. Two loop shap
   The output gradient is read in ``(N, Ho, Wo, M, C)`` order (a transposed copy when
   ``M > 1``).
 - general groups (``Cg > 1`` input channels per group): one small product per group and
-  pixel, the ``Fg`` output channels of the group innermost; filters ``(kh, kw, G, Cg, Fg)``.
+  pixel, filters ``(kh, kw, G, Cg, Fg)`` (the input gradient's ``(kh, kw, G, Fg, Cg)``).
+  Where the group's output channels ``Fg`` (input gradient: input channels ``Cg``) are a
+  multiple of the vector length, a vector of them stays in a register across the window
+  (filter gradient: along an output row); otherwise the group's channels are the
+  innermost, vectorized loop over memory.
 
 The worker pool's threads (``workers.py``) take blocks of output rows (forward) or input
 rows (input gradient): no two blocks write one element, so any split gives the same
@@ -177,6 +181,22 @@ _FORWARD = """
                 }}
                 continue;
             }}
+            if (Fg % VL == 0) {{  /* a vector of a group's outputs in a register */
+                for (int64_t g = 0; g < G; g++)
+                    for (int64_t fb = 0; fb < Fg; fb += VL) {{
+                        lg_gv{s} acc = bias ? lg_gld{s}(bias + g * Fg + fb) : (lg_gv{s}){{0}};
+                        for (int64_t i = i0; i < i1; i++)
+                            for (int64_t jj = j0; jj < j1; jj++) {{
+                                const {t} *xt = xs + i * dh * sy + jj * dw * sx + g * Cg * sc;
+                                const {t} *wt = w + ((i * kw + jj) * G + g) * Cg * Fg + fb;
+                                for (int64_t c = 0; c < Cg; c++)
+                                    acc += xt[c * sc] * lg_gld{s}(wt + c * Fg);
+                            }}
+                        if (relu) acc = lg_grelu{s}(acc);
+                        lg_gst{s}(o + g * Fg + fb, acc);
+                    }}
+                continue;
+            }}
             /* general groups: o[g * Fg + f] += x[g * Cg + c] * w[i, j, g, c, f] */
             for (int64_t f = 0; f < F; f++) o[f] = bias ? bias[f] : 0;
             for (int64_t i = i0; i < i1; i++)
@@ -241,6 +261,25 @@ _GRAD_WEIGHTS = """
                             gt[c] += acc;
                         }}
                     }}
+                }}
+                continue;
+            }}
+            if (Fg % VL == 0) {{  /* a tap's products along the row, in a register */
+                for (int64_t jj = 0; jj < kw; jj++) {{
+                    int64_t o0, o1;
+                    lg_gtaps(jj * dw - pw, sw, W, Wo, &o0, &o1);
+                    const {t} *restrict xt = xr + (jj * dw - pw) * sx;
+                    {t} *restrict gt = gw + (i * kw + jj) * G * Cg * Fg;
+                    for (int64_t g = 0; g < G; g++)
+                        for (int64_t c = 0; c < Cg; c++)
+                            for (int64_t fb = 0; fb < Fg; fb += VL) {{
+                                lg_gv{s} acc = {{0}};
+                                for (int64_t ox = o0; ox < o1; ox++)
+                                    acc += xt[ox * sw * sx + (g * Cg + c) * sc]
+                                           * lg_gld{s}(dyr + ox * F + g * Fg + fb);
+                                {t} *p = gt + (g * Cg + c) * Fg + fb;
+                                lg_gst{s}(p, lg_gld{s}(p) + acc);
+                            }}
                 }}
                 continue;
             }}
@@ -326,17 +365,30 @@ _GRAD_INPUTS = """
                 }}
                 continue;
             }}
-            /* general groups: dx[g * Cg + c] = sum over taps and f of dy[g * Fg + f] w[i, j, g, c, f] */
+            /* general groups, w as (kh, kw, G, Fg, Cg):
+               dx[g * Cg + c] = sum over taps and f of dy[g * Fg + f] w[i, j, g, f, c] */
+            if (Cg % VL == 0) {{  /* a vector of a group's input channels in a register */
+                for (int64_t g = 0; g < G; g++)
+                    for (int64_t cb = 0; cb < Cg; cb += VL) {{
+                        lg_gv{s} acc = {{0}};
+                        for (int64_t k = 0; k < K; k++) {{
+                            const {t} *restrict dr = dy + dyo[k] + g * Fg;
+                            const {t} *restrict wr = w + wof[k] + g * Fg * Cg + cb;
+                            for (int64_t f = 0; f < Fg; f++) acc += dr[f] * lg_gld{s}(wr + f * Cg);
+                        }}
+                        lg_gst{s}(dx + g * Cg + cb, acc);
+                    }}
+                continue;
+            }}
             for (int64_t c = 0; c < C; c++) dx[c] = 0;
             for (int64_t k = 0; k < K; k++)
                 for (int64_t g = 0; g < G; g++)
-                    for (int64_t c = 0; c < Cg; c++) {{
-                        const {t} *restrict wr = w + wof[k] + (g * Cg + c) * Fg;
-                        const {t} *restrict dr = dy + dyo[k] + g * Fg;
-                        {t} s = 0;
-                        #pragma omp simd reduction(+:s)
-                        for (int64_t f = 0; f < Fg; f++) s += dr[f] * wr[f];
-                        dx[g * Cg + c] += s;
+                    for (int64_t f = 0; f < Fg; f++) {{
+                        const {t} dv = dy[dyo[k] + g * Fg + f];
+                        const {t} *restrict wr = w + wof[k] + (g * Fg + f) * Cg;
+                        {t} *restrict dg = dx + g * Cg;
+                        #pragma omp simd
+                        for (int64_t c = 0; c < Cg; c++) dg[c] += dv * wr[c];
                     }}
         }}
     }}
@@ -365,16 +417,18 @@ def _image_strides(x: np.ndarray) -> tuple:
     return s[0], s[2], s[3], s[1]
 
 
-def _filters(w: np.ndarray, op) -> np.ndarray:
+def _filters(w: np.ndarray, op, outputs_last: bool = True) -> np.ndarray:
     """(F, Cg, kh, kw) filters -> the C layout: depthwise (kh, kw, M, C), else
-    (kh, kw, G, Cg, Fg); flipped for a true convolution."""
+    (kh, kw, G, Cg, Fg) (``outputs_last``) or (kh, kw, G, Fg, Cg); flipped for a true
+    convolution."""
     f, cg, kh, kw = w.shape
     if op.filter_flip:
         w = w[:, :, ::-1, ::-1]
     g = op.num_groups
     if cg == 1:  # output channel c * M + m
         return np.ascontiguousarray(w.reshape(g, f // g, kh, kw).transpose(2, 3, 1, 0))
-    return np.ascontiguousarray(w.reshape(g, f // g, cg, kh, kw).transpose(3, 4, 0, 2, 1))
+    order = (3, 4, 0, 2, 1) if outputs_last else (3, 4, 0, 1, 2)
+    return np.ascontiguousarray(w.reshape(g, f // g, cg, kh, kw).transpose(order))
 
 
 def _unfilters(gw: np.ndarray, op, f: int, cg: int) -> np.ndarray:
@@ -471,7 +525,7 @@ def _inputs_kernel(op, fn, fallback, dtype):
         _, (ho, wo) = _geometry(op, (h, wd), (kh, kw))
         _check_g(op, g, (n, f, ho, wo))
         d = _descriptor(op, n, (h, wd), c, (ho, wo), f, (kh, kw), (0, 0, 0, 1), cg)
-        dx, wt, dy = results((n, h, wd, c)), _filters(w, op), _output_grad(g, op, cg)
+        dx, wt, dy = results((n, h, wd, c)), _filters(w, op, False), _output_grad(g, op, cg)
         fn(_ptr(d), _ptr(wt), _ptr(dy), _NULL, _ptr(dx))
         return dx.transpose(0, 3, 1, 2)
 

@@ -18,8 +18,10 @@ pytestmark = needs_cc
 
 CONFIGS = CONV_CONFIGS + [dict(border_mode=(3, 0))]  # and padding wider than the kernel
 # (groups, input channels per group, output channels per group): depthwise with channel
-# multipliers 1 and 3, depthwise with a channel count off the vector length, general groups
-GROUPINGS = [(5, 1, 1), (4, 1, 3), (19, 1, 2), (2, 3, 2), (3, 2, 1)]
+# multiplier 1 and 3, depthwise with a channel count off the vector length, general groups
+# (the last three: output, input, both channel counts a multiple of the vector length)
+GROUPINGS = [(5, 1, 1), (4, 1, 3), (19, 1, 2), (2, 3, 2), (3, 2, 1), (2, 3, 16), (2, 16, 3),
+             (2, 16, 16)]
 
 
 def _channels_last(a):
@@ -105,7 +107,7 @@ def test_grouped_kernels_match_numpy(cfg, dtype):
 
 
 @pytest.mark.parametrize("threads", [1, 3])
-@pytest.mark.parametrize("groups,cg,fg", [(32, 1, 1), (16, 1, 2), (4, 4, 4)])
+@pytest.mark.parametrize("groups,cg,fg", [(32, 1, 1), (16, 1, 2), (4, 4, 4), (2, 16, 16)])
 @pytest.mark.parametrize("cfg", [dict(border_mode="half"), dict(subsample=(2, 2), border_mode=1)])
 def test_large_inputs_on_threads(cfg, groups, cg, fg, threads):
     """Inputs large enough for the worker pool; the filter gradient's chunks are summed in a
