@@ -1,7 +1,9 @@
 """C grouped and depthwise conv2d: forward (with ``GroupedConv2dBiasAct``'s bias and ReLU),
 input gradient and filter gradient, for channels-last float32/float64 arrays.
 
-No im2col and no BLAS: a group is too narrow for a product to pay. Two loop shapes:
+No im2col and no BLAS (a depthwise group has no product to speak of; wider groups run a
+direct product per group, where per-group BLAS calls would pay from about 32 channels per
+group on: not done). Two loop shapes:
 
 - depthwise (one input channel per group, any channel multiplier ``M``): the channels are
   the innermost, vectorized axis everywhere. The filters are laid out ``(kh, kw, M, C)``,
@@ -115,6 +117,7 @@ static int @K@_threads(const int64_t *d, int64_t work) {{
     return t > d[23] ? (int)d[23] : t;
 }}
 """
+
 
 def _block(name: str) -> str:
     """The head of a block function of the worker pool: the job and the descriptor."""
@@ -466,8 +469,8 @@ def _forward_kernel(op, fn, fallback, dtype):
     relu = getattr(op, "activation", "linear") == "relu"
 
     def kernel(x, w, *bias):
-        if not (_usable(dtype, x, w) and _channels_last(x) and x.shape[1] == w.shape[1] * op.num_groups
-                and w.shape[0] % op.num_groups == 0):
+        if not (_usable(dtype, x, w) and _channels_last(x)
+                and x.shape[1] == w.shape[1] * op.num_groups and w.shape[0] % op.num_groups == 0):
             return fallback(x, w, *bias)
         f, cg, kh, kw = w.shape
         n, c, h, wd = x.shape

@@ -99,7 +99,8 @@ def test_bias_act_matches_separate_ops_and_finite_differences(c, f, groups, k, b
     xs, ws, bs = T.dtensor4("x"), T.dtensor4("w"), T.dvector("b")
     fused = grouped_conv2d_bias_act(xs, ws, bs, activation, border, stride, flip, dil, groups)
     assert isinstance(fused.owner.op, GroupedConv2dBiasAct)
-    plain = grouped_conv2d(xs, ws, border, stride, flip, dil, groups) + bs.dimshuffle("x", 0, "x", "x")
+    plain = (grouped_conv2d(xs, ws, border, stride, flip, dil, groups)
+             + bs.dimshuffle("x", 0, "x", "x"))
     if activation == "relu":
         plain = T.maximum(plain, 0)
     got, want = function([xs, ws, bs], [fused, plain])(x, w, b)
