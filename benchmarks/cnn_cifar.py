@@ -105,11 +105,17 @@ def build_torch(torch, arch):
     return model, torch.optim.Adam(model.parameters(), 1e-3), nn.CrossEntropyLoss()
 
 
-def factories(arch, x, y) -> dict:
-    """(pass, implementation) -> a function building that implementation's callable."""
+def factories(arch, x, y, builders: tuple | None = None) -> dict:
+    """(pass, implementation) -> a function building that implementation's callable;
+    ``builders``: (ours(), torch(torch) -> (model, optimizer, loss), keras()), by default
+    ``arch``'s models."""
+    build_o, build_t, build_k = builders or (lambda: build_ours(arch, x, y),
+                                             lambda torch: build_torch(torch, arch),
+                                             lambda: build_keras(arch))
+
     def ours(kind):
         def make():
-            model = build_ours(arch, x, y)
+            model = build_o()
             if kind == "train step":
                 return lambda: model.train_on_batch(x, y)
             return lambda: model.predict_on_batch(x)
@@ -118,7 +124,7 @@ def factories(arch, x, y) -> dict:
     def torch_impl(kind):
         def make():
             torch = peer("torch")
-            tmodel, opt, loss_fn = build_torch(torch, arch)
+            tmodel, opt, loss_fn = build_t(torch)
             tx = torch.from_numpy(x.transpose(0, 3, 1, 2).copy())
             ty = torch.from_numpy(y.astype("int64"))
 
@@ -137,7 +143,7 @@ def factories(arch, x, y) -> dict:
     def keras_impl(kind):
         def make():
             peer("torch")  # its thread count
-            kmodel = build_keras(arch)
+            kmodel = build_k()
             if kind == "train step":
                 return lambda: kmodel.train_on_batch(x, y)
             return lambda: kmodel.predict_on_batch(x)
@@ -149,6 +155,17 @@ def factories(arch, x, y) -> dict:
         out[f"{kind}|PyTorch eager"] = torch_impl(kind)
         out[f"{kind}|Keras 3 (torch)"] = keras_impl(kind)
     return out
+
+
+def installed_peers(makers: dict) -> dict:
+    """``makers`` without the peers that are not installed."""
+    if peer("torch") is None:  # no peers: ours only
+        makers = {k: v for k, v in makers.items() if k.endswith("layers-on-graph")}
+    try:
+        import keras  # noqa: F401
+    except Exception:
+        makers = {k: v for k, v in makers.items() if "Keras" not in k}
+    return makers
 
 
 def main() -> None:
@@ -163,12 +180,7 @@ def main() -> None:
     y = rng.integers(0, 10, args.batch).astype("int32")
     makers = factories(arch, x, y)
     if CHILD is None:
-        if peer("torch") is None:  # no peers: ours only
-            makers = {k: v for k, v in makers.items() if k.endswith("layers-on-graph")}
-        try:
-            import keras  # noqa: F401
-        except Exception:
-            makers = {k: v for k, v in makers.items() if "Keras" not in k}
+        makers = installed_peers(makers)
     # interleaved in one process at 1 thread; one child process per implementation above
     clock = time.process_time if args.cpu else time.perf_counter
     peak = gemm_peak("float32", clock=clock) if CHILD is None else 0.0  # before any model

@@ -20,6 +20,7 @@ WORKLOADS = [
     ("relu_mask.py", (1, 2)),
     ("mlp_step.py", (1, 2)),
     ("cnn_cifar.py", (1, 2)),
+    ("depthwise_conv.py", (1, 2)),
     ("call_overhead.py", (1,)),
     ("compile_cold_warm.py", (1,)),
 ]

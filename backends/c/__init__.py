@@ -30,6 +30,7 @@ from . import elemwise as _elemwise, nnet as _nnet, reduce as _reduce  # noqa: E
 from . import pool as _pool  # noqa: E402,F401  (max pooling kernels)
 from . import conv as _conv  # noqa: E402,F401  (conv2d input-gradient col2im)
 from . import relu_bias_grad as _relu_bias_grad  # noqa: E402,F401  (ReLU mask + bias sum)
+from . import grouped_conv as _grouped_conv  # noqa: E402,F401  (grouped, depthwise conv2d)
 from . import row_dots as _row_dots  # noqa: E402,F401  (X @ v, elementwise, X.T @ in one pass)
 from . import gemm as _gemm  # noqa: E402,F401  (b * z + a * x @ y, one BLAS call)
 from . import dot as _dot  # noqa: E402,F401  (x @ y of two float matrices)

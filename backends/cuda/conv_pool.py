@@ -15,8 +15,8 @@ import cupy as cp
 
 from core.tensor.conv import (Conv2d, Conv2dBiasAct, Conv2dGradInputs, Conv2dGradWeights,
                               ReluBiasGrad)
-from core.tensor.grouped_conv import (GroupedConv2d, GroupedConv2dGradInputs,
-                                      GroupedConv2dGradWeights)
+from core.tensor.grouped_conv import (GroupedConv2d, GroupedConv2dBiasAct,
+                                      GroupedConv2dGradInputs, GroupedConv2dGradWeights)
 from core.tensor.signal.pool import AveragePoolGrad, MaxPoolGrad, MaxPoolGradGrad, Pool
 
 from ..numpy.conv import _check, _check_g, _geometry, check_bias, relu_bias_grad
@@ -127,6 +127,8 @@ for _cls, _factory in ((Pool, numpy_pool.pool_kernel),
 
 # grouped and depthwise conv2d: the numpy kernels (one einsum or multiply per tap) on cupy
 registry.register(GroupedConv2d)(partial(numpy_grouped_conv.grouped_conv2d_kernel, xp=cp))
+registry.register(GroupedConv2dBiasAct)(
+    partial(numpy_grouped_conv.grouped_conv2d_bias_act_kernel, xp=cp))
 registry.register(GroupedConv2dGradInputs)(
     partial(numpy_grouped_conv.grouped_conv2d_grad_inputs_kernel, xp=cp))
 registry.register(GroupedConv2dGradWeights)(

@@ -11,10 +11,11 @@ from __future__ import annotations
 import numpy as np
 
 from core.tensor.conv import conv_padding
-from core.tensor.grouped_conv import (GroupedConv2d, GroupedConv2dGradInputs,
-                                      GroupedConv2dGradWeights)
+from core.tensor.grouped_conv import (GroupedConv2d, GroupedConv2dBiasAct,
+                                      GroupedConv2dGradInputs, GroupedConv2dGradWeights)
 
 from . import registry
+from .conv import check_bias
 
 
 def _geometry(op, hw, khw):
@@ -51,8 +52,8 @@ def _filters(w: np.ndarray, op) -> np.ndarray:
 
 def _as_nchw(out: np.ndarray) -> np.ndarray:
     """(N, H, W, G, K) -> (N, G*K, H, W) view."""
-    n, h, w = out.shape[:3]
-    return out.reshape(n, h, w, -1).transpose(0, 3, 1, 2)
+    n, h, w, g, k = out.shape  # (explicit sizes: -1 is ambiguous in an empty batch)
+    return out.reshape(n, h, w, g * k).transpose(0, 3, 1, 2)
 
 
 def _tap_product(patch: np.ndarray, w_tap: np.ndarray, xp=np) -> np.ndarray:
@@ -86,6 +87,20 @@ def grouped_conv2d_kernel(node, xp=np):
                 term = _tap_product(xl[:, rows, cols], wl[i, j], xp)
                 out = term if out is None else xp.add(out, term, out=out)
         return _as_nchw(out)
+
+    return kernel
+
+
+@registry.register(GroupedConv2dBiasAct)
+def grouped_conv2d_bias_act_kernel(node, xp=np):
+    """``activation(grouped_conv2d(x, w) + b)``: the forward kernel, then the bias and the
+    activation in place on its fresh result."""
+    conv, relu = grouped_conv2d_kernel(node, xp), node.op.activation == "relu"
+
+    def kernel(x, w, b):
+        out = conv(x, w)
+        out += check_bias(node.op, xp.asarray(b), out.shape[1]).reshape(-1, 1, 1)
+        return xp.maximum(out, 0, out=out) if relu else out
 
     return kernel
 

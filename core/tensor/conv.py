@@ -190,6 +190,8 @@ class Conv2dBiasAct(_ConvBase):
 
     __props__ = _ConvBase.__props__ + ("activation",)
     ACTIVATIONS = ("linear", "relu")
+    # the convolution and its two gradient ops (the grouped variant swaps them)
+    conv_ops = (Conv2d, Conv2dGradInputs, Conv2dGradWeights)
 
     def __init__(self, border_mode="valid", subsample=(1, 1), filter_flip: bool = True,
                  filter_dilation=(1, 1), activation: str = "linear"):
@@ -202,7 +204,7 @@ class Conv2dBiasAct(_ConvBase):
     def make_node(self, img, kern, bias) -> Apply:
         from .math import cast
 
-        conv = Conv2d(**self._params()).make_node(img, kern)
+        conv = self.conv_ops[0](**self._params()).make_node(img, kern)
         img, kern = conv.inputs
         bias = cast(as_tensor_variable(bias), conv.outputs[0].dtype)
         f = kern.type.shape[0]
@@ -223,8 +225,8 @@ class Conv2dBiasAct(_ConvBase):
         else:
             g_bias = g.reshape([-1, shape_i(kern, 0)]).sum(axis=0)
         g = g.dimshuffle(0, 3, 1, 2)
-        g_img = Conv2dGradInputs(**self._params())(kern, g, _spatial(img))
-        g_kern = Conv2dGradWeights(**self._params())(img, g, _spatial(kern))
+        g_img = self.conv_ops[1](**self._params())(kern, g, _spatial(img))
+        g_kern = self.conv_ops[2](**self._params())(img, g, _spatial(kern))
         return [g_img, g_kern, g_bias]
 
 

@@ -11,8 +11,14 @@ from __future__ import annotations
 
 from ..graph.basic import Apply, Variable
 from ..graph.trace import format_trace, user_frame
-from .conv import _ConvBase, _shape_vector, _spatial, _static
+from .conv import Conv2dBiasAct, _ConvBase, _shape_vector, _spatial, _static
 from .type import TensorType
+
+
+def _positive(num_groups) -> int:
+    if int(num_groups) < 1:
+        raise ValueError(f"grouped_conv2d: num_groups must be positive, got {num_groups}")
+    return int(num_groups)
 
 
 class _GroupedBase(_ConvBase):
@@ -21,9 +27,7 @@ class _GroupedBase(_ConvBase):
     def __init__(self, border_mode="valid", subsample=(1, 1), filter_flip: bool = True,
                  filter_dilation=(1, 1), num_groups: int = 1):
         super().__init__(border_mode, subsample, filter_flip, filter_dilation)
-        self.num_groups = int(num_groups)
-        if self.num_groups < 1:
-            raise ValueError(f"grouped_conv2d: num_groups must be positive, got {num_groups}")
+        self.num_groups = _positive(num_groups)
 
     def _params(self):
         return {**super()._params(), "num_groups": self.num_groups}
@@ -96,6 +100,38 @@ class GroupedConv2dGradInputs(_GroupedBase):
         g = gz[0]
         return [GroupedConv2dGradWeights(**self._params())(g, topgrad, _spatial(kern)),
                 GroupedConv2d(**self._params())(g, kern), None]
+
+
+class GroupedConv2dBiasAct(Conv2dBiasAct):
+    """``activation(grouped_conv2d(img, kern) + bias)``, the bias along the output channels:
+    ``Conv2dBiasAct`` for a grouped (depthwise) convolution. Its gradient is the grouped
+    gradient ops' after the ReLU mask (``ReluBiasGrad``) and the bias sum."""
+
+    __props__ = Conv2dBiasAct.__props__ + ("num_groups",)
+    conv_ops = (GroupedConv2d, GroupedConv2dGradInputs, GroupedConv2dGradWeights)
+
+    def __init__(self, border_mode="valid", subsample=(1, 1), filter_flip: bool = True,
+                 filter_dilation=(1, 1), activation: str = "linear", num_groups: int = 1):
+        super().__init__(border_mode, subsample, filter_flip, filter_dilation, activation)
+        self.num_groups = _positive(num_groups)
+
+    def _params(self):
+        return {**super()._params(), "num_groups": self.num_groups}
+
+
+def grouped_conv2d_bias_act(input, filters, bias, activation: str = "linear",
+                            border_mode="valid", subsample=(1, 1), filter_flip: bool = True,
+                            filter_dilation=(1, 1), num_groups: int = 1) -> Variable:
+    """``activation(grouped_conv2d(input, filters, ...) + bias)`` as one op (see
+    ``GroupedConv2dBiasAct``); ``bias`` has one entry per output channel, ``activation`` is
+    'linear' or 'relu'.
+
+    Examples
+    --------
+    >>> out = grouped_conv2d_bias_act(x, w, b, 'relu', border_mode='half', num_groups=8)
+    """
+    return GroupedConv2dBiasAct(border_mode, subsample, filter_flip, filter_dilation,
+                                activation, num_groups)(input, filters, bias)
 
 
 def grouped_conv2d(input, filters, border_mode="valid", subsample=(1, 1),

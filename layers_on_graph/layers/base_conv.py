@@ -68,7 +68,7 @@ class BaseConv(Layer):
 
     def call(self, inputs):
         # bias and ReLU inside the convolution op where they can be (one pass, not three)
-        fused = fused_activation(self.activation, self.bias, self.groups)
+        fused = fused_activation(self.activation, self.bias)
         extra = dict(bias=self.bias, activation=fused) if fused else {}
         if self.rank == 1:  # (b, steps, c) -> (b, steps, 1, c) and a (k, 1) kernel
             x = inputs.dimshuffle(0, 1, "x", 2)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import core.tensor as T
 from core.tensor.conv import Conv2dBiasAct, conv2d_bias_act
-from core.tensor.grouped_conv import grouped_conv2d
+from core.tensor.grouped_conv import grouped_conv2d, grouped_conv2d_bias_act
 
 from .conv_utils import same_padding
 from .layer import static_shape
@@ -17,8 +17,8 @@ def conv_nhwc(inputs, filters, kernel_hw, strides, dilation, padding: str, built
               owner: str, groups: int = 1, bias=None, activation: str = "linear"):
     """``inputs`` (b, rows, cols, c) cross-correlated with ``filters`` (out, c // groups, kh,
     kw), as Keras: ``padding`` 'valid', 'same' or 'causal' (rows padded before). With
-    ``bias`` (groups 1), ``activation(conv + bias)`` as one op (``activation`` 'linear' or
-    'relu'), which a backend applies while the product is in registers."""
+    ``bias``, ``activation(conv + bias)`` as one op (``activation`` 'linear' or 'relu'),
+    which a backend applies while the product is in registers."""
     x = inputs.dimshuffle(0, 3, 1, 2)
     border = "valid"
     if padding == "same":
@@ -35,8 +35,10 @@ def conv_nhwc(inputs, filters, kernel_hw, strides, dilation, padding: str, built
         x = pad_before_rows(x, (kernel_hw[0] - 1) * dilation[0])
     params = dict(border_mode=border, subsample=tuple(strides), filter_flip=False,
                   filter_dilation=tuple(dilation))
-    if bias is not None:
+    if bias is not None and groups == 1:
         out = conv2d_bias_act(x, filters, bias, activation, **params)
+    elif bias is not None:
+        out = grouped_conv2d_bias_act(x, filters, bias, activation, num_groups=groups, **params)
     elif groups == 1:
         out = T.nnet.conv2d(x, filters, **params)
     else:
@@ -44,12 +46,12 @@ def conv_nhwc(inputs, filters, kernel_hw, strides, dilation, padding: str, built
     return out.dimshuffle(0, 2, 3, 1)
 
 
-def fused_activation(activation, bias, groups: int) -> str | None:
-    """The ``Conv2dBiasAct`` activation name that computes ``activation`` (a function from
-    ``activations``), or None where the layer keeps separate ops."""
+def fused_activation(activation, bias) -> str | None:
+    """The ``Conv2dBiasAct`` (or grouped) activation name that computes ``activation`` (a
+    function from ``activations``), or None where the layer keeps separate ops."""
     from .. import activations
 
-    if bias is None or groups != 1:
+    if bias is None:
         return None
     names = {activations.linear: "linear", activations.relu: "relu"}
     name = names.get(activation)

@@ -4,7 +4,7 @@ from __future__ import annotations
 import core.tensor as T
 
 from .. import initializers, regularizers
-from .conv_ops import add_bias, conv_nhwc
+from .conv_ops import add_bias, conv_nhwc, fused_activation
 from .conv_utils import make_bias
 from .depthwise_conv2d import DepthwiseConv2D, depthwise_filters
 
@@ -60,6 +60,12 @@ class SeparableConv2D(DepthwiseConv2D):
         depthwise = conv_nhwc(inputs, depthwise_filters(self.depthwise_kernel), self.kernel_size,
                               self.strides, self.dilation_rate, self.padding,
                               self._built_rows_cols, self.name, groups=self._channels)
+        fused = fused_activation(self.activation, self.bias)
+        if fused:  # Keras adds the bias and applies the activation after the 1x1 product:
+            # both inside it, as Conv2D does (one pass over the output, not three)
+            return conv_nhwc(depthwise, self.pointwise_kernel.dimshuffle(3, 2, 0, 1), (1, 1),
+                             (1, 1), (1, 1), "valid", self._built_rows_cols, self.name,
+                             bias=self.bias, activation=fused)
         # the 1x1 convolution is a product with the (in, filters) matrix
         middle = self._channels * self.depth_multiplier
         pointwise = self.pointwise_kernel.reshape((middle, self.filters))

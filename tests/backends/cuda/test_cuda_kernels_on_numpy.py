@@ -65,14 +65,20 @@ def test_conv2d_and_both_gradients(cuda_registry, cfg):
 
 @pytest.mark.parametrize("groups,cg", [(2, 3), (6, 1)])  # grouped, depthwise
 def test_grouped_conv2d_and_both_gradients(cuda_registry, groups, cg):
-    from core.tensor.grouped_conv import (GroupedConv2d, GroupedConv2dGradInputs,
-                                          GroupedConv2dGradWeights)
+    from core.tensor.grouped_conv import (GroupedConv2d, GroupedConv2dBiasAct,
+                                          GroupedConv2dGradInputs, GroupedConv2dGradWeights)
 
     _conv_and_gradients(cuda_registry, (GroupedConv2d, GroupedConv2dGradWeights,
                                         GroupedConv2dGradInputs),
                         dict(border_mode="half", subsample=(2, 1), num_groups=groups),
                         RNG.normal(size=(2, groups * cg, 7, 6)),
                         RNG.normal(size=(2 * groups, cg, 3, 3)))
+    vector = TensorType("float64", (None,))
+    for act in GroupedConv2dBiasAct.ACTIVATIONS:
+        node = GroupedConv2dBiasAct(activation=act, border_mode="half", num_groups=groups)
+        _same(cuda_registry, node.make_node(T4(), T4(), vector()),
+              RNG.normal(size=(2, groups * cg, 7, 6)), RNG.normal(size=(2 * groups, cg, 3, 3)),
+              RNG.normal(size=2 * groups))
 
 
 @pytest.mark.parametrize("mode", ["max", "sum", "average_inc_pad", "average_exc_pad"])

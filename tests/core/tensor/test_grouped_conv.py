@@ -5,7 +5,8 @@ import pytest
 import core.tensor as T
 from core import function
 from core.gradient import verify_grad
-from core.tensor.grouped_conv import grouped_conv2d
+from core.tensor.grouped_conv import (GroupedConv2dBiasAct, grouped_conv2d,
+                                      grouped_conv2d_bias_act)
 
 RNG = np.random.default_rng(0)
 
@@ -84,3 +85,35 @@ def test_static_shapes_and_errors():
         grouped_conv2d(T.TensorType("float32", (None, 4, 2, 2))("x"), w, num_groups=4)
     with pytest.raises(ValueError, match="num_groups"):
         grouped_conv2d(x, w, num_groups=0)
+
+
+@pytest.mark.parametrize("activation", ["linear", "relu"])
+@pytest.mark.parametrize("c,f,groups,k,border,stride,flip,dil", CASES[:4])
+def test_bias_act_matches_separate_ops_and_finite_differences(c, f, groups, k, border, stride,
+                                                              flip, dil, activation):
+    """``grouped_conv2d_bias_act``: the grouped convolution, the bias on the channel axis and
+    maximum(., 0) for 'relu'; its gradient (ReluBiasGrad, the grouped gradient ops) against
+    finite differences."""
+    x = RNG.normal(size=(2, c, 6, 5))
+    w, b = RNG.normal(size=(f, c // groups) + k), RNG.normal(size=f)
+    xs, ws, bs = T.dtensor4("x"), T.dtensor4("w"), T.dvector("b")
+    fused = grouped_conv2d_bias_act(xs, ws, bs, activation, border, stride, flip, dil, groups)
+    assert isinstance(fused.owner.op, GroupedConv2dBiasAct)
+    plain = (grouped_conv2d(xs, ws, border, stride, flip, dil, groups)
+             + bs.dimshuffle("x", 0, "x", "x"))
+    if activation == "relu":
+        plain = T.maximum(plain, 0)
+    got, want = function([xs, ws, bs], [fused, plain])(x, w, b)
+    np.testing.assert_allclose(got, want, atol=1e-12)
+    verify_grad(lambda a, v, u: grouped_conv2d_bias_act(a, v, u, activation, border, stride,
+                                                        flip, dil, groups), [x, w, b])
+
+
+def test_bias_act_errors():
+    x, w = T.TensorType("float32", (None, 4, 8, 8))("x"), T.TensorType("float32", (8, 1, 3, 3))("w")
+    with pytest.raises(ValueError, match="bias"):
+        grouped_conv2d_bias_act(x, w, T.fvector("b")[:3].reshape((1, 3)), num_groups=4)
+    with pytest.raises(ValueError, match="activation"):
+        grouped_conv2d_bias_act(x, w, T.fvector("b"), "tanh", num_groups=4)
+    with pytest.raises(ValueError, match="num_groups"):
+        grouped_conv2d_bias_act(x, w, T.fvector("b"), num_groups=0)
