@@ -28,7 +28,7 @@ def _ptr(a: np.ndarray):
 # d: [A, B, Ho, Wo, H, W, kh, kw, sh, sw, ph, pw, then four operands' element strides
 #     along (A, B, rows, cols)]
 _HEAD = """
-struct @K@_{name}_job {{ const char *dp; char *p[4]; }};
+struct @K@_{name}_job {{ const char *dp; char *p[{count}]; }};
 /* the outputs of index a along A (images, for channels-last memory): one block of the
    worker pool (different a never share an element) */
 __attribute__((optimize("O3")))  /* the module is built at -O1; these loops need vectorizing */
@@ -45,6 +45,7 @@ static void @K@_{name}_rows(void *job, int64_t a, int t) {{
     const int64_t qa = d[24], qb = d[25], qr = d[26], qc = d[27];
     (void)ga; (void)gb; (void)gr; (void)gc; (void)qa; (void)qb; (void)qr; (void)qc; (void)t;
     const int unit = xb == 1 && yb == 1 && gb == 1 && qb == 1;
+{prologue}
     for (int64_t i = 0; i < Ho; i++)
     for (int64_t j = 0; j < Wo; j++) {{
         int64_t r0 = i * sh - ph, c0 = j * sw - pw;
@@ -59,6 +60,7 @@ int @K@_{name}(char *dp, {params}) {{
     struct @K@_{name}_job job = {{dp, {{{args}}}}};
     const int big = d[0] * d[1] * d[2] * d[3] * d[6] * d[7] >= 65536;
     lg_run_all(@K@_{name}_rows, &job, d[0], big ? lg_threads() : 1);
+{epilogue}
     return 0;
 }}"""
 
@@ -151,11 +153,19 @@ def _check_input(op, x, dtype: str) -> None:
         raise ValueError(f"{op}: expected a 4-d {dtype} array, got {x.dtype} {x.shape}")
 
 
-def _source(body: str, name: str, params: list[str], dtype: str, **extra) -> str:
+def _source(body: str, name: str, params: list[str], dtype: str, prologue: str = "",
+            epilogue: str = "", **extra) -> str:
+    """A kernel's C: the per-image block function (``prologue``, then ``body`` at each
+    output position, both formatted with ``t``, the C type, and ``extra``) and its entry
+    point, which runs ``epilogue`` after the blocks."""
+    t = ctype(dtype)
     unpack = "char *" + ", *".join(f"{p} = jb->p[{i}]" for i, p in enumerate(params)) + ";"
-    return (_HEAD.format(name=name, unpack=unpack) + body.format(t=ctype(dtype), **extra)
+    unpack += "".join(f" (void){p};" for p in params)
+    return (_HEAD.format(name=name, unpack=unpack, count=len(params),
+                         prologue=prologue.format(t=t, **extra))
+            + body.format(t=t, **extra)
             + _ENTRY.format(name=name, params=", ".join(f"char *{p}" for p in params),
-                            args=", ".join(params)))
+                            args=", ".join(params), epilogue=epilogue.format(t=t)))
 
 
 def _like(x: np.ndarray, shape: tuple, results: ResultRing) -> np.ndarray:
@@ -182,6 +192,33 @@ def _zero_uncovered(op, gx: np.ndarray, ho: int, wo: int) -> None:
         gx[:, :, :, k::sw] = 0
     gx[:, :, ho * sh:, :] = 0
     gx[:, :, :, wo * sw:] = 0
+
+
+def grad_bind(node, accepts, run):
+    """``bind`` of a max-pool gradient's C kernel: the operands' shapes checked, layouts
+    that ``accepts(x)`` refuses run the numpy kernel, else
+    ``run(fn, gx, x, maxout, gz, Ho, Wo)``, ``gx`` a result buffer in ``x``'s layout."""
+    op, dtype = node.op, node.inputs[0].dtype
+
+    def bind(funcs):
+        (fn,) = funcs
+        fallback, results = _numpy_kernel(node), ResultRing(dtype)
+
+        def kernel(x, maxout, gz):
+            _check_input(op, x, dtype)
+            if not accepts(x):
+                return fallback(x, maxout, gz)
+            ho, wo = op.out_shape(x.shape)[-2:]
+            check_output_grad(op, gz, x.shape, ho, wo)
+            if maxout.shape != gz.shape:
+                raise ValueError(f"{op}: pooled output of shape {maxout.shape}, expected "
+                                 f"{gz.shape}")
+            maxout, gz = (np.asarray(a, dtype=dtype) for a in (maxout, gz))
+            return run(fn, _like(x, x.shape, results), x, maxout, gz, ho, wo)
+
+        return kernel
+
+    return bind
 
 
 @generators.register(Pool)
@@ -218,31 +255,16 @@ def max_pool_grad_spec(node):
 
     tiling = _tiling(op)
 
-    def bind(funcs):
-        (fn,) = funcs
-        fallback, results = _numpy_kernel(node), ResultRing(dtype)
-
-        def kernel(x, maxout, gz):
-            _check_input(op, x, dtype)
-            if not _batch_inner(x):
-                return fallback(x, maxout, gz)
-            ho, wo = op.out_shape(x.shape)[-2:]
-            check_output_grad(op, gz, x.shape, ho, wo)
-            if maxout.shape != gz.shape:
-                raise ValueError(f"{op}: pooled output of shape {maxout.shape}, expected "
-                                 f"{gz.shape}")
-            maxout, gz = (np.asarray(a, dtype=dtype) for a in (maxout, gz))
-            gx = _like(x, x.shape, results)
-            if tiling:
-                _zero_uncovered(op, gx, ho, wo)
-            else:
-                gx.fill(0)
-            if gz.size:
-                d = _desc(op, x, ho, wo, (x, maxout, gz, gx))  # kept alive through the call
-                fn(_ptr(d), _ptr(x), _ptr(maxout), _ptr(gz), _ptr(gx))
-            return gx
-
-        return kernel
+    def run(fn, gx, x, maxout, gz, ho, wo):
+        if tiling:
+            _zero_uncovered(op, gx, ho, wo)
+        else:
+            gx.fill(0)
+        if gz.size:
+            d = _desc(op, x, ho, wo, (x, maxout, gz, gx))  # kept alive through the call
+            fn(_ptr(d), _ptr(x), _ptr(maxout), _ptr(gz), _ptr(gx))
+        return gx
 
     return KernelSpec(_source(_GRAD, "grad", ["xp", "mp", "gp", "gxp"], dtype,
-                              op="=" if tiling else "+="), [("grad", "ppppp")], bind)
+                              op="=" if tiling else "+="), [("grad", "ppppp")],
+                      grad_bind(node, _batch_inner, run))
