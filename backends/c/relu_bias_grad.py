@@ -32,8 +32,9 @@ static void @K@_rbg_chunk(void *job, int64_t b, int t) {{
     (void)t;
     for (intptr_t f = 0; f < F; f++) acc[f] = 0;
     for (intptr_t r = j->rows * b / j->P; r < j->rows * (b + 1) / j->P; r++) {{
-        const {t} *restrict o = j->out + r * F, *restrict gr = j->g + r * F;
-        {t} *restrict p = j->pre + r * F;
+        /* p is gr in place: each element read, then written (no restrict between them) */
+        const {t} *restrict o = j->out + r * F, *gr = j->g + r * F;
+        {t} *p = j->pre + r * F;
         #pragma omp simd
         for (intptr_t f = 0; f < F; f++) {{
             const {t} v = gr[f] * ({t})(o[f] > 0);  /* as g * (out > 0): NaN * 0 stays NaN */
@@ -74,14 +75,15 @@ def relu_bias_grad_spec(node):
 
     def bind(funcs):
         (fn,) = funcs
-        results, parts = ResultRing(dt), Parts(dt)
+        results, parts, inplace = ResultRing(dt), Parts(dt), node.op.inplace
 
         def kernel(out, g):
             if (out.shape != g.shape or out.dtype != dt or g.dtype != dt or 0 in g.shape
                     or not (out.flags.c_contiguous and g.flags.c_contiguous)):
-                return relu_bias_grad(out, g)
+                return relu_bias_grad(out, g, inplace)
             f = g.shape[-1]
-            pre, bias = results(g.shape), np.empty(f, dt)
+            pre = g if inplace and g.flags.writeable else results(g.shape)
+            bias = np.empty(f, dt)
             scratch, stride = parts(PARTS, f)
             fn(g.size // f, f, stride, _ptr(out), _ptr(g), _ptr(pre), _ptr(bias), _ptr(scratch))
             return pre, bias

@@ -76,7 +76,8 @@ def conv2d_bias_act_kernel(node):
 
 @registry.register(ReluBiasGrad)
 def relu_bias_grad_kernel(node):
-    return lambda out, g: relu_bias_grad(_dev(out), _dev(g))
+    inplace = node.op.inplace
+    return lambda out, g: relu_bias_grad(_dev(out), _dev(g), inplace)
 
 
 @registry.register(Conv2dGradWeights)
