@@ -17,7 +17,7 @@ from core.tensor.signal.pool import MaxPoolReluBiasGrad
 
 from . import generators
 from .pool import (_batch_inner, _desc, _ptr, _source, _supported, _tiling, _zero_uncovered,
-                   grad_bind)
+                   grad_bind, whole_window)
 from .result_ring import Parts
 from .spec import KernelSpec
 
@@ -36,7 +36,7 @@ _PROLOGUE = """
 
 _BODY = """
         const {t} *restrict m = (const {t} *)mp + a * ya + i * yr + j * yc;
-        const {t} *restrict g = (const {t} *)gp + a * ga + i * gr + j * gc;
+        const {t} *restrict g = (const {t} *)gp + a * ga + i * gr + j * gc;{whole}
         for (int64_t r = rs; r < re; r++)
         for (int64_t c = cs; c < ce; c++) {{
             const {t} *restrict xw = x0 + r * xr + c * xc;
@@ -111,6 +111,10 @@ def max_pool_relu_bias_grad_spec(node):
         fn(_ptr(d), _ptr(x), _ptr(maxout), _ptr(gz), _ptr(gx), _ptr(scratch), _ptr(bias))
         return gx, bias
 
+    whole = whole_window(op, dtype, "v = {x} == mb ? gm : ({t})0; {q} = v; s += v;",
+                         first="const {t} mb = m[b], gm = g[b] * ({t})(mb > 0); {t} s = 0, v;",
+                         last="acc[b] += s;",
+                         decl="{t} *restrict qw = q0 + rs * qr + cs * qc;") if tiling else ""
     source = _source(_BODY, "prbg", _PARAMS, dtype, prologue=_PROLOGUE, epilogue=_EPILOGUE,
-                     tiling=int(tiling))
+                     tiling=int(tiling), whole=whole)
     return KernelSpec(source, [("prbg", "ppppppp")], grad_bind(node, _channels_inner, run))
