@@ -57,6 +57,8 @@ def test_matches_numpy_and_the_unfused_pair(cfg, dtype, threads):
             gz = rng.normal(size=m.shape).astype(dtype)
             if special:  # non-finite gradients too (the numpy MaxPoolGrad spreads them
                 gz[0, 1, 0, 0], gz[-1, 0, 0, 0] = np.inf, np.nan  # over windows: below)
+            # channels-last gz (as the layers give it: the unrolled whole-window loop), or not
+            gz = _nhwc(gz) if special == (shape[0] == 3) else gz
             with config.change_flags(threads=threads), np.errstate(invalid="ignore"):
                 pre, bias = fused(x, m, gz)
                 assert pre.transpose(0, 2, 3, 1).flags.c_contiguous  # the layout kept
@@ -77,7 +79,7 @@ def test_same_result_at_any_thread_count():
     rng = np.random.default_rng(5)
     x = _relu_output(rng, (24, 32, 16, 16), "float32", False)
     m = pool(x)
-    gz = rng.normal(size=m.shape).astype("float32")
+    gz = _nhwc(rng.normal(size=m.shape).astype("float32"))
     results = []
     for threads in (1, 3, 1, 3):
         with config.change_flags(threads=threads):
