@@ -99,3 +99,20 @@ def test_gradient_of_the_fused_op():
             return (pre * T.cos(T.constant(xv))).sum() + (bias * T.constant(cv)).sum()
 
         verify_grad(fn, [rng.normal(size=mv.shape)])
+
+
+def test_debug_mode_runs_the_fused_graph():
+    """DebugMode runs every node through the C and the numpy kernels (channels-last
+    operands, as a conv layer gives them) and checks what they overwrite and alias."""
+    from backends.c import compiler
+
+    if compiler.compiler() is None:
+        pytest.skip("no C compiler")
+    inputs, grads = _conv_relu_pool(POOL_CONFIGS[0])
+    f = function(inputs, grads, mode="DebugMode")
+    assert MaxPoolReluBiasGrad in _ops(f)
+    rng = np.random.default_rng(4)
+    values = (rng.normal(size=(2, 8, 8, 3)), rng.normal(size=(4, 3, 3, 3)), rng.normal(size=4))
+    plain = function(inputs, grads, excluding=[RULE])
+    for got, want in zip(f(*values), plain(*values)):
+        np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12)
