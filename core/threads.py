@@ -7,7 +7,8 @@ runtime to N threads, through ``threadpoolctl``; set it in code
 with ``core.config.change_flags(threads=2)``. The C kernels' dense products and large
 elementwise loops run on the C backend's worker pool (``backends/c/workers.py``), which
 takes its thread count from the same OpenMP limit; so do the direct and Winograd
-convolutions, pooling and ``ReluBiasGrad`` (images or rows in blocks on that pool).
+convolutions, pooling, ``ReluBiasGrad`` and ``MaxPoolReluBiasGrad`` (images or rows in
+blocks on that pool).
 """
 from __future__ import annotations
 

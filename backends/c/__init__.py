@@ -28,6 +28,7 @@ generators = KernelRegistry("c")
 
 from . import elemwise as _elemwise, nnet as _nnet, reduce as _reduce  # noqa: E402
 from . import pool as _pool  # noqa: E402,F401  (max pooling kernels)
+from . import pool_relu_bias_grad as _prbg  # noqa: E402,F401  (max pool grad, ReLU, bias)
 from . import conv as _conv  # noqa: E402,F401  (conv2d input-gradient col2im)
 from . import relu_bias_grad as _relu_bias_grad  # noqa: E402,F401  (ReLU mask + bias sum)
 from . import grouped_conv as _grouped_conv  # noqa: E402,F401  (grouped, depthwise conv2d)

@@ -32,3 +32,24 @@ class ResultRing:
         if REUSE and buf.nbytes >= REUSE_BYTES:
             ring[1], ring[0] = ring[0], buf
         return buf
+
+
+LINE = 64  # bytes of a cache line
+
+
+class Parts:
+    """Scratch rows of per-block partial sums, kept across calls, each row starting on a
+    cache line of its own: threads adding into neighbouring blocks' rows never write one
+    line (a shared line bounces between the cores at every add)."""
+
+    def __init__(self, dtype):
+        self.dtype, self.buf = np.dtype(dtype), np.empty(0, dtype)
+
+    def __call__(self, blocks: int, width: int) -> tuple[np.ndarray, int]:
+        """``(flat buffer of blocks rows, row stride in elements >= width)``."""
+        per_line = LINE // self.dtype.itemsize
+        stride = -(-width // per_line) * per_line
+        if self.buf.size < blocks * stride + per_line:
+            self.buf = np.empty(blocks * stride + per_line, self.dtype)
+        start = (-self.buf.ctypes.data % LINE) // self.dtype.itemsize
+        return self.buf[start:start + blocks * stride], stride

@@ -17,7 +17,8 @@ from core.tensor.conv import (Conv2d, Conv2dBiasAct, Conv2dGradInputs, Conv2dGra
                               ReluBiasGrad)
 from core.tensor.grouped_conv import (GroupedConv2d, GroupedConv2dBiasAct,
                                       GroupedConv2dGradInputs, GroupedConv2dGradWeights)
-from core.tensor.signal.pool import AveragePoolGrad, MaxPoolGrad, MaxPoolGradGrad, Pool
+from core.tensor.signal.pool import (AveragePoolGrad, MaxPoolGrad, MaxPoolGradGrad,
+                                     MaxPoolReluBiasGrad, Pool)
 
 from ..numpy.conv import _check, _check_g, _geometry, check_bias, relu_bias_grad
 from ..numpy import grouped_conv as numpy_grouped_conv, pool as numpy_pool
@@ -75,7 +76,8 @@ def conv2d_bias_act_kernel(node):
 
 @registry.register(ReluBiasGrad)
 def relu_bias_grad_kernel(node):
-    return lambda out, g: relu_bias_grad(_dev(out), _dev(g))
+    inplace = node.op.inplace
+    return lambda out, g: relu_bias_grad(_dev(out), _dev(g), inplace)
 
 
 @registry.register(Conv2dGradWeights)
@@ -122,6 +124,7 @@ def conv2d_grad_inputs_kernel(node):
 for _cls, _factory in ((Pool, numpy_pool.pool_kernel),
                        (MaxPoolGrad, numpy_pool.max_pool_grad_kernel),
                        (MaxPoolGradGrad, numpy_pool.max_pool_grad_grad_kernel),
+                       (MaxPoolReluBiasGrad, numpy_pool.max_pool_relu_bias_grad_kernel),
                        (AveragePoolGrad, numpy_pool.average_pool_grad_kernel)):
     registry.register(_cls)(partial(_factory, xp=cp))
 

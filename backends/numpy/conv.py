@@ -206,18 +206,25 @@ def conv2d_bias_act_kernel(node):
     return kernel
 
 
-def relu_bias_grad(out: np.ndarray, g: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """``(g * (out > 0), its sum over every axis but the last)``."""
+def relu_bias_grad(out: np.ndarray, g: np.ndarray,
+                   inplace: bool = False) -> tuple[np.ndarray, np.ndarray]:
+    """``(g * (out > 0), its sum over every axis but the last)``; ``inplace``: the first
+    written into ``g`` (numpy or cupy arrays)."""
     if out.shape != g.shape:
         raise ValueError(f"ReluBiasGrad: output of shape {out.shape} and gradient of shape "
                          f"{g.shape} differ")
-    g_pre = g * (out > 0)
-    return g_pre, g_pre.reshape(-1, g.shape[-1]).sum(axis=0)  # (numpy or cupy arrays)
+    if inplace and getattr(g.flags, "writeable", True):
+        g_pre = g
+        g_pre *= out > 0
+    else:
+        g_pre = g * (out > 0)
+    return g_pre, g_pre.reshape(-1, g.shape[-1]).sum(axis=0)
 
 
 @registry.register(ReluBiasGrad)
 def relu_bias_grad_kernel(node):
-    return relu_bias_grad
+    inplace = node.op.inplace
+    return lambda out, g: relu_bias_grad(out, g, inplace)
 
 
 @registry.register(Conv2dGradWeights)

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from core.tensor.signal.pool import AveragePoolGrad, MaxPoolGrad, MaxPoolGradGrad, Pool
+from core.tensor.signal.pool import (AveragePoolGrad, MaxPoolGrad, MaxPoolGradGrad,
+                                     MaxPoolReluBiasGrad, Pool)
 
 from . import registry
 
@@ -140,6 +141,21 @@ def max_pool_grad_kernel(node, xp=np):
             else:
                 gx[..., ri, ci] += xp.where(hit, gz[..., ro, co], xp.zeros((), gz.dtype))
         return gx
+
+    return kernel
+
+
+@registry.register(MaxPoolReluBiasGrad)
+def max_pool_relu_bias_grad_kernel(node, xp=np):
+    """``MaxPoolGrad``'s kernel, then ``ReluBiasGrad``'s mask ``g * (x > 0)`` (in place) and
+    its sum over the axes but the channels: the unfused pair's values, by construction."""
+    pool_grad = max_pool_grad_kernel(node, xp)
+
+    def kernel(x, maxout, gz):
+        x = xp.asarray(x)
+        gx = pool_grad(x, maxout, gz)
+        xp.multiply(gx, x > 0, out=gx)
+        return gx, gx.sum(axis=(0, 2, 3))
 
     return kernel
 

@@ -35,6 +35,7 @@ from typing import Iterable
 
 from . import canonicalize, passes, specialize, stabilize  # noqa: F401  (register the rules)
 from . import collective  # noqa: F401  (products into the allreduce buffer)
+from . import pool_relu  # noqa: F401  (max-pool gradient, ReLU mask, bias sum)
 from .engine import PHASES, REGISTRY, RuleIndex, Stats, register, run_local
 from .fusion import fuse
 from .inplace import insert_inplace

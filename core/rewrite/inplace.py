@@ -19,18 +19,27 @@ and no memory traffic to fetch one. A Gemm may also accumulate into a shared ``z
 update its only reader, an elementwise node, computes from the Gemm's result: that
 reader then writes the update back into the same buffer (a momentum step after
 ``local_gemm_unit_beta``).
+
+``ReluBiasGrad`` (the ReLU mask of a conv layer's gradient) may write into its gradient
+input when that is the fresh result of a convolution's input gradient or a pooling
+gradient (or an elementwise product ...), read through views (the channels-last
+dimshuffle) by this node alone.
 """
 from __future__ import annotations
 
 from ..graph.fg import FunctionGraph
 from ..tensor.blas import Gemm
+from ..tensor.conv import Conv2dGradInputs, ReluBiasGrad
 from ..tensor.elemwise import Elemwise
 from ..tensor.math import CAReduce, Dot
 from ..tensor.rewritten_ops import DotElemwiseDot
+from ..tensor.signal.pool import AveragePoolGrad, MaxPoolGrad
 from .engine import copy_trace
 
 # Ops whose kernels return a freshly allocated array (never a view of an input).
 FRESH_OUTPUT_OPS = (Elemwise, Dot, CAReduce, DotElemwiseDot, Gemm)
+# Gradient ops whose kernels return a fresh array too, that ReluBiasGrad may overwrite.
+FRESH_GRADIENT_OPS = (Conv2dGradInputs, AveragePoolGrad, MaxPoolGrad)
 
 
 def _can_destroy(fgraph: FunctionGraph, node, i: int, k: int = 0) -> bool:
@@ -42,6 +51,23 @@ def _can_destroy(fgraph: FunctionGraph, node, i: int, k: int = 0) -> bool:
         return False
     clients = fgraph.clients.get(var, [])
     return len(clients) == 1 and clients[0] == (node, i)
+
+
+def _sole_reader_of_fresh(fgraph: FunctionGraph, node, i: int) -> bool:
+    """True when input ``i`` of ``node`` is a fresh intermediate buffer, maybe seen through
+    views (a dimshuffle), that nothing but ``node`` reads."""
+    var, reader = node.inputs[i], (node, i)
+    while True:
+        clients = fgraph.clients.get(var, [])
+        owner = var.owner
+        if len(clients) != 1 or clients[0] != reader or owner is None or var in fgraph.inputs:
+            return False
+        if owner.op.view_map:
+            if owner.op.view_map != {0: [0]} or owner.op.destroy_map:
+                return False
+            var, reader = owner.inputs[0], (owner, 0)
+            continue
+        return isinstance(owner.op, FRESH_OUTPUT_OPS + FRESH_GRADIENT_OPS)
 
 
 def _ancestors(node) -> set:
@@ -177,6 +203,11 @@ def insert_inplace(fgraph: FunctionGraph) -> int:
         op = node.op
         if isinstance(op, Gemm) and not op.inplace and node in fgraph.apply_nodes:
             done += _gemm_inplace(fgraph, node, renamed)
+            continue
+        if isinstance(op, ReluBiasGrad):
+            if not op.inplace and _sole_reader_of_fresh(fgraph, node, 1):
+                new = ReluBiasGrad(inplace=True).make_node(*node.inputs)
+                done += _swap(fgraph, node, new, None, renamed)
             continue
         if (not isinstance(op, Elemwise) or op.inplace_pattern
                 or node not in fgraph.apply_nodes):

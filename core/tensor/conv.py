@@ -233,9 +233,20 @@ class Conv2dBiasAct(_ConvBase):
 class ReluBiasGrad(Op):
     """``(g * (out > 0), sum of that over every axis but the last)``: the gradient through
     a ReLU whose output is ``out`` and the gradient of the bias added before it (on the
-    last axis), in one pass over ``g`` instead of a mask pass and a sum pass."""
+    last axis), in one pass over ``g`` instead of a mask pass and a sum pass.
 
-    __props__ = ()
+    ``inplace=True`` (set by the inplace pass where nothing else reads ``g``'s buffer): the
+    masked gradient is written into ``g``'s buffer, one memory stream less.
+    """
+
+    __props__ = ("inplace",)
+
+    def __init__(self, inplace: bool = False):
+        self.inplace = bool(inplace)
+        self.destroy_map = {0: [1]} if self.inplace else {}
+
+    def __str__(self) -> str:
+        return "ReluBiasGrad{inplace}" if self.inplace else "ReluBiasGrad"
 
     def make_node(self, out, g) -> Apply:
         out, g = as_tensor_variable(out), as_tensor_variable(g)

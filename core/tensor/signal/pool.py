@@ -2,7 +2,9 @@
 
 ``Pool`` computes the forward pass; ``MaxPoolGrad`` and ``AveragePoolGrad`` (sum and both
 averages) are its gradients, ops of their own so that rewrites and backends can target them;
-``MaxPoolGradGrad`` gives second derivatives through max pooling.
+``MaxPoolGradGrad`` gives second derivatives through max pooling. ``MaxPoolReluBiasGrad``
+is ``MaxPoolGrad`` with the ReLU mask and bias-gradient sum of the layer before the pool
+(written by a rewrite, ``core/rewrite/pool_relu.py``).
 """
 from __future__ import annotations
 
@@ -122,6 +124,37 @@ class MaxPoolGradGrad(_PoolBase):
 
         x, maxout, _ = inputs
         return [zeros_like(x), zeros_like(maxout), MaxPoolGrad(**self._params())(x, maxout, gz[0])]
+
+
+class MaxPoolReluBiasGrad(_PoolBase):
+    """``(MaxPoolGrad(x, maxout, gz) * (x > 0), its sum over every axis but 1)`` on 4-d
+    ``x`` (N, C, H, W): the gradient through ``relu(conv + bias)`` followed by max pooling,
+    and the bias gradient, in one pass instead of three (pool gradient, mask, sum).
+
+    ``x`` is the ReLU's output; at a window's maximum ``x == maxout``, so the masked
+    gradient there is ``gz * (maxout > 0)``, and zero elsewhere. Same values as
+    ``ReluBiasGrad`` of the ``MaxPoolGrad`` (ties and NaN included), as the rewrite
+    ``local_max_pool_relu_bias_grad`` relies on.
+    """
+
+    def make_node(self, x, maxout, gz) -> Apply:
+        x = self._input(x, "MaxPoolReluBiasGrad")
+        maxout, gz = as_tensor_variable(maxout), as_tensor_variable(gz)
+        if self.mode != "max" or x.ndim != 4 or np.dtype(x.dtype).kind != "f" or any(
+                v.ndim != 4 or v.dtype != x.dtype for v in (maxout, gz)):
+            raise TypeError(f"MaxPoolReluBiasGrad: expected mode 'max' and three 4-d float "
+                            f"tensors of one dtype, got mode {self.mode!r}, {x.type}, "
+                            f"{maxout.type}, {gz.type}, at {format_trace(user_frame())}")
+        return Apply(self, [x, maxout, gz], [x.type(), TensorType(x.dtype, x.type.shape[1:2])()])
+
+    def L_op(self, inputs, outputs, gz):
+        from ..math import gt, zeros_like
+
+        x, maxout, _ = inputs
+        g_pre, g_bias = gz  # (the gradient fills in zeros for an unused output)
+        masked = (g_pre + g_bias.dimshuffle("x", 0, "x", "x")) * gt(x, 0)
+        return [zeros_like(x), zeros_like(maxout),
+                MaxPoolGradGrad(**self._params())(x, maxout, masked)]
 
 
 class AveragePoolGrad(_PoolBase):

@@ -37,8 +37,9 @@ def test_max_pool_and_gradient_match_numpy(cfg, dtype):
     for name, xl in [*layouts(xv), ("channels-last", _nhwc(xv))]:
         y = cf(xl)
         assert_same(y, nf(xl), dtype, f"forward {name}")
-        gz = rng.normal(size=y.shape).astype(dtype)
-        assert_same(cg(xl, y, gz), ng(xl, y, gz), dtype, f"gradient {name}")
+        for gz in (rng.normal(size=y.shape).astype(dtype), _nhwc(rng.normal(size=y.shape))):
+            gz = gz.astype(dtype, copy=False)
+            assert_same(cg(xl, y, gz), ng(xl, y, gz), dtype, f"gradient {name}")
     assert cf(_nhwc(xv)).transpose(0, 2, 3, 1).flags.c_contiguous  # layout kept
 
 

@@ -54,3 +54,24 @@ def test_shape_mismatch():
     (got,), _ = c_and_numpy_kernels([ReluBiasGrad().make_node(t(), t())])
     with pytest.raises(ValueError, match="ReluBiasGrad"):
         got(np.zeros((2, 3), "float32"), np.zeros((3, 2), "float32"))
+
+
+@pytest.mark.parametrize("threads", [1, 3])
+def test_inplace_writes_the_mask_into_the_gradient(threads):
+    """``inplace=True``: the masked gradient goes into ``g``'s buffer (strided ``g``: the
+    numpy kernel, in place too), with the values of the plain op."""
+    t = TensorType("float32", (None,) * 4)
+    (got,), _ = c_and_numpy_kernels([ReluBiasGrad(inplace=True).make_node(t(), t())])
+    (plain,), _ = c_and_numpy_kernels([ReluBiasGrad().make_node(t(), t())])
+    rng = np.random.default_rng(6)
+    out, g = (rng.normal(size=(40, 10, 10, 16)).astype("float32") for _ in range(2))
+    out.flat[0], g.flat[1] = np.nan, np.inf
+    with config.change_flags(threads=threads), np.errstate(invalid="ignore"):
+        for name, gg in (("contiguous", g.copy()), ("strided", g.copy()[..., ::-1])):
+            o = out if name == "contiguous" else out[..., ::-1]
+            wp, wb = plain(o, gg)
+            wp, wb = np.array(wp), np.array(wb)
+            p, b = got(o, gg)
+            assert np.shares_memory(p, gg), name
+            np.testing.assert_array_equal(p, wp, err_msg=name)
+            np.testing.assert_array_equal(b, wb, err_msg=name)

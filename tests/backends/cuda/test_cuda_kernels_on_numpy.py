@@ -9,7 +9,8 @@ import core.tensor as T
 from backends.numpy import registry as numpy_registry
 from core.tensor.conv import (Conv2d, Conv2dBiasAct, Conv2dGradInputs, Conv2dGradWeights,
                               ReluBiasGrad)
-from core.tensor.signal.pool import AveragePoolGrad, MaxPoolGrad, MaxPoolGradGrad, Pool
+from core.tensor.signal.pool import (AveragePoolGrad, MaxPoolGrad, MaxPoolGradGrad,
+                                     MaxPoolReluBiasGrad, Pool)
 from core.tensor.type import TensorType
 
 from conv_pool_cases import CONV_CONFIGS, POOL_CONFIGS
@@ -94,6 +95,7 @@ def test_pooling_and_gradients(cuda_registry, cfg, mode):
         _same(cuda_registry, MaxPoolGrad(mode=mode, **cfg).make_node(T4(), T4(), T4()), x, out, gz)
         _same(cuda_registry, MaxPoolGradGrad(mode=mode, **cfg).make_node(T4(), T4(), T4()), x, out,
               RNG.normal(size=x.shape))
+        _same(cuda_registry, MaxPoolReluBiasGrad(**cfg).make_node(T4(), T4(), T4()), x, out, gz)
     else:
         _same(cuda_registry, AveragePoolGrad(mode=mode, **cfg).make_node(T4(), T4()), x, gz)
 
