@@ -57,7 +57,7 @@ _HEAD = """
 #define LG_CONV_THREADS
 /* Threads for a convolution: each takes a contiguous range of images (their im2col
    blocks and, for the input gradient, their part of the result) with its own scratch,
-   and calls BLAS single-threaded (OpenBLAS's thread-local count), also when one thread
+   and calls BLAS single-threaded (OpenBLAS's count set to 1), also when one thread
    runs: many small products each split across BLAS threads cost more in
    synchronisation than they gain (10x slower on a busy machine). Without that BLAS
    function one thread runs and BLAS threads each product itself. */
@@ -115,19 +115,22 @@ static void @K@_im2col(const char *dp, const {t} *restrict x, {t} *restrict col,
 # one thread's share: images [N*t/T, N*(t+1)/T) in blocks; {{work}} sees r0, r1, col, t
 _THREADED = """
     const int T = lg_conv_threads(d);
+    /* BLAS at one thread until every thread's products are done: the count is the
+       process's in OpenBLAS's pthreads builds (numpy's wheels) */
+    const lg_blas_local_fn local = (lg_blas_local_fn)(intptr_t)d[22];
+    const int old = local ? local(1) : 0;
     #pragma omp parallel num_threads(T) if (T > 1)
     {{{{
         const int t = lg_conv_tid();
-        const lg_blas_local_fn local = (lg_blas_local_fn)(intptr_t)d[22];
-        const int old = local ? local(1) : 0;
+        if (local) local(1);  /* where the count is thread-local */
         {{t}} *col = ({{t}} *)colp + (int64_t)t * rows * K;
         const int64_t lo = N * t / T * Ho * Wo, hi = N * (t + 1) / T * Ho * Wo;
         for (int64_t r0 = lo; r0 < hi; r0 += rows) {{{{
             const int64_t r1 = r0 + rows < hi ? r0 + rows : hi;
             {work}
         }}}}
-        if (local) local(old);
     }}}}
+    if (local) local(old);
 """
 
 _FORWARD = """

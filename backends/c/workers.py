@@ -11,8 +11,10 @@ itself; a worker that wakes late finds them taken and goes back to sleep, so a s
 waits at most for the blocks a worker had started. When a worker lost its core in the
 middle of a block (the caller waited longer than half its own work), the caller runs the
 next jobs alone for a while (10 ms, doubling while it recurs). Each block of a product is
-one single-threaded BLAS call (workers set OpenBLAS's thread-local count to 1; the caller
-does so around its part): BLAS's own threads, once woken, spin on the other core.
+one single-threaded BLAS call: the caller sets OpenBLAS's count to 1 from before it
+publishes a job until every block is done (``openblas_set_num_threads_local`` sets the
+process's count in OpenBLAS's pthreads builds, numpy's wheels), and workers set it at their
+start (where it is thread-local): BLAS's own threads, once woken, spin on the other core.
 
 Every generated module carries ``POOL_API_C`` (through ``blas.GEMM_C``): ``lg_pool_run``,
 null until ``attach(lib)`` hands it this module's ``lg_run_blocks``; while null, products
@@ -153,6 +155,10 @@ int lg_run_blocks(lg_block_fn f, void *ctx, int64_t blocks, int threads) {
         pthread_mutex_unlock(&owner);
         return 0;
     }
+    /* BLAS single-threaded until every block is done: OpenBLAS's "thread-local" count is
+       the process's in its pthreads builds (numpy's wheels), so a count restored as soon
+       as the caller's own blocks end sent a worker's next product to BLAS's threads */
+    const int old = blas_local ? blas_local(1) : 0;
     pthread_mutex_lock(&mu);
     while (workers < threads - 1) {
         pthread_t t;
@@ -168,10 +174,8 @@ int lg_run_blocks(lg_block_fn f, void *ctx, int64_t blocks, int threads) {
     if (sleepers) pthread_cond_broadcast(&wake);
     pthread_mutex_unlock(&mu);
     inside = 1;
-    const int old = blas_local ? blas_local(1) : 0;
     int64_t mine = 0;
     for (int64_t b; (b = take(g, blocks)) >= 0; mine++) f(ctx, b, 0);
-    if (blas_local) blas_local(old);
     inside = 0;
     /* every block is taken: wait only for those a worker is still running */
     const double mid = now();
@@ -185,12 +189,15 @@ int lg_run_blocks(lg_block_fn f, void *ctx, int64_t blocks, int threads) {
         atomic_store(&caller_waits, 0);
         pthread_mutex_unlock(&mu);
     }
-    /* A wait longer than half the caller's own work means a worker lost its core to
-       another process in the middle of a block: the caller works alone for a while
+    if (blas_local) blas_local(old);
+    /* A wait longer than half the caller's own work and than 0.5 ms means a worker lost
+       its core to another process in the middle of a block (waking a sleeping worker
+       and its last block of a small job take 0.1-0.3 ms: at 20 us these short waits sent
+       the caller alone for a third of a VGG step): the caller works alone for a while
        (10 ms, doubling each time it happens again, up to 0.5 s; halved after 64 jobs
        without such a wait), then tries again. */
     const double end = now();
-    if (end - mid > 0.5 * (mid - start) + 20e-6) {
+    if (end - mid > 0.5 * (mid - start) + 0.5e-3) {
         alone_until = end + backoff;
         backoff = backoff < 0.25 ? 2 * backoff : 0.5;
         clean = 0;
