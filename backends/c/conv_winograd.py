@@ -334,7 +334,12 @@ int @K@_wgw(char *dp, char *xp, char *dyp, char *dup, char *bufp, char *gwp) {{
 """
 
 FORWARD_BYTES = 1 << 20  # one forward block's V and M: within L2 (2 MB per core measured)
-GRADIENT_BYTES = 1 << 22  # one filter-gradient block's V and D: du read and written per block
+# one filter-gradient block's V and D: where du (read and written per block) fits in L2
+# beside them, as the forward's, else larger (fewer passes over du from L3). With 4 MB
+# blocks a 64-channel layer streamed V and D through L3 too, and its two threads together
+# took a quarter more CPU time than one
+GRADIENT_BYTES = 1 << 22
+DU_IN_L2_BYTES = 1 << 20
 
 
 def source(dtype, gradient: bool) -> str:
@@ -360,7 +365,8 @@ def block(c: int, f: int, ho: int, wo: int, itemsize: int, gradient: bool) -> tu
     """(tiles per block, images per group): blocks of a multiple of the register tile whose
     transformed tiles fit the budget; images with fewer tiles than that are grouped so that
     one block spans several (a 16x16 image has only 16 tiles)."""
-    budget = GRADIENT_BYTES if gradient else FORWARD_BYTES
+    du_fits = 36 * c * f * itemsize <= DU_IN_L2_BYTES
+    budget = GRADIENT_BYTES if gradient and not du_fits else FORWARD_BYTES
     size = max(TILE, budget // (36 * (c + f) * itemsize) // TILE * TILE)
     tiles = ((ho + 3) // 4) * ((wo + 3) // 4)
     if tiles >= size:
