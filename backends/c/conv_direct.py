@@ -25,8 +25,8 @@ window is ``R`` runs of ``L`` elements (``kh`` runs of ``kw * C``; with dilation
 Each image is first copied into a per-thread zero-padded buffer unless it can be read in
 place (no padding, channels contiguous). The worker pool's threads (``workers.py``) take
 images one at a time (a thread the OS delays holds up no fixed half); the filter gradient
-splits the images into chunks (threads + 2), each summed into its own part, and the parts
-are added in chunk order (the same result whichever thread took which chunk).
+splits the images into chunks (one per thread), each summed into its own part, and the
+parts are added in chunk order (the same result whichever thread took which chunk).
 """
 from __future__ import annotations
 
@@ -219,11 +219,14 @@ struct lg_conv_job{s} {{
     int64_t chunks, parts;  /* images in chunks; the parts' offset in buf (elements) */
 }};
 
-/* chunks of images a filter gradient takes: one per thread and two more (a thread the OS
-   delays leaves a smaller share), or one (the result itself) on one thread; the sum of
-   the parts depends on the thread count only, not on which thread took which chunk */
+/* chunks of images a filter gradient takes: one per thread (no more than the images), or
+   one (the result itself) on one thread; the sum of the parts depends on the thread count
+   only, not on which thread took which chunk. Two more chunks than threads (a thread the
+   OS delays leaving a smaller share) cost a VGG step's Winograd filter gradients 17% more
+   CPU time at 2 threads: four parts of up to 2.4 MB written and summed instead of two; a
+   worker that starts late finds its chunk still free and the caller takes it */
 static int64_t lg_chunks{s}(int64_t N, int T) {{
-    return T < 2 ? 1 : N < T + 2 ? N : T + 2;
+    return T < 2 ? 1 : N < T ? N : T;
 }}
 
 struct lg_sum_job{s} {{ {t} *out; const {t} *parts; int64_t n, P; }};
@@ -384,8 +387,8 @@ def descriptor(n, h, w, c, ho, wo, f, kh, kw, stride, dilation, pads, strides, s
 
 def chunk_parts(slots: int) -> int:
     """Filter-gradient parts beside the result for ``slots`` threads: one per chunk of
-    images but the first (C's ``lg_chunks``: threads + 2 chunks, or 1 on one thread)."""
-    return slots + 1 if slots > 1 else 0
+    images but the first (C's ``lg_chunks``: one per thread)."""
+    return slots - 1
 
 
 def grad_weights_scratch(desc: np.ndarray, itemsize: int) -> int:

@@ -102,7 +102,7 @@ def check_same_on_every_call(kernels, x, w, threads: int, what: str, calls: int 
 @pytest.mark.parametrize("threads", [1, 3])
 def test_threaded_chunks_are_the_same_at_any_split(threads, direct_calls):
     """The worker pool's threads take the images one at a time (forward, input gradient)
-    or in chunks of threads + 2 (filter gradients, their parts added in chunk order):
+    or in chunks, one per thread (filter gradients, their parts added in chunk order):
     float32 Winograd and direct kernels against numpy, and the same values on each call."""
     rng = np.random.default_rng(8)
     kernels = _kernels(dict(border_mode="half"), "float32")

@@ -1,5 +1,5 @@
 """How the direct and Winograd conv kernels split their work across the worker pool's
-threads, against numpy: batches smaller than the filter gradients' chunks (threads + 2),
+threads, against numpy: batches smaller than the filter gradients' chunks (one a thread),
 a single image, more threads than images, several blocks of tiles per chunk (the first
 product of a chunk writes its part, the rest add; the parts are summed inside Winograd's
 back transform), padded groups that zero their own borders after a larger call left data
@@ -30,7 +30,7 @@ def test_batches_smaller_than_the_chunks(threads, kh, small_blocks):
     rng = np.random.default_rng(kh + threads)
     kernels = _kernels(dict(border_mode="half"), "float32")
     # images: larger first (the scratch then holds data where later borders lie), one, fewer
-    # than threads + 2, an odd count
+    # than the threads, an odd count
     for n, h, wd in ((5, 17, 19), (1, 6, 7), (2, 9, 9), (3, 5, 10)):
         x = rng.normal(size=(n, 16, h, wd)).astype("float32")
         w = rng.normal(size=(32, 16, kh, kh)).astype("float32")
