@@ -31,7 +31,7 @@ from core.tensor.conv import Conv2d, Conv2dBiasAct, Conv2dGradInputs, Conv2dGrad
 
 from ..numpy.conv import (_channels_last, _check, _check_g, _geometry, _wmat, bias_act,
                           check_bias)
-from . import conv_direct, conv_winograd, generators
+from . import aligned, conv_direct, conv_winograd, generators
 from .blas import blas_gemm, blas_thread_local
 from .compiler import char_ptr
 from .result_ring import ResultRing
@@ -227,12 +227,12 @@ class _Scratch:
 
     def __call__(self, size: int) -> np.ndarray:
         if self.buf.size < size:
-            self.buf = np.empty(size, self.dtype)
+            self.buf = aligned.empty(size, self.dtype)
         return self.buf
 
     def filters(self, size: int) -> np.ndarray:
         if self.transformed.size < size:
-            self.transformed = np.empty(size, self.dtype)
+            self.transformed = aligned.empty(size, self.dtype)
         return self.transformed[:size]
 
 

@@ -379,8 +379,8 @@ def descriptor(n, h, w, c, ho, wo, f, kh, kw, stride, dilation, pads, strides, s
     """The int64 descriptor the direct functions read (``strides``: x's element strides
     along (N, H, W, C); ``padded``: elements of a padded image, by default the direct
     kernels'; ``block``: Winograd's tiles per block and images per group)."""
-    if padded is None:  # rounded up: keeps the later parts of a thread's scratch aligned
-        padded = -(-(h + 2 * pads[0]) * (w + 2 * pads[1]) * c // 8) * 8
+    if padded is None:  # rounded up: the later parts of a thread's scratch start on a line
+        padded = -(-(h + 2 * pads[0]) * (w + 2 * pads[1]) * c // 16) * 16
     return np.array([n, h, w, c, ho, wo, f, kh, kw, *stride, *dilation, *pads, *strides,
                      padded, slots, int(relu), *block], dtype=np.int64)
 

@@ -376,8 +376,9 @@ def block(c: int, f: int, ho: int, wo: int, itemsize: int, gradient: bool) -> tu
 
 
 def padded(ho: int, wo: int, c: int) -> int:
-    """Elements of one image zero-padded for the tiles (rounded up as ``descriptor``)."""
-    return -(-(4 * ((ho + 3) // 4) + 2) * (4 * ((wo + 3) // 4) + 2) * c // 8) * 8
+    """Elements of one image zero-padded for the tiles (rounded up as ``descriptor``: the
+    parts of a thread's scratch after it start on a cache line)."""
+    return -(-(4 * ((ho + 3) // 4) + 2) * (4 * ((wo + 3) // 4) + 2) * c // 16) * 16
 
 
 def scratch(desc: np.ndarray, gradient: bool) -> int:

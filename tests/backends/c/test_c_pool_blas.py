@@ -72,12 +72,17 @@ def test_blas_is_single_threaded_in_a_workers_late_block():
         ctypes.CFUNCTYPE(None, ctypes.c_void_p, ctypes.c_void_p)(set_pool)(
             workers.run_address(), local)
         assert ctypes.CFUNCTYPE(ctypes.c_int)(count)() == 2  # BLAS's count outside jobs
-        for _ in range(20):  # the pool refuses jobs for up to 0.5 s after a long wait
+        seen = []  # the blocks' largest count in each job a worker helped with
+        for _ in range(30):  # the pool refuses jobs for up to 0.5 s after a long wait
             most = run(count, 4)
             if most >= 0:
+                seen.append(most)
+            if len(seen) == 3:
                 break
-            time.sleep(0.1)
-        else:
+            time.sleep(0.1 if most < 0 else 0)
+        if not seen:
             pytest.skip("no worker took a block")
-        assert most == 1
+        # before the fix every such job saw 2; a thread elsewhere in the process setting
+        # OpenBLAS's process-wide count in the middle of one may, rarely, too
+        assert min(seen) == 1, seen
         assert ctypes.CFUNCTYPE(ctypes.c_int)(count)() == 2  # restored after the job
