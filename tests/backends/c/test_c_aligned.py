@@ -14,7 +14,7 @@ from backends.c.result_ring import REUSE, REUSE_BYTES, ResultRing
 def test_empty_starts_on_a_cache_line(shape, dtype):
     a = aligned.empty(shape, dtype)
     assert a.shape == shape and a.dtype == np.dtype(dtype) and a.flags.c_contiguous
-    assert a.ctypes.data % aligned.LINE == 0
+    assert a.size == 0 or a.ctypes.data % aligned.LINE == 0  # (empty: no memory to align)
     a[...] = 1  # writable, all of it
     assert np.all(a == 1)
 
