@@ -48,24 +48,32 @@ void *lg_get(int i) { return lg_table[i]; }
 """
 
 
-def _openblas_get_num_threads():
-    threadpoolctl = pytest.importorskip("threadpoolctl")
-    for info in threadpoolctl.threadpool_info():
-        if info.get("internal_api") == "openblas":
-            lib = ctypes.CDLL(info["filepath"])
-            for name in ("openblas_get_num_threads", "scipy_openblas_get_num_threads64_",
-                         "scipy_openblas_get_num_threads"):
-                fn = getattr(lib, name, None)
-                if fn is not None:
-                    return ctypes.cast(fn, ctypes.c_void_p).value
+class _DlInfo(ctypes.Structure):
+    _fields_ = [("fname", ctypes.c_char_p), ("fbase", ctypes.c_void_p),
+                ("sname", ctypes.c_char_p), ("saddr", ctypes.c_void_p)]
+
+
+def _openblas_get_num_threads(local: int) -> int:
+    """Address of ``openblas_get_num_threads`` in the library whose count ``local`` (the
+    pool's ``openblas_set_num_threads_local``) sets: with several BLAS libraries loaded
+    (torch's, scipy's), the one the C kernels found."""
+    info = _DlInfo()
+    if not ctypes.CDLL(None).dladdr(ctypes.c_void_p(local), ctypes.byref(info)):
+        pytest.skip("no dladdr")
+    lib = ctypes.CDLL(info.fname.decode())
+    for name in ("openblas_get_num_threads", "scipy_openblas_get_num_threads64_",
+                 "scipy_openblas_get_num_threads"):
+        fn = getattr(lib, name, None)
+        if fn is not None:
+            return ctypes.cast(fn, ctypes.c_void_p).value
     pytest.skip("numpy's BLAS is not OpenBLAS")
 
 
 def test_blas_is_single_threaded_in_a_workers_late_block():
-    count = _openblas_get_num_threads()
     local = blas_thread_local()
     if not local:
         pytest.skip("no openblas_set_num_threads_local")
+    count = _openblas_get_num_threads(local)
     with config.change_flags(threads=2):
         run_fn, set_pool = compiler.load_module(SOURCE, 2)
         run = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_void_p, ctypes.c_int64)(run_fn)
