@@ -5,6 +5,8 @@ vector load of a C kernel reading them whole spans two cache lines.
 """
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 LINE = 64  # bytes: one cache line, one AVX-512 vector
@@ -13,7 +15,8 @@ LINE = 64  # bytes: one cache line, one AVX-512 vector
 def empty(shape, dtype) -> np.ndarray:
     """An uninitialised C-contiguous array of ``shape`` and ``dtype`` starting on a cache line."""
     dtype = np.dtype(dtype)
-    nbytes = int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
+    shape = (int(shape),) if np.ndim(shape) == 0 else tuple(int(s) for s in shape)
+    nbytes = math.prod(shape) * dtype.itemsize
     raw = np.empty(nbytes + LINE, np.uint8)
     start = -raw.ctypes.data % LINE
     return raw[start:start + nbytes].view(dtype).reshape(shape)

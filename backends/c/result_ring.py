@@ -1,6 +1,7 @@
 """Result buffers a kernel reuses across calls once nobody holds them any more."""
 from __future__ import annotations
 
+import math
 import sys
 from sys import getrefcount
 
@@ -33,7 +34,9 @@ class ResultRing:
             if (buf is not None and buf.shape == shape and REUSE and getrefcount(buf) == 3
                     and getrefcount(buf.base) == 2):
                 return buf
+        if np.dtype(self.dtype).itemsize * math.prod(np.atleast_1d(shape)) < REUSE_BYTES:
+            return np.empty(shape, self.dtype)  # (aligning costs more than it saves here)
         buf = aligned.empty(shape, self.dtype)  # every vector load within a cache line
-        if REUSE and buf.nbytes >= REUSE_BYTES:
+        if REUSE:
             ring[1], ring[0] = ring[0], buf
         return buf
