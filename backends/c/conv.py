@@ -31,7 +31,7 @@ from core.tensor.conv import Conv2d, Conv2dBiasAct, Conv2dGradInputs, Conv2dGrad
 
 from ..numpy.conv import (_channels_last, _check, _check_g, _geometry, _wmat, bias_act,
                           check_bias)
-from . import conv_direct, conv_winograd, generators
+from . import aligned, conv_direct, conv_winograd, generators
 from .blas import blas_gemm, blas_thread_local
 from .compiler import char_ptr
 from .result_ring import ResultRing
@@ -57,7 +57,7 @@ _HEAD = """
 #define LG_CONV_THREADS
 /* Threads for a convolution: each takes a contiguous range of images (their im2col
    blocks and, for the input gradient, their part of the result) with its own scratch,
-   and calls BLAS single-threaded (OpenBLAS's thread-local count), also when one thread
+   and calls BLAS single-threaded (OpenBLAS's count set to 1), also when one thread
    runs: many small products each split across BLAS threads cost more in
    synchronisation than they gain (10x slower on a busy machine). Without that BLAS
    function one thread runs and BLAS threads each product itself. */
@@ -115,19 +115,22 @@ static void @K@_im2col(const char *dp, const {t} *restrict x, {t} *restrict col,
 # one thread's share: images [N*t/T, N*(t+1)/T) in blocks; {{work}} sees r0, r1, col, t
 _THREADED = """
     const int T = lg_conv_threads(d);
+    /* BLAS at one thread until every thread's products are done: the count is the
+       process's in OpenBLAS's pthreads builds (numpy's wheels) */
+    const lg_blas_local_fn local = (lg_blas_local_fn)(intptr_t)d[22];
+    const int old = local ? local(1) : 0;
     #pragma omp parallel num_threads(T) if (T > 1)
     {{{{
         const int t = lg_conv_tid();
-        const lg_blas_local_fn local = (lg_blas_local_fn)(intptr_t)d[22];
-        const int old = local ? local(1) : 0;
+        if (local) local(1);  /* where the count is thread-local */
         {{t}} *col = ({{t}} *)colp + (int64_t)t * rows * K;
         const int64_t lo = N * t / T * Ho * Wo, hi = N * (t + 1) / T * Ho * Wo;
         for (int64_t r0 = lo; r0 < hi; r0 += rows) {{{{
             const int64_t r1 = r0 + rows < hi ? r0 + rows : hi;
             {work}
         }}}}
-        if (local) local(old);
     }}}}
+    if (local) local(old);
 """
 
 _FORWARD = """
@@ -224,12 +227,12 @@ class _Scratch:
 
     def __call__(self, size: int) -> np.ndarray:
         if self.buf.size < size:
-            self.buf = np.empty(size, self.dtype)
+            self.buf = aligned.empty(size, self.dtype)
         return self.buf
 
     def filters(self, size: int) -> np.ndarray:
         if self.transformed.size < size:
-            self.transformed = np.empty(size, self.dtype)
+            self.transformed = aligned.empty(size, self.dtype)
         return self.transformed[:size]
 
 
@@ -269,10 +272,10 @@ def _spec(node, body: str, name: str, make):
         t=t, dbl=int(dt == np.float64))
     if name == "gw":
         source += conv_direct.grad_weights_source(dt) + conv_winograd.source(dt, True)
-        symbols = [(name, "ppppp"), ("dgw", "ppppp"), ("wgw", "ppppp"), ("wfilt", "ppi")]
+        symbols = [(name, "ppppp"), ("dgw", "ppppp"), ("wgw", "pppppp")]
     else:  # the input gradient runs the forward kernels on the output gradient
         source += conv_direct.forward_source(dt) + conv_winograd.source(dt, False)
-        symbols = [(name, "ppppp"), ("dfwd", "pppppp"), ("wino", "pppppp"), ("wfilt", "ppi")]
+        symbols = [(name, "ppppp"), ("dfwd", "pppppp"), ("wino", "pppppp"), ("wfilt", "ppii")]
 
     def bind(funcs):
         return make(node.op, funcs, _numpy_kernel(node), dt, address)
@@ -307,10 +310,12 @@ def _winograd_descriptor(xshape, oshape, pads, strides, relu: bool, itemsize: in
 
 
 def _run_direct(fns, x, wm, bias, out, khw, stride, dilation, pads, strides, relu: bool,
-                scratch) -> None:
+                scratch, rotated: bool = False) -> None:
     """``out`` (N, Ho, Wo, F) = relu?(x (N, H, W, C) conv (K, F) filters ``wm`` + bias) by
     Winograd F(4x4, 3x3) where it applies, else the direct kernel (``fns``: the module's
-    functions; ``scratch``: the kernel's buffers)."""
+    functions; ``scratch``: the kernel's buffers). ``rotated``: ``wm`` is the (kh*kw*F, C)
+    matrix of filters to rotate by 180 degrees with their channel axes swapped (the input
+    gradient's correlation): Winograd's filter transform does that as it reads them."""
     _, direct, wino, wfilt = fns
     n, h, wd, c = x.shape
     _, ho, wo, f = out.shape
@@ -318,10 +323,13 @@ def _run_direct(fns, x, wm, bias, out, khw, stride, dilation, pads, strides, rel
     if conv_winograd.applies(khw, stride, dilation, c, f, out.dtype):
         d = _winograd_descriptor(x.shape, out.shape, pads, strides, relu, out.itemsize, False)
         u = scratch.filters(36 * c * f)  # the transformed filters
-        wfilt(_ptr(wm), _ptr(u), c * f)
+        wfilt(_ptr(wm), _ptr(u), c * f, f if rotated else 0)
         wino(_ptr(d), _ptr(x), _ptr(u), b, _ptr(out),
              _ptr(scratch(conv_winograd.scratch(d, False))))
         return
+    if rotated:
+        wm = np.ascontiguousarray(
+            wm.reshape(*khw, f, c)[::-1, ::-1].transpose(0, 1, 3, 2)).reshape(-1, f)
     d = conv_direct.descriptor(n, h, wd, c, ho, wo, f, *khw, stride, dilation, pads, strides,
                                _slots(n), relu)
     direct(_ptr(d), _ptr(x), _ptr(wm), b, _ptr(out),
@@ -361,7 +369,7 @@ def _forward_kernel(op, fns, fallback, dtype, blas):
 
 
 def _weights_kernel(op, fns, fallback, dtype, blas):
-    (fn, direct, wino, wfilt), scratch, results = fns, _Scratch(dtype), ResultRing(dtype)
+    (fn, direct, wino), scratch, results = fns, _Scratch(dtype), ResultRing(dtype)
 
     def kernel(x, g, kshape):
         if (not _channels_last(x) or x.dtype != dtype or g.dtype != dtype or 0 in x.shape
@@ -381,8 +389,7 @@ def _weights_kernel(op, fns, fallback, dtype, blas):
                                       False, dtype.itemsize, True)
             du = scratch.filters(36 * c * f)  # the transformed filter gradient
             wino(_ptr(dd), _ptr(x), _ptr(gm), _ptr(du),
-                 _ptr(scratch(conv_winograd.scratch(dd, True))))
-            wfilt(_ptr(du), _ptr(gw), c * f)
+                 _ptr(scratch(conv_winograd.scratch(dd, True))), _ptr(gw))
         elif _direct(f, dtype):
             dd = conv_direct.descriptor(n, h, wd, c, ho, wo, f, kh, kw, op.subsample,
                                         op.filter_dilation, pads, _image_strides(x), _slots(n))
@@ -416,10 +423,9 @@ def _inputs_kernel(op, fns, fallback, dtype, blas):
                 (kw - 1) * op.filter_dilation[1] - int(d[14]))
         if _direct(c, dtype) and op.subsample == (1, 1) and min(pads) >= 0:
             # a correlation of the padded output gradient with the rotated filters
-            w2 = np.ascontiguousarray(
-                wm.reshape(kh, kw, c, f)[::-1, ::-1].transpose(0, 1, 3, 2)).reshape(-1, c)
-            _run_direct(fns, gm.reshape(n, ho, wo, f), w2, None, dx, (kh, kw), (1, 1),
-                        op.filter_dilation, pads, (ho * wo * f, wo * f, f, 1), False, scratch)
+            _run_direct(fns, gm.reshape(n, ho, wo, f), wm, None, dx, (kh, kw), (1, 1),
+                        op.filter_dilation, pads, (ho * wo * f, wo * f, f, 1), False, scratch,
+                        rotated=True)
         else:
             fn(_ptr(d), _ptr(wm), _ptr(gm), _ptr(dx), _ptr(scratch(SLOTS * rows * k)))
         return dx.transpose(0, 3, 1, 2)

@@ -25,8 +25,8 @@ window is ``R`` runs of ``L`` elements (``kh`` runs of ``kw * C``; with dilation
 Each image is first copied into a per-thread zero-padded buffer unless it can be read in
 place (no padding, channels contiguous). The worker pool's threads (``workers.py``) take
 images one at a time (a thread the OS delays holds up no fixed half); the filter gradient
-splits the images into chunks (threads + 2), each summed into its own part, and the parts
-are added in chunk order (the same result whichever thread took which chunk).
+splits the images into chunks (one per thread), each summed into its own part, and the
+parts are added in chunk order (the same result whichever thread took which chunk).
 """
 from __future__ import annotations
 
@@ -117,17 +117,18 @@ LG_INLINE void lg_fwd_row{s}(const {t} *restrict x, const {t} *restrict w, {t} *
     }}
 }}
 
-/* gw[t * F + 0 : NV vectors] += sum over pixels p < P of x[px[p] + t] * dy[p * F + ...];
-   NV 1, 2 (T up to 12) or 4 (T up to 6) */
+/* gw[t * F + 0 : NV vectors] += (or with zero, =) sum over pixels p < P of
+   x[px[p] + t] * dy[p * F + ...]; NV 1, 2 (T up to 12) or 4 (T up to 6) */
 LG_INLINE void lg_gw_tile{s}(const {t} *restrict x, const int64_t *restrict px,
                              const {t} *restrict dy, {t} *restrict gw, int64_t P, int64_t F,
-                             const int T, const int NV) {{
+                             int zero, const int T, const int NV) {{
     const int VL = LG_VL{s};
     lg_v{s} acc[{tile}][4];
     #pragma GCC unroll 12
     for (int t = 0; t < T; t++)
         #pragma GCC unroll 4
-        for (int v = 0; v < NV; v++) acc[t][v] = lg_ld{s}(gw + t * F + v * VL);
+        for (int v = 0; v < NV; v++)
+            acc[t][v] = zero ? (lg_v{s}){{0}} : lg_ld{s}(gw + t * F + v * VL);
     for (int64_t p = 0; p < P; p++) {{
         lg_v{s} e[4];
         #pragma GCC unroll 4
@@ -146,10 +147,10 @@ LG_INLINE void lg_gw_tile{s}(const {t} *restrict x, const int64_t *restrict px,
         for (int v = 0; v < NV; v++) lg_st{s}(gw + t * F + v * VL, acc[t][v]);
 }}
 
-#define LG_GW_CASE{s}(n) case n: lg_gw_tile{s}(x, px, dy, gw, P, F, n, NV); break;
+#define LG_GW_CASE{s}(n) case n: lg_gw_tile{s}(x, px, dy, gw, P, F, zero, n, NV); break;
 LG_INLINE void lg_gw_rows{s}(const {t} *restrict x, const int64_t *restrict px,
                              const {t} *restrict dy, {t} *restrict gw, int64_t P, int64_t F,
-                             int T, const int NV) {{
+                             int zero, int T, const int NV) {{
     switch (T) {{
         LG_GW_CASE{s}(1) LG_GW_CASE{s}(2) LG_GW_CASE{s}(3) LG_GW_CASE{s}(4)
         LG_GW_CASE{s}(5) LG_GW_CASE{s}(6) LG_GW_CASE{s}(7) LG_GW_CASE{s}(8)
@@ -157,11 +158,12 @@ LG_INLINE void lg_gw_rows{s}(const {t} *restrict x, const int64_t *restrict px,
     }}
 }}
 
-/* gw[k * F + f] += sum over pixels p < P of x[px[p] + k] * dy[p * F + f] for k < L, f < F:
-   6 rows by 4 vectors where F allows (10 loads per 24 FMAs), else 12 rows by 2 vectors */
+/* gw[k * F + f] += (with zero, =) sum over pixels p < P of x[px[p] + k] * dy[p * F + f] for
+   k < L, f < F: 6 rows by 4 vectors where F allows (10 loads per 24 FMAs), else 12 rows by
+   2 vectors; zero writes a part without clearing it first */
 LG_INLINE void lg_gw_panel{s}(const {t} *restrict x, const int64_t *restrict px,
                               const {t} *restrict dy, {t} *restrict gw, int64_t P, int64_t F,
-                              int64_t L) {{
+                              int64_t L, int zero) {{
     const int VL = LG_VL{s};
     const int wide = F % (4 * VL) == 0, step = wide ? {tile} / 2 : {tile};
     for (int64_t k0 = 0; k0 < L; k0 += step) {{
@@ -169,10 +171,11 @@ LG_INLINE void lg_gw_panel{s}(const {t} *restrict x, const int64_t *restrict px,
         {t} *g = gw + k0 * F;
         int64_t fb = 0;
         if (wide)
-            for (; fb < F; fb += 4 * VL) lg_gw_rows{s}(x + k0, px, dy + fb, g + fb, P, F, TK, 4);
+            for (; fb < F; fb += 4 * VL)
+                lg_gw_rows{s}(x + k0, px, dy + fb, g + fb, P, F, zero, TK, 4);
         for (; fb + 2 * VL <= F; fb += 2 * VL)
-            lg_gw_rows{s}(x + k0, px, dy + fb, g + fb, P, F, TK, 2);
-        for (; fb < F; fb += VL) lg_gw_rows{s}(x + k0, px, dy + fb, g + fb, P, F, TK, 1);
+            lg_gw_rows{s}(x + k0, px, dy + fb, g + fb, P, F, zero, TK, 2);
+        for (; fb < F; fb += VL) lg_gw_rows{s}(x + k0, px, dy + fb, g + fb, P, F, zero, TK, 1);
     }}
 }}
 
@@ -216,11 +219,14 @@ struct lg_conv_job{s} {{
     int64_t chunks, parts;  /* images in chunks; the parts' offset in buf (elements) */
 }};
 
-/* chunks of images a filter gradient takes: one per thread and two more (a thread the OS
-   delays leaves a smaller share), or one (the result itself) on one thread; the sum of
-   the parts depends on the thread count only, not on which thread took which chunk */
+/* chunks of images a filter gradient takes: one per thread (no more than the images), or
+   one (the result itself) on one thread; the sum of the parts depends on the thread count
+   only, not on which thread took which chunk. Two more chunks than threads (a thread the
+   OS delays leaving a smaller share) cost a VGG step's Winograd filter gradients 17% more
+   CPU time at 2 threads: four parts of up to 2.4 MB written and summed instead of two; a
+   worker that starts late finds its chunk still free and the caller takes it */
 static int64_t lg_chunks{s}(int64_t N, int T) {{
-    return T < 2 ? 1 : N < T + 2 ? N : T + 2;
+    return T < 2 ? 1 : N < T ? N : T;
 }}
 
 struct lg_sum_job{s} {{ {t} *out; const {t} *parts; int64_t n, P; }};
@@ -312,8 +318,9 @@ static void @K@_dgw_chunk(void *job, int64_t b, int t) {{
     {t} *buf = ({t} *)cj->buf + t * (img + PX);
     int64_t *px = (int64_t *)(buf + img);
     {t} *gw = b ? ({t} *)cj->buf + cj->parts + (b - 1) * K * F : ({t} *)cj->out;
-    memset(gw, 0, (size_t)(K * F) * sizeof({t}));
-    for (int64_t n = N * b / cj->chunks; n < N * (b + 1) / cj->chunks; n++) {{
+    const int64_t lo = N * b / cj->chunks;
+    if (!Ho || !Wo) memset(gw, 0, (size_t)(K * F) * sizeof({t}));
+    for (int64_t n = lo; n < N * (b + 1) / cj->chunks; n++) {{
         int64_t row;
         const {t} *x = lg_padded{s}((const {t} *)cj->a, buf, n, H, W, C, ph, pw, sn, sy, sx,
                                     sc, &row);
@@ -325,7 +332,8 @@ static void @K@_dgw_chunk(void *job, int64_t b, int t) {{
                 px[p] = (p0 + p) / Wo * sh * row + (p0 + p) % Wo * sw * C;
             for (int64_t r = 0; r < R; r++) {{
                 const {t} *xr = x + (r / kwr) * ri + (r % kwr) * rj;
-                lg_gw_panel{s}(xr, px, dyn + p0 * F, gw + r * L * F, P, F, L);
+                lg_gw_panel{s}(xr, px, dyn + p0 * F, gw + r * L * F, P, F, L,
+                               n == lo && p0 == 0);  /* its first pixels write the part */
             }}
         }}
     }}
@@ -371,16 +379,16 @@ def descriptor(n, h, w, c, ho, wo, f, kh, kw, stride, dilation, pads, strides, s
     """The int64 descriptor the direct functions read (``strides``: x's element strides
     along (N, H, W, C); ``padded``: elements of a padded image, by default the direct
     kernels'; ``block``: Winograd's tiles per block and images per group)."""
-    if padded is None:  # rounded up: keeps the later parts of a thread's scratch aligned
-        padded = -(-(h + 2 * pads[0]) * (w + 2 * pads[1]) * c // 8) * 8
+    if padded is None:  # rounded up: the later parts of a thread's scratch start on a line
+        padded = -(-(h + 2 * pads[0]) * (w + 2 * pads[1]) * c // 16) * 16
     return np.array([n, h, w, c, ho, wo, f, kh, kw, *stride, *dilation, *pads, *strides,
                      padded, slots, int(relu), *block], dtype=np.int64)
 
 
 def chunk_parts(slots: int) -> int:
     """Filter-gradient parts beside the result for ``slots`` threads: one per chunk of
-    images but the first (C's ``lg_chunks``: threads + 2 chunks, or 1 on one thread)."""
-    return slots + 1 if slots > 1 else 0
+    images but the first (C's ``lg_chunks``: one per thread)."""
+    return slots - 1
 
 
 def grad_weights_scratch(desc: np.ndarray, itemsize: int) -> int:

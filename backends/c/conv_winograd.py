@@ -10,8 +10,10 @@ vectors (channels-last memory), and:
   pair instead of 144;
 - filter gradient: the output gradient's 4x4 tiles are transformed, ``D = A dY A^T``, and
   ``dU = sum over tiles of V (x) D`` (36 products of (C, tiles) by (tiles, F), by the
-  direct filter gradient's register tile), then ``dg = G^T dU G`` (``@K@_wfilt``, as the
-  filter transform ``U = G g G^T`` of the forward, in float64).
+  direct filter gradient's register tile; the first product of a chunk of images writes
+  its part, the rest add), then ``dg = G^T dU G`` in float64 (as the filter transform
+  ``U = G g G^T`` of the forward), on the worker pool, fused with the sum of the chunks'
+  parts.
 
 Tiles go in blocks (``block``) so that the transformed tiles stay in L2 (forward) or
 amortise the read and write of ``dU`` (filter gradient); images with fewer tiles than a
@@ -57,15 +59,23 @@ LG_INLINE void lg_a{s}(const lg_v{s} *x, lg_v{s} *y) {{
     y[5] = x[3];
 }}
 
-/* images n0 .. n0 + ng - 1 of x inside zero rows/cols (ph above, pw left, up to their last
-   tile below and right; the zeros are written once by the caller), img elements apart */
+/* images n0 .. n0 + ng - 1 of x inside zero rows/cols (ph above, pw left, up to the Hq x Wq
+   of their tiles below and right), img elements apart: each thread pads its own groups,
+   borders included (no serial clearing of every thread's buffer first) */
 LG_INLINE void lg_wino_pad{s}(const {t} *x, {t} *buf, int64_t n0, int64_t ng, int64_t img,
                               int64_t H, int64_t W, int64_t C, int64_t ph, int64_t pw,
-                              int64_t Wq, int64_t sn, int64_t sy, int64_t sx, int64_t sc) {{
-    for (int64_t gi = 0; gi < ng; gi++)
+                              int64_t Hq, int64_t Wq, int64_t sn, int64_t sy, int64_t sx,
+                              int64_t sc) {{
+    const size_t px = (size_t)C * sizeof({t});
+    for (int64_t gi = 0; gi < ng; gi++) {{
+        {t} *im = buf + gi * img;
+        memset(im, 0, (size_t)(ph * Wq) * px);
+        memset(im + (ph + H) * Wq * C, 0, (size_t)((Hq - ph - H) * Wq) * px);
         for (int64_t y = 0; y < H; y++) {{
-            {t} *dst = buf + gi * img + ((y + ph) * Wq + pw) * C;
+            {t} *dst = im + ((y + ph) * Wq + pw) * C;
             const {t} *src = x + (n0 + gi) * sn + y * sy;
+            memset(dst - pw * C, 0, (size_t)pw * px);
+            memset(dst + W * C, 0, (size_t)(Wq - pw - W) * px);
             if (sc == 1 && sx == C) {{
                 __builtin_memcpy(dst, src, W * C * sizeof({t}));
                 continue;
@@ -73,6 +83,7 @@ LG_INLINE void lg_wino_pad{s}(const {t} *x, {t} *buf, int64_t n0, int64_t ng, in
             for (int64_t xx = 0; xx < W; xx++, dst += C)
                 for (int64_t c = 0; c < C; c++) dst[c] = src[xx * sx + c * sc];
         }}
+    }}
 }}
 
 /* V[a * 6 + b][q][c] = (B^T d B)[a][b] for the tiles q0 .. q0 + nb - 1 of the padded
@@ -99,25 +110,37 @@ LG_INLINE void lg_wino_in{s}(const {t} *buf, {t} *V, int64_t q0, int64_t nb, int
 }}
 
 /* the filter transforms in float64, 8 elements (c, f) at a time: forward, u[a * 6 + b] =
-   (G g G^T)[a][b] of the 3x3 taps g[i * 3 + j]; back, g[i * 3 + j] = (G^T u G)[i][j] */
+   (G g G^T)[a][b] of the 3x3 taps g[i * 3 + j]; back, g[i * 3 + j] = (G^T u G)[i][j] of u
+   summed over the filter gradient's parts (in chunk order) */
 typedef double lg_wd{s} __attribute__((vector_size(64)));
 typedef {t} lg_w8{s} __attribute__((vector_size(8 * sizeof({t}))));
 static const double lg_wino_g{s}[6][3] = {{
     {{1.0 / 4, 0, 0}}, {{-1.0 / 6, -1.0 / 6, -1.0 / 6}}, {{-1.0 / 6, 1.0 / 6, -1.0 / 6}},
     {{1.0 / 24, 1.0 / 12, 1.0 / 6}}, {{1.0 / 24, -1.0 / 12, 1.0 / 6}}, {{0, 0, 1}}}};
-struct lg_wino_fjob{s} {{ const {t} *src; {t} *dst; int64_t n; int back; }};
+/* src (9, n) filters or (36, n) transformed gradient, dst (36, n) or (9, n); forward with
+   cols > 0: the input gradient's filters, dst (36, n / cols, cols) of the taps rotated by
+   180 degrees and each tap's (cols, n / cols) matrix transposed; back: P - 1 parts of
+   36 * n elements after src's own added to it */
+struct lg_wino_fjob{s} {{ const {t} *src, *parts; {t} *dst; int64_t n, cols, P; int back; }};
+enum {{ LG_WINO_FBLOCK = 1024 }};  /* elements per block of the worker pool */
 __attribute__((optimize("O3")))
 static void lg_wino_filters{s}(void *p, int64_t blk, int t) {{
     const struct lg_wino_fjob{s} *fj = (const struct lg_wino_fjob{s} *)p;
     const double (*G)[3] = lg_wino_g{s};
-    const int64_t n = fj->n, lo = blk * 4096, hi = lo + 4096 < n ? lo + 4096 : n;
+    const int64_t n = fj->n, lo = blk * LG_WINO_FBLOCK;
+    const int64_t hi = lo + LG_WINO_FBLOCK < n ? lo + LG_WINO_FBLOCK : n;
     (void)t;
     for (int64_t e = lo; e < hi; e += 8) {{
         lg_w8{s} v;
         if (!fj->back) {{
             lg_wd{s} g[9], s[6][3];
             for (int k = 0; k < 9; k++) {{
-                __builtin_memcpy(&v, fj->src + k * n + e, sizeof v);
+                if (fj->cols) {{  /* 8 of a row of the rotated, transposed tap */
+                    const int64_t R = n / fj->cols, r = e / fj->cols, c = e % fj->cols;
+                    const {t} *src = fj->src + (8 - k) * n + c * R + r;
+                    for (int l = 0; l < 8; l++) v[l] = src[l * R];
+                }} else
+                    __builtin_memcpy(&v, fj->src + k * n + e, sizeof v);
                 g[k] = __builtin_convertvector(v, lg_wd{s});
             }}
             for (int a = 0; a < 6; a++)
@@ -133,6 +156,11 @@ static void lg_wino_filters{s}(void *p, int64_t blk, int t) {{
             lg_wd{s} u[36], s[3][6];
             for (int k = 0; k < 36; k++) {{
                 __builtin_memcpy(&v, fj->src + k * n + e, sizeof v);
+                for (int64_t q = 0; q + 1 < fj->P; q++) {{  /* the parts, in chunk order */
+                    lg_w8{s} w;
+                    __builtin_memcpy(&w, fj->parts + (q * 36 + k) * n + e, sizeof w);
+                    v += w;
+                }}
                 u[k] = __builtin_convertvector(v, lg_wd{s});
             }}
             for (int i = 0; i < 3; i++)
@@ -150,15 +178,20 @@ static void lg_wino_filters{s}(void *p, int64_t blk, int t) {{
         }}
     }}
 }}
+/* the job above on the worker pool: T threads where there are two blocks or more */
+static void lg_wino_filters_run{s}(struct lg_wino_fjob{s} *job, int T) {{
+    const int64_t blocks = (job->n + LG_WINO_FBLOCK - 1) / LG_WINO_FBLOCK;
+    lg_run_all(lg_wino_filters{s}, job, blocks, T);
+}}
 #endif
 """
 
-# the filter transform of a node (forward: u (36, n) of the (9, n) filters; back: the
-# (9, n) filter gradient of du (36, n)), n = C * F a multiple of 8
+# the forward's filter transform: u (36, n) of the (9, n) filters, n = C * F a multiple of
+# 8; with cols > 0 the input gradient's (rotated, transposed: cols = its output channels)
 _FILTERS = """
-int @K@_wfilt(char *srcp, char *dstp, intptr_t n) {{
-    struct lg_wino_fjob{s} job = {{(const {t} *)srcp, ({t} *)dstp, n, {back}}};
-    lg_run_all(lg_wino_filters{s}, &job, (n + 4095) / 4096, n >= 32768 ? lg_threads() : 1);
+int @K@_wfilt(char *srcp, char *dstp, intptr_t n, intptr_t cols) {{
+    struct lg_wino_fjob{s} job = {{(const {t} *)srcp, 0, ({t} *)dstp, n, cols, 1, 0}};
+    lg_wino_filters_run{s}(&job, lg_threads());
     return 0;
 }}
 """
@@ -166,8 +199,9 @@ int @K@_wfilt(char *srcp, char *dstp, intptr_t n) {{
 # the setup both entry points share: tiles, block, group, the thread's scratch
 _SETUP = """
     const int64_t Ty = (Ho + 3) / 4, Tx = (Wo + 3) / 4, Wq = 4 * Tx + 2, tiles = Ty * Tx;
+    const int64_t Hq = 4 * Ty + 2;
     const int64_t TB = d[22], G = d[23];
-    (void)R; (void)L; (void)kwr; (void)dh; (void)dw; (void)kh; (void)kw;
+    (void)R; (void)L; (void)kwr; (void)Hq; (void)dh; (void)dw; (void)kh; (void)kw;
 """
 
 # x (sn, sy, sx, sc strides), u (36, C, F), bias (F) or NULL, out (N, Ho, Wo, F); one group
@@ -183,7 +217,8 @@ static void @K@_wino_group(void *job, int64_t blk, int t) {{
     {t} *buf = ({t} *)cj->buf + t * (G * img + 36 * TB * (C + F));
     {t} *V = buf + G * img, *M = V + 36 * TB * C;
     const int64_t n0 = blk * G, ng = N - n0 < G ? N - n0 : G;  /* G images, their tiles in blocks */
-    lg_wino_pad{s}((const {t} *)cj->a, buf, n0, ng, img, H, W, C, ph, pw, Wq, sn, sy, sx, sc);
+    lg_wino_pad{s}((const {t} *)cj->a, buf, n0, ng, img, H, W, C, ph, pw, Hq, Wq, sn, sy, sx,
+                      sc);
     for (int64_t q0 = 0; q0 < ng * tiles; q0 += TB) {{
         const int64_t nb = ng * tiles - q0 < TB ? ng * tiles - q0 : TB;
         lg_wino_in{s}(buf, V, q0, nb, tiles, Tx, Wq, img, C, TB);
@@ -225,9 +260,6 @@ static void @K@_wino_group(void *job, int64_t blk, int t) {{
 int @K@_wino(char *dp, char *xp, char *up, char *bp, char *op, char *bufp) {{
 """ + DESC_C + _SETUP + """
     const int T = lg_direct_threads{s}(d);
-    const int64_t slot = G * img + 36 * TB * (C + F);
-    for (int t = 0; t < T; t++)  /* the borders of each thread's padded group */
-        memset(({t} *)bufp + t * slot, 0, (size_t)(G * img) * sizeof({t}));
     struct lg_conv_job{s} job = {{dp, xp, up, bp, op, bufp, 0, 0}};
     lg_run_all(@K@_wino_group, &job, (N + G - 1) / G, T);
     return 0;
@@ -249,12 +281,12 @@ static void @K@_wgw_chunk(void *job, int64_t blk, int t) {{
     {t} *V = buf + G * img, *D = V + 36 * TB * C;
     int64_t *px = (int64_t *)(D + 36 * TB * F);
     {t} *du = blk ? ({t} *)cj->buf + cj->parts + (blk - 1) * U : ({t} *)cj->out;
-    memset(du, 0, (size_t)U * sizeof({t}));
     for (int64_t q = 0; q < TB; q++) px[q] = q * C;  /* V's rows, as pixel offsets */
     const int64_t lo = N * blk / cj->chunks, hi = N * (blk + 1) / cj->chunks;
     for (int64_t n0 = lo; n0 < hi; n0 += G) {{
         const int64_t ng = hi - n0 < G ? hi - n0 : G;
-        lg_wino_pad{s}((const {t} *)cj->a, buf, n0, ng, img, H, W, C, ph, pw, Wq, sn, sy, sx, sc);
+        lg_wino_pad{s}((const {t} *)cj->a, buf, n0, ng, img, H, W, C, ph, pw, Hq, Wq, sn, sy, sx,
+                      sc);
         for (int64_t q0 = 0; q0 < ng * tiles; q0 += TB) {{
             const int64_t nb = ng * tiles - q0 < TB ? ng * tiles - q0 : TB;
             lg_wino_in{s}(buf, V, q0, nb, tiles, Tx, Wq, img, C, TB);
@@ -278,37 +310,47 @@ static void @K@_wgw_chunk(void *job, int64_t blk, int t) {{
                     }}
                 }}
             }}
-            for (int xi = 0; xi < 36; xi++)  /* du[xi] += V[xi]^T D[xi] */
-                lg_gw_panel{s}(V + xi * TB * C, px, D + xi * TB * F, du + xi * C * F, nb, F, C);
+            const int first = n0 == lo && q0 == 0;  /* du[xi] = (or +=) V[xi]^T D[xi] */
+            for (int xi = 0; xi < 36; xi++)
+                lg_gw_panel{s}(V + xi * TB * C, px, D + xi * TB * F, du + xi * C * F, nb, F, C,
+                               first);
         }}
     }}
 }}
 
-int @K@_wgw(char *dp, char *xp, char *dyp, char *dup, char *bufp) {{
+int @K@_wgw(char *dp, char *xp, char *dyp, char *dup, char *bufp, char *gwp) {{
 """ + DESC_C + _SETUP + """
     const int64_t PX = TB * (int64_t)(8 / sizeof({t})), slot = G * img + 36 * TB * (C + F) + PX;
     const int T = lg_direct_threads{s}(d);
     const int64_t P = lg_chunks{s}(N, T);
-    for (int t = 0; t < T; t++)
-        memset(({t} *)bufp + t * slot, 0, (size_t)(G * img) * sizeof({t}));
     struct lg_conv_job{s} job = {{dp, xp, dyp, 0, dup, bufp, P, T * slot}};
     lg_run_all(@K@_wgw_chunk, &job, P, T);
-    lg_sum_parts{s}(({t} *)dup, ({t} *)bufp + T * slot, 36 * C * F, P, T);
+    /* gw = G^T (du + the other chunks' parts, in chunk order) G */
+    struct lg_wino_fjob{s} back = {{({t} *)dup, ({t} *)bufp + T * slot, ({t} *)gwp, C * F, 0, P,
+                                    1}};
+    lg_wino_filters_run{s}(&back, T);
     return 0;
 }}
 """
 
 FORWARD_BYTES = 1 << 20  # one forward block's V and M: within L2 (2 MB per core measured)
-GRADIENT_BYTES = 1 << 22  # one filter-gradient block's V and D: du read and written per block
+# one filter-gradient block's V and D: where du (read and written per block) fits in L2
+# beside them, as the forward's, else larger (fewer passes over du from L3). With 4 MB
+# blocks a 64-channel layer streamed V and D through L3 too, and its two threads together
+# took a quarter more CPU time than one
+GRADIENT_BYTES = 1 << 22
+DU_IN_L2_BYTES = 1 << 20
 
 
 def source(dtype, gradient: bool) -> str:
-    """C of ``@K@_wino(desc, x, u, bias, out, scratch)`` and ``@K@_wfilt(wm, u, n)`` (the
-    filter transform), or with ``gradient`` of ``@K@_wgw(desc, x, dy, du, scratch)`` and
-    ``@K@_wfilt(du, gw, n)`` (its inverse); after ``conv_direct``'s source."""
+    """C of ``@K@_wino(desc, x, u, bias, out, scratch)`` and ``@K@_wfilt(wm, u, n, cols)``
+    (the filter transform), or with ``gradient`` of ``@K@_wgw(desc, x, dy, du, scratch,
+    gw)`` (``du`` the transformed gradient, back-transformed into ``gw``); after
+    ``conv_direct``'s source."""
     names = c_names(dtype)
-    return (_HELPERS.format(**names) + (_GRAD_WEIGHTS if gradient else _FORWARD).format(**names)
-            + _FILTERS.format(back=int(gradient), **names))
+    if gradient:
+        return _HELPERS.format(**names) + _GRAD_WEIGHTS.format(**names)
+    return _HELPERS.format(**names) + _FORWARD.format(**names) + _FILTERS.format(**names)
 
 
 def applies(kshape, stride, dilation, in_channels: int, out_channels: int, dtype) -> bool:
@@ -323,7 +365,8 @@ def block(c: int, f: int, ho: int, wo: int, itemsize: int, gradient: bool) -> tu
     """(tiles per block, images per group): blocks of a multiple of the register tile whose
     transformed tiles fit the budget; images with fewer tiles than that are grouped so that
     one block spans several (a 16x16 image has only 16 tiles)."""
-    budget = GRADIENT_BYTES if gradient else FORWARD_BYTES
+    du_fits = 36 * c * f * itemsize <= DU_IN_L2_BYTES
+    budget = GRADIENT_BYTES if gradient and not du_fits else FORWARD_BYTES
     size = max(TILE, budget // (36 * (c + f) * itemsize) // TILE * TILE)
     tiles = ((ho + 3) // 4) * ((wo + 3) // 4)
     if tiles >= size:
@@ -333,8 +376,9 @@ def block(c: int, f: int, ho: int, wo: int, itemsize: int, gradient: bool) -> tu
 
 
 def padded(ho: int, wo: int, c: int) -> int:
-    """Elements of one image zero-padded for the tiles (rounded up as ``descriptor``)."""
-    return -(-(4 * ((ho + 3) // 4) + 2) * (4 * ((wo + 3) // 4) + 2) * c // 8) * 8
+    """Elements of one image zero-padded for the tiles (rounded up as ``descriptor``: the
+    parts of a thread's scratch after it start on a cache line)."""
+    return -(-(4 * ((ho + 3) // 4) + 2) * (4 * ((wo + 3) // 4) + 2) * c // 16) * 16
 
 
 def scratch(desc: np.ndarray, gradient: bool) -> int:

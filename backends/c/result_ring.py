@@ -1,10 +1,13 @@
 """Result buffers a kernel reuses across calls once nobody holds them any more."""
 from __future__ import annotations
 
+import math
 import sys
 from sys import getrefcount
 
 import numpy as np
+
+from . import aligned
 
 REUSE_BYTES = 1 << 18  # results this large reuse a free buffer of an earlier call
 # exact reference counts, as the elementwise kernels' reuse (off from CPython 3.14, which
@@ -24,12 +27,17 @@ class ResultRing:
     def __call__(self, shape: tuple) -> np.ndarray:
         ring = self.ring
         for k in range(2):
-            # 3 references: the ring, this local, getrefcount's argument (a live view: 4)
+            # 3 references: the ring, this local, getrefcount's argument (a live view: 4);
+            # its cache-line-aligned memory (a view's base, as numpy points every view
+            # made from it): the ring's buffer and getrefcount's argument
             buf = ring[k]
-            if buf is not None and buf.shape == shape and REUSE and getrefcount(buf) == 3:
+            if (buf is not None and buf.shape == shape and REUSE and getrefcount(buf) == 3
+                    and getrefcount(buf.base) == 2):
                 return buf
-        buf = np.empty(shape, self.dtype)
-        if REUSE and buf.nbytes >= REUSE_BYTES:
+        if np.dtype(self.dtype).itemsize * math.prod(np.atleast_1d(shape)) < REUSE_BYTES:
+            return np.empty(shape, self.dtype)  # (aligning costs more than it saves here)
+        buf = aligned.empty(shape, self.dtype)  # every vector load within a cache line
+        if REUSE:
             ring[1], ring[0] = ring[0], buf
         return buf
 

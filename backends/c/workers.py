@@ -11,8 +11,10 @@ itself; a worker that wakes late finds them taken and goes back to sleep, so a s
 waits at most for the blocks a worker had started. When a worker lost its core in the
 middle of a block (the caller waited longer than half its own work), the caller runs the
 next jobs alone for a while (10 ms, doubling while it recurs). Each block of a product is
-one single-threaded BLAS call (workers set OpenBLAS's thread-local count to 1; the caller
-does so around its part): BLAS's own threads, once woken, spin on the other core.
+one single-threaded BLAS call: the caller sets OpenBLAS's count to 1 from before it
+publishes a job until every block is done (``openblas_set_num_threads_local`` sets the
+process's count in OpenBLAS's pthreads builds, numpy's wheels), and workers set it at their
+start (where it is thread-local): BLAS's own threads, once woken, spin on the other core.
 
 Every generated module carries ``POOL_API_C`` (through ``blas.GEMM_C``): ``lg_pool_run``,
 null until ``attach(lib)`` hands it this module's ``lg_run_blocks``; while null, products
@@ -66,7 +68,12 @@ _SOURCE = r"""
 #include <time.h>
 
 typedef void (*lg_block_fn)(void *ctx, int64_t block, int thread);
-enum { MAX_WORKERS = 63, SPIN = 2000 };  /* pauses: ~0.1 ms */
+enum { MAX_WORKERS = 63 };
+/* a worker's wait for the next job before it sleeps: a training step's kernels come
+   0.05-0.3 ms apart, and waking a sleeping worker took 66 us on average (measured over
+   a VGG step's jobs, 9 in 10 of which found it asleep after 2000 pauses: 22 us) */
+#define WORKER_SPIN_S 300e-6
+#define CALLER_SPIN_S 100e-6  /* the caller's for the workers' last blocks (waking it: 66 us) */
 #if defined(__x86_64__) || defined(__i386__)
 #define PAUSE() __builtin_ia32_pause()
 #else
@@ -113,9 +120,12 @@ static void *worker(void *arg) {
     uint64_t seen = gen;
     pthread_mutex_unlock(&mu);
     for (;;) {
-        /* jobs come in bursts (a training step's products): spin briefly before sleeping */
-        for (int s = 0; s < SPIN && atomic_load(&seen_gen) == seen; s++)
+        /* jobs come in bursts (a training step's kernels): spin a while before sleeping */
+        const double until = now() + WORKER_SPIN_S;
+        for (int s = 0; atomic_load(&seen_gen) == seen; s++) {
             PAUSE();
+            if (s % 64 == 63 && now() > until) break;
+        }
         pthread_mutex_lock(&mu);
         while (gen == seen) {
             sleepers++;
@@ -153,6 +163,10 @@ int lg_run_blocks(lg_block_fn f, void *ctx, int64_t blocks, int threads) {
         pthread_mutex_unlock(&owner);
         return 0;
     }
+    /* BLAS single-threaded until every block is done: OpenBLAS's "thread-local" count is
+       the process's in its pthreads builds (numpy's wheels), so a count restored as soon
+       as the caller's own blocks end sent a worker's next product to BLAS's threads */
+    const int old = blas_local ? blas_local(1) : 0;
     pthread_mutex_lock(&mu);
     while (workers < threads - 1) {
         pthread_t t;
@@ -168,16 +182,17 @@ int lg_run_blocks(lg_block_fn f, void *ctx, int64_t blocks, int threads) {
     if (sleepers) pthread_cond_broadcast(&wake);
     pthread_mutex_unlock(&mu);
     inside = 1;
-    const int old = blas_local ? blas_local(1) : 0;
     int64_t mine = 0;
     for (int64_t b; (b = take(g, blocks)) >= 0; mine++) f(ctx, b, 0);
-    if (blas_local) blas_local(old);
     inside = 0;
     /* every block is taken: wait only for those a worker is still running */
     const double mid = now();
-    for (int s = 0; s < SPIN && atomic_load(&helped) + mine < blocks; s++) PAUSE();
+    for (int s = 0; atomic_load(&helped) + mine < blocks; s++) {  /* a worker's last block */
+        PAUSE();
+        if (s % 64 == 63 && now() > mid + CALLER_SPIN_S) break;
+    }
     if (atomic_load(&helped) + mine < blocks) {
-        /* sleep, not spin: this core goes idle and the scheduler may move the worker,
+        /* then sleep, not spin: this core goes idle and the scheduler may move the worker,
            waiting behind another process on its own core, here */
         pthread_mutex_lock(&mu);
         atomic_store(&caller_waits, 1);
@@ -185,12 +200,15 @@ int lg_run_blocks(lg_block_fn f, void *ctx, int64_t blocks, int threads) {
         atomic_store(&caller_waits, 0);
         pthread_mutex_unlock(&mu);
     }
-    /* A wait longer than half the caller's own work means a worker lost its core to
-       another process in the middle of a block: the caller works alone for a while
+    if (blas_local) blas_local(old);
+    /* A wait longer than half the caller's own work and than 0.5 ms means a worker lost
+       its core to another process in the middle of a block (waking a sleeping worker
+       and its last block of a small job take 0.1-0.3 ms: at 20 us these short waits sent
+       the caller alone for a third of a VGG step): the caller works alone for a while
        (10 ms, doubling each time it happens again, up to 0.5 s; halved after 64 jobs
        without such a wait), then tries again. */
     const double end = now();
-    if (end - mid > 0.5 * (mid - start) + 20e-6) {
+    if (end - mid > 0.5 * (mid - start) + 0.5e-3) {
         alone_until = end + backoff;
         backoff = backoff < 0.25 ? 2 * backoff : 0.5;
         clean = 0;

@@ -78,32 +78,38 @@ def test_direct_threaded_kernels_match_numpy(threads, direct_calls):
     assert sorted(set(direct_calls)) == [8, 16]
 
 
+def check_same_on_every_call(kernels, x, w, threads: int, what: str, calls: int = 3) -> None:
+    """The float32 forward and gradients at ``threads`` against numpy, and the same values on
+    each of ``calls`` calls (``kernels``: ``_kernels``' C and numpy triples)."""
+    from core.config import config
+
+    (cf, cw, ci), (nf, nw, ni) = kernels
+    y = nf(x, w)
+    g = np.random.default_rng(x.size).normal(size=y.shape).astype("float32")
+    khw, hw = np.array(w.shape[2:]), np.array(x.shape[2:])
+    with config.change_flags(threads=threads):
+        runs = [(np.array(cf(_channels_last(x), w)),
+                 np.array(cw(_channels_last(x), _channels_last(g), khw)),
+                 np.array(ci(w, _channels_last(g), hw))) for _ in range(calls)]
+    assert_same(runs[0][0], y, "float32", f"forward, {what}")
+    assert_same(runs[0][1], nw(x, g, khw), "float32", f"filter gradient, {what}")
+    assert_same(runs[0][2], ni(w, g, hw), "float32", f"input gradient, {what}")
+    for run in runs[1:]:
+        for got, first in zip(run, runs[0]):
+            np.testing.assert_array_equal(got, first, err_msg=what)
+
+
 @pytest.mark.parametrize("threads", [1, 3])
 def test_threaded_chunks_are_the_same_at_any_split(threads, direct_calls):
     """The worker pool's threads take the images one at a time (forward, input gradient)
-    or in chunks of threads + 2 (filter gradients, their parts added in chunk order):
+    or in chunks, one per thread (filter gradients, their parts added in chunk order):
     float32 Winograd and direct kernels against numpy, and the same values on each call."""
-    from core.config import config
-
     rng = np.random.default_rng(8)
-    cfg = dict(border_mode="half")
-    (cf, cw, ci), (nf, nw, ni) = _kernels(cfg, "float32")
+    kernels = _kernels(dict(border_mode="half"), "float32")
     for kh in (3, 2):  # Winograd, direct
         x = rng.normal(size=(11, 16, 10, 9)).astype("float32")
         w = rng.normal(size=(32, 16, kh, kh)).astype("float32")
-        y = nf(x, w)
-        g = rng.normal(size=y.shape).astype("float32")
-        khw, hw = np.array([kh, kh]), np.array(x.shape[2:])
-        with config.change_flags(threads=threads):
-            runs = [(np.array(cf(_channels_last(x), w)),
-                     np.array(cw(_channels_last(x), _channels_last(g), khw)),
-                     np.array(ci(w, _channels_last(g), hw))) for _ in range(3)]
-        assert_same(runs[0][0], y, "float32", f"forward {kh}x{kh}")
-        assert_same(runs[0][1], nw(x, g, khw), "float32", f"filter gradient {kh}x{kh}")
-        assert_same(runs[0][2], ni(w, g, hw), "float32", f"input gradient {kh}x{kh}")
-        for run in runs[1:]:
-            for got, first in zip(run, runs[0]):
-                np.testing.assert_array_equal(got, first)
+        check_same_on_every_call(kernels, x, w, threads, f"{kh}x{kh}")
     assert 32 in direct_calls
 
 
