@@ -7,6 +7,7 @@ handle: ``mpiexec`` (hydra, Open MPI) and ``srun`` end the job when one dies.
 from __future__ import annotations
 
 import sys
+import time
 import traceback
 
 
@@ -23,6 +24,9 @@ def install_abort_on_error(comm) -> None:
             sys.stderr.write(f"[process {rank}] uncaught error; aborting all processes\n{text}")
         sys.stderr.flush()
         sys.stdout.flush()
+        # the launcher forwards output through its own pipes: give it the time to pass the
+        # traceback on before the abort tears the job down (a loaded machine once lost it)
+        time.sleep(0.2)
         comm.Abort(1)
 
     sys.excepthook = abort_all
