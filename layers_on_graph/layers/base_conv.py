@@ -82,7 +82,7 @@ class BaseConv(Layer):
                             self.name, self.groups, **extra)
         if fused:
             return out
-        return self.activation(add_bias(out, self.bias, self.filters))
+        return add_bias(out, self.bias, self.filters, self.activation)
 
     def compute_output_shape(self, input_shape):
         self._check_rank(input_shape)

@@ -93,7 +93,7 @@ class Conv2DTranspose(Layer):
         out = pad_after(out, max(0, -crops[0][1]), max(0, -crops[1][1]))
         (top, bottom), (left, right) = [(a, max(b, 0)) for a, b in crops]
         out = out[:, :, top:-bottom or None, left:-right or None].dimshuffle(0, 2, 3, 1)
-        return self.activation(add_bias(out, self.bias, self.filters))
+        return add_bias(out, self.bias, self.filters, self.activation)
 
     def compute_output_shape(self, input_shape):
         check_input(input_shape, self.name)

@@ -58,12 +58,15 @@ def fused_activation(activation, bias) -> str | None:
     return name if name in Conv2dBiasAct.ACTIVATIONS else None
 
 
-def add_bias(out, bias, channels: int):
-    """``out + bias`` on the channels-last axis, added to a (pixels, channels) matrix: the C
-    backend's row-broadcast loop runs there (4-d broadcasting takes a slower strided path)."""
+def add_bias(out, bias, channels: int, activation=None):
+    """``activation(out + bias)`` on the channels-last axis, computed on a (pixels, channels)
+    matrix: the C backend's row-broadcast loop runs there (4-d broadcasting takes a slower
+    strided path), and the activation (elementwise or over the channels, as every Keras
+    activation is) fuses with the addition into one pass."""
     if bias is None:
-        return out
-    return T.reshape(out.reshape((-1, channels)) + bias, out.shape, ndim=out.ndim)
+        return out if activation is None else activation(out)
+    rows = out.reshape((-1, channels)) + bias
+    return T.reshape(rows if activation is None else activation(rows), out.shape, ndim=out.ndim)
 
 
 def pad_after(x, extra_rows: int, extra_cols: int):

@@ -75,7 +75,8 @@ class DepthwiseConv2D(Layer):
                         groups=self._channels, **extra)
         if fused:
             return out
-        return self.activation(add_bias(out, self.bias, self._channels * self.depth_multiplier))
+        return add_bias(out, self.bias, self._channels * self.depth_multiplier,
+                        self.activation)
 
     def compute_output_shape(self, input_shape):
         check_input(input_shape, self.name)

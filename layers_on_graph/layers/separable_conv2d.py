@@ -72,7 +72,7 @@ class SeparableConv2D(DepthwiseConv2D):
         flat = T.dot(depthwise.reshape((-1, middle)), pointwise)
         shape = [T.shape_i(depthwise, d) for d in range(3)] + [self.filters]
         out = T.reshape(flat, shape, ndim=4)
-        return self.activation(add_bias(out, self.bias, self.filters))
+        return add_bias(out, self.bias, self.filters, self.activation)
 
     def compute_output_shape(self, input_shape):
         shape = super().compute_output_shape(input_shape)

@@ -51,3 +51,18 @@ def test_separable_fuses_into_its_pointwise_convolution(activation, fused):
     ops = _ops(out)
     assert GroupedConv2d in ops and GroupedConv2dBiasAct not in ops  # (no bias before it)
     assert (Conv2dBiasAct in ops) == fused
+
+
+def test_conv2d_transpose_adds_bias_and_activation_in_one_pass():
+    """Conv2DTranspose's bias and activation are one fused elementwise node after the
+    transposed convolution (not an addition, then a reshape, then the activation)."""
+    from core import function
+    from core.tensor.elemwise import Elemwise
+
+    x = layers.Input((5, 5, 4))
+    out = layers.Conv2DTranspose(3, 3, strides=2, padding="same", activation="relu",
+                                 bias_initializer="random_normal")(x)
+    f = function([x], out)
+    elemwise = [n for n in f.maker.fgraph.toposort() if isinstance(n.op, Elemwise)]
+    assert len(elemwise) == 1 and "maximum" in str(elemwise[0].op)
+    assert f(np.random.default_rng(0).normal(size=(2, 5, 5, 4)).astype("float32")).min() == 0.0
