@@ -184,7 +184,8 @@ def main() -> None:
     # interleaved in one process at 1 thread; one child process per implementation above
     clock = time.process_time if args.cpu else time.perf_counter
     peak = gemm_peak("float32", clock=clock) if CHILD is None else 0.0  # before any model
-    med = measure(makers, repeats, warmup=3, clock=clock)
+    # rounds of at least 0.1 s: a 5 ms predict is timed over many calls, not one
+    med = measure(makers, repeats, min_round=0.1, warmup=5, clock=clock)
     fwd_flops, step_flops = flops(arch, args.batch)
     print(f"{args.model} CNN, batch {args.batch}, float32: forward {fwd_flops / 1e9:.2f} GFLOP, "
           f"train step {step_flops / 1e9:.2f} GFLOP; numpy float32 GEMM peak "
