@@ -117,23 +117,7 @@ def elemwise_spec(node) -> KernelSpec:
     nops = nout + nin
     # One vectorized loop per node (the chunk); the contiguous entry splits it across
     # threads when large, the strided entry calls it per row when rows are contiguous.
-    loads = _array_loads(in_ct, roles, lambda k: f"P{nout + k}[j]", " " * 8)
-    stores = "".join(f"P{k}[j] = {e};\n        " for k, e in enumerate(outs))
-    locals_ = "".join(f"    {out_ct[k]} *P{k} = ({out_ct[k]} *)p[{k}];\n" for k in range(nout)) + "".join(
-        f"    const {in_ct[k]} *P{nout + k} = (const {in_ct[k]} *)p[{nout + k}];\n"
-        for k in range(nin) if roles[k] == "array")
-    scalar_loads = "".join(f"    const {in_ct[k]} x{k} = *(const {in_ct[k]} *)p[{nout + k}];\n"
-                           for k in range(nin) if roles[k] == "scalar")
-    chunk = f"""
-__attribute__((noinline)) static void @K@_chunk(intptr_t lo, intptr_t hi, char **p, int *err_) {{
-    int err = 0;
-{scalar_loads}{locals_}    #pragma omp simd reduction(|:err)
-    for (intptr_t j = lo; j < hi; j++) {{
-        {loads}{compute}
-        {stores}
-    }}
-    *err_ |= err;
-}}"""
+    chunk, scalar_loads, locals_ = _chunk("chunk", roles, in_ct, out_ct, compute, outs)
     contig_params = ", ".join(["intptr_t n"] + [f"char *o{k}" for k in range(nout)]
                               + [f"char *i{k}" for k in range(nin)])
     ptr_list = ", ".join([f"o{k}" for k in range(nout)] + [f"i{k}" for k in range(nin)])
@@ -178,11 +162,57 @@ int @K@_r(intptr_t rows, {contig_params.replace("intptr_t n", "intptr_t m")}) {{
     return err;
 }}"""
         symbols.append(("r", "i" + sig_c))
+    cols = column_inputs(node, roles)
+    if cols:
+        # Columns broadcast along the last axis (a row's sum dividing the row, as softmax
+        # normalizes): per row, each column input is one scalar of a chunk that loads it
+        # once; the strided entry would go through tiles, and Python sets it up per call.
+        col_roles = ["scalar" if k in cols else r for k, r in enumerate(roles)]
+        col_chunk, _, _ = _chunk("colchunk", col_roles, in_ct, out_ct, compute, outs)
+        offsets = [f"o{k} + r * m * (intptr_t)sizeof({out_ct[k]})" for k in range(nout)] + [
+            f"i{k}" if roles[k] != "array" else
+            f"i{k} + r * (intptr_t)sizeof({in_ct[k]})" if k in cols else
+            f"i{k} + r * m * (intptr_t)sizeof({in_ct[k]})" for k in range(nin)]
+        source += col_chunk + f"""
+int @K@_q(intptr_t rows, {contig_params.replace("intptr_t n", "intptr_t m")}) {{
+    int err = 0;
+    for (intptr_t r = 0; r < rows; r++) {{
+        char *p[{nops}] = {{{", ".join(offsets)}}};
+        @K@_colchunk(0, m, p, &err);
+    }}
+    return err;
+}}"""
+        symbols.append(("q", "i" + sig_c))
 
     def bind(ptrs):
-        return _make_kernel(node, roles, ptrs[0], ptrs[1], ptrs[2] if rows else None)
+        extra = dict(zip([name for name, _ in symbols[2:]], ptrs[2:]))
+        return _make_kernel(node, roles, ptrs[0], ptrs[1], extra.get("r"), extra.get("q"))
 
     return KernelSpec(source, symbols, bind)
+
+
+def _chunk(name: str, roles: list, in_ct: list, out_ct: list, compute: str, outs: list):
+    """(C source of the vectorized loop ``@K@_{name}`` over [lo, hi) for inputs read as
+    ``roles``, its scalar loads, its pointer locals)."""
+    nout, nin = len(out_ct), len(in_ct)
+    loads = _array_loads(in_ct, roles, lambda k: f"P{nout + k}[j]", " " * 8)
+    stores = "".join(f"P{k}[j] = {e};\n        " for k, e in enumerate(outs))
+    locals_ = "".join(f"    {out_ct[k]} *P{k} = ({out_ct[k]} *)p[{k}];\n" for k in range(nout)) + "".join(
+        f"    const {in_ct[k]} *P{nout + k} = (const {in_ct[k]} *)p[{nout + k}];\n"
+        for k in range(nin) if roles[k] == "array")
+    scalar_loads = "".join(f"    const {in_ct[k]} x{k} = *(const {in_ct[k]} *)p[{nout + k}];\n"
+                           for k in range(nin) if roles[k] == "scalar")
+    source = f"""
+__attribute__((noinline)) static void @K@_{name}(intptr_t lo, intptr_t hi, char **p, int *err_) {{
+    int err = 0;
+{scalar_loads}{locals_}    #pragma omp simd reduction(|:err)
+    for (intptr_t j = lo; j < hi; j++) {{
+        {loads}{compute}
+        {stores}
+    }}
+    *err_ |= err;
+}}"""
+    return source, scalar_loads, locals_
 
 
 def _array_loads(in_ct: list, roles: list, address, indent: str) -> str:
@@ -231,6 +261,17 @@ __attribute__((noinline)) static void @K@_nt(intptr_t lo, intptr_t hi, char **p,
     *err_ |= err;
 }}
 #endif"""
+
+
+def column_inputs(node, roles) -> list[int]:
+    """Array inputs broadcast along the last axis ((rows, 1) against (rows, m)) beside at
+    least one full array input, in a node with no row-broadcast input."""
+    if node.outputs[0].ndim < 2 or row_inputs(node, roles):
+        return []
+    cols = [k for k, v in enumerate(node.inputs)
+            if roles[k] == "array" and v.type.shape[-1] == 1]
+    full = [k for k in range(len(node.inputs)) if roles[k] == "array" and k not in cols]
+    return cols if full else []
 
 
 def row_inputs(node, roles) -> list[int]:
@@ -301,7 +342,7 @@ def _strided_call(node, roles, fs, inputs):
 
 
 _TEMPLATE = """
-def make(fc, fs, fr, fb, empty, strided, small, node, roles, raise_status, getrefcount, {dts}):
+def make(fc, fs, fr, fq, fb, empty, strided, small, node, roles, raise_status, getrefcount, {dts}):
     {caches}
     def kernel({args}):
         if {cond}:
@@ -343,7 +384,7 @@ def _allocs(node, roles, shape: str, n: str, allowed_sources) -> list[str]:
     return allocs
 
 
-def _make_kernel(node, roles, fc, fs, fr=None):
+def _make_kernel(node, roles, fc, fs, fr=None, fq=None):
     from .spec import ffi_from_buffer
 
     nin, nout = len(node.inputs), len(node.outputs)
@@ -390,6 +431,18 @@ def _make_kernel(node, roles, fc, fs, fr=None):
         row_path = _ROW_PATH.format(
             cond=" and ".join(rcond), alloc="\n            ".join(_allocs(node, roles, rshape, rn, set(full))),
             rows=f"x{f0}.shape[0]", n=rn, ptrs=ptrs, ret=ret)
+    cols = column_inputs(node, roles)
+    if fq is not None and cols:
+        full = [k for k in arrays if k not in cols]
+        f0 = full[0]
+        qcond = [f"x{k}.dtype is D{k}" for k in range(nin)]
+        qcond += [f"x{k}.flags.c_contiguous" for k in arrays]
+        qcond += [f"x{k}.shape == x{f0}.shape" for k in full[1:]]
+        qcond += [f"x{k}.shape[-1] == 1 and x{k}.shape[:-1] == x{f0}.shape[:-1]" for k in cols]
+        qshape, qn = f"x{f0}.shape", f"x{f0}.size"
+        row_path += _ROW_PATH.replace("fr(", "fq(").format(
+            cond=" and ".join(qcond), alloc="\n            ".join(_allocs(node, roles, qshape, qn, set(full))),
+            rows=f"({qn} // x{f0}.shape[-1] if x{f0}.shape[-1] else 0)", n=qn, ptrs=ptrs, ret=ret)
     src = _TEMPLATE.format(dts=", ".join(dts), args=args, cond=" and ".join(cond), row_path=row_path,
                            caches="; ".join(f"c{k} = [None, None]" for k in range(nout)) or "pass",
                            small_path=small_path, alloc="\n            ".join(allocs), n=n, ptrs=ptrs,
@@ -397,5 +450,5 @@ def _make_kernel(node, roles, fc, fs, fr=None):
     namespace: dict = {}
     exec(compile_cached(src, "<c kernel>"), namespace)
     dtype_objs = [np.dtype(v.dtype) for v in node.inputs] + [np.dtype(v.dtype) for v in node.outputs]
-    return namespace["make"](fc, fs, fr, ffi_from_buffer, np.empty, _strided_call, numpy_small, node,
-                             roles, raise_status, sys.getrefcount, *dtype_objs)
+    return namespace["make"](fc, fs, fr, fq, ffi_from_buffer, np.empty, _strided_call, numpy_small,
+                             node, roles, raise_status, sys.getrefcount, *dtype_objs)

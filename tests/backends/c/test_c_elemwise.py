@@ -312,3 +312,38 @@ def test_integer_power_errors_are_reported_from_the_streamed_loop():
     exponents[n // 2] = -1
     with pytest.raises(ValueError, match="negative integer powers"):
         kc(np.full(n, 3), exponents)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_column_broadcast_runs_per_row_with_the_column_as_a_scalar(dtype):
+    """A (rows, 1) input beside full arrays (softmax's normalization, a per-row scale) gets
+    its own entry, and agrees with numpy: rank 2 and 3, several columns, a scalar, in
+    place, empty, and layouts the entry does not take (they go through the strided loop)."""
+    from backends.c.elemwise import elemwise_spec
+
+    rng = np.random.default_rng(2)
+    m, m2 = TensorType(dtype, (None, None))("m"), TensorType(dtype, (None, None))("m2")
+    col, col2 = TensorType(dtype, (None, 1))("c"), TensorType(dtype, (None, 1))("c2")
+    t3, c3 = TensorType(dtype, (None, None, None))("t3"), TensorType(dtype, (None, None, 1))("c3")
+    s = TensorType(dtype, ())("s")
+    fused = function([m, col, col2, m2, s], T.exp(m - col) * col2 + m2 * s).maker.fgraph
+    (composite,) = [n for n in fused.toposort() if isinstance(n.op, Elemwise)]
+    nodes = [Elemwise(ps.true_div).make_node(m, col), composite,
+             Elemwise(ps.sub).make_node(t3, c3),
+             Elemwise(ps.mul, {0: 0}).make_node(m, col)]
+    assert all(any(name == "q" for name, _ in elemwise_spec(n).symbols) for n in nodes)
+    shapes = [[(7, 9), (7, 1)], [(7, 9), (7, 1), (7, 1), (7, 9), ()], [(2, 3, 33), (2, 3, 1)],
+              [(5, 4), (5, 1)]]
+    ck, nk = c_and_numpy_kernels(nodes)
+    for node, kc, kn, sh in zip(nodes, ck, nk, shapes):
+        for rows in (None, 0):
+            sizes = [s if rows is None or not s else (rows,) + s[1:] for s in sh]
+            args = [_data(rng, dtype, z, positive=True) for z in sizes]
+            expected = kn(*[a.copy() for a in args])
+            assert_same(kc(*[a.copy() for a in args]), expected, dtype, f"{node} {sizes}")
+    kc, kn = ck[0], nk[0]
+    a, c = _data(rng, dtype, (6, 8), positive=True), _data(rng, dtype, (6, 1), positive=True)
+    assert_same(kc(a[:, ::2], c), kn(a[:, ::2], c), dtype, "strided rows")
+    assert_same(kc(np.asfortranarray(a), c), kn(a, c), dtype, "fortran")
+    with pytest.raises(ValueError, match="broadcast"):
+        kc(a, c[:3])
