@@ -45,18 +45,9 @@ def softmax_grad(z, y):
     z = z - z.max(1, keepdims=True); e = np.exp(z); p = e / e.sum(1, keepdims=True)
     p[np.arange(len(y)), y] -= 1; return p / B
 
-if scheme == "one":  # 1 process, batch 256, update fused-ish (numpy: separate)
-    W = [rng.standard_normal(s).astype(f32) * 0.05 for s in wshapes]; V = [np.zeros_like(w) for w in W]
-    def step():
-        h1 = np.maximum(X @ W[0], 0); h2 = np.maximum(h1 @ W[1], 0); z = h2 @ W[2]
-        d3 = softmax_grad(z, Y)
-        g2 = h2.T @ d3; d2 = (d3 @ W[2].T) * (h2 > 0)
-        g1 = h1.T @ d2; d1 = (d2 @ W[1].T) * (h1 > 0)
-        g0 = X.T @ d1
-        for w, v, g in zip(W, V, (g0, g1, g2)):
-            v *= mu; v -= lr * g; w += v
-elif scheme == "half":  # 1 process, batch 128 (a process's share, alone)
-    X = X[:128]; Y = Y[:128]
+if scheme in ("one", "half"):  # 1 process, batch 256 (or 128, a process's share alone)
+    if scheme == "half":
+        X, Y = X[:128], Y[:128]
     W = [rng.standard_normal(s).astype(f32) * 0.05 for s in wshapes]; V = [np.zeros_like(w) for w in W]
     def step():
         h1 = np.maximum(X @ W[0], 0); h2 = np.maximum(h1 @ W[1], 0); z = h2 @ W[2]

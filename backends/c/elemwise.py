@@ -147,20 +147,13 @@ int @K@_s(char *desc_, char *runner) {{
     sig_c = "i" + "p" * nops
     symbols = [("c", sig_c), ("s", "pp")]
     rows = row_inputs(node, roles)
+    entry_params = contig_params.replace("intptr_t n", "intptr_t m")
     if rows:
         # Rows broadcast along axis 0 (a bias added to a matrix): the chunk runs per row.
-        offsets = [f"o{k} + r * m * (intptr_t)sizeof({out_ct[k]})" for k in range(nout)] + [
+        source += _per_row_entry("r", "chunk", entry_params, nops, [
+            f"o{k} + r * m * (intptr_t)sizeof({out_ct[k]})" for k in range(nout)] + [
             f"i{k}" if (roles[k] != "array" or k in rows) else
-            f"i{k} + r * m * (intptr_t)sizeof({in_ct[k]})" for k in range(nin)]
-        source += f"""
-int @K@_r(intptr_t rows, {contig_params.replace("intptr_t n", "intptr_t m")}) {{
-    int err = 0;
-    for (intptr_t r = 0; r < rows; r++) {{
-        char *p[{nops}] = {{{", ".join(offsets)}}};
-        @K@_chunk(0, m, p, &err);
-    }}
-    return err;
-}}"""
+            f"i{k} + r * m * (intptr_t)sizeof({in_ct[k]})" for k in range(nin)])
         symbols.append(("r", "i" + sig_c))
     cols = column_inputs(node, roles)
     if cols:
@@ -168,20 +161,12 @@ int @K@_r(intptr_t rows, {contig_params.replace("intptr_t n", "intptr_t m")}) {{
         # normalizes): per row, each column input is one scalar of a chunk that loads it
         # once; the strided entry would go through tiles, and Python sets it up per call.
         col_roles = ["scalar" if k in cols else r for k, r in enumerate(roles)]
-        col_chunk, _, _ = _chunk("colchunk", col_roles, in_ct, out_ct, compute, outs)
-        offsets = [f"o{k} + r * m * (intptr_t)sizeof({out_ct[k]})" for k in range(nout)] + [
+        source += _chunk("colchunk", col_roles, in_ct, out_ct, compute, outs)[0]
+        source += _per_row_entry("q", "colchunk", entry_params, nops, [
+            f"o{k} + r * m * (intptr_t)sizeof({out_ct[k]})" for k in range(nout)] + [
             f"i{k}" if roles[k] != "array" else
             f"i{k} + r * (intptr_t)sizeof({in_ct[k]})" if k in cols else
-            f"i{k} + r * m * (intptr_t)sizeof({in_ct[k]})" for k in range(nin)]
-        source += col_chunk + f"""
-int @K@_q(intptr_t rows, {contig_params.replace("intptr_t n", "intptr_t m")}) {{
-    int err = 0;
-    for (intptr_t r = 0; r < rows; r++) {{
-        char *p[{nops}] = {{{", ".join(offsets)}}};
-        @K@_colchunk(0, m, p, &err);
-    }}
-    return err;
-}}"""
+            f"i{k} + r * m * (intptr_t)sizeof({in_ct[k]})" for k in range(nin)])
         symbols.append(("q", "i" + sig_c))
 
     def bind(ptrs):
@@ -189,6 +174,20 @@ int @K@_q(intptr_t rows, {contig_params.replace("intptr_t n", "intptr_t m")}) {{
         return _make_kernel(node, roles, ptrs[0], ptrs[1], extra.get("r"), extra.get("q"))
 
     return KernelSpec(source, symbols, bind)
+
+
+def _per_row_entry(name: str, chunk: str, params: str, nops: int, offsets: list) -> str:
+    """C entry ``@K@_{name}(rows, m, ...)`` calling ``@K@_{chunk}`` once per row of ``m``
+    elements, operand ``k`` at ``offsets[k]`` (a C expression of the row ``r``)."""
+    return f"""
+int @K@_{name}(intptr_t rows, {params}) {{
+    int err = 0;
+    for (intptr_t r = 0; r < rows; r++) {{
+        char *p[{nops}] = {{{", ".join(offsets)}}};
+        @K@_{chunk}(0, m, p, &err);
+    }}
+    return err;
+}}"""
 
 
 def _chunk(name: str, roles: list, in_ct: list, out_ct: list, compute: str, outs: list):
@@ -418,31 +417,28 @@ def _make_kernel(node, roles, fc, fs, fr=None, fq=None):
             numpy_small = numpy_elemwise_kernel(node)
             small_path = (f"            if {n} < {SMALL}:\n"
                           f"                return small({args})\n")
+    def per_row_path(entry: str, broadcast: list, matches: str, rows: str) -> str:
+        """The Python test and call of a per-row entry: ``broadcast`` inputs meet
+        ``matches`` (a format of k and the first full input f) against the full ones."""
+        full = [k for k in arrays if k not in broadcast]
+        f0 = full[0]
+        conds = [f"x{k}.dtype is D{k}" for k in range(nin)]
+        conds += [f"x{k}.flags.c_contiguous" for k in arrays]
+        conds += [f"x{k}.shape == x{f0}.shape" for k in full[1:]]
+        conds += [matches.format(k=k, f=f0) for k in broadcast]
+        size = f"x{f0}.size"
+        return _ROW_PATH.replace("fr(", f"{entry}(").format(
+            cond=" and ".join(conds), alloc="\n            ".join(_allocs(node, roles, f"x{f0}.shape", size, set(full))),
+            rows=rows.format(f=f0), n=size, ptrs=ptrs, ret=ret)
+
     row_path = ""
-    rows = row_inputs(node, roles)
+    rows, cols = row_inputs(node, roles), column_inputs(node, roles)
     if fr is not None and rows:
-        full = [k for k in arrays if k not in rows]
-        f0 = full[0]
-        rcond = [f"x{k}.dtype is D{k}" for k in range(nin)]
-        rcond += [f"x{k}.flags.c_contiguous" for k in arrays]
-        rcond += [f"x{k}.shape == x{f0}.shape" for k in full[1:]]
-        rcond += [f"x{k}.shape[0] == 1 and x{k}.shape[1:] == x{f0}.shape[1:]" for k in rows]
-        rshape, rn = f"x{f0}.shape", f"x{f0}.size"
-        row_path = _ROW_PATH.format(
-            cond=" and ".join(rcond), alloc="\n            ".join(_allocs(node, roles, rshape, rn, set(full))),
-            rows=f"x{f0}.shape[0]", n=rn, ptrs=ptrs, ret=ret)
-    cols = column_inputs(node, roles)
+        row_path = per_row_path("fr", rows, "x{k}.shape[0] == 1 and x{k}.shape[1:] == x{f}.shape[1:]",
+                                "x{f}.shape[0]")
     if fq is not None and cols:
-        full = [k for k in arrays if k not in cols]
-        f0 = full[0]
-        qcond = [f"x{k}.dtype is D{k}" for k in range(nin)]
-        qcond += [f"x{k}.flags.c_contiguous" for k in arrays]
-        qcond += [f"x{k}.shape == x{f0}.shape" for k in full[1:]]
-        qcond += [f"x{k}.shape[-1] == 1 and x{k}.shape[:-1] == x{f0}.shape[:-1]" for k in cols]
-        qshape, qn = f"x{f0}.shape", f"x{f0}.size"
-        row_path += _ROW_PATH.replace("fr(", "fq(").format(
-            cond=" and ".join(qcond), alloc="\n            ".join(_allocs(node, roles, qshape, qn, set(full))),
-            rows=f"({qn} // x{f0}.shape[-1] if x{f0}.shape[-1] else 0)", n=qn, ptrs=ptrs, ret=ret)
+        row_path += per_row_path("fq", cols, "x{k}.shape[-1] == 1 and x{k}.shape[:-1] == x{f}.shape[:-1]",
+                                 "(x{f}.size // x{f}.shape[-1] if x{f}.shape[-1] else 0)")
     src = _TEMPLATE.format(dts=", ".join(dts), args=args, cond=" and ".join(cond), row_path=row_path,
                            caches="; ".join(f"c{k} = [None, None]" for k in range(nout)) or "pass",
                            small_path=small_path, alloc="\n            ".join(allocs), n=n, ptrs=ptrs,
