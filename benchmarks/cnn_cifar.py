@@ -168,6 +168,23 @@ def installed_peers(makers: dict) -> dict:
     return makers
 
 
+def time_and_print(makers: dict, repeats: int, clock, header: str, label: str, batch: int,
+                   works: tuple, column: str, cell) -> None:
+    """Time ``makers`` ('train step|NAME' and 'predict|NAME' builders) and print ``header``,
+    then a table per pass with a ``column`` of ``cell(FLOPs, seconds)``; ``works`` holds the
+    (train step, predict) FLOPs. Interleaved in one process at 1 thread, one child process
+    per implementation at more; rounds of at least 0.1 s, so that a 5 ms predict is timed
+    over many calls, not one."""
+    med = measure(makers, repeats, min_round=0.1, warmup=5, clock=clock)
+    print(header + "\n")
+    what = "CPU time" if clock is time.process_time else "wall time"
+    for kind, work in zip(("train step", "predict"), works):
+        rows = [(name.split("|")[1], t, cell(work, t) if t else "n/a")
+                for name, t in med.items() if name.startswith(kind + "|")]
+        print(table(f"{label} {kind}, batch {batch}, {what}", rows, "layers-on-graph",
+                    (column,)))
+
+
 def main() -> None:
     args = parse_args(__doc__, batch=64, model="cifar", cpu=0)
     import os
@@ -181,21 +198,15 @@ def main() -> None:
     makers = factories(arch, x, y)
     if CHILD is None:
         makers = installed_peers(makers)
-    # interleaved in one process at 1 thread; one child process per implementation above
     clock = time.process_time if args.cpu else time.perf_counter
     peak = gemm_peak("float32", clock=clock) if CHILD is None else 0.0  # before any model
-    # rounds of at least 0.1 s: a 5 ms predict is timed over many calls, not one
-    med = measure(makers, repeats, min_round=0.1, warmup=5, clock=clock)
     fwd_flops, step_flops = flops(arch, args.batch)
-    print(f"{args.model} CNN, batch {args.batch}, float32: forward {fwd_flops / 1e9:.2f} GFLOP, "
-          f"train step {step_flops / 1e9:.2f} GFLOP; numpy float32 GEMM peak "
-          f"{peak / 1e9:.1f} GFLOP/s at {THREADS} thread(s)\n")
-    what = "CPU time" if args.cpu else "wall time"
-    for kind, work in (("train step", step_flops), ("predict", fwd_flops)):
-        rows = [(name.split("|")[1], t, f"{work / t / peak:.0%}" if t else "n/a")
-                for name, t in med.items() if name.startswith(kind + "|")]
-        print(table(f"{args.model} CNN {kind}, batch {args.batch}, {what}", rows, "layers-on-graph",
-                    ("share of GEMM peak",)))
+    header = (f"{args.model} CNN, batch {args.batch}, float32: forward {fwd_flops / 1e9:.2f} "
+              f"GFLOP, train step {step_flops / 1e9:.2f} GFLOP; numpy float32 GEMM peak "
+              f"{peak / 1e9:.1f} GFLOP/s at {THREADS} thread(s)")
+    time_and_print(makers, repeats, clock, header, f"{args.model} CNN", args.batch,
+                   (step_flops, fwd_flops), "share of GEMM peak",
+                   lambda work, t: f"{work / t / peak:.0%}")
 
 
 if __name__ == "__main__":

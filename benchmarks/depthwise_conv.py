@@ -11,9 +11,9 @@ Run: python benchmarks/depthwise_conv.py [--threads N] [--batch 64] [--cpu 1]
 """
 from __future__ import annotations
 
-from harness import CHILD, THREADS, measure, parse_args, peer, table
+from harness import CHILD, THREADS, parse_args, peer
 
-from cnn_cifar import factories, installed_peers
+from cnn_cifar import factories, installed_peers, time_and_print
 
 import time
 
@@ -77,18 +77,12 @@ def main() -> None:
     if CHILD is None:
         makers = installed_peers(makers)
     clock = time.process_time if args.cpu else time.perf_counter
-    med = measure(makers, repeats, warmup=3, clock=clock)
     fwd_flops, step_flops = flops(args.batch)
-    print(f"MobileNet-style block ({SIZE}x{SIZE}x{CHANNELS}, depthwise 3x3 + pointwise 1x1 to "
-          f"{POINTWISE}), batch {args.batch}, float32: forward {fwd_flops / 1e9:.3f} GFLOP, "
-          f"train step {step_flops / 1e9:.3f} GFLOP, {THREADS} thread(s)\n")
-    what = "CPU time" if args.cpu else "wall time"
-    for kind, work in (("train step", step_flops), ("predict", fwd_flops)):
-        rows = [(name.split("|")[1], t, f"{work / t / 1e9:.1f}" if t else "n/a")
-                for name, t in med.items() if name.startswith(kind + "|")]
-        print(table(f"MobileNet block {kind}, batch {args.batch}, {what}", rows,
-                    "layers-on-graph", ("GFLOP/s",)))
-
+    header = (f"MobileNet-style block ({SIZE}x{SIZE}x{CHANNELS}, depthwise 3x3 + pointwise 1x1 "
+              f"to {POINTWISE}), batch {args.batch}, float32: forward {fwd_flops / 1e9:.3f} "
+              f"GFLOP, train step {step_flops / 1e9:.3f} GFLOP, {THREADS} thread(s)")
+    time_and_print(makers, repeats, clock, header, "MobileNet block", args.batch,
+                   (step_flops, fwd_flops), "GFLOP/s", lambda work, t: f"{work / t / 1e9:.1f}")
 
 if __name__ == "__main__":
     main()
