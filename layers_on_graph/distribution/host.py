@@ -82,7 +82,7 @@ def local_states(model) -> None:
         if id(layer) in seen:
             continue
         seen.add(id(layer))
-        todo += list(getattr(layer, "_layers", [])) + list(getattr(layer, "layers", []))
+        todo += getattr(layer, "_layers", [])  # (a model's ``layers`` are among them)
         batch = getattr(layer, "state_batch", None)
         for var in (getattr(layer, "states", None) or []) if batch is not None else []:
             var.set_value(local_rows(var.get_value(borrow=True), batch))
