@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from .. import activations, initializers, regularizers
-from .conv_ops import add_bias, conv_nhwc, fused_activation
+from .conv_ops import conv_bias_activation, conv_nhwc
 from .conv_utils import check_data_format, known_channels, make_bias, output_length, \
     set_window_options
 from .layer import Layer
@@ -67,22 +67,19 @@ class BaseConv(Layer):
         self.built = True
 
     def call(self, inputs):
-        # bias and ReLU inside the convolution op where they can be (one pass, not three)
-        fused = fused_activation(self.activation, self.bias)
-        extra = dict(bias=self.bias, activation=fused) if fused else {}
-        if self.rank == 1:  # (b, steps, c) -> (b, steps, 1, c) and a (k, 1) kernel
-            x = inputs.dimshuffle(0, 1, "x", 2)
-            filters = self.kernel.dimshuffle(2, 1, 0, "x")
-            out = conv_nhwc(x, filters, self.kernel_size + (1,), self.strides + (1,),
-                            self.dilation_rate + (1,), self.padding, self._built_sizes + (1,),
-                            self.name, self.groups, **extra)[:, :, 0, :]
-        else:
-            out = conv_nhwc(inputs, self.kernel.dimshuffle(3, 2, 0, 1), self.kernel_size,
-                            self.strides, self.dilation_rate, self.padding, self._built_sizes,
-                            self.name, self.groups, **extra)
-        if fused:
-            return out
-        return add_bias(out, self.bias, self.filters, self.activation)
+        def conv(**fused):
+            if self.rank == 1:  # (b, steps, c) -> (b, steps, 1, c) and a (k, 1) kernel
+                x = inputs.dimshuffle(0, 1, "x", 2)
+                filters = self.kernel.dimshuffle(2, 1, 0, "x")
+                return conv_nhwc(x, filters, self.kernel_size + (1,), self.strides + (1,),
+                                 self.dilation_rate + (1,), self.padding,
+                                 self._built_sizes + (1,), self.name, self.groups,
+                                 **fused)[:, :, 0, :]
+            return conv_nhwc(inputs, self.kernel.dimshuffle(3, 2, 0, 1), self.kernel_size,
+                             self.strides, self.dilation_rate, self.padding, self._built_sizes,
+                             self.name, self.groups, **fused)
+
+        return conv_bias_activation(conv, self.bias, self.activation, self.filters)
 
     def compute_output_shape(self, input_shape):
         self._check_rank(input_shape)

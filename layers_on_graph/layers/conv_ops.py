@@ -58,6 +58,16 @@ def fused_activation(activation, bias) -> str | None:
     return name if name in Conv2dBiasAct.ACTIVATIONS else None
 
 
+def conv_bias_activation(conv, bias, activation, channels: int):
+    """``activation(conv() + bias)`` with bias and ReLU/linear inside the convolution op where
+    it takes them (``conv(bias=..., activation=name)``: one pass, not three), else
+    ``add_bias`` after it; ``channels``: the output channels."""
+    fused = fused_activation(activation, bias)
+    if fused:
+        return conv(bias=bias, activation=fused)
+    return add_bias(conv(), bias, channels, activation)
+
+
 def add_bias(out, bias, channels: int, activation=None):
     """``activation(out + bias)`` on the channels-last axis, computed on a (pixels, channels)
     matrix: the C backend's row-broadcast loop runs there (4-d broadcasting takes a slower

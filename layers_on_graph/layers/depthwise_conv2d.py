@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from .. import activations, initializers, regularizers
-from .conv_ops import add_bias, conv_nhwc, fused_activation
+from .conv_ops import conv_bias_activation, conv_nhwc
 from .conv_utils import check_data_format, check_input, known_channels, make_bias, \
     output_length, set_window_options
 from .layer import Layer
@@ -67,16 +67,13 @@ class DepthwiseConv2D(Layer):
                                regularizer=self.depthwise_regularizer, name=name)
 
     def call(self, inputs):
-        # bias and ReLU inside the convolution op where they can be (one pass, not three)
-        fused = fused_activation(self.activation, self.bias)
-        extra = dict(bias=self.bias, activation=fused) if fused else {}
-        out = conv_nhwc(inputs, depthwise_filters(self.kernel), self.kernel_size, self.strides,
-                        self.dilation_rate, self.padding, self._built_rows_cols, self.name,
-                        groups=self._channels, **extra)
-        if fused:
-            return out
-        return add_bias(out, self.bias, self._channels * self.depth_multiplier,
-                        self.activation)
+        def conv(**fused):
+            return conv_nhwc(inputs, depthwise_filters(self.kernel), self.kernel_size,
+                             self.strides, self.dilation_rate, self.padding,
+                             self._built_rows_cols, self.name, groups=self._channels, **fused)
+
+        return conv_bias_activation(conv, self.bias, self.activation,
+                                    self._channels * self.depth_multiplier)
 
     def compute_output_shape(self, input_shape):
         check_input(input_shape, self.name)
