@@ -42,9 +42,6 @@ class ResultRing:
         return buf
 
 
-LINE = 64  # bytes of a cache line
-
-
 class Parts:
     """Scratch rows of per-block partial sums, kept across calls, each row starting on a
     cache line of its own: threads adding into neighbouring blocks' rows never write one
@@ -55,9 +52,8 @@ class Parts:
 
     def __call__(self, blocks: int, width: int) -> tuple[np.ndarray, int]:
         """``(flat buffer of blocks rows, row stride in elements >= width)``."""
-        per_line = LINE // self.dtype.itemsize
+        per_line = aligned.LINE // self.dtype.itemsize
         stride = -(-width // per_line) * per_line
-        if self.buf.size < blocks * stride + per_line:
-            self.buf = np.empty(blocks * stride + per_line, self.dtype)
-        start = (-self.buf.ctypes.data % LINE) // self.dtype.itemsize
-        return self.buf[start:start + blocks * stride], stride
+        if self.buf.size < blocks * stride:
+            self.buf = aligned.empty(blocks * stride, self.dtype)
+        return self.buf[:blocks * stride], stride
