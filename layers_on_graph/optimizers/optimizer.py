@@ -98,11 +98,13 @@ class Optimizer:
 
     # ----- slots -----
     def add_variable_from_reference(self, reference, name: str, initial: float = 0.0):
-        """A slot variable shaped like ``reference`` (a shared weight)."""
+        """A slot variable shaped like ``reference`` (a shared weight), static shape included:
+        the update may then overwrite it in place (a type differing from the weight's would
+        make every step allocate a new buffer, and copy it into a Gemm's accumulator)."""
         value = np.full(reference.get_value(borrow=True).shape, initial,
                         dtype=reference.type.dtype)
         var = shared(value, name=f"{self.name}/{(reference.name or 'var').replace('/', '_')}_"
-                                 f"{name}")
+                                 f"{name}", shape=getattr(reference.type, "shape", None))
         self._variables.append(var)
         return var
 

@@ -133,3 +133,22 @@ def test_one_fit_step_matches_sgd_by_hand():
     np.testing.assert_allclose(model.layers[0].kernel.get_value(),
                                np.ones((2, 1)) - 0.1 * x.T @ err, rtol=1e-6)
     np.testing.assert_allclose(model.layers[0].bias.get_value(), -0.1 * err.sum(0), rtol=1e-6)
+
+
+def test_momentum_step_accumulates_the_gradient_product_in_place():
+    # A slot shares its weight's static shape, so the momentum update may overwrite it and
+    # the weight-gradient Gemm accumulates into the slot itself (no copy of it per step).
+    from core.tensor.blas import Gemm
+
+    model = Sequential([Input(shape=(6,)), layers.Dense(4, activation="relu"), layers.Dense(3)])
+    opt = optimizers.SGD(0.1, momentum=0.9)
+    model.compile(optimizer=opt, loss="mse")
+    x = np.random.default_rng(0).normal(size=(5, 6)).astype("float32")
+    y = np.zeros((5, 3), "float32")
+    model.train_on_batch(x, y)
+    kernel = model.layers[0].kernel
+    (slot,) = [v for v in opt.variables if v.name.endswith(f"{kernel.name.replace('/', '_')}_"
+                                                           "momentum")]
+    assert slot.type.shape == kernel.type.shape == (6, 4)
+    gemms = [n for n in model._train_fn.maker.fgraph.toposort() if isinstance(n.op, Gemm)]
+    assert len(gemms) == 2 and all(n.op.inplace for n in gemms)
