@@ -390,7 +390,9 @@ def _make_kernel(node, roles, fc, fs, fr=None, fq=None):
     args = ", ".join(f"x{k}" for k in range(nin))
     arrays = [k for k in range(nin) if roles[k] == "array"]
     dts = [f"D{k}" for k in range(nin)] + [f"O{k}" for k in range(nout)]
-    cond = [f"x{k}.dtype is D{k}" for k in range(nin)]
+    # ``is`` first (fast), ``==`` for an equal dtype object that is not numpy's own (an
+    # unpickled array's: process 0's weights broadcast through MPI, a pickled data set)
+    cond = [f"(x{k}.dtype is D{k} or x{k}.dtype == D{k})" for k in range(nin)]
     if arrays:
         first = arrays[0]
         cond += [f"x{k}.flags.c_contiguous" for k in arrays]
@@ -422,7 +424,7 @@ def _make_kernel(node, roles, fc, fs, fr=None, fq=None):
         ``matches`` (a format of k and the first full input f) against the full ones."""
         full = [k for k in arrays if k not in broadcast]
         f0 = full[0]
-        conds = [f"x{k}.dtype is D{k}" for k in range(nin)]
+        conds = [f"(x{k}.dtype is D{k} or x{k}.dtype == D{k})" for k in range(nin)]
         conds += [f"x{k}.flags.c_contiguous" for k in arrays]
         conds += [f"x{k}.shape == x{f0}.shape" for k in full[1:]]
         conds += [matches.format(k=k, f=f0) for k in broadcast]

@@ -154,7 +154,8 @@ int @K@_b(intptr_t a, intptr_t r, intptr_t b, char *xp, char *op) {{
         fn, fn_block = funcs
 
         def kernel(x):
-            if block and x.dtype is in_dtype and x.flags.c_contiguous and x.ndim == ndim:
+            if (block and (x.dtype is in_dtype or x.dtype == in_dtype) and x.flags.c_contiguous
+                    and x.ndim == ndim):
                 shape = x.shape
                 r = prod(shape[lo:hi])
                 if r or not needs_data:

@@ -347,3 +347,24 @@ def test_column_broadcast_runs_per_row_with_the_column_as_a_scalar(dtype):
     assert_same(kc(np.asfortranarray(a), c), kn(a, c), dtype, "fortran")
     with pytest.raises(ValueError, match="broadcast"):
         kc(a, c[:3])
+
+
+def test_an_unpickled_arrays_dtype_takes_the_contiguous_loop(monkeypatch):
+    # An unpickled array (process 0's weights broadcast through MPI) has a dtype equal to
+    # numpy's float32 but not the same object: it must not fall to the strided loop.
+    import pickle
+
+    import backends.c.elemwise as c_elemwise
+
+    def refuse(node, *args):
+        raise AssertionError(f"strided loop for {node.op}")
+
+    monkeypatch.setattr(c_elemwise, "_strided_call", refuse)
+    x, b = T.fmatrix("x"), T.fvector("b")
+    with backend("c"):
+        f = function([x, b], T.maximum(x + b, 0) * 2)
+    # (large enough for the C loop: small arrays go to numpy)
+    xv = pickle.loads(pickle.dumps(np.linspace(-1, 1, 64 * 256, dtype="float32").reshape(64, 256)))
+    bv = pickle.loads(pickle.dumps(np.full(256, 0.25, "float32")))
+    assert xv.dtype == np.float32 and xv.dtype is not np.dtype("float32")
+    np.testing.assert_allclose(f(xv, bv), np.maximum(xv + bv, 0) * 2, rtol=1e-6)
