@@ -1,6 +1,8 @@
 """Specialize: cheaper forms of canonical expressions, for the backends."""
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 
 from ..graph.basic import Constant
@@ -72,21 +74,29 @@ def local_sigmoid_threshold(fgraph, node):
 
 def _scaled(var):
     """(factor, term) with ``var = factor * term``: the factor a constant number or a 0-d
-    variable (broadcast), else (1, var)."""
+    variable (a product of broadcast scalars: a learning rate over a sample count), else
+    (1, var)."""
     node = var.owner
     if node is not None and isinstance(node.op, Elemwise):
         op = node.op.scalar_op
         if isinstance(op, ps.Neg):
             return -1.0, node.inputs[0]
-        if isinstance(op, ps.Mul) and len(node.inputs) == 2:
-            for k in (0, 1):
-                c, t = node.inputs[k], node.inputs[1 - k]
+        if isinstance(op, ps.Mul):
+            number, scalars, terms = 1.0, [], []
+            for c in node.inputs:
                 value = scalar_value(c)
                 if value is not None and np.ndim(value) == 0:
-                    return float(value), t
-                if (c.owner is not None and isinstance(c.owner.op, DimShuffle)
-                        and c.owner.inputs[0].ndim == 0 and t.ndim == c.ndim):
-                    return c.owner.inputs[0], t
+                    number *= float(value)
+                elif (c.owner is not None and isinstance(c.owner.op, DimShuffle)
+                        and c.owner.inputs[0].ndim == 0 and c.ndim == var.ndim):
+                    scalars.append(c.owner.inputs[0])
+                else:
+                    terms.append(c)
+            if len(terms) == 1 and terms[0].ndim == var.ndim:
+                if not scalars:
+                    return number, terms[0]
+                factor = functools.reduce(tm.mul, scalars)
+                return (factor if number == 1.0 else factor * number), terms[0]
     return 1.0, var
 
 

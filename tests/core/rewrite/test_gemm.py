@@ -108,3 +108,19 @@ def test_velocity_read_after_the_step_is_not_overwritten_early():
     np.testing.assert_allclose(old, v0)
     np.testing.assert_allclose(v.get_value(), 0.9 * v0 - 0.01 * xs.T @ ds, rtol=1e-12)
     np.testing.assert_allclose(w.get_value(), w0 + 0.9 * v0 - 0.01 * xs.T @ ds, rtol=1e-12)
+
+
+def test_a_product_of_scalars_scaling_the_dot_joins_the_gemm():
+    # A data-parallel momentum step: 0.9 v - lr * (dot(x.T, d) * (1 / count)), a learning rate
+    # and a sample count known only at run time, both folded into the Gemm's coefficient.
+    x, d, count = T.dmatrix("x"), T.dmatrix("d"), T.dscalar("count")
+    v = shared(RNG.normal(size=(3, 5)), name="v", shape=(3, 5))
+    lr = shared(np.asarray(0.1), name="lr")
+    v_new = 0.9 * v - lr * (T.dot(x.T, d) * (1 / count))
+    f = function([x, d, count], [], updates=[(v, v_new)])
+    assert [n.op.inplace for n in _gemm_nodes(f)] == [True]
+    assert not any(isinstance(op, Dot) for op in _ops(f))
+    v0 = v.get_value()
+    xs, ds = RNG.normal(size=(4, 3)), RNG.normal(size=(4, 5))
+    f(xs, ds, 4.0)
+    np.testing.assert_allclose(v.get_value(), 0.9 * v0 - 0.1 * xs.T @ ds / 4.0, rtol=1e-12)
