@@ -6,11 +6,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from core.tensor.collective import (AllReduce, PackedAllReduce, PackedExchange,
+from core.tensor.collective import (AllReduce, GatherRows, PackedAllReduce, PackedExchange,
                                     PackedProductsAllReduce, Unpack, get_communicator,
                                     shared_memory_fits, shares_memory)
 
-from . import registry, shared_allreduce
+from . import registry, shared_allreduce, shared_rows
 from .scan import Buffers
 
 
@@ -150,3 +150,24 @@ def unpack_kernel(node):
         ((part, shape),) = pieces
         return lambda flat: flat[part].reshape(shape)
     return lambda flat: [flat[part].reshape(shape) for part, shape in pieces]
+
+
+@registry.register(GatherRows)
+def gather_rows_kernel(node):
+    """Every process's rows of each input: in shared memory on one machine
+    (``shared_rows.RowGather``), else ``MPI_Allgather``; alone, copies."""
+    gather = shared_rows.RowGather()
+
+    def kernel(*tensors):
+        comm = get_communicator()
+        size = 1 if comm is None else comm.Get_size()
+        if size != node.op.processes:
+            raise RuntimeError(f"GatherRows: built for {node.op.processes} processes, run by "
+                               f"{size}")
+        if size == 1:
+            return [np.array(t) for t in tensors]
+        if not shares_memory(comm):
+            return shared_rows.allgather_padded(comm, list(tensors))
+        return gather(comm, list(tensors))
+
+    return kernel

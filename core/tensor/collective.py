@@ -225,6 +225,42 @@ class Unpack(Op):
         return [shape for shape in self.shapes]
 
 
+class GatherRows(Op):
+    """Every process's rows of each matrix, in process order: output ``k`` stacks the
+    ``tensors[k]`` of all processes (an allgather). Every process keeps, for each input,
+    room for the most rows it has given; rows it leaves unfilled in a call are zeros, so an
+    output may hold more rows than the processes gave, all zero. That is harmless to its
+    use, a product that sums over rows: the weight gradient ``gathered_x.T @
+    gathered_delta`` of a data-parallel step (``layers_on_graph/distribution``).
+
+    With every process on one machine the outputs are read where they lie (an MPI
+    shared-memory window); they are read-only views, valid until the node's next call.
+    Not differentiable (it stands after differentiation).
+    """
+
+    __props__ = ("processes",)
+    no_constant_folding = True
+
+    def __init__(self, processes: int):
+        self.processes = int(processes)
+
+    def make_node(self, *tensors) -> Apply:
+        tensors = [as_tensor_variable(t) for t in tensors]
+        if not tensors or any(t.ndim != 2 for t in tensors):
+            raise TypeError(f"GatherRows: expected matrices, got {[t.type for t in tensors]}")
+        return Apply(self, tensors, [TensorType(t.dtype, (None, t.type.shape[1]))()
+                                     for t in tensors])
+
+    def __str__(self) -> str:
+        return f"GatherRows{{{self.processes}}}"
+
+
+def gather_rows(tensors, processes: int) -> list:
+    """Every process's rows of each matrix in ``tensors``, stacked in process order, with
+    zero rows where a process gave fewer than before (``GatherRows``)."""
+    return list(GatherRows(processes).make_node(*tensors).outputs)
+
+
 def _group(inputs: list, products: tuple) -> list[tuple]:
     parts, k = [], 0
     for product in products:
@@ -274,6 +310,7 @@ def allreduce(x):
     return AllReduce()(x)
 
 
-__all__ = ["AllReduce", "PackedAllReduce", "PackedExchange", "PackedProductsAllReduce",
-           "Unpack", "allreduce", "allreduce_packed", "exchange_packed", "get_communicator",
-           "set_communicator", "shared_memory_fits", "shares_memory"]
+__all__ = ["AllReduce", "GatherRows", "PackedAllReduce", "PackedExchange",
+           "PackedProductsAllReduce", "Unpack", "allreduce", "allreduce_packed",
+           "exchange_packed", "gather_rows", "get_communicator", "set_communicator",
+           "shared_memory_fits", "shares_memory"]

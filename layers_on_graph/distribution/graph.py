@@ -16,7 +16,10 @@ import numpy as np
 
 import core.tensor as T
 from core.tensor.collective import (Unpack, allreduce, allreduce_packed, exchange_packed,
-                                    get_communicator, shared_memory_fits, shares_memory)
+                                    gather_rows, get_communicator, shared_memory_fits,
+                                    shares_memory)
+from core.tensor.elemwise import DimShuffle
+from core.tensor.math import Dot
 
 
 def _shape(var) -> tuple:
@@ -24,7 +27,7 @@ def _shape(var) -> tuple:
     return tuple(var.get_value(borrow=True).shape)
 
 
-def _allreduce_parts(parts: list) -> list:
+def _allreduce_parts(parts: list, processes: int | None = None) -> list:
     """``allreduce`` of each (expression, shape) part, through one flat buffer per dtype.
 
     A shape of None takes the expression's own shape when the step runs. With every
@@ -34,7 +37,8 @@ def _allreduce_parts(parts: list) -> list:
     by_dtype: dict[str, list[int]] = {}
     for k, (expr, _) in enumerate(parts):
         by_dtype.setdefault(expr.dtype, []).append(k)
-    processes = _processes_sharing_memory(parts)
+    if processes is None:
+        processes = _processes_sharing_memory(parts)
     results = [None] * len(parts)
     for dtype in sorted(by_dtype):  # the same order on every process
         # parts of known shapes first: one Unpack node gives all their views
@@ -101,33 +105,68 @@ def reduce_train_step(total, outputs: list, n_losses: int, params: list, updates
 
     Returns
     -------
-    grads, outputs, updates
+    grads, outputs, updates, gathered
         The gradients of the global mean loss, the global outputs (mean losses, summed
-        metrics) and the state updates, identical on every process.
+        metrics) and the state updates, identical on every process. ``gathered`` maps each
+        weight whose gradient is a product ``x.T @ delta`` (a Dense kernel's), when every
+        process shares one machine, to ``(gradient, x_all, delta_all, count)``: that
+        gradient is then ``x_all.T @ delta_all / count`` over the rows of every process
+        (``GatherRows``), ready for ``sharded.shard_updates`` to give each process a block
+        of its rows.
     """
     n = _local_count(batch_input, total.dtype)
     grads = T.grad(total * n, params, disconnected_inputs="ignore") if params else []
+    processes = _processes_sharing_memory([(g, _shape(p)) for g, p in zip(grads, params)])
+    products = {k: _rows_product(g, p) for k, (g, p) in enumerate(zip(grads, params))
+                } if processes else {}
+    products = {k: ab for k, ab in products.items() if ab is not None}
+    gathered_rows = gather_rows([t for k in sorted(products) for t in products[k]],
+                                processes) if products else []
     averaged_ids = {id(v) for v in averaged}
     mean_updates = [(v, e) for v, e in updates if id(v) in averaged_ids
                     and v.type.dtype.startswith("float")]
     mean_ids = {id(v) for v, _ in mean_updates}
     local_updates = [(v, e) for v, e in updates if id(v) not in mean_ids]
-    parts = [(T.cast(g, p.type.dtype), _shape(p)) for g, p in zip(grads, params)]
+    parts = [(T.cast(g, p.type.dtype), _shape(p)) for k, (g, p) in enumerate(zip(grads, params))
+             if k not in products]
     parts += [(_times_count(T.cast(e, v.type.dtype), n), _shape(v))
               for v, e in mean_updates]
     parts += [(_times_count(o, n), ()) for o in outputs[:n_losses]]
     parts += [(o, None) for o in outputs[n_losses:]]
     parts.append((n, ()))
-    reduced = _allreduce_parts(parts)
+    reduced = _allreduce_parts(parts, processes)
     count = reduced[-1]
-    k = len(grads)
-    new_grads = [g / T.cast(count, g.dtype) for g in reduced[:k]]
+    k = len(grads) - len(products)
+    summed, gathered = iter(reduced[:k]), {}
+    new_grads = [next(summed) / T.cast(count, p.type.dtype) if j not in products else None
+                 for j, p in enumerate(params)]
+    for j, (x_all, delta_all) in zip(sorted(products), zip(gathered_rows[::2],
+                                                            gathered_rows[1::2])):
+        new_grads[j] = T.dot(x_all.T, delta_all) / T.cast(count, params[j].type.dtype)
+        gathered[params[j]] = (new_grads[j], x_all, delta_all, count)
     new_updates = [(v, e / T.cast(count, e.dtype))
                    for (v, _), e in zip(mean_updates, reduced[k:k + len(mean_updates)])]
     k += len(mean_updates)
     new_outputs = [o / T.cast(count, o.dtype) for o in reduced[k:k + n_losses]]
     new_outputs += reduced[k + n_losses:-1]
-    return new_grads, new_outputs, local_updates + new_updates
+    return new_grads, new_outputs, local_updates + new_updates, gathered
+
+
+def _rows_product(grad, param):
+    """``(x, delta)`` when ``grad`` is ``dot(x.T, delta)`` of matrices in ``param``'s dtype
+    (a Dense kernel's gradient: a sum over the batch's rows); else None."""
+    node = grad.owner
+    if node is None or not isinstance(node.op, Dot) or param.ndim != 2:
+        return None
+    xt, delta = node.inputs
+    transpose = xt.owner
+    if (transpose is None or not isinstance(transpose.op, DimShuffle)
+            or tuple(transpose.op.new_order) != (1, 0)):
+        return None
+    x = transpose.inputs[0]
+    if x.ndim != 2 or delta.ndim != 2 or not (x.dtype == delta.dtype == param.type.dtype):
+        return None
+    return x, delta
 
 
 def reduce_outputs(outputs: list, n_losses: int, batch_input) -> list:

@@ -16,7 +16,8 @@ from core import function
 
 from .. import backend, losses as losses_mod, metrics as metrics_mod, optimizers
 from .. import distribution as dist
-from ..distribution import graph as dist_graph, host as dist_host
+from ..distribution import graph as dist_graph, host as dist_host, sharded
+from ..distribution import runtime as dist_runtime
 from ..callbacks import CallbackList
 from ..keras_tensor import placeholder
 from ..layers.layer import flatten_structure, static_shape
@@ -203,8 +204,9 @@ class Trainer:
         params = self.trainable_weights
         updates = list(state_updates)
         self._built_data_parallel = dist.active()
+        gathered: dict = {}  # data parallel: kernels whose rows each process updates a block of
         if self._built_data_parallel:  # one allreduce per step: see distribution/graph.py
-            grads, train_outputs, updates = dist_graph.reduce_train_step(
+            grads, train_outputs, updates, gathered = dist_graph.reduce_train_step(
                 total, train_outputs, len(self._loss_names), params, updates,
                 self.non_trainable_weights, x_vars[0])
         elif params:
@@ -213,8 +215,13 @@ class Trainer:
             updated = {id(v) for v, _ in updates}
             updates += [(v, e) for v, e in self.optimizer.get_updates(params, grads)
                         if id(v) not in updated]
+        rows = None
+        if gathered:
+            updates, rows = sharded.shard_updates(updates, gathered, dist_runtime.communicator())
         self._train_fn = function(x_vars + y_vars + sw_vars, train_outputs, updates=updates,
                                   trust_input=True, on_unused_input="ignore", name="train")
+        if rows is not None:
+            self._train_fn = sharded.ShardedStep(self._train_fn, rows)
         # inference can update state too (stateful RNNs) and add losses (add_loss)
         with backend.collect_updates() as test_updates, backend.collect_losses() as extra:
             test_out = flatten_structure(self(model_in, training=False))

@@ -88,13 +88,24 @@ def check_equal_to_one_process(build, n: int, shape: tuple, batch: int, epochs: 
 
 def scenario_mlp():
     check_equal_to_one_process(mlp, 160, (6,), 32, 4)  # 20 steps
-    # on one machine the gradients are read in shared memory, the weight gradients' products
-    # written there by BLAS
+    # on one machine the kernels' rows are split between the processes: each gathers the
+    # layers' inputs and deltas of every process and updates its rows of the kernels and
+    # momenta in shared memory; the rest goes through one exchange
     model, _ = train(mlp, *data(32, (6,)), True, 32, 1)
-    ops = [node.op for node in model._train_fn.maker.fgraph.toposort()]
-    # parts: kernel, bias (twice), the loss, the accuracy's sum and count, the sample count
-    assert [str(op) for op in ops if "Exchange" in str(op)] == [
-        "PackedExchange{2, products=p.p.....}"]
+    ops = [str(node.op) for node in model._train_fn.maker.fgraph.toposort()]
+    # parts: bias (twice), the loss, the accuracy's sum and count, the sample count
+    assert sorted(op for op in ops if "Exchange" in op or "Gather" in op) == [
+        "GatherRows{2}", "PackedExchange{2, products=}"], ops
+    rank = distribution.process_index()
+    blocks = {var.name: var_rows.get_value(borrow=True).shape
+              for var, var_rows, _ in model._train_fn._weights.entries}
+    want = {}
+    for layer in model.layers:
+        n, m = layer.kernel.get_value().shape
+        share = (n * (rank + 1) // 2 - n * rank // 2, m)
+        want[layer.kernel.name] = want[f"sgd/{layer.kernel.name.replace('/', '_')}_momentum"] \
+            = share
+    assert blocks == want, (blocks, want)
     check_multi_output()
 
 
@@ -383,6 +394,44 @@ def scenario_kill(folder: str):
     model.fit(x, y, batch_size=8, epochs=1000, verbose=0,
               callbacks=[ModelCheckpoint(path, save_weights_only=True),
                          LambdaCallback(on_train_batch_end=die)])
+
+
+def scenario_gather_rows():
+    """GatherRows in shared memory: each process's rows in process order, each block
+    keeping room for the most rows its process gave (the rest zero), windows growing when
+    one gives more; through MPI_Allgather when the windows do not fit in shared memory."""
+    import core.tensor as T
+    from core import function
+    from core.tensor import collective
+    from core.tensor.collective import gather_rows
+
+    distribution.initialize()
+    rank = distribution.process_index()
+    a, b = T.dmatrix("a"), T.dmatrix("b")
+    f = function([a, b], gather_rows([a, b], 2))
+    rooms = [[0, 0], [0, 0]]  # per turn (calls alternate between two sets of windows)
+    for call, counts in enumerate([(3, 2), (3, 3), (1, 0), (5, 4), (2, 2), (1, 3)]):
+        x = np.arange(counts[rank] * 4.0).reshape(-1, 4) + 100 * rank + 1
+        got_a, got_b = f(x, -x[:, :2])
+        room = rooms[call % 2]
+        room[:] = [max(r, c) for r, c in zip(room, counts)]
+        want = np.zeros((sum(room), 4))
+        for q in (0, 1):
+            want[sum(room[:q]):sum(room[:q]) + counts[q]] = (
+                np.arange(counts[q] * 4.0).reshape(-1, 4) + 100 * q + 1)
+        np.testing.assert_array_equal(got_a, want, err_msg=str(counts))
+        np.testing.assert_array_equal(got_b, -want[:, :2])
+    real = collective.shared_memory_fits
+    collective.shared_memory_fits = lambda comm, nbytes: False
+    try:
+        g = function([a, b], gather_rows([a, b], 2))
+        x = np.full((2 + rank, 4), rank + 1.0)
+        got_a, _ = g(x, x[:, :2])
+    finally:
+        collective.shared_memory_fits = real
+    want = np.zeros((6, 4))  # each block padded to the largest, 3 rows
+    want[:2], want[3:] = 1.0, 2.0
+    np.testing.assert_array_equal(got_a, want)
 
 
 def scenario_core_loop():

@@ -73,7 +73,7 @@ def _mpich_segments() -> set[str]:
 
 @pytest.mark.parametrize("scenario", ["mlp", "uneven", "lstm", "stateful", "cnn_sync_bn",
                                       "default_bn",
-                                      "core_loop", "array_metrics", "stream",
+                                      "core_loop", "gather_rows", "array_metrics", "stream",
                                       "no_shared_memory"])
 def test_same_weights_as_one_process(scenario):
     done = run_worker(scenario)

@@ -120,3 +120,22 @@ def test_data_parallel_graph_has_one_collective_per_step(monkeypatch):
         assert _collectives(parallel._test_fn) == ["PackedAllReduce"]
         for a, b in zip(plain.get_weights(), parallel.get_weights()):
             np.testing.assert_allclose(b, a, rtol=1e-5, atol=1e-6)
+
+
+def test_gather_rows_alone_copies_its_inputs():
+    import core.tensor as T
+    from core import function
+    from core.tensor.collective import gather_rows
+
+    a, b = T.dmatrix("a"), T.fmatrix("b")
+    outs = gather_rows([a, b], 1)
+    assert [o.type.shape for o in outs] == [(None, None), (None, None)]
+    f = function([a, b], outs)
+    x, y = np.arange(6.0).reshape(3, 2), np.ones((0, 4), "float32")
+    got_x, got_y = f(x, y)
+    np.testing.assert_array_equal(got_x, x)
+    assert got_y.shape == (0, 4) and got_y.dtype == np.float32
+    with pytest.raises(TypeError, match="GatherRows: expected matrices"):
+        gather_rows([T.dvector("v")], 1)
+    with pytest.raises(RuntimeError, match="built for 2 processes, run by 1"):
+        function([a], gather_rows([a], 2)[0])(x)

@@ -1,0 +1,178 @@
+"""Each process updates a block of rows of a Dense kernel, in memory every process shares.
+
+With every process on one machine, a data-parallel step need not sum gradients. Each
+process puts its slice's layer inputs ``x`` and output gradients ``delta`` in shared
+memory (``GatherRows``); then process ``q`` computes the gradient of its block of rows of
+each kernel over the whole global batch, ``x_all[:, rows_q].T @ delta_all`` (one product
+with every process's rows: no gradient buffer, no sum), and applies the optimizer's
+update to those rows of the kernel and of its slots (momenta), which live in an MPI
+shared-memory window (``backends/numpy/shared_rows.py``). Every process reads the whole
+kernel in its next forward pass, after a barrier that ends each step.
+
+The optimizer's update is written for whole variables; it is rebuilt here for a block of
+rows when it is elementwise (SGD, momentum, Adam, RMSprop...: each element's new value
+depends on that element alone). A clipped gradient's norm, or any other update that
+mixes rows, keeps the whole gradient (every process computes it, still without a sum).
+
+The weights' and slots' values are the windows' arrays; a ``set_value`` (``fit``'s
+broadcast of process 0's weights, ``load_weights``) gives a variable another array, which
+the next step copies into the window. Every process must set the same values, as data
+parallel requires anyway.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+import core.tensor as T
+from core import shared
+from core.graph.utils import clone_replace, toposort
+from core.tensor.elemwise import Elemwise
+
+
+def shard_updates(updates: list, gathered: dict, comm) -> tuple[list, "ShardedWeights | None"]:
+    """``updates`` with each gathered kernel's update (and its slots') rebuilt for this
+    process's block of rows, and the shared windows that hold those variables.
+
+    Parameters
+    ----------
+    updates : list of (shared, expression)
+        The step's updates, the optimizer's included.
+    gathered : dict
+        ``reduce_train_step``'s: kernel -> (gradient, x_all, delta_all, count).
+    comm : mpi4py communicator
+        The processes, all on one machine.
+    """
+    from backends.numpy.shared_rows import block_rows
+
+    size, rank = comm.Get_size(), comm.Get_rank()
+    updates, entries = list(updates), []
+    for param, (grad, x_all, delta_all, count) in gathered.items():
+        rows = block_rows(param.type.shape[0], size, rank)
+        block = {v: _block_variable(v, rows) for v in _row_state(updates, param, grad)}
+        grad_rows = _rows_gradient(x_all, delta_all, rows, count, param.type.dtype)
+        index = {id(v): k for k, (v, _) in enumerate(updates)}
+        olds = [updates[index[id(v)]][1] for v in block]
+        news = _rebuilt(olds, {**block, grad: grad_rows}, (rows.stop - rows.start,
+                                                           param.type.shape[1]))
+        if news is None:
+            continue  # an update that mixes rows: the whole gradient, on every process
+        for (v, v_rows), new in zip(block.items(), news):
+            updates[index[id(v)]] = (v_rows, new)
+            entries.append((v, v_rows, rows))
+    return updates, (ShardedWeights(comm, entries) if entries else None)
+
+
+def _rows_gradient(x_all, delta_all, rows: slice, count, dtype: str):
+    """The gradient of a kernel's ``rows``: ``x_all[:, rows].T @ delta_all / count`` (as a
+    product by ``1 / count``, which the optimizer's update folds into one Gemm)."""
+    return T.dot(x_all[:, rows].T, delta_all) * T.cast(1 / count, dtype)
+
+
+def _row_state(updates: list, param, grad) -> list:
+    """``param`` and the variables updated from its gradient with its shape (its optimizer
+    slots), when every one has a known shape and an update; else []."""
+    shape = param.type.shape
+    if None in shape or id(param) not in {id(v) for v, _ in updates}:
+        return []
+    state = [param]
+    for v, expr in updates:
+        if v is not param and _reads(expr, grad):
+            if v.type.shape != shape or v.type.dtype != param.type.dtype:
+                return []
+            state.append(v)
+    return state
+
+
+def _reads(expr, var) -> bool:
+    return any(var in node.inputs for node in toposort([expr])) or expr is var
+
+
+def _block_variable(var, rows: slice):
+    """A shared variable for ``var``'s block of rows; its value is bound by ShardedWeights."""
+    shape = (rows.stop - rows.start,) + tuple(var.type.shape[1:])
+    value = np.zeros(shape, var.type.dtype)
+    return shared(value, name=f"{var.name}[{rows.start}:{rows.stop}]", borrow=True, shape=shape)
+
+
+def _rebuilt(exprs: list, replace: dict, shape: tuple):
+    """``exprs`` with ``replace``'s variables swapped for their blocks of rows, when every
+    node between them and ``exprs`` is elementwise over those rows (other operands
+    broadcast along both axes, as a learning rate does); else None."""
+    touched = set(map(id, replace))
+    for node in toposort(exprs, stop=list(replace)):
+        reads = [id(i) in touched for i in node.inputs]
+        if not any(reads):
+            continue
+        if not isinstance(node.op, Elemwise) or any(
+                not r and not all(i.type.broadcastable) for r, i in zip(reads, node.inputs)):
+            return None
+        touched.update(id(o) for o in node.outputs)
+    news, _ = clone_replace(exprs, replace)
+    if any(new.type.shape != shape for new in news):
+        return None
+    return news
+
+
+class ShardedWeights:
+    """The windows of the variables whose rows each process updates a block of, and the
+    barrier that ends each step (every process's rows updated before anyone reads them)."""
+
+    def __init__(self, comm, entries: list):
+        from backends.numpy.shared_rows import RowBlocks
+
+        self.comm = comm
+        self.entries = []  # (variable, its block variable, RowBlocks)
+        for var, var_rows, rows in entries:
+            shape = var.type.shape
+            blocks = RowBlocks(comm, rows.stop - rows.start, tuple(shape[1:]), var.type.dtype)
+            var_rows.set_value(blocks.mine, borrow=True)
+            if comm.Get_rank() == 0:  # process 0's values, as fit's broadcast would give
+                blocks.full[...] = var.get_value(borrow=True)
+            self.entries.append((var, var_rows, blocks))
+        self.end_step()
+        for var, _, blocks in self.entries:
+            var.set_value(blocks.full, borrow=True)
+
+    def bind(self) -> None:
+        """Copy a value set since the last step into the window and make the window the
+        variable's value again. Every process copies the whole value: all set the same
+        (fit broadcasts process 0's first), so a process that reads rows another is still
+        copying reads the bytes it wrote itself."""
+        for var, _, blocks in self.entries:
+            value = var.get_value(borrow=True)
+            if value is not blocks.full:
+                blocks.full[...] = value
+                var.set_value(blocks.full, borrow=True)
+
+    def end_step(self) -> None:
+        """Wait until every process has updated its rows. An update the step did not write
+        in place (the numpy backend's, or one that could not overwrite its variable) is
+        copied into the window first."""
+        for _, var_rows, blocks in self.entries:
+            value = var_rows.get_value(borrow=True)
+            if value is not blocks.mine:
+                blocks.mine[...] = value
+                var_rows.set_value(blocks.mine, borrow=True)
+            blocks.sync()
+        self.comm.Barrier()
+        for _, _, blocks in self.entries:
+            blocks.sync()
+
+
+class ShardedStep:
+    """A training step function whose kernels' rows are updated by every process in turn:
+    binds the windows first and ends with a barrier. Attributes are the function's."""
+
+    def __init__(self, fn, weights: ShardedWeights):
+        self._fn, self._weights = fn, weights
+
+    def __call__(self, *args, **kwargs):
+        self._weights.bind()
+        outputs = self._fn(*args, **kwargs)
+        # (not after an error: the processes still running wait in the step's collectives,
+        # and the error's handler aborts them all)
+        self._weights.end_step()
+        return outputs
+
+    def __getattr__(self, name):
+        return getattr(self._fn, name)
