@@ -152,11 +152,21 @@ def reduce_train_step(total, outputs: list, n_losses: int, params: list, updates
     return new_grads, new_outputs, local_updates + new_updates, gathered
 
 
+# Gathering a kernel's inputs and deltas moves rows * (n_in + n_out) values where summing
+# its gradient moves n_in * n_out: worth it for kernels wider than this many rows per
+# process (784x512: 310; a 512x10 classifier: 10, summed instead).
+GATHER_MIN_WIDTH = 64
+
+
 def _rows_product(grad, param):
     """``(x, delta)`` when ``grad`` is ``dot(x.T, delta)`` of matrices in ``param``'s dtype
-    (a Dense kernel's gradient: a sum over the batch's rows); else None."""
+    (a Dense kernel's gradient: a sum over the batch's rows), for a kernel wide enough to
+    gather rather than sum (``GATHER_MIN_WIDTH``); else None."""
     node = grad.owner
     if node is None or not isinstance(node.op, Dot) or param.ndim != 2:
+        return None
+    n_in, n_out = _shape(param)
+    if n_in * n_out < GATHER_MIN_WIDTH * (n_in + n_out):
         return None
     xt, delta = node.inputs
     transpose = xt.owner

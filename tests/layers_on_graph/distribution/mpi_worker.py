@@ -19,9 +19,12 @@ import numpy as np  # noqa: E402
 
 from layers_on_graph import Input, Sequential, backend, distribution, layers, optimizers, utils  # noqa: E402
 from layers_on_graph.callbacks import CSVLogger, ModelCheckpoint  # noqa: E402
-from layers_on_graph.distribution import runtime  # noqa: E402
+from layers_on_graph.distribution import graph as dist_graph, runtime  # noqa: E402
 
 backend.set_floatx("float64")
+# The test models' kernels are small: gather every kernel's rows (each process updating a
+# block of them) unless a scenario says otherwise
+dist_graph.GATHER_MIN_WIDTH = 0
 RANK = None
 
 
@@ -92,10 +95,8 @@ def scenario_mlp():
     # layers' inputs and deltas of every process and updates its rows of the kernels and
     # momenta in shared memory; the rest goes through one exchange
     model, _ = train(mlp, *data(32, (6,)), True, 32, 1)
-    ops = [str(node.op) for node in model._train_fn.maker.fgraph.toposort()]
     # parts: bias (twice), the loss, the accuracy's sum and count, the sample count
-    assert sorted(op for op in ops if "Exchange" in op or "Gather" in op) == [
-        "GatherRows{2}", "PackedExchange{2, products=}"], ops
+    assert _collectives(model) == ["GatherRows{2}", "PackedExchange{2, products=}"]
     rank = distribution.process_index()
     blocks = {var.name: var_rows.get_value(borrow=True).shape
               for var, var_rows, _ in model._train_fn._weights.entries}
@@ -106,7 +107,20 @@ def scenario_mlp():
         want[layer.kernel.name] = want[f"sgd/{layer.kernel.name.replace('/', '_')}_momentum"] \
             = share
     assert blocks == want, (blocks, want)
+    # kernels too narrow to gather: their gradients are summed, the products written by
+    # BLAS straight into the shared exchange buffer
+    dist_graph.GATHER_MIN_WIDTH = 64
+    check_equal_to_one_process(mlp, 64, (6,), 32, 2)
+    model, _ = train(mlp, *data(32, (6,)), True, 32, 1)
+    dist_graph.GATHER_MIN_WIDTH = 0
+    # parts: kernel, bias (twice), the loss, the accuracy's sum and count, the sample count
+    assert _collectives(model) == ["PackedExchange{2, products=p.p.....}"], _collectives(model)
     check_multi_output()
+
+
+def _collectives(model) -> list[str]:
+    return sorted(str(node.op) for node in model._train_fn.maker.fgraph.toposort()
+                  if "Exchange" in str(node.op) or "Gather" in str(node.op))
 
 
 def check_multi_output():
