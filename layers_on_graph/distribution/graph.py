@@ -86,7 +86,7 @@ def _times_count(expr, n):
 
 
 def reduce_train_step(total, outputs: list, n_losses: int, params: list, updates: list,
-                      averaged: list, batch_input):
+                      averaged: list, batch_input, row_wise=lambda params: set()):
     """Gradients, outputs and updates of one data-parallel training step.
 
     Parameters
@@ -102,6 +102,9 @@ def reduce_train_step(total, outputs: list, n_losses: int, params: list, updates
         over processes (BatchNormalization's moving statistics), others stay local.
     batch_input : variable
         An input whose first axis is this process's slice of the batch.
+    row_wise : callable
+        Given ``params``, the ids of those whose update may be applied to a block of rows
+        alone (``sharded.row_wise``): the candidates to gather.
 
     Returns
     -------
@@ -117,8 +120,9 @@ def reduce_train_step(total, outputs: list, n_losses: int, params: list, updates
     n = _local_count(batch_input, total.dtype)
     grads = T.grad(total * n, params, disconnected_inputs="ignore") if params else []
     processes = _processes_sharing_memory([(g, _shape(p)) for g, p in zip(grads, params)])
+    candidates = row_wise(params) if processes else set()
     products = {k: _rows_product(g, p) for k, (g, p) in enumerate(zip(grads, params))
-                } if processes else {}
+                if id(p) in candidates}
     products = {k: ab for k, ab in products.items() if ab is not None}
     gathered_rows = gather_rows([t for k in sorted(products) for t in products[k]],
                                 processes) if products else []

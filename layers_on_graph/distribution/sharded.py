@@ -55,7 +55,7 @@ def shard_updates(updates: list, gathered: dict, comm) -> tuple[list, "ShardedWe
         news = _rebuilt(olds, {**block, grad: grad_rows}, (rows.stop - rows.start,
                                                            param.type.shape[1]))
         if news is None:
-            continue  # an update that mixes rows: the whole gradient, on every process
+            continue  # (row_wise chose it: not reached) the whole gradient, on every process
         for (v, v_rows), new in zip(block.items(), news):
             updates[index[id(v)]] = (v_rows, new)
             entries.append((v, v_rows, rows))
@@ -95,22 +95,44 @@ def _block_variable(var, rows: slice):
 
 
 def _rebuilt(exprs: list, replace: dict, shape: tuple):
-    """``exprs`` with ``replace``'s variables swapped for their blocks of rows, when every
-    node between them and ``exprs`` is elementwise over those rows (other operands
-    broadcast along both axes, as a learning rate does); else None."""
-    touched = set(map(id, replace))
-    for node in toposort(exprs, stop=list(replace)):
+    """``exprs`` with ``replace``'s variables swapped for their blocks of rows (of
+    ``shape``), when they are elementwise in them; else None."""
+    if not _elementwise(exprs, list(replace)):
+        return None
+    news, _ = clone_replace(exprs, replace)
+    if any(new.type.shape != shape for new in news):
+        return None
+    return news
+
+
+def _elementwise(exprs: list, variables: list) -> bool:
+    """Whether every node between ``variables`` and ``exprs`` is elementwise over them,
+    other operands broadcasting along both axes (as a learning rate does)."""
+    touched = set(map(id, variables))
+    for node in toposort(exprs, stop=variables):
         reads = [id(i) in touched for i in node.inputs]
         if not any(reads):
             continue
         if not isinstance(node.op, Elemwise) or any(
                 not r and not all(i.type.broadcastable) for r, i in zip(reads, node.inputs)):
-            return None
+            return False
         touched.update(id(o) for o in node.outputs)
-    news, _ = clone_replace(exprs, replace)
-    if any(new.type.shape != shape for new in news):
-        return None
-    return news
+    return True
+
+
+def row_wise(optimizer, params: list) -> set[int]:
+    """The ids of ``params`` whose update by ``optimizer`` (and its slots') is elementwise
+    in the weight and its gradient: a process can update a block of their rows alone (not
+    under a clipped gradient's norm). Read off the updates for stand-in gradients."""
+    grads = [p.type() for p in params]
+    updates = optimizer.get_updates(params, grads)
+    found = set()
+    for param, grad in zip(params, grads):
+        state = _row_state(updates, param, grad)
+        ids = {id(v) for v in state}
+        if state and _elementwise([e for v, e in updates if id(v) in ids], state + [grad]):
+            found.add(id(param))
+    return found
 
 
 class ShardedWeights:

@@ -208,7 +208,8 @@ class Trainer:
         if self._built_data_parallel:  # one allreduce per step: see distribution/graph.py
             grads, train_outputs, updates, gathered = dist_graph.reduce_train_step(
                 total, train_outputs, len(self._loss_names), params, updates,
-                self.non_trainable_weights, x_vars[0])
+                self.non_trainable_weights, x_vars[0],
+                lambda ps: sharded.row_wise(self.optimizer, ps))
         elif params:
             grads = T.grad(total, params, disconnected_inputs="ignore")
         if params:

@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from layers_on_graph import Input, Sequential, distribution, layers, utils
+from layers_on_graph import Input, Sequential, distribution, layers, optimizers, utils
 from layers_on_graph.distribution import host
 
 
@@ -139,3 +139,21 @@ def test_gather_rows_alone_copies_its_inputs():
         gather_rows([T.dvector("v")], 1)
     with pytest.raises(RuntimeError, match="built for 2 processes, run by 1"):
         function([a], gather_rows([a], 2)[0])(x)
+
+
+@pytest.mark.parametrize("optimizer, row_wise", [
+    (lambda: optimizers.SGD(0.1, momentum=0.9), True),
+    (lambda: optimizers.Adam(0.01, weight_decay=0.1), True),
+    (lambda: optimizers.RMSprop(0.01, momentum=0.5, centered=True), True),
+    (lambda: optimizers.Adam(0.01, clipnorm=1.0), False),  # each gradient's norm
+    (lambda: optimizers.SGD(0.1, global_clipnorm=1.0), False),  # every gradient's norm
+])
+def test_row_wise_updates_are_those_elementwise_in_the_gradient(optimizer, row_wise):
+    """Data parallel gathers a kernel's rows only when the optimizer can update a block of
+    its rows alone."""
+    from layers_on_graph.distribution import sharded
+
+    model = Sequential([Input(shape=(4,)), layers.Dense(5), layers.Dense(3)])
+    params = model.trainable_weights
+    found = sharded.row_wise(optimizer(), params)
+    assert found == ({id(p) for p in params} if row_wise else set())
