@@ -45,7 +45,7 @@ def shard_updates(updates: list, gathered: dict, comm) -> tuple[list, "ShardedWe
     from backends.numpy.shared_rows import block_rows
 
     size, rank = comm.Get_size(), comm.Get_rank()
-    updates, entries = list(updates), []
+    original, updates, entries = updates, list(updates), []
     for param, (grad, x_all, delta_all, count) in gathered.items():
         rows = block_rows(param.type.shape[0], size, rank)
         block = {v: _block_variable(v, rows) for v in _row_state(updates, param, grad)}
@@ -59,7 +59,18 @@ def shard_updates(updates: list, gathered: dict, comm) -> tuple[list, "ShardedWe
         for (v, v_rows), new in zip(block.items(), news):
             updates[index[id(v)]] = (v_rows, new)
             entries.append((v, v_rows, rows))
-    return updates, (ShardedWeights(comm, entries) if entries else None)
+    if not entries or not _fits(comm, [v for v, _, _ in entries]):
+        return original, None  # (no room in /dev/shm: whole gradients, on every process)
+    return updates, ShardedWeights(comm, entries)
+
+
+def _fits(comm, variables: list) -> bool:
+    """Whether the machine's shared memory holds a window for each of ``variables``."""
+    from core.tensor.collective import shared_memory_fits
+
+    nbytes = sum(int(np.prod(v.type.shape)) * np.dtype(v.type.dtype).itemsize
+                 for v in variables)
+    return shared_memory_fits(comm, nbytes)
 
 
 def _rows_gradient(x_all, delta_all, rows: slice, count, dtype: str):

@@ -19,7 +19,7 @@ import numpy as np  # noqa: E402
 
 from layers_on_graph import Input, Sequential, backend, distribution, layers, optimizers, utils  # noqa: E402
 from layers_on_graph.callbacks import CSVLogger, ModelCheckpoint  # noqa: E402
-from layers_on_graph.distribution import graph as dist_graph, runtime  # noqa: E402
+from layers_on_graph.distribution import graph as dist_graph, runtime, sharded  # noqa: E402
 
 backend.set_floatx("float64")
 # The test models' kernels are small: gather every kernel's rows (each process updating a
@@ -170,6 +170,20 @@ def scenario_no_shared_memory():
     model, _ = train(mlp, *data(32, (6,)), True, 32, 1)
     ops = [str(node.op) for node in model._train_fn.maker.fgraph.toposort()]
     assert "PackedAllReduce{sum, products=p.p.....}" in ops
+
+
+def scenario_no_room_for_weights():
+    """Room in shared memory for the exchange but not for the weights' windows nor the
+    gathered rows: every process computes the whole gradient from rows gathered through
+    MPI_Allgather, with the same results."""
+    import backends.numpy.collective  # noqa: F401 (the exchange's kernels keep the real test)
+    from core.tensor import collective
+
+    collective.shared_memory_fits = lambda comm, nbytes: False  # graph.py kept its own too
+    check_equal_to_one_process(mlp, 97, (6,), 32, 2)
+    model, _ = train(mlp, *data(32, (6,)), True, 32, 1)
+    assert not isinstance(model._train_fn, sharded.ShardedStep)
+    assert _collectives(model) == ["GatherRows{2}", "PackedExchange{2, products=}"]
 
 
 def scenario_uneven():
