@@ -165,9 +165,11 @@ def gather_rows_kernel(node):
             raise RuntimeError(f"GatherRows: built for {node.op.processes} processes, run by "
                                f"{size}")
         if size == 1:
-            return [np.array(t) for t in tensors]
-        if not shares_memory(comm):
-            return shared_rows.allgather_padded(comm, list(tensors))
-        return gather(comm, list(tensors))
+            out = [np.array(t) for t in tensors]
+        elif not shares_memory(comm):
+            out = shared_rows.allgather_padded(comm, list(tensors))
+        else:
+            out = gather(comm, list(tensors))
+        return out if len(out) > 1 else out[0]  # one output: the value itself
 
     return kernel

@@ -55,7 +55,7 @@ def shard_updates(updates: list, gathered: dict, comm) -> tuple[list, "ShardedWe
         news = _rebuilt(olds, {**block, grad: grad_rows}, (rows.stop - rows.start,
                                                            param.type.shape[1]))
         if news is None:
-            continue  # (row_wise chose it: not reached) the whole gradient, on every process
+            continue  # not elementwise after all: the whole gradient, on every process
         for (v, v_rows), new in zip(block.items(), news):
             updates[index[id(v)]] = (v_rows, new)
             entries.append((v, v_rows, rows))

@@ -137,6 +137,7 @@ def test_gather_rows_alone_copies_its_inputs():
     assert got_y.shape == (0, 4) and got_y.dtype == np.float32
     with pytest.raises(TypeError, match="GatherRows: expected matrices"):
         gather_rows([T.dvector("v")], 1)
+    np.testing.assert_array_equal(function([a], gather_rows([a], 1)[0])(x), x)
     with pytest.raises(RuntimeError, match="built for 2 processes, run by 1"):
         function([a], gather_rows([a], 2)[0])(x)
 
