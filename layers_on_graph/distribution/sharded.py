@@ -170,7 +170,8 @@ class ShardedWeights:
         """Copy a value set since the last step into the window and make the window the
         variable's value again. Every process copies the whole value: all set the same
         (fit broadcasts process 0's first), so a process that reads rows another is still
-        copying reads the bytes it wrote itself."""
+        copying reads the bytes it wrote itself; and none writes new rows before the
+        step's gather barrier, which a copying process reaches only once done."""
         for var, _, blocks in self.entries:
             value = var.get_value(borrow=True)
             if value is not blocks.full:
