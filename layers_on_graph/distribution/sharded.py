@@ -208,5 +208,13 @@ class ShardedStep:
         self._weights.end_step()
         return outputs
 
+    @property
+    def update_targets(self) -> list:
+        """The variables the step updates, with a kernel's (or slot's) whole variable in
+        place of this process's block of its rows: what a caller saves and restores
+        (``debug_nan``), a restored value reaching the window at the next step."""
+        whole = {id(var_rows): var for var, var_rows, _ in self._weights.entries}
+        return [whole.get(id(v), v) for v in self._fn.update_targets]
+
     def __getattr__(self, name):
         return getattr(self._fn, name)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import math
 
+import core.tensor as T
 from core import NanGuardMode, function
 from core.compile.nanguard import NanGuardError
 from core.graph.trace import format_trace
@@ -54,18 +55,29 @@ class _NanCatcher:
         """Re-run ``batch`` under NanGuardMode (no updates) and describe the first NaN."""
         head = (f"fit: the loss is {loss} on this batch; the model keeps the weights of the last "
                 f"good step. Re-run under NanGuardMode:")
+        parallel = getattr(self.model, "_built_data_parallel", False)
         if self.guarded is None:
             fn = self.fn
-            self.guarded = function([i.variable for i in fn.ins], fn.maker.outputs,
+            inputs, outputs = [i.variable for i in fn.ins], fn.maker.outputs
+            if parallel:  # this process's slice alone: no collective to leave others in
+                inputs, total, params = self.model._local_step
+                outputs = _without_collectives(
+                    [total] + T.grad(total, params, disconnected_inputs="ignore"))
+            self.guarded = function(inputs, outputs,
                                     mode=NanGuardMode(nan_is_error=True, inf_is_error=True,
                                                       big_is_error=False),
                                     on_unused_input="ignore", no_default_updates=True,
                                     name="train (NanGuardMode)")
         try:
             self.guarded(*batch)  # reads the restored weights and random states; updates nothing
+            found = None
         except NanGuardError as err:
-            return f"{head} {self.locate(err)}\n{err}"
-        return f"{head} no NaN or inf appeared (the failure did not repeat)"
+            found = f"{self.locate(err)}\n{err}"
+        if parallel:  # every process saw the global loss: each tells what its slice did
+            found = _first_found(found)
+        if found is None:
+            return f"{head} no NaN or inf appeared (the failure did not repeat)"
+        return f"{head} {found}"
 
     def locate(self, err: NanGuardError) -> str:
         """The layer named by the failing node's scope, with the line that created it."""
@@ -78,6 +90,32 @@ class _NanCatcher:
         where = format_trace(getattr(layer, "_created_at", None))
         return (f"the first NaN is in layer {name!r} ({type(layer).__name__}), created at "
                 f"{where}")
+
+
+def _without_collectives(outputs: list) -> list:
+    """``outputs`` rebuilt with every collective (a synchronized BatchNormalization's
+    allreduce) replaced by its input: this process's values alone."""
+    from core.graph.utils import toposort
+    from core.tensor.collective import AllReduce
+
+    equiv: dict = {}
+    for node in toposort(outputs):
+        inputs = [equiv.get(i, i) for i in node.inputs]
+        if isinstance(node.op, AllReduce):
+            equiv[node.outputs[0]] = inputs[0]
+        elif any(a is not b for a, b in zip(inputs, node.inputs)):
+            for old, new in zip(node.outputs, node.clone_with_new_inputs(inputs).outputs):
+                equiv[old] = new
+    return [equiv.get(o, o) for o in outputs]
+
+
+def _first_found(found: str | None) -> str | None:
+    """The first process's finding, among all processes' (data parallel)."""
+    from ..distribution import runtime
+
+    everyone = runtime.communicator().allgather(found)
+    return next((f"(process {k}) {text}" for k, text in enumerate(everyone)
+                 if text is not None), None)
 
 
 def _find_layer(model, name: str):

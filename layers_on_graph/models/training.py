@@ -205,6 +205,8 @@ class Trainer:
         updates = list(state_updates)
         self._built_data_parallel = dist.active()
         gathered: dict = {}  # data parallel: kernels whose rows each process updates a block of
+        # this process's own step, before any collective (debug_nan re-runs it alone)
+        self._local_step = (x_vars + y_vars + sw_vars, total, params)
         if self._built_data_parallel:  # one allreduce per step: see distribution/graph.py
             grads, train_outputs, updates, gathered = dist_graph.reduce_train_step(
                 total, train_outputs, len(self._loss_names), params, updates,

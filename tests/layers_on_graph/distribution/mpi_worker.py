@@ -424,6 +424,38 @@ def scenario_kill(folder: str):
                          LambdaCallback(on_train_batch_end=die)])
 
 
+def scenario_debug_nan():
+    """A NaN loss under debug_nan: every process raises, keeping the weights of the last
+    good step (the kernels whose rows the processes share too), and names the layer from
+    a re-run of each process's slice alone (no collective, even a synchronized
+    BatchNormalization's, for a process whose slice holds no NaN to wait in)."""
+    from layers_on_graph.callbacks import LambdaCallback
+
+    distribution.set_distribution(distribution.DataParallel())
+    for build, shape in ((mlp, (6,)), (lambda: cnn(True), (6, 6, 2))):
+        x, y = data(96, shape)
+        x[70] = np.nan  # in the third batch of 32 (no shuffling), process 0's slice
+        snapshots = []
+        model = build()
+        keep = LambdaCallback(on_train_batch_end=lambda step, logs: snapshots.append(
+            [w.copy() for w in model.get_weights()]))
+        model.compile(optimizer=optimizers.SGD(0.1, momentum=0.9),
+                      loss="sparse_categorical_crossentropy")
+        try:
+            model.fit(x, y, batch_size=32, epochs=1, verbose=0, shuffle=False,
+                      callbacks=[keep], debug_nan=True)
+        except FloatingPointError as err:
+            message = str(err)
+        else:
+            raise AssertionError("no FloatingPointError")
+        assert "(process 0)" in message and "in input x0" in message, \
+            message
+        assert len(snapshots) == 2
+        for got, want in zip(model.get_weights(), snapshots[-1]):
+            np.testing.assert_array_equal(got, want)
+        same_everywhere(model.get_weights())
+
+
 def scenario_gather_rows():
     """GatherRows in shared memory: each process's rows in process order, each block
     keeping room for the most rows its process gave (the rest zero), windows growing when

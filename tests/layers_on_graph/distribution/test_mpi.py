@@ -73,7 +73,8 @@ def _mpich_segments() -> set[str]:
 
 @pytest.mark.parametrize("scenario", ["mlp", "uneven", "lstm", "stateful", "cnn_sync_bn",
                                       "default_bn",
-                                      "core_loop", "gather_rows", "array_metrics", "stream",
+                                      "core_loop", "gather_rows", "debug_nan", "array_metrics",
+                                      "stream",
                                       "no_shared_memory", "no_room_for_weights"])
 def test_same_weights_as_one_process(scenario):
     done = run_worker(scenario)
