@@ -426,9 +426,9 @@ def scenario_kill(folder: str):
 
 def scenario_debug_nan():
     """A NaN loss under debug_nan: every process raises, keeping the weights of the last
-    good step (the kernels whose rows the processes share too), and names the layer from
-    a re-run of each process's slice alone (no collective, even a synchronized
-    BatchNormalization's, for a process whose slice holds no NaN to wait in)."""
+    good step (the kernels whose rows the processes share too), and says where the first
+    NaN appeared, from a re-run of each process's slice alone (no collective, even a
+    synchronized BatchNormalization's, for a process whose slice holds no NaN to wait in)."""
     from layers_on_graph.callbacks import LambdaCallback
 
     distribution.set_distribution(distribution.DataParallel())
@@ -448,8 +448,7 @@ def scenario_debug_nan():
             message = str(err)
         else:
             raise AssertionError("no FloatingPointError")
-        assert "(process 0)" in message and "in input x0" in message, \
-            message
+        assert "(process 0)" in message and "in input x0" in message, message
         assert len(snapshots) == 2
         for got, want in zip(model.get_weights(), snapshots[-1]):
             np.testing.assert_array_equal(got, want)
