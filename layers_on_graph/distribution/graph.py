@@ -86,7 +86,7 @@ def _times_count(expr, n):
 
 
 def reduce_train_step(total, outputs: list, n_losses: int, params: list, updates: list,
-                      averaged: list, batch_input, row_wise=lambda params: set()):
+                      averaged: list, batch_input, row_wise=lambda params: {}):
     """Gradients, outputs and updates of one data-parallel training step.
 
     Parameters
@@ -104,7 +104,8 @@ def reduce_train_step(total, outputs: list, n_losses: int, params: list, updates
         An input whose first axis is this process's slice of the batch.
     row_wise : callable
         Given ``params``, the ids of those whose update may be applied to a block of rows
-        alone (``sharded.row_wise``): the candidates to gather.
+        alone, each to the weight and its slots (``sharded.row_wise``): the candidates to
+        gather.
 
     Returns
     -------
@@ -112,15 +113,15 @@ def reduce_train_step(total, outputs: list, n_losses: int, params: list, updates
         The gradients of the global mean loss, the global outputs (mean losses, summed
         metrics) and the state updates, identical on every process. ``gathered`` maps each
         weight whose gradient is a product ``x.T @ delta`` (a Dense kernel's), when every
-        process shares one machine, to ``(gradient, x_all, delta_all, count)``: that
+        process shares one machine, to ``(gradient, x_all, delta_all, count, state)``: that
         gradient is then ``x_all.T @ delta_all / count`` over the rows of every process
         (``GatherRows``), ready for ``sharded.shard_updates`` to give each process a block
-        of its rows.
+        of its rows (and of its slots, ``state`` from ``row_wise``).
     """
     n = _local_count(batch_input, total.dtype)
     grads = T.grad(total * n, params, disconnected_inputs="ignore") if params else []
     processes = _processes_sharing_memory([(g, _shape(p)) for g, p in zip(grads, params)])
-    candidates = row_wise(params) if processes else set()
+    candidates = row_wise(params) if processes else {}
     products = {k: _rows_product(g, p) for k, (g, p) in enumerate(zip(grads, params))
                 if id(p) in candidates}
     products = {k: ab for k, ab in products.items() if ab is not None}
@@ -147,7 +148,8 @@ def reduce_train_step(total, outputs: list, n_losses: int, params: list, updates
     for j, (x_all, delta_all) in zip(sorted(products), zip(gathered_rows[::2],
                                                             gathered_rows[1::2])):
         new_grads[j] = T.dot(x_all.T, delta_all) / T.cast(count, params[j].type.dtype)
-        gathered[params[j]] = (new_grads[j], x_all, delta_all, count)
+        gathered[params[j]] = (new_grads[j], x_all, delta_all, count,
+                               candidates[id(params[j])])
     new_updates = [(v, e / T.cast(count, e.dtype))
                    for (v, _), e in zip(mean_updates, reduced[k:k + len(mean_updates)])]
     k += len(mean_updates)

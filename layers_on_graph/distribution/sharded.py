@@ -25,7 +25,7 @@ import numpy as np
 
 import core.tensor as T
 from core import shared
-from core.graph.utils import clone_replace, toposort
+from core.graph.utils import clone_replace, graph_inputs, toposort
 from core.tensor.elemwise import Elemwise
 
 
@@ -38,7 +38,8 @@ def shard_updates(updates: list, gathered: dict, comm) -> tuple[list, "ShardedWe
     updates : list of (shared, expression)
         The step's updates, the optimizer's included.
     gathered : dict
-        ``reduce_train_step``'s: kernel -> (gradient, x_all, delta_all, count).
+        ``reduce_train_step``'s: kernel -> (gradient, x_all, delta_all, count, state), the
+        state being the kernel and its slots (``row_wise``).
     comm : mpi4py communicator
         The processes, all on one machine.
     """
@@ -46,11 +47,11 @@ def shard_updates(updates: list, gathered: dict, comm) -> tuple[list, "ShardedWe
 
     size, rank = comm.Get_size(), comm.Get_rank()
     original, updates, entries = updates, list(updates), []
-    for param, (grad, x_all, delta_all, count) in gathered.items():
+    index = {id(v): k for k, (v, _) in enumerate(updates)}
+    for param, (grad, x_all, delta_all, count, state) in gathered.items():
         rows = block_rows(param.type.shape[0], size, rank)
-        block = {v: _block_variable(v, rows) for v in _row_state(updates, param, grad)}
+        block = {v: _block_variable(v, rows) for v in state}
         grad_rows = _rows_gradient(x_all, delta_all, rows, count, param.type.dtype)
-        index = {id(v): k for k, (v, _) in enumerate(updates)}
         olds = [updates[index[id(v)]][1] for v in block]
         news = _rebuilt(olds, {**block, grad: grad_rows}, (rows.stop - rows.start,
                                                            param.type.shape[1]))
@@ -77,25 +78,6 @@ def _rows_gradient(x_all, delta_all, rows: slice, count, dtype: str):
     """The gradient of a kernel's ``rows``: ``x_all[:, rows].T @ delta_all / count`` (as a
     product by ``1 / count``, which the optimizer's update folds into one Gemm)."""
     return T.dot(x_all[:, rows].T, delta_all) * T.cast(1 / count, dtype)
-
-
-def _row_state(updates: list, param, grad) -> list:
-    """``param`` and the variables updated from its gradient with its shape (its optimizer
-    slots), when every one has a known shape and an update; else []."""
-    shape = param.type.shape
-    if None in shape or id(param) not in {id(v) for v, _ in updates}:
-        return []
-    state = [param]
-    for v, expr in updates:
-        if v is not param and _reads(expr, grad):
-            if v.type.shape != shape or v.type.dtype != param.type.dtype:
-                return []
-            state.append(v)
-    return state
-
-
-def _reads(expr, var) -> bool:
-    return any(var in node.inputs for node in toposort([expr])) or expr is var
 
 
 def _block_variable(var, rows: slice):
@@ -131,18 +113,28 @@ def _elementwise(exprs: list, variables: list) -> bool:
     return True
 
 
-def row_wise(optimizer, params: list) -> set[int]:
-    """The ids of ``params`` whose update by ``optimizer`` (and its slots') is elementwise
-    in the weight and its gradient: a process can update a block of their rows alone (not
-    under a clipped gradient's norm). Read off the updates for stand-in gradients."""
+def row_wise(optimizer, params: list) -> dict[int, list]:
+    """For each of ``params`` whose update by ``optimizer`` (and its slots') is elementwise
+    in the weight and its gradient, so that a process can update a block of its rows alone
+    (not under a clipped gradient's norm): its id -> the weight and its slots (the
+    variables updated from its gradient). Read off the updates for stand-in gradients."""
     grads = [p.type() for p in params]
     updates = optimizer.get_updates(params, grads)
-    found = set()
-    for param, grad in zip(params, grads):
-        state = _row_state(updates, param, grad)
+    owner = {id(g): k for k, g in enumerate(grads)}
+    readers: list[list] = [[] for _ in params]  # per param: the variables its gradient updates
+    for v, expr in updates:
+        for k in {owner[id(leaf)] for leaf in graph_inputs([expr]) if id(leaf) in owner}:
+            readers[k].append(v)
+    updated = {id(v) for v, _ in updates}
+    found = {}
+    for param, grad, slots in zip(params, grads, readers):
+        state = [param] + [v for v in slots if v is not param]
         ids = {id(v) for v in state}
-        if state and _elementwise([e for v, e in updates if id(v) in ids], state + [grad]):
-            found.add(id(param))
+        if (None not in param.type.shape and id(param) in updated
+                and all(v.type.shape == param.type.shape and v.type.dtype == param.type.dtype
+                        for v in state)
+                and _elementwise([e for v, e in updates if id(v) in ids], state + [grad])):
+            found[id(param)] = state
     return found
 
 

@@ -156,5 +156,11 @@ def test_row_wise_updates_are_those_elementwise_in_the_gradient(optimizer, row_w
 
     model = Sequential([Input(shape=(4,)), layers.Dense(5), layers.Dense(3)])
     params = model.trainable_weights
-    found = sharded.row_wise(optimizer(), params)
-    assert found == ({id(p) for p in params} if row_wise else set())
+    opt = optimizer()
+    found = sharded.row_wise(opt, params)
+    assert set(found) == ({id(p) for p in params} if row_wise else set())
+    slots = {id(v) for v in opt.variables}
+    for state in found.values():  # the weight, then its slots (the optimizer's, its shape)
+        weight, *its_slots = state
+        assert its_slots and all(id(v) in slots and v.type.shape == weight.type.shape
+                                 for v in its_slots)
