@@ -31,10 +31,10 @@ from core.tensor.conv import Conv2d, Conv2dBiasAct, Conv2dGradInputs, Conv2dGrad
 
 from ..numpy.conv import (_channels_last, _check, _check_g, _geometry, _wmat, bias_act,
                           check_bias)
-from . import aligned, conv_direct, conv_winograd, generators
+from . import conv_direct, conv_winograd, generators
 from .blas import blas_gemm, blas_thread_local
 from .compiler import char_ptr
-from .result_ring import ResultRing
+from .result_ring import ResultRing, Scratch
 from .scalar import Unsupported, ctype
 from .spec import KernelSpec
 
@@ -218,22 +218,13 @@ def _rows(m: int, k: int, itemsize: int) -> int:
     return int(max(16, min(m, BLOCK_BYTES // max(1, k * itemsize))))
 
 
-class _Scratch:
+class _Scratch(Scratch):
     """The block's column buffer (the call) and the transformed filters (``filters``),
     kept between calls."""
 
     def __init__(self, dtype):
-        self.dtype, self.buf, self.transformed = dtype, np.empty(0, dtype), np.empty(0, dtype)
-
-    def __call__(self, size: int) -> np.ndarray:
-        if self.buf.size < size:
-            self.buf = aligned.empty(size, self.dtype)
-        return self.buf
-
-    def filters(self, size: int) -> np.ndarray:
-        if self.transformed.size < size:
-            self.transformed = aligned.empty(size, self.dtype)
-        return self.transformed[:size]
+        super().__init__(dtype)
+        self.filters = Scratch(dtype)
 
 
 def _image_strides(x: np.ndarray) -> tuple:

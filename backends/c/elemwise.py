@@ -392,7 +392,8 @@ def _make_kernel(node, roles, fc, fs, fr=None, fq=None):
     dts = [f"D{k}" for k in range(nin)] + [f"O{k}" for k in range(nout)]
     # ``is`` first (fast), ``==`` for an equal dtype object that is not numpy's own (an
     # unpickled array's: process 0's weights broadcast through MPI, a pickled data set)
-    cond = [f"(x{k}.dtype is D{k} or x{k}.dtype == D{k})" for k in range(nin)]
+    dtype_cond = [f"(x{k}.dtype is D{k} or x{k}.dtype == D{k})" for k in range(nin)]
+    cond = list(dtype_cond)
     if arrays:
         first = arrays[0]
         cond += [f"x{k}.flags.c_contiguous" for k in arrays]
@@ -424,8 +425,7 @@ def _make_kernel(node, roles, fc, fs, fr=None, fq=None):
         ``matches`` (a format of k and the first full input f) against the full ones."""
         full = [k for k in arrays if k not in broadcast]
         f0 = full[0]
-        conds = [f"(x{k}.dtype is D{k} or x{k}.dtype == D{k})" for k in range(nin)]
-        conds += [f"x{k}.flags.c_contiguous" for k in arrays]
+        conds = dtype_cond + [f"x{k}.flags.c_contiguous" for k in arrays]
         conds += [f"x{k}.shape == x{f0}.shape" for k in full[1:]]
         conds += [matches.format(k=k, f=f0) for k in broadcast]
         size = f"x{f0}.size"

@@ -43,7 +43,7 @@ from ..numpy.conv import _channels_last, check_bias
 from ..numpy.grouped_conv import _check_g, _geometry
 from . import generators
 from .compiler import char_ptr
-from .result_ring import ResultRing
+from .result_ring import ResultRing, Scratch
 from .scalar import ctype
 from .spec import KernelSpec
 
@@ -492,10 +492,9 @@ def _output_grad(g: np.ndarray, op, cg: int) -> np.ndarray:
 
 
 def _weights_kernel(op, fn, fallback, dtype):
-    parts = np.empty(0, dtype)
+    scratch = Scratch(dtype)
 
     def kernel(x, g, kshape):
-        nonlocal parts
         if not (_usable(dtype, x, g) and _channels_last(x) and x.shape[1] % op.num_groups == 0
                 and g.shape[1] % op.num_groups == 0):
             return fallback(x, g, kshape)
@@ -507,8 +506,7 @@ def _weights_kernel(op, fn, fallback, dtype):
         d = _descriptor(op, n, (h, wd), c, (ho, wo), f, (kh, kw), _image_strides(x), cg)
         gw = np.empty((kh, kw, f // op.num_groups, op.num_groups) if cg == 1
                       else (kh, kw, op.num_groups, cg, f // op.num_groups), dtype)
-        if parts.size < (SLOTS + 1) * gw.size:  # a part per chunk of images but the first
-            parts = np.empty((SLOTS + 1) * gw.size, dtype)
+        parts = scratch((SLOTS + 1) * gw.size)  # a part per chunk of images but the first
         dy = _output_grad(g, op, cg)
         fn(_ptr(d), _ptr(x), _ptr(dy), _ptr(gw), _ptr(parts))
         return _unfilters(gw, op, f, cg)

@@ -23,6 +23,7 @@ class ResultRing:
 
     def __init__(self, dtype):
         self.dtype, self.ring = dtype, [None, None]
+        self.itemsize = np.dtype(dtype).itemsize
 
     def __call__(self, shape: tuple) -> np.ndarray:
         ring = self.ring
@@ -34,12 +35,26 @@ class ResultRing:
             if (buf is not None and buf.shape == shape and REUSE and getrefcount(buf) == 3
                     and getrefcount(buf.base) == 2):
                 return buf
-        if np.dtype(self.dtype).itemsize * math.prod(np.atleast_1d(shape)) < REUSE_BYTES:
+        if self.itemsize * math.prod(shape) < REUSE_BYTES:
             return np.empty(shape, self.dtype)  # (aligning costs more than it saves here)
         buf = aligned.empty(shape, self.dtype)  # every vector load within a cache line
         if REUSE:
             ring[1], ring[0] = ring[0], buf
         return buf
+
+
+class Scratch:
+    """A kernel's working buffer, kept across its calls and grown (starting on a cache
+    line) when a call needs more."""
+
+    def __init__(self, dtype):
+        self.dtype, self.buf = np.dtype(dtype), np.empty(0, dtype)
+
+    def __call__(self, size: int) -> np.ndarray:
+        """The buffer's first ``size`` elements."""
+        if self.buf.size < size:
+            self.buf = aligned.empty(size, self.dtype)
+        return self.buf[:size]
 
 
 class Parts:
@@ -48,12 +63,10 @@ class Parts:
     line (a shared line bounces between the cores at every add)."""
 
     def __init__(self, dtype):
-        self.dtype, self.buf = np.dtype(dtype), np.empty(0, dtype)
+        self.scratch = Scratch(dtype)
 
     def __call__(self, blocks: int, width: int) -> tuple[np.ndarray, int]:
         """``(flat buffer of blocks rows, row stride in elements >= width)``."""
-        per_line = aligned.LINE // self.dtype.itemsize
+        per_line = aligned.LINE // self.scratch.dtype.itemsize
         stride = -(-width // per_line) * per_line
-        if self.buf.size < blocks * stride:
-            self.buf = aligned.empty(blocks * stride, self.dtype)
-        return self.buf[:blocks * stride], stride
+        return self.scratch(blocks * stride), stride
