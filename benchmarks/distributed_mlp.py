@@ -65,16 +65,13 @@ def time_collectives() -> Timer | None:
     ``MPI_Allreduce``."""
     from backends.numpy import shared_allreduce, shared_rows
     from core.tensor import collective
-    from layers_on_graph.distribution import sharded
 
     comm = collective.get_communicator()
     if comm is None:
         return None
     timer = Timer()
     if collective.shares_memory(comm):
-        for owner, name in ((shared_allreduce.SharedAllreduce, "exchange"),
-                            (shared_rows, "_barrier"), (sharded.ShardedWeights, "end_step")):
-            setattr(owner, name, timer.wrap(getattr(owner, name)))
+        shared_allreduce.barrier = shared_rows.barrier = timer.wrap(shared_allreduce.barrier)
     else:
         collective.set_communicator(TimedComm(comm, timer))
     return timer

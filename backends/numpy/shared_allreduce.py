@@ -21,6 +21,16 @@ import numpy as np
 _WINDOWS: list = []
 
 
+def barrier(comm, windows: list) -> None:
+    """Wait for every process of ``comm``, each process's stores into the shared
+    ``windows`` (MPI windows) visible to all once it returns."""
+    for window in windows:
+        window.Sync()  # this process's stores visible ...
+    comm.Barrier()  # ... once every process has made its own so
+    for window in windows:
+        window.Sync()
+
+
 def window_bytes(comm, size: int, dtype) -> int:
     """The shared memory a ``SharedAllreduce`` of ``size`` values takes on the machine."""
     return comm.Get_size() * 2 * size * np.dtype(dtype).itemsize
@@ -52,9 +62,7 @@ class SharedAllreduce:
         return self.slots[self.rank][turn]
 
     def exchange(self, turn: int) -> list[np.ndarray]:
-        self.window.Sync()  # this process's stores visible ...
-        self.comm.Barrier()  # ... once every process has made its own so
-        self.window.Sync()
+        barrier(self.comm, [self.window])
         return [slots[turn] for slots in self.slots]
 
     def reduce(self, turn: int, out: np.ndarray) -> None:

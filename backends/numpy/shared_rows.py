@@ -4,13 +4,14 @@ Every process of one machine sees the whole array (``full``) where it lies, and 
 its own rows (``mine``): a data-parallel step's gathered activations and deltas
 (``GatherRows``), and the weights and optimizer slots that each process updates a block
 of rows of (``layers_on_graph/distribution/sharded.py``). Ordering is the callers' part:
-a process writes its block, every process calls ``sync`` and a barrier, then all read.
+a process writes its block, every process passes ``shared_allreduce.barrier`` on the
+windows, then all read.
 """
 from __future__ import annotations
 
 import numpy as np
 
-from .shared_allreduce import _WINDOWS
+from .shared_allreduce import _WINDOWS, barrier
 
 
 class RowBlocks:
@@ -39,10 +40,6 @@ class RowBlocks:
         """Process ``q``'s rows."""
         return self.full[self.offsets[q]:self.offsets[q + 1]]
 
-    def sync(self) -> None:
-        """Make this process's stores visible to the others (before a barrier), or theirs
-        to this process (after it)."""
-        self.window.Sync()
 
 
 def block_rows(rows: int, processes: int, q: int) -> slice:
@@ -79,7 +76,7 @@ class RowGather:
         header.mine[0] = needs
         if all(n <= len(b.mine) for n, b in zip(needs, blocks)):
             _write(blocks, tensors)
-        _barrier(comm, [header] + blocks)
+        barrier(comm, [b.window for b in [header] + blocks])
         wanted = header.full.copy()
         if any(wanted[q, k] > b.counts[q] for k, b in enumerate(blocks)
                for q in range(len(wanted))):
@@ -88,7 +85,7 @@ class RowGather:
                 return allgather_padded(comm, tensors)
             header, blocks = self.sets[self.turn]
             _write(blocks, tensors)
-            _barrier(comm, blocks)
+            barrier(comm, [b.window for b in blocks])
         return [b.full for b in blocks]
 
     def _allocate(self, comm, tensors, rows) -> bool:
@@ -113,14 +110,6 @@ def _write(blocks: list, tensors: list) -> None:
         block.mine[:n] = t
         if n < len(block.mine):
             block.mine[n:] = 0
-
-
-def _barrier(comm, blocks: list) -> None:
-    for b in blocks:
-        b.sync()
-    comm.Barrier()
-    for b in blocks:
-        b.sync()
 
 
 def allgather_padded(comm, tensors: list) -> list[np.ndarray]:

@@ -143,9 +143,10 @@ class ShardedWeights:
     barrier that ends each step (every process's rows updated before anyone reads them)."""
 
     def __init__(self, comm, entries: list):
+        from backends.numpy.shared_allreduce import barrier
         from backends.numpy.shared_rows import RowBlocks
 
-        self.comm = comm
+        self.comm, self.barrier = comm, barrier
         self.entries = []  # (variable, its block variable, RowBlocks)
         for var, var_rows, rows in entries:
             shape = var.type.shape
@@ -154,6 +155,7 @@ class ShardedWeights:
             if comm.Get_rank() == 0:  # process 0's values, as fit's broadcast would give
                 blocks.full[...] = var.get_value(borrow=True)
             self.entries.append((var, var_rows, blocks))
+        self.windows = [blocks.window for _, _, blocks in self.entries]
         self.end_step()
         for var, _, blocks in self.entries:
             var.set_value(blocks.full, borrow=True)
@@ -179,10 +181,7 @@ class ShardedWeights:
             if value is not blocks.mine:
                 blocks.mine[...] = value
                 var_rows.set_value(blocks.mine, borrow=True)
-            blocks.sync()
-        self.comm.Barrier()
-        for _, _, blocks in self.entries:
-            blocks.sync()
+        self.barrier(self.comm, self.windows)
 
 
 class ShardedStep:
