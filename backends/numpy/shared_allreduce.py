@@ -15,10 +15,7 @@ from __future__ import annotations
 
 import numpy as np
 
-# Windows are never freed: MPI_Win_free is collective, and a kernel dropped by the
-# garbage collector on one process is not dropped at the same point on the others. One
-# window per packed-collective node (two slots of its buffer per process) lives until exit.
-_WINDOWS: list = []
+from . import shared_windows
 
 
 def barrier(comm, windows: list) -> None:
@@ -46,16 +43,10 @@ class SharedAllreduce:
     """
 
     def __init__(self, comm, size: int, dtype):
-        from mpi4py import MPI
-
         self.comm, self.size, self.dtype = comm, size, np.dtype(dtype)
-        itemsize = self.dtype.itemsize
-        window = MPI.Win.Allocate_shared(2 * size * itemsize, itemsize, comm=comm)
-        window.Lock_all(MPI.MODE_NOCHECK)  # one passive epoch: Sync orders the shared stores
-        _WINDOWS.append(window)
-        self.window = window
-        self.slots = [np.ndarray((2, size), self.dtype, window.Shared_query(q)[0])
-                      for q in range(comm.Get_size())]
+        processes = comm.Get_size()
+        self.window, memory = shared_windows.allocate(comm, window_bytes(comm, size, dtype))
+        self.slots = list(memory.view(self.dtype).reshape(processes, 2, size))
         self.rank = comm.Get_rank()
 
     def segment(self, turn: int) -> np.ndarray:

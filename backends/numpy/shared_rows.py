@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .shared_allreduce import _WINDOWS, barrier
+from . import shared_windows
+from .shared_allreduce import barrier
 
 
 class RowBlocks:
@@ -20,20 +21,13 @@ class RowBlocks:
     in the same order, with its own number of rows."""
 
     def __init__(self, comm, rows: int, tail: tuple, dtype):
-        from mpi4py import MPI
-
         self.comm, self.rank, self.dtype = comm, comm.Get_rank(), np.dtype(dtype)
         self.counts = [int(r) for r in comm.allgather(int(rows))]
         self.offsets = np.cumsum([0] + self.counts).tolist()
         total, row = self.offsets[-1], int(np.prod(tail, dtype=np.int64))
-        nbytes = max(total * row, 1) * self.dtype.itemsize
-        # process 0 allocates it all: one contiguous array, whatever each process's share
-        window = MPI.Win.Allocate_shared(nbytes if self.rank == 0 else 0, self.dtype.itemsize,
-                                         comm=comm)
-        window.Lock_all(MPI.MODE_NOCHECK)  # one passive epoch: Sync orders the shared stores
-        _WINDOWS.append(window)  # never freed: see shared_allreduce
-        self.window = window
-        self.full = np.ndarray((total,) + tuple(tail), self.dtype, window.Shared_query(0)[0])
+        # one contiguous array, whatever each process's share
+        self.window, memory = shared_windows.allocate(comm, total * row * self.dtype.itemsize)
+        self.full = memory.view(self.dtype).reshape((total,) + tuple(tail))
         self.mine = self.block(self.rank)
 
     def block(self, q: int) -> np.ndarray:

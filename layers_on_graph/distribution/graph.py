@@ -15,6 +15,7 @@ import operator
 import numpy as np
 
 import core.tensor as T
+from backends.numpy import shared_windows
 from core.tensor.collective import (Unpack, allreduce, allreduce_packed, exchange_packed,
                                     gather_rows, get_communicator, shared_memory_fits,
                                     shares_memory)
@@ -69,6 +70,7 @@ def _processes_sharing_memory(parts: list) -> int:
     comm = get_communicator()
     if not shares_memory(comm):
         return 0
+    shared_windows.collect(comm, garbage=True)  # first free those of steps dropped since
     # parts sized at run time (metric sums) are small: a margin of 1 MB covers them
     nbytes = sum(np.dtype(expr.dtype).itemsize * int(np.prod(shape, dtype=np.int64))
                  for expr, shape in parts if shape is not None) + (1 << 20)

@@ -493,6 +493,41 @@ def scenario_gather_rows():
     np.testing.assert_array_equal(got_a, want)
 
 
+def scenario_windows_freed():
+    """Shared windows are freed once every process has dropped its arrays over them: a
+    window one process still uses stays; models compiled and fitted one after another (a
+    hyperparameter search) keep only the last step's windows, not every step's."""
+    from backends.numpy import shared_windows
+
+    distribution.set_distribution(distribution.DataParallel())
+    comm, rank = runtime.communicator(), distribution.process_index()
+    open_at_start = shared_windows.open_windows(comm)
+    _, kept = shared_windows.allocate(comm, 4096)
+    kept[:] = rank
+    _, dropped = shared_windows.allocate(comm, 4096)
+    if rank == 0:
+        del kept  # process 1 keeps its array over the first window: it stays
+    del dropped
+    assert shared_windows.collect(comm) == 1
+    assert shared_windows.open_windows(comm) == open_at_start + 1
+    kept = None
+    assert shared_windows.collect(comm) == 1
+    assert shared_windows.open_windows(comm) == open_at_start
+
+    x, y = data(64, (6,))
+    counts, free = [], []
+    for _ in range(4):  # a new model each time, the last one dropped in reference cycles
+        model = mlp()
+        model.compile(optimizer=optimizers.SGD(0.05, momentum=0.9),
+                      loss="sparse_categorical_crossentropy")
+        model.fit(x, y, batch_size=16, epochs=1, verbose=0)
+        assert sharded.ShardedStep is type(model._train_fn)
+        counts.append(shared_windows.open_windows(comm))
+        free.append(os.statvfs("/dev/shm").f_bavail)
+    assert counts[1:] == counts[:1] * 3, counts
+    assert free[-1] >= free[1], free
+
+
 def scenario_core_loop():
     """The documented pattern of core.tensor.collective in a loop written with core.function."""
     import core.tensor as T

@@ -75,7 +75,8 @@ def _mpich_segments() -> set[str]:
                                       "default_bn",
                                       "core_loop", "gather_rows", "debug_nan", "array_metrics",
                                       "stream",
-                                      "no_shared_memory", "no_room_for_weights"])
+                                      "no_shared_memory", "no_room_for_weights",
+                                      "windows_freed"])
 def test_same_weights_as_one_process(scenario):
     done = run_worker(scenario)
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
