@@ -9,7 +9,7 @@ import os
 
 from core.tensor import collective
 
-from .faults import install_abort_on_error
+from .faults import install_abort_on_error, install_end_notices
 
 # environment variables that launchers set to the number of processes
 _SIZE_VARIABLES = ("PMI_SIZE", "OMPI_COMM_WORLD_SIZE", "MPI_LOCALNRANKS",
@@ -69,6 +69,7 @@ def _join() -> None:
     if _comm.Get_size() > 1:
         collective.set_communicator(_comm)
         install_abort_on_error(_comm)
+        install_end_notices(_comm)
 
 
 def communicator():

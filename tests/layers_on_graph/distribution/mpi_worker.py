@@ -528,6 +528,20 @@ def scenario_windows_freed():
     assert free[-1] >= free[1], free
 
 
+def scenario_evaluate_on_one_process():
+    """Process 0 alone evaluates (a collective) after fit; process 1's script ends."""
+    from layers_on_graph.distribution import faults
+
+    distribution.set_distribution(distribution.DataParallel())
+    x, y = data(32, (6,))
+    model = mlp()
+    model.compile(optimizer="sgd", loss="sparse_categorical_crossentropy")
+    model.fit(x, y, batch_size=16, epochs=1, verbose=0)
+    if distribution.process_index() == 0:
+        time.sleep(faults.GRACE + 0.5)  # long work of its own after the end: no abort
+        model.evaluate(x, y, verbose=0)  # waits for process 1 for ever: aborted
+
+
 def scenario_core_loop():
     """The documented pattern of core.tensor.collective in a loop written with core.function."""
     import core.tensor as T

@@ -107,6 +107,16 @@ def test_error_on_one_process_ends_all_with_its_message():
     assert "[process 1]" in done.stderr, done.stderr[-3000:]
 
 
+def test_collective_on_one_process_ends_all_with_the_line():
+    done = run_worker("evaluate_on_one_process")  # a hang would hit TIMEOUT
+    assert done.returncode != 0
+    assert "[process 0] waits at " + WORKER in done.stderr, done.stderr[-3000:]
+    assert "for process 1, whose script has ended" in done.stderr
+    line = done.stderr.split(WORKER + ":")[1].split(" ")[0]
+    with open(WORKER) as f:
+        assert "model.evaluate(x, y" in f.read().splitlines()[int(line) - 1]
+
+
 def test_killed_process_ends_all_and_checkpoint_stays_good(tmp_path):
     done = run_worker("kill", str(tmp_path))
     assert done.returncode != 0
