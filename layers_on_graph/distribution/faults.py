@@ -54,7 +54,12 @@ def install_abort_on_error(comm) -> None:
 
 def install_end_notices(comm) -> None:
     """Tell the other processes when this script ends, and abort all when this process
-    waits in a collective for a process whose script has ended (collective: ``comm.Dup``)."""
+    waits in a collective for a process whose script has ended (collective: ``comm.Dup``).
+    Only where MPI allows calls from several threads at once (mpi4py asks for it)."""
+    from mpi4py import MPI
+
+    if MPI.Query_thread() != MPI.THREAD_MULTIPLE:
+        return
     notices = comm.Dup()
     stop = threading.Event()
     watcher = threading.Thread(target=_watch, args=(notices, stop, threading.main_thread()),
@@ -64,8 +69,6 @@ def install_end_notices(comm) -> None:
     def announce_end():
         stop.set()
         watcher.join()
-        from mpi4py import MPI
-
         rank = notices.Get_rank()
         MPI.Request.Waitall([notices.Isend(b"", dest=q, tag=_ENDED)
                              for q in range(notices.Get_size()) if q != rank])
