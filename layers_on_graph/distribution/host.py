@@ -5,13 +5,47 @@ calls them unconditionally.
 """
 from __future__ import annotations
 
+import sys
+
 import numpy as np
 
-from . import data_parallel, runtime
+from . import data_parallel, runtime, watcher
 
 
 def _comm():
     return runtime.communicator() if data_parallel.active() else None
+
+
+def agree(call: str, **facts) -> None:
+    """Check that every process makes this ``call`` (fit, evaluate, predict) with the same
+    ``facts`` (sample counts, batch size...): each is collective, and a process calling
+    another, or over other data, would leave the others waiting for ever.
+
+    Raises
+    ------
+    RuntimeError
+        The processes make different calls (``evaluate`` on process 0 alone).
+    ValueError
+        They make this call with different facts (each process its own data).
+    """
+    comm = runtime.calls_communicator() if data_parallel.active() else None
+    if comm is None:
+        return
+    line = watcher.user_line(sys._getframe(1))
+    everyone = comm.allgather((call, facts, line))
+    if any(other[0] != call for other in everyone):
+        calls = ", ".join(f"{c} at {at} on process {q}" for q, (c, _, at) in enumerate(everyone))
+        raise RuntimeError(f"{calls}: under data parallel, fit, evaluate and predict are "
+                           f"collectives; every process must call them alike, in the same "
+                           f"order")
+    differ = [k for k in facts if any(other[1].get(k) != facts[k] for other in everyone)]
+    if differ:
+        values = "; ".join(f"{k}: " + ", ".join(f"{other[1].get(k)} on process {q}"
+                                                for q, other in enumerate(everyone))
+                           for k in differ)
+        raise ValueError(f"{call} at {line}: the processes differ in {values}. Under data "
+                         f"parallel every process passes the whole data (each takes its "
+                         f"slice of every global batch) and the same arguments")
 
 
 def local_slice(lo: int, hi: int) -> slice:

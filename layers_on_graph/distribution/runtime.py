@@ -9,13 +9,15 @@ import os
 
 from core.tensor import collective
 
-from .faults import install_abort_on_error, install_end_notices
+from . import watcher
+from .faults import install_abort_on_error
 
 # environment variables that launchers set to the number of processes
 _SIZE_VARIABLES = ("PMI_SIZE", "OMPI_COMM_WORLD_SIZE", "MPI_LOCALNRANKS",
                    "SLURM_STEP_NUM_TASKS")  # the last: srun's, not the batch script's
 
 _comm = None
+_calls = None  # a duplicate of _comm for agree(): fit, evaluate, predict checked alike
 
 
 def launched_processes() -> int:
@@ -57,7 +59,7 @@ def initialize(job_addresses: str | None = None, num_processes: int | None = Non
 
 
 def _join() -> None:
-    global _comm
+    global _comm, _calls
     if _comm is not None or launched_processes() == 1:
         return
     try:
@@ -69,12 +71,19 @@ def _join() -> None:
     if _comm.Get_size() > 1:
         collective.set_communicator(_comm)
         install_abort_on_error(_comm)
-        install_end_notices(_comm)
+        watcher.install(_comm)
+        _calls = _comm.Dup()
 
 
 def communicator():
     """The mpi4py communicator of all processes, or None when running alone."""
     return _comm if _comm is not None and _comm.Get_size() > 1 else None
+
+
+def calls_communicator():
+    """The communicator on which the processes compare their calls of fit, evaluate and
+    predict (``host.agree``), apart from the steps' collectives; None when alone."""
+    return _calls if communicator() else None
 
 
 def process_index() -> int:

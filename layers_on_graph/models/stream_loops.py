@@ -23,6 +23,7 @@ def fit_stream(model, train, epochs, verbose, callbacks, validation_data, shuffl
     arrays as ``data_adapters.ArrayBatches``); ``debug_nan`` as in ``fit``."""
     train = Stream(train, steps_per_epoch, shuffle, "fit")
     val = _validation(model, validation_data)
+    dist_host.agree("fit", steps=train.steps, epochs=epochs, initial_epoch=initial_epoch)
     verbose = dist_host.local_verbose(verbose)
     callbacks = dist_host.local_callbacks(callbacks)
     dist_host.sync_state(model)
@@ -100,6 +101,7 @@ def _evaluate(model, data, steps, batch_size, cbs) -> dict:
 def evaluate_stream(model, x, steps, verbose, callbacks) -> dict:
     """``evaluate`` over a stream: the logs of the whole pass."""
     stream = Stream(x, steps, False, "evaluate")
+    dist_host.agree("evaluate", steps=stream.steps)
     verbose = dist_host.local_verbose(verbose)
     cbs = CallbackList(callbacks, add_progbar=verbose != 0, model=model, verbose=verbose,
                        steps=stream.steps, mode="evaluate")
@@ -109,6 +111,7 @@ def evaluate_stream(model, x, steps, verbose, callbacks) -> dict:
 def predict_stream(model, x, steps, verbose, callbacks):
     """``predict`` over a stream: the outputs of every batch, concatenated."""
     stream = Stream(x, steps, False, "predict")
+    dist_host.agree("predict", steps=stream.steps)
     verbose = dist_host.local_verbose(verbose)
     cbs = CallbackList(callbacks, add_progbar=verbose != 0, model=model, verbose=verbose,
                        steps=stream.steps, mode="predict")

@@ -353,6 +353,9 @@ class Trainer:
             val_arrays, _ = self._prepare(vx, vy, vsw, None, "fit (validation_data)")
         if n == 0:
             raise ValueError("fit: no training samples")
+        dist_host.agree("fit", samples=n, batch_size=batch_size, epochs=epochs,
+                        initial_epoch=initial_epoch, steps_per_epoch=steps_per_epoch,
+                        validation_samples=0 if val_arrays is None else len(val_arrays[0]))
         verbose = dist_host.local_verbose(1 if verbose == "auto" else int(verbose))
         callbacks = dist_host.local_callbacks(callbacks)
         dist_host.sync_state(self)
@@ -431,6 +434,7 @@ class Trainer:
                 self, x, steps, 1 if verbose == "auto" else int(verbose), callbacks),
                 return_dict)
         arrays, n = self._prepare(x, y, sample_weight, None, "evaluate")
+        dist_host.agree("evaluate", samples=n, batch_size=batch_size, steps=steps)
         verbose = dist_host.local_verbose(1 if verbose == "auto" else int(verbose))
         n_steps = math.ceil(n / batch_size) if steps is None else min(steps, math.ceil(
             n / batch_size))
@@ -464,9 +468,10 @@ class Trainer:
             return stream_loops.predict_stream(self, x, steps, 1 if verbose == "auto" else
                                                int(verbose), callbacks)
         xs = self._prepare_x(x)
+        n = data_mod.check_lengths(xs, "predict")
+        dist_host.agree("predict", samples=n, batch_size=batch_size, steps=steps)
         if self._predict_fn is None:
             self._make_predict_fn()
-        n = data_mod.check_lengths(xs, "predict")
         verbose = dist_host.local_verbose(1 if verbose == "auto" else int(verbose))
         n_steps = math.ceil(n / batch_size)
         if steps is not None:

@@ -530,7 +530,7 @@ def scenario_windows_freed():
 
 def scenario_evaluate_on_one_process():
     """Process 0 alone evaluates (a collective) after fit; process 1's script ends."""
-    from layers_on_graph.distribution import faults
+    from layers_on_graph.distribution import watcher
 
     distribution.set_distribution(distribution.DataParallel())
     x, y = data(32, (6,))
@@ -538,8 +538,40 @@ def scenario_evaluate_on_one_process():
     model.compile(optimizer="sgd", loss="sparse_categorical_crossentropy")
     model.fit(x, y, batch_size=16, epochs=1, verbose=0)
     if distribution.process_index() == 0:
-        time.sleep(faults.GRACE + 0.5)  # long work of its own after the end: no abort
+        time.sleep(watcher.GRACE + 0.5)  # long work of its own after the end: no abort
         model.evaluate(x, y, verbose=0)  # waits for process 1 for ever: aborted
+
+
+def scenario_evaluate_while_other_fits():
+    """Process 0 evaluates after each epoch; process 1 goes on to fit the next."""
+    distribution.set_distribution(distribution.DataParallel())
+    x, y = data(32, (6,))
+    model = mlp()
+    model.compile(optimizer="sgd", loss="sparse_categorical_crossentropy")
+    for _ in range(2):
+        model.fit(x, y, batch_size=16, epochs=1, verbose=0)  # process 1, the second time
+        if distribution.process_index() == 0:
+            model.evaluate(x, y, verbose=0)  # process 0
+
+
+def scenario_own_data():
+    """Each process passes its own part of the data: 32 samples, 24 on process 1."""
+    distribution.set_distribution(distribution.DataParallel())
+    x, y = data(32 - 8 * distribution.process_index(), (6,))
+    model = mlp()
+    model.compile(optimizer="sgd", loss="sparse_categorical_crossentropy")
+    model.fit(x, y, batch_size=16, epochs=1, verbose=0)
+
+
+def scenario_barrier_against_predict():
+    """Process 0 waits in a barrier, process 1 in predict: both wait for ever."""
+    distribution.set_distribution(distribution.DataParallel())
+    x, _ = data(32, (6,))
+    model = mlp()
+    if distribution.process_index() == 0:
+        distribution.barrier()  # process 0
+    else:
+        model.predict(x, verbose=0)  # process 1
 
 
 def scenario_core_loop():
