@@ -1,15 +1,14 @@
 """A process left waiting for ever in a collective ends the run, saying where each waits.
 
 An MPI collective returns once every process has called it. A process whose script has
-ended never will, nor one waiting in another collective: ``evaluate`` called on process
-0 alone leaves process 0 waiting for ever, in a loop where process 1 goes on to ``fit``
-both wait for ever. Each process runs a watcher thread. When the main thread has stood
-on one line of collective code for ``GRACE`` seconds, the watcher tells the other
-processes where the script waits (its own line that called the library); it tells them
-when it moves on, and when the script ends. A process aborts all once it has waited
-``GRACE`` seconds after another process's script ended, or ``DEADLOCK`` seconds while
-every other process waits too, not all at its line (processes waiting at one line are in
-one collective, only a slow one).
+ended never will, nor one waiting in another collective. Each process runs a watcher
+thread. When the main thread has stood on one line of collective code for ``GRACE``
+seconds, the watcher tells the other processes where it waits (that line, and the
+script's own line that called the library); it tells them when it moves on, and when the
+script ends. A process aborts all once it has waited ``GRACE`` seconds after another
+process's script ended, or ``DEADLOCK`` seconds while every other process waits too, not
+all on its line of collective code (processes waiting on one line are in one collective,
+only a slow one).
 """
 from __future__ import annotations
 
@@ -55,7 +54,8 @@ class Watcher:
 
     def __init__(self, notices):
         self.notices, self.rank = notices, notices.Get_rank()
-        self.peers: dict[int, tuple] = {}  # rank -> ("waiting", line) or ("ended", None)
+        # rank -> ("waiting", (line of collective code, the script's line)) or ("ended", None)
+        self.peers: dict[int, tuple] = {}
         self.sent: list = []  # notices not yet delivered
         self.seen, self.since, self.posted = None, 0.0, None
         self.stop, self.main = threading.Event(), threading.main_thread()
@@ -63,8 +63,8 @@ class Watcher:
         self.thread.start()
         atexit.register(self.end)  # before mpi4py's MPI_Finalize, which waits for all
 
-    def post(self, kind: str, line: str | None = None) -> None:
-        self.sent += [self.notices.isend((kind, line), dest=q, tag=_TAG)
+    def post(self, kind: str, where: tuple | None = None) -> None:
+        self.sent += [self.notices.isend((kind, where), dest=q, tag=_TAG)
                       for q in range(self.notices.Get_size()) if q != self.rank]
 
     def end(self) -> None:
@@ -88,11 +88,11 @@ class Watcher:
         status, news = MPI.Status(), False
         while self.notices.iprobe(source=MPI.ANY_SOURCE, tag=_TAG, status=status):
             source = status.Get_source()
-            kind, line = self.notices.recv(source=source, tag=_TAG)
+            kind, where = self.notices.recv(source=source, tag=_TAG)
             if kind == "moved":
                 self.peers.pop(source, None)
             else:
-                self.peers[source], news = (kind, line), True
+                self.peers[source], news = (kind, where), True
         return news
 
     def check(self) -> None:
@@ -109,21 +109,22 @@ class Watcher:
         waited = time.monotonic() - self.since
         if where is None or waited < GRACE:
             return
-        line = user_line(frame)
+        code = os.path.relpath(frame.f_code.co_filename, _ROOT)
+        mine = (f"{code}:{frame.f_lineno} ({frame.f_code.co_name})", user_line(frame))
         if self.posted is None:
-            self.post("waiting", line)
-            self.posted = line
+            self.post("waiting", mine)
+            self.posted = mine
         ended = sorted(q for q, (kind, _) in self.peers.items() if kind == "ended")
         waiting = {q: at for q, (kind, at) in self.peers.items() if kind == "waiting"}
         if ended or (waited >= DEADLOCK and len(waiting) == self.notices.Get_size() - 1
-                     and any(at != line for at in waiting.values())):
-            self.abort(frame.f_code.co_name, line, ended, waiting)
+                     and any(at[0] != mine[0] for at in waiting.values())):
+            self.abort(mine, ended, waiting)
 
-    def abort(self, function: str, line: str, ended: list, waiting: dict) -> None:
+    def abort(self, mine: tuple, ended: list, waiting: dict) -> None:
         others = [f"process {q}, whose script has ended" for q in ended] + [
-            f"process {q}, waiting at {at}" for q, at in sorted(waiting.items())]
+            f"process {q}, waiting at {at[1]} (in {at[0]})" for q, at in sorted(waiting.items())]
         sys.stderr.write(
-            f"[process {self.rank}] waits for ever at {line} (in {function}, a collective) "
+            f"[process {self.rank}] waits for ever at {mine[1]} (in {mine[0]}, a collective) "
             f"for {'; '.join(others)}: every process must call fit, evaluate, predict and "
             f"the other collectives alike, in the same order; aborting all processes\n")
         sys.stderr.flush()

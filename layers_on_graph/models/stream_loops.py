@@ -23,7 +23,9 @@ def fit_stream(model, train, epochs, verbose, callbacks, validation_data, shuffl
     arrays as ``data_adapters.ArrayBatches``); ``debug_nan`` as in ``fit``."""
     train = Stream(train, steps_per_epoch, shuffle, "fit")
     val = _validation(model, validation_data)
-    dist_host.agree("fit", steps=train.steps, epochs=epochs, initial_epoch=initial_epoch)
+    dist_host.agree("fit", steps=train.steps, epochs=epochs, initial_epoch=initial_epoch,
+                    shuffle=bool(shuffle), validation_freq=validation_freq,
+                    validation_steps=validation_steps)
     verbose = dist_host.local_verbose(verbose)
     callbacks = dist_host.local_callbacks(callbacks)
     dist_host.sync_state(model)

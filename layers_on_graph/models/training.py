@@ -355,7 +355,10 @@ class Trainer:
             raise ValueError("fit: no training samples")
         dist_host.agree("fit", samples=n, batch_size=batch_size, epochs=epochs,
                         initial_epoch=initial_epoch, steps_per_epoch=steps_per_epoch,
-                        validation_samples=0 if val_arrays is None else len(val_arrays[0]))
+                        shuffle=bool(shuffle), validation_freq=validation_freq,
+                        validation_samples=0 if val_arrays is None else len(val_arrays[0]),
+                        validation_steps=validation_steps,
+                        validation_batch_size=validation_batch_size)
         verbose = dist_host.local_verbose(1 if verbose == "auto" else int(verbose))
         callbacks = dist_host.local_callbacks(callbacks)
         dist_host.sync_state(self)

