@@ -51,7 +51,8 @@ def collect(comm, garbage: bool = False) -> int:
         return 0
     if garbage:
         gc.collect()
-    everywhere = set.intersection(*(set(r) for r in comm.allgather(sorted(state[2]))))
+    mine = set(state[2])  # (a copy made at once: a finalizer may run in another thread)
+    everywhere = set.intersection(*(set(r) for r in comm.allgather(sorted(mine))))
     for number in sorted(everywhere):
         window = state[1].pop(number)
         window.Unlock_all()
