@@ -107,6 +107,13 @@ def test_error_on_one_process_ends_all_with_its_message():
     assert "[process 1]" in done.stderr, done.stderr[-3000:]
 
 
+def _aborted(scenario: str) -> str:
+    """The stderr of a scenario that must end every process with an error (no hang)."""
+    done = run_worker(scenario)  # a hang would hit TIMEOUT
+    assert done.returncode != 0, done.stdout[-3000:]
+    return done.stderr
+
+
 def _line_of(text: str, stderr: str) -> str:
     """``WORKER:N`` of the line of mpi_worker.py that holds ``text``."""
     with open(WORKER) as f:
@@ -116,38 +123,34 @@ def _line_of(text: str, stderr: str) -> str:
 
 
 def test_collective_on_one_process_ends_all_with_the_line():
-    done = run_worker("evaluate_on_one_process")  # a hang would hit TIMEOUT
-    assert done.returncode != 0
-    line = _line_of("model.evaluate(x, y, verbose=0)  # waits", done.stderr)
-    assert f"[process 0] waits for ever at {line} (in " in done.stderr
-    assert "(agree), a collective) for process 1, whose script has ended" in done.stderr
+    stderr = _aborted("evaluate_on_one_process")
+    line = _line_of("model.evaluate(x, y, verbose=0)  # waits", stderr)
+    assert f"[process 0] waits for ever at {line} (in " in stderr
+    assert "(agree), a collective) for process 1, whose script has ended" in stderr
 
 
 def test_other_calls_on_other_processes_raise_naming_both():
-    done = run_worker("evaluate_while_other_fits")
-    assert done.returncode != 0
-    evaluate = _line_of("model.evaluate(x, y, verbose=0)  # process 0", done.stderr)
-    fit = _line_of("verbose=0)  # process 1, the second time", done.stderr)
+    stderr = _aborted("evaluate_while_other_fits")
+    evaluate = _line_of("model.evaluate(x, y, verbose=0)  # process 0", stderr)
+    fit = _line_of("verbose=0)  # process 1, the second time", stderr)
     assert (f"RuntimeError: evaluate at {evaluate} on process 0, fit at {fit} on process 1: "
-            f"under data parallel, fit, evaluate and predict are collectives") in done.stderr
+            f"under data parallel, fit, evaluate and predict are collectives") in stderr
 
 
 def test_each_process_its_own_data_raises():
-    done = run_worker("own_data")
-    assert done.returncode != 0
-    assert "ValueError: fit at " in done.stderr, done.stderr[-3000:]
-    assert "samples: 32 on process 0, 24 on process 1" in done.stderr
+    stderr = _aborted("own_data")
+    assert "ValueError: fit at " in stderr, stderr[-3000:]
+    assert "samples: 32 on process 0, 24 on process 1" in stderr
 
 
 def test_processes_waiting_in_different_collectives_end_all():
-    done = run_worker("barrier_against_predict")
-    assert done.returncode != 0
-    barrier = _line_of("distribution.barrier()  # process 0", done.stderr)
-    predict = _line_of("model.predict(x, verbose=0)  # process 1", done.stderr)
-    assert (f"[process 0] waits for ever at {barrier} (in " in done.stderr
-            and f"for process 1, waiting at {predict} (in " in done.stderr) or (
-        f"[process 1] waits for ever at {predict} (in " in done.stderr
-        and f"for process 0, waiting at {barrier} (in " in done.stderr), done.stderr[-3000:]
+    stderr = _aborted("barrier_against_predict")
+    barrier = _line_of("distribution.barrier()  # process 0", stderr)
+    predict = _line_of("model.predict(x, verbose=0)  # process 1", stderr)
+    assert (f"[process 0] waits for ever at {barrier} (in " in stderr
+            and f"for process 1, waiting at {predict} (in " in stderr) or (
+        f"[process 1] waits for ever at {predict} (in " in stderr
+        and f"for process 0, waiting at {barrier} (in " in stderr), stderr[-3000:]
 
 
 def test_killed_process_ends_all_and_checkpoint_stays_good(tmp_path):
