@@ -21,9 +21,10 @@ _PACKAGE_DIRS = tuple(
 _IN_LIBRARY: dict[str, bool] = {}  # filename -> whether it belongs to the library
 
 
-def user_frame() -> tuple[str, int, str] | None:
-    """Return ``(filename, lineno, function)`` of the innermost frame outside the library."""
-    frame = sys._getframe(1)
+def user_frame(frame=None) -> tuple[str, int, str] | None:
+    """Return ``(filename, lineno, function)`` of the innermost frame outside the library,
+    from the caller's frame out, or from ``frame`` out (another thread's, say)."""
+    frame = sys._getframe(1) if frame is None else frame
     inside = _IN_LIBRARY
     while frame is not None:
         filename = frame.f_code.co_filename

@@ -18,6 +18,8 @@ import sys
 import threading
 import time
 
+from core.graph.trace import user_frame
+
 GRACE = 2.0
 DEADLOCK = 10.0
 _TAG = 1
@@ -27,8 +29,6 @@ _COLLECTIVE_CODE = (os.path.join(_ROOT, "layers_on_graph", "distribution", ""),
                     os.path.join(_ROOT, "backends", "numpy", "collective.py"),
                     os.path.join(_ROOT, "backends", "numpy", "shared_"),
                     os.path.join(_ROOT, "core", "tensor", "collective.py"))
-_LIBRARY_CODE = tuple(os.path.join(_ROOT, d, "") for d in ("core", "backends",
-                                                            "layers_on_graph")) + ("<",)
 
 
 def install(comm) -> None:
@@ -41,12 +41,10 @@ def install(comm) -> None:
 
 
 def user_line(frame) -> str:
-    """``file:line`` of the first frame outside the library (and generated code)."""
-    user = frame
-    while user is not None and user.f_code.co_filename.startswith(_LIBRARY_CODE):
-        user = user.f_back
-    user = user or frame
-    return f"{user.f_code.co_filename}:{user.f_lineno}"
+    """``file:line`` of the first frame outside the library from ``frame`` out (``frame``'s
+    own when there is none)."""
+    filename, lineno, _ = user_frame(frame) or (frame.f_code.co_filename, frame.f_lineno, "")
+    return f"{filename}:{lineno}"
 
 
 class Watcher:
