@@ -9,6 +9,8 @@ import sys
 
 import numpy as np
 
+from backends.numpy.shared_rows import block_rows
+
 from . import data_parallel, runtime, watcher
 
 
@@ -54,9 +56,8 @@ def local_slice(lo: int, hi: int) -> slice:
     comm = _comm()
     if comm is None:
         return slice(lo, hi)
-    size, rank = comm.Get_size(), comm.Get_rank()
-    n = hi - lo
-    return slice(lo + n * rank // size, lo + n * (rank + 1) // size)
+    part = block_rows(hi - lo, comm.Get_size(), comm.Get_rank())
+    return slice(lo + part.start, lo + part.stop)
 
 
 def local_part(arrays: list, n: int) -> list:
