@@ -70,7 +70,6 @@ def _processes_sharing_memory(parts: list) -> int:
     comm = get_communicator()
     if not shares_memory(comm):
         return 0
-    shared_windows.collect(comm, garbage=True)  # first free those of steps dropped since
     # parts sized at run time (metric sums) are small: a margin of 1 MB covers them
     nbytes = sum(np.dtype(expr.dtype).itemsize * int(np.prod(shape, dtype=np.int64))
                  for expr, shape in parts if shape is not None) + (1 << 20)
@@ -122,6 +121,9 @@ def reduce_train_step(total, outputs: list, n_losses: int, params: list, updates
     """
     n = _local_count(batch_input, total.dtype)
     grads = T.grad(total * n, params, disconnected_inputs="ignore") if params else []
+    comm = get_communicator()
+    if shares_memory(comm):  # once per compiled model: free the windows of steps dropped since
+        shared_windows.collect(comm, garbage=True)
     processes = _processes_sharing_memory([(g, _shape(p)) for g, p in zip(grads, params)])
     candidates = row_wise(params) if processes else {}
     products = {k: _rows_product(g, p) for k, (g, p) in enumerate(zip(grads, params))
