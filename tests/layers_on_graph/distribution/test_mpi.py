@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 
 WORKER = os.path.join(os.path.dirname(os.path.abspath(__file__)), "mpi_worker.py")
+FAULT_WORKER = os.path.join(os.path.dirname(WORKER), "mpi_fault_worker.py")
 TIMEOUT = 120  # far above the few seconds a scenario takes: a hang fails, never blocks CI
 
 
@@ -100,26 +101,26 @@ def test_backup_and_tensorboard_under_two_processes(tmp_path):
         assert len(os.listdir(tmp_path / "logs" / run)) == 1
 
 
-def test_error_on_one_process_ends_all_with_its_message():
-    done = run_worker("error")  # process 0 would train 1000 epochs: a hang hits TIMEOUT
-    assert done.returncode != 0
-    assert "RuntimeError: boom on process 1" in done.stderr, done.stderr[-3000:]
-    assert "[process 1]" in done.stderr, done.stderr[-3000:]
-
-
-def _aborted(scenario: str) -> str:
-    """The stderr of a scenario that must end every process with an error (no hang)."""
-    done = run_worker(scenario)  # a hang would hit TIMEOUT
+def _aborted(scenario: str, *args: str) -> str:
+    """The stderr of a scenario of mpi_fault_worker.py, which must end every process with
+    an error (a hang would hit TIMEOUT)."""
+    done = run_worker(scenario, *args, script=FAULT_WORKER)
     assert done.returncode != 0, done.stdout[-3000:]
     return done.stderr
 
 
 def _line_of(text: str, stderr: str) -> str:
-    """``WORKER:N`` of the line of mpi_worker.py that holds ``text``."""
-    with open(WORKER) as f:
+    """``FAULT_WORKER:N`` of the line of mpi_fault_worker.py that holds ``text``."""
+    with open(FAULT_WORKER) as f:
         number = next(k for k, line in enumerate(f, 1) if text in line)
-    assert f"{WORKER}:{number}" in stderr, stderr[-3000:]
-    return f"{WORKER}:{number}"
+    assert f"{FAULT_WORKER}:{number}" in stderr, stderr[-3000:]
+    return f"{FAULT_WORKER}:{number}"
+
+
+def test_error_on_one_process_ends_all_with_its_message():
+    stderr = _aborted("error")  # process 0 would train 1000 epochs
+    assert "RuntimeError: boom on process 1" in stderr, stderr[-3000:]
+    assert "[process 1]" in stderr, stderr[-3000:]
 
 
 def test_collective_on_one_process_ends_all_with_the_line():
@@ -154,8 +155,7 @@ def test_processes_waiting_in_different_collectives_end_all():
 
 
 def test_killed_process_ends_all_and_checkpoint_stays_good(tmp_path):
-    done = run_worker("kill", str(tmp_path))
-    assert done.returncode != 0
+    _aborted("kill", str(tmp_path))
     with h5py.File(tmp_path / "ckpt.weights.h5", "r") as f:  # the last complete checkpoint
         arrays = []
         f.visititems(lambda name, obj: arrays.append(obj[()]) if isinstance(obj, h5py.Dataset)
