@@ -84,5 +84,6 @@ def main() -> None:
     time_and_print(makers, repeats, clock, header, "MobileNet block", args.batch,
                    (step_flops, fwd_flops), "GFLOP/s", lambda work, t: f"{work / t / 1e9:.1f}")
 
+
 if __name__ == "__main__":
     main()

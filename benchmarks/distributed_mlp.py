@@ -21,11 +21,12 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import shutil
 import statistics
 import subprocess
 import sys
 import time
+
+from harness import mpiexec  # (first: it fixes the thread settings)
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 GLOBAL_BATCH = 256
@@ -120,11 +121,7 @@ def run(processes: int, samples: int, batch: int, side_by_side: int = 1) -> dict
     command = [sys.executable, os.path.abspath(__file__), "--worker", "--samples", str(samples),
                "--batch", str(batch)]
     if processes > 1:
-        mpiexec = os.path.join(os.path.dirname(sys.executable), "mpiexec")
-        mpiexec = mpiexec if os.access(mpiexec, os.X_OK) else shutil.which("mpiexec")
-        if mpiexec is None:
-            raise SystemExit("distributed_mlp: no mpiexec found (pip install mpi4py mpich)")
-        command = [mpiexec, "-n", str(processes)] + command
+        command = [mpiexec("distributed_mlp"), "-n", str(processes)] + command
     runs = [subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                              text=True) for _ in range(side_by_side)]
     results = []

@@ -26,12 +26,13 @@ from __future__ import annotations
 
 import argparse
 import os
-import shutil
 import subprocess
 import sys
 import time
 
-import numpy as np
+from harness import mpiexec  # (first: it fixes the thread settings)
+
+import numpy as np  # noqa: E402
 
 F32 = np.float32
 BATCH, SIZES = 256, (784, 512, 512, 10)
@@ -257,17 +258,14 @@ def main() -> None:
     if args.worker:
         worker(args.steps)
         return
-    mpiexec = os.path.join(os.path.dirname(sys.executable), "mpiexec")
-    mpiexec = mpiexec if os.access(mpiexec, os.X_OK) else shutil.which("mpiexec")
-    if mpiexec is None:
-        raise SystemExit("distributed_plans: no mpiexec found (pip install mpi4py mpich)")
+    launcher = mpiexec("distributed_plans")
     env = dict(os.environ, OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1", MKL_NUM_THREADS="1")
     print(f"step plans in numpy, MLP 784-512-512-10, global batch {BATCH}, 1 BLAS thread per "
           f"process, load average {os.getloadavg()[0]:.1f}\n")
     print("| plan | ms per step | speed-up | largest weight difference from 1 process "
           "after 5 steps |\n| --- | --- | --- | --- |")
     sys.stdout.flush()
-    subprocess.run([mpiexec, "-n", "2", sys.executable, os.path.abspath(__file__), "--worker",
+    subprocess.run([launcher, "-n", "2", sys.executable, os.path.abspath(__file__), "--worker",
                     "--steps", str(args.steps)], env=env, check=True, timeout=1800)
 
 

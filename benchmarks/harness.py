@@ -136,6 +136,18 @@ def gemm_peak(dtype="float32", n: int = 1024, clock=time.perf_counter) -> float:
     return 2 * n ** 3 / best
 
 
+def mpiexec(caller: str) -> str:
+    """The ``mpiexec`` beside this Python (pip's mpich) or on the PATH; SystemExit naming
+    ``caller`` when there is none."""
+    import shutil
+
+    beside = os.path.join(os.path.dirname(sys.executable), "mpiexec")
+    found = beside if os.access(beside, os.X_OK) else shutil.which("mpiexec")
+    if found is None:
+        raise SystemExit(f"{caller}: no mpiexec found (pip install mpi4py mpich)")
+    return found
+
+
 def fmt_time(seconds: float) -> str:
     if seconds < 1e-3:
         return f"{seconds * 1e6:.2f} us"
