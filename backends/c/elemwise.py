@@ -316,9 +316,13 @@ def _strided_call(node, roles, fs, inputs):
     if lead is not None and nd > 1:
         perm = sorted(range(nd), key=lambda a: -abs(lead.strides[a]))
     pshape = [shape[a] for a in perm]
-    outs_p = [np.empty(pshape, dt) for dt in out_dtypes]
     inv = np.argsort(perm)
-    outs = [o.transpose(inv) for o in outs_p]
+    # An inplace output overwrites its input where it lies, strided or not (a column block
+    # of a weight in shared memory): each element is read before it is written.
+    inplace = dict(node.op.inplace_pattern)
+    outs = [arrays[inplace[k]] if _overwritable(arrays, inputs, inplace.get(k), shape, dt)
+            else np.empty(pshape, dt).transpose(inv) for k, dt in enumerate(out_dtypes)]
+    outs_p = [o.transpose(perm) for o in outs]
     ops = outs + views
     if nd == 0:
         pshape, perm = [1], [0]
@@ -338,6 +342,42 @@ def _strided_call(node, roles, fs, inputs):
     if status:
         raise_status(node, status)
     return outs[0] if len(outs) == 1 else tuple(outs)
+
+
+def _column_major_path(node, arrays: list, dtype_cond: list, ret: str) -> str:
+    """The Python test and call of the contiguous entry for operands that are all
+    column-major (Fortran-contiguous) and of one shape, outputs made so too: elementwise,
+    the order of the elements does not matter (a column-split weight's block, stored
+    transposed, updated in place)."""
+    first = arrays[0]
+    conds = dtype_cond + [f"x{k}.flags.f_contiguous" for k in arrays]
+    conds += [f"x{k}.shape == x{first}.shape" for k in arrays[1:]]
+    inplace = dict(node.op.inplace_pattern)
+    allocs = []
+    for k in range(len(node.outputs)):
+        src = inplace.get(k)
+        fresh = f"empty(x{first}.shape, O{k}, order='F')"
+        if src in arrays and node.inputs[src].dtype == node.outputs[k].dtype:
+            allocs.append(f"o{k} = x{src} if x{src}.flags.writeable else {fresh}")
+        else:
+            allocs.append(f"o{k} = {fresh}")
+    # (the transposes are C-contiguous: the buffers the entry reads and writes)
+    ptrs = ", ".join([f"fb(o{k}.T)" for k in range(len(node.outputs))]
+                     + [f"fb(x{k}.T)" for k in range(len(node.inputs))])
+    return (f"        if {' and '.join(conds)}:\n"
+            f"            {'; '.join(allocs)}\n"
+            f"            if fc(x{first}.size, {ptrs}):\n"
+            f"                raise_status(node, 1)\n"
+            f"            return {ret}\n")
+
+
+def _overwritable(arrays: list, inputs: tuple, src, shape: tuple, dtype) -> bool:
+    """Whether input ``src`` (None: no inplace output) can take the output itself."""
+    if src is None:
+        return False
+    a = arrays[src]
+    return (a is inputs[src] and a.shape == shape and a.dtype == dtype
+            and a.flags.writeable)
 
 
 _TEMPLATE = """
@@ -441,6 +481,8 @@ def _make_kernel(node, roles, fc, fs, fr=None, fq=None):
     if fq is not None and cols:
         row_path += per_row_path("fq", cols, "x{k}.shape[-1] == 1 and x{k}.shape[:-1] == x{f}.shape[:-1]",
                                  "(x{f}.size // x{f}.shape[-1] if x{f}.shape[-1] else 0)")
+    if len(arrays) > 0 and node.outputs[0].ndim > 1:
+        row_path = _column_major_path(node, arrays, dtype_cond, ret) + row_path
     src = _TEMPLATE.format(dts=", ".join(dts), args=args, cond=" and ".join(cond), row_path=row_path,
                            caches="; ".join(f"c{k} = [None, None]" for k in range(nout)) or "pass",
                            small_path=small_path, alloc="\n            ".join(allocs), n=n, ptrs=ptrs,

@@ -29,6 +29,17 @@ def _operand(a: np.ndarray) -> tuple:
     return (char_ptr(a.ctypes.data), *layout, a)
 
 
+def _rows_pitch(z: np.ndarray) -> int | None:
+    """The leading dimension BLAS writes ``z`` with in place: its row pitch when each row is
+    contiguous (a C-contiguous matrix, or a block of columns of one); None otherwise (the
+    kernel then writes ``z.T`` in place when its rows are: a column-split weight's block,
+    stored transposed in shared memory)."""
+    if z.flags.c_contiguous:
+        return max(1, z.shape[1])
+    layout = matrix_layout(*z.shape, *z.strides, z.itemsize)
+    return layout[1] if layout is not None and layout[0] == 0 else None
+
+
 @generators.register(Gemm)
 def gemm_spec(node) -> KernelSpec:
     dtype = np.dtype(node.outputs[0].dtype)
@@ -64,12 +75,18 @@ int @K@_gemm(intptr_t f, intptr_t wide, intptr_t ta, intptr_t tb, intptr_t m, in
                     or 0 in x.shape or 0 in y.shape
                     or not (z.dtype == x.dtype == y.dtype == dtype)):
                 return gemm_reference(z, a, x, y, b)  # shape errors and empty products
-            if not (inplace and z.flags.writeable and z.flags.c_contiguous):
+            ldc = _rows_pitch(z) if inplace and z.flags.writeable else None
+            if ldc is None and inplace and z.flags.writeable and _rows_pitch(z.T) is not None:
+                kernel(z.T, a, y.T, x.T, b)  # column-major z: z.T = b z.T + a y.T @ x.T
+                return z
+            if ldc is None:
                 z = np.array(z, dtype=dtype, order="C")
+                ldc = z.shape[1]
             px, ta, lda, x = _operand(x)
             py, tb, ldb, y = _operand(y)
             fn(fn_address, wide, ta, tb, x.shape[0], y.shape[1], x.shape[1], lda, ldb,
-               z.shape[1], coefficient(a, 0), px, py, coefficient(b, 1), ffi_from_buffer(z))
+               ldc, coefficient(a, 0), px, py, coefficient(b, 1),
+               ffi_from_buffer(z) if z.flags.c_contiguous else char_ptr(z.ctypes.data))
             return z
 
         return kernel

@@ -69,7 +69,7 @@ def gemm_kernel(node):
     inplace = node.op.inplace
 
     def kernel(z, a, x, y, b):
-        own = inplace and z.flags.writeable and z.flags.c_contiguous
+        own = inplace and z.flags.writeable  # (strided too: a column block of a weight)
         return gemm_reference(z, a, x, y, b, out=z if own else None)
 
     return kernel

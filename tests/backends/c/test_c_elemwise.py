@@ -368,3 +368,33 @@ def test_an_unpickled_arrays_dtype_takes_the_contiguous_loop(monkeypatch):
     bv = pickle.loads(pickle.dumps(np.full(256, 0.25, "float32")))
     assert xv.dtype == np.float32 and xv.dtype is not np.dtype("float32")
     np.testing.assert_allclose(f(xv, bv), np.maximum(xv + bv, 0) * 2, rtol=1e-6)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_column_major_operands_run_flat_and_inplace_outputs_stay_where_they_lie(dtype):
+    # a column-split weight's block (stored transposed) and a block of columns of a
+    # row-major matrix, updated in place: the momentum step's pass, out0 -> w, out1 -> m
+    from core.tensor.composite import Composite
+
+    rng = np.random.default_rng(4)
+    m, w = T.matrix("m", dtype=dtype), T.matrix("w", dtype=dtype)
+    i0, i1 = ps.ScalarType(dtype)(), ps.ScalarType(dtype)()
+    scale = ps.scalar_constant(0.9, dtype)
+    step = Composite([i0, i1], [ps.add(i1, ps.mul(scale, i0)), ps.mul(scale, i0)])
+    node = Elemwise(step, inplace_pattern={0: 1, 1: 0}).make_node(m, w)
+    (kc,), (kn,) = c_and_numpy_kernels([node])
+    for make in (lambda: rng.normal(size=(9, 6)).astype(dtype)[2:6].T,
+                 lambda: rng.normal(size=(6, 9)).astype(dtype)[:, 2:6]):
+        mv, wv = make(), make()
+        want = kn(mv.copy(), wv.copy())
+        got_w, got_m = kc(mv, wv)
+        assert got_w is wv and got_m is mv
+        assert_same(got_w, want[0], dtype)
+        assert_same(got_m, want[1], dtype)
+    a, b = np.asfortranarray(rng.normal(size=(5, 7)).astype(dtype)), np.asfortranarray(
+        rng.normal(size=(5, 7)).astype(dtype))
+    (kc,), _ = c_and_numpy_kernels([Elemwise(ps.add).make_node(T.matrix(dtype=dtype),
+                                                               T.matrix(dtype=dtype))])
+    out = kc(a, b)
+    assert out.flags.f_contiguous
+    assert_same(out, a + b, dtype)

@@ -30,7 +30,32 @@ def test_gemm_on_every_operand_layout(dtype, inplace):
         if not inplace:
             np.testing.assert_array_equal(target, zv)
     fortran_z = np.asfortranarray(zv)
-    assert_same(kc(fortran_z, av, xv, yv, bv), want, dtype)  # z not row-major: a copy
+    got = kc(fortran_z, av, xv, yv, bv)  # column-major: z.T accumulated in place
+    assert_same(got, want, dtype)
+    assert (got is fortran_z) == inplace
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_inplace_gemm_accumulates_into_a_block_of_columns_where_it_lies(dtype):
+    # a column-split weight's block: each row contiguous, rows a whole row of the matrix
+    # apart (C), or the transpose of a block of rows (column-major, as shared windows hold
+    # it): both kernels write it in place, leaving the other columns alone
+    rng = np.random.default_rng(3)
+    z, x, y = (T.matrix(n, dtype=dtype) for n in "zxy")
+    a, b = T.scalar("a", dtype=dtype), T.scalar("b", dtype=dtype)
+    kernels = c_and_numpy_kernels([Gemm(True).make_node(z, a, x, y, b)])
+    xv, yv = rng.normal(size=(6, 3)).astype(dtype), rng.normal(size=(3, 4)).astype(dtype)
+    av, bv = np.asarray(-0.5, dtype), np.asarray(0.9, dtype)
+    for (kernel,) in kernels:
+        for full, block in ((lambda f: (f, f[:, 2:6]))(rng.normal(size=(6, 9)).astype(dtype)),
+                            (lambda f: (f, f[2:6].T))(rng.normal(size=(9, 6)).astype(dtype))):
+            before, want = full.copy(), bv * block + av * (xv @ yv)
+            got = kernel(block, av, xv, yv, bv)
+            assert got is block
+            assert_same(block, want, dtype)
+            untouched = np.ones(full.shape, bool)
+            untouched[(slice(None), slice(2, 6)) if full.shape == (6, 9) else slice(2, 6)] = False
+            np.testing.assert_array_equal(full[untouched], before[untouched])
 
 
 def test_gemm_shape_errors_and_empty_products():
