@@ -7,7 +7,8 @@ import cupy as cp
 
 from core.gradient_ops import GradientOp
 from core.print_op import Print
-from core.tensor.collective import AllReduce, GatherRows, PackedAllReduce, PackedExchange, Unpack
+from core.tensor.collective import (AllReduce, ExchangeProduct, GatherRows, PackedAllReduce,
+                                    PackedExchange, Unpack)
 
 from ..numpy import registry as numpy_registry
 from .kernels import registry
@@ -39,7 +40,7 @@ def host_staged_allreduce_kernel(node):
     return kernel
 
 
-@registry.register(PackedExchange, GatherRows)
+@registry.register(PackedExchange, GatherRows, ExchangeProduct)
 def host_staged_exchange_kernel(node):
     on_host = numpy_registry.make_kernel(node)
     several = len(node.outputs) > 1

@@ -6,9 +6,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from core.tensor.collective import (AllReduce, GatherRows, PackedAllReduce, PackedExchange,
-                                    PackedProductsAllReduce, Unpack, get_communicator,
-                                    shared_memory_fits, shares_memory)
+from core.tensor.collective import (AllReduce, ExchangeProduct, GatherRows, PackedAllReduce,
+                                    PackedExchange, PackedProductsAllReduce, Unpack,
+                                    get_communicator, shared_memory_fits, shares_memory)
 
 from . import registry, shared_allreduce, shared_rows
 from .scan import Buffers
@@ -112,31 +112,55 @@ def packed_exchange_kernel(node):
     """Fill this process's segment of a shared window, wait for every process, return every
     process's segment (views, read-only by contract: the graph never writes into an
     output of this op, and they stay intact until the call after next)."""
+    exchange = _exchanger(node)
+    return lambda *inputs: exchange(node.op.parts(inputs))
+
+
+@registry.register(ExchangeProduct)
+def exchange_product_kernel(node):
+    """Every process's ``a @ w``, through ``packed_exchange_kernel``'s windows."""
+    exchange = _exchanger(node)
+
+    def kernel(a, w):
+        shape = (a.shape[0], w.shape[1])
+        out = exchange([(a, w)])
+        return out.reshape(shape) if node.op.processes == 1 else [o.reshape(shape) for o in out]
+
+    return kernel
+
+
+def _exchanger(node):
+    """The exchange of one node: ``groups`` (``PackedExchange.parts``) in, each process's
+    packed vector out (the vector itself when alone); through ``MPI_Allgather`` where the
+    machine's shared memory cannot hold the window."""
     dtype, processes = np.dtype(node.outputs[0].dtype), node.op.processes
+    name = type(node.op).__name__
     buffers, turn, window = Buffers(), [0], _Window(dtype)
 
-    def kernel(*inputs):
+    def exchange(groups):
         comm = get_communicator()
         size = 1 if comm is None else comm.Get_size()
         if size != processes or (size > 1 and not shares_memory(comm)):
-            raise RuntimeError(f"PackedExchange: built for {processes} processes on one machine, "
+            raise RuntimeError(f"{name}: built for {processes} processes on one machine, "
                                f"run by {size} process(es)"
                                f"{'' if size == 1 else ' not all on one machine'}")
-        groups = node.op.parts(inputs)
         sizes = _sizes(groups)
         turn[0] ^= 1
         if size == 1:
             out = buffers.empty(turn[0], (sum(sizes),), dtype)
             _fill(out, groups, sizes)
-            return out  # one output: the value itself
+            return out
         shared = window.get(comm, sum(sizes))
-        if shared is None:
-            raise MemoryError(f"PackedExchange: the shared memory of this machine cannot hold "
-                              f"{processes} x 2 x {sum(sizes)} {dtype} values")
+        if shared is None:  # no room in the machine's shared memory: MPI_Allgather
+            mine = buffers.empty(turn[0], (sum(sizes),), dtype)
+            _fill(mine, groups, sizes)
+            everyone = np.empty((processes, sum(sizes)), dtype)
+            comm.Allgather(mine, everyone)
+            return list(everyone)
         _fill(shared.segment(turn[0]), groups, sizes)
         return shared.exchange(turn[0])
 
-    return kernel
+    return exchange
 
 
 @registry.register(Unpack)

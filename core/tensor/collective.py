@@ -203,6 +203,54 @@ class PackedExchange(Op):
             "p" if p else "." for p in self.products) + "}"
 
 
+class ExchangeProduct(Op):
+    """Every process's product ``a @ w``, as ``processes`` outputs: output ``q`` is process
+    ``q``'s, read where it lies (the processes share one machine's memory). Where each
+    process passes a block of the columns of one matrix and the same rows of the other
+    (a Dense pair split by its hidden units: ``layers_on_graph/distribution/split_pair.py``),
+    their sum is the whole product; left to the elementwise code that reads it (the next
+    layer's bias and activation), the sum costs no pass of its own.
+
+    The gradient is that of this process's product (output ``rank``): right where every
+    process computes the same function of the sum, as the rest of a split step does.
+    The outputs are read-only views, valid until the function's next call but one.
+    """
+
+    __props__ = ("processes", "rank")
+    no_constant_folding = True
+
+    def __init__(self, processes: int, rank: int):
+        self.processes, self.rank = int(processes), int(rank)
+
+    def make_node(self, a, w) -> Apply:
+        a, w = as_tensor_variable(a), as_tensor_variable(w)
+        if a.ndim != 2 or w.ndim != 2 or a.dtype != w.dtype:
+            raise TypeError(f"ExchangeProduct: expected two matrices of one dtype, got "
+                            f"{a.type} and {w.type}")
+        return Apply(self, [a, w], [TensorType(a.dtype, (a.type.shape[0], w.type.shape[1]))()
+                                    for _ in range(self.processes)])
+
+    def grad(self, inputs, output_grads):
+        from .math import dot
+
+        a, w = inputs
+        g = output_grads[self.rank]
+        return [dot(g, w.T), dot(a.T, g)]
+
+    def infer_shape(self, fgraph, node, shapes):
+        a, w = shapes
+        return [(a[0], w[1])] * self.processes
+
+    def __str__(self) -> str:
+        return f"ExchangeProduct{{{self.processes}, rank={self.rank}}}"
+
+
+def exchange_product(a, w, processes: int, rank: int) -> list:
+    """Every process's ``a @ w`` (``ExchangeProduct``), one output per process."""
+    outputs = ExchangeProduct(processes, rank).make_node(a, w).outputs
+    return list(outputs)
+
+
 class Unpack(Op):
     """Views of the consecutive pieces of a vector, each reshaped: ``Unpack(shapes)(flat)``
     gives ``flat[0:n0].reshape(shapes[0])``, the next ``n1`` elements as ``shapes[1]``...
@@ -310,7 +358,7 @@ def allreduce(x):
     return AllReduce()(x)
 
 
-__all__ = ["AllReduce", "GatherRows", "PackedAllReduce", "PackedExchange",
+__all__ = ["AllReduce", "ExchangeProduct", "GatherRows", "PackedAllReduce", "PackedExchange",
            "PackedProductsAllReduce", "Unpack", "allreduce", "allreduce_packed",
-           "exchange_packed", "gather_rows", "get_communicator", "set_communicator",
+           "exchange_packed", "exchange_product", "gather_rows", "get_communicator", "set_communicator",
            "shared_memory_fits", "shares_memory"]

@@ -161,6 +161,42 @@ def test_exchange_alone_gives_this_process_vector_and_checks_the_process_count()
         g(av)
 
 
+@pytest.mark.parametrize("backend", ["numpy", "c"])
+def test_exchange_product_alone_is_the_product_with_its_gradient(backend):
+    from core.config import config
+    from core.gradient import verify_grad
+    from core.tensor.collective import exchange_product
+
+    a, w = T.dmatrix("a"), T.dmatrix("w")
+    (alone,) = exchange_product(a, w, 1, 0)
+    assert alone.type.shape == (None, None)
+    with config.change_flags(backend=backend):
+        f = function([a, w], T.maximum(alone + 1, 0))
+    rng = np.random.default_rng(0)
+    av, wv = rng.normal(size=(5, 3)), rng.normal(size=(3, 4))
+    for _ in range(3):  # buffers taken in turn
+        np.testing.assert_allclose(f(av, wv), np.maximum(av @ wv + 1, 0))
+    verify_grad(lambda a, w: T.tanh(exchange_product(a, w, 1, 0)[0]), [av, wv], rng=rng)
+
+
+def test_exchange_product_gradient_is_this_process_product_s():
+    # output q is process q's product: only this process's (rank 1 of 2) carries a gradient
+    from core.tensor.collective import exchange_product
+
+    a, w = T.dmatrix("a"), T.dmatrix("w")
+    outputs = exchange_product(a, w, 2, 1)
+    g = T.dmatrix("g")
+    ga, gw = T.grad(None, [a, w], known_grads={outputs[0]: g * 100, outputs[1]: g})
+    f = function([a, w, g], [ga, gw])
+    rng = np.random.default_rng(1)
+    av, wv, gv = rng.normal(size=(5, 3)), rng.normal(size=(3, 4)), rng.normal(size=(5, 4))
+    got_a, got_w = f(av, wv, gv)
+    np.testing.assert_allclose(got_a, gv @ wv.T)
+    np.testing.assert_allclose(got_w, av.T @ gv)
+    with pytest.raises(TypeError, match="ExchangeProduct: expected two matrices of one dtype"):
+        exchange_product(a, T.fmatrix("w"), 2, 0)
+
+
 def test_exchange_checks_its_parts():
     from core.tensor.collective import exchange_packed
 
