@@ -7,9 +7,12 @@ from . import runtime
 class DataParallel:
     """Every process holds all the weights and trains on its slice of each global batch.
 
-    Gradients are summed over processes with one allreduce per step (on one machine,
-    each process updates a block of every Dense kernel's rows in shared memory instead),
-    so N processes over a global batch B take the same steps as one process with batch B.
+    Gradients are summed over processes with one allreduce per step, so N processes over
+    a global batch B take the same steps as one process with batch B. On one machine the
+    processes share the work through shared memory instead: each updates a block of every
+    Dense kernel's rows; and a model that starts with two Dense layers (and has little
+    else to train) has them split by their hidden units, every process running the whole
+    global batch through its block (``distribution/split_pair.py``).
 
     Parameters
     ----------

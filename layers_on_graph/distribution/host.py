@@ -60,6 +60,30 @@ def local_slice(lo: int, hi: int) -> slice:
     return slice(lo + part.start, lo + part.stop)
 
 
+def step_rows(step):
+    """``rows(lo, hi)``: the rows of the global batch ``[lo, hi)`` that ``step`` (a train
+    function) takes on this process: all of them for a step that runs the whole batch on
+    every process (``ShardedStep.global_batch``), else this process's slice."""
+    if getattr(step, "global_batch", False):
+        return slice
+    return local_slice
+
+
+def step_part(step, arrays: list, n: int) -> list:
+    """``step``'s part of one global batch of ``n`` samples (a stream's batch)."""
+    return arrays if getattr(step, "global_batch", False) else local_part(arrays, n)
+
+
+def whole_batch(step, arrays: list) -> list:
+    """The global batch made of every process's ``arrays`` (each passes its own:
+    ``train_on_batch``), for a ``step`` that runs the whole batch on every process; else
+    ``arrays``."""
+    comm = _comm()
+    if comm is None or not getattr(step, "global_batch", False):
+        return arrays
+    return [np.concatenate(comm.allgather(np.asarray(a))) for a in arrays]
+
+
 def local_part(arrays: list, n: int) -> list:
     """This process's slice of one global batch of ``n`` samples (a stream's batch)."""
     part = local_slice(0, n)

@@ -46,26 +46,50 @@ def shard_updates(updates: list, gathered: dict, comm) -> tuple[list, "ShardedWe
     from backends.numpy.shared_rows import block_rows
 
     size, rank = comm.Get_size(), comm.Get_rank()
-    original, updates, entries = updates, list(updates), []
-    index = {id(v): k for k, (v, _) in enumerate(updates)}
+    blocks = []
     for param, (grad, x_all, delta_all, count, state) in gathered.items():
         rows = block_rows(param.type.shape[0], size, rank)
-        block = {v: _block_variable(v, rows) for v in state}
-        grad_rows = _rows_gradient(x_all, delta_all, rows, count, param.type.dtype)
-        olds = [updates[index[id(v)]][1] for v in block]
-        news = _rebuilt(olds, {**block, grad: grad_rows}, (rows.stop - rows.start,
-                                                           param.type.shape[1]))
+        blocks.append(Block(param, state, rows, 0, grad,
+                            _rows_gradient(x_all, delta_all, rows, count, param.type.dtype)))
+    return shard_blocks(updates, blocks, comm)
+
+
+class Block:
+    """A weight whose block ``part`` along ``axis`` this process updates, with its slots
+    (``state``: the weight first, as ``row_wise`` gives it): ``grad`` stands in the updates
+    for the whole weight's gradient, ``block_grad`` is the block's. ``variable``: the
+    block's shared variable when the step's graph already reads it (else made here)."""
+
+    def __init__(self, param, state: list, part: slice, axis: int, grad, block_grad,
+                 variable=None):
+        self.param, self.state, self.part, self.axis = param, state, part, axis
+        self.grad, self.block_grad = grad, block_grad
+        self.variables = {v: (variable if v is param and variable is not None
+                              else block_variable(v, part, axis)) for v in state}
+
+
+def shard_blocks(updates: list, blocks: list, comm) -> tuple[list, "ShardedWeights | None"]:
+    """``updates`` with the update of each ``Block``'s weight and slots rebuilt for this
+    process's block, and the shared windows that hold those variables (None, and
+    ``updates`` unchanged, when a block's update is not elementwise or the machine's
+    shared memory cannot hold them)."""
+    original, updates, entries = updates, list(updates), []
+    index = {id(v): k for k, (v, _) in enumerate(updates)}
+    for block in blocks:
+        olds = [updates[index[id(v)]][1] for v in block.variables]
+        shape = next(iter(block.variables.values())).type.shape
+        news = _rebuilt(olds, {**block.variables, block.grad: block.block_grad}, shape)
         if news is None:
             continue  # not elementwise after all: the whole gradient, on every process
-        for (v, v_rows), new in zip(block.items(), news):
-            updates[index[id(v)]] = (v_rows, new)
-            entries.append((v, v_rows, rows))
-    if not entries or not _fits(comm, [v for v, _, _ in entries]):
+        for (v, v_block), new in zip(block.variables.items(), news):
+            updates[index[id(v)]] = (v_block, new)
+            entries.append((v, v_block, block.part, block.axis))
+    if not entries or not fits(comm, [v for v, _, _, _ in entries]):
         return original, None  # (no room in /dev/shm: whole gradients, on every process)
     return updates, ShardedWeights(comm, entries)
 
 
-def _fits(comm, variables: list) -> bool:
+def fits(comm, variables: list) -> bool:
     """Whether the machine's shared memory holds a window for each of ``variables``."""
     from core.tensor.collective import shared_memory_fits
 
@@ -80,11 +104,14 @@ def _rows_gradient(x_all, delta_all, rows: slice, count, dtype: str):
     return T.dot(x_all[:, rows].T, delta_all) * T.cast(1 / count, dtype)
 
 
-def _block_variable(var, rows: slice):
-    """A shared variable for ``var``'s block of rows; its value is bound by ShardedWeights."""
-    shape = (rows.stop - rows.start,) + tuple(var.type.shape[1:])
+def block_variable(var, part: slice, axis: int = 0):
+    """A shared variable for ``var``'s block ``part`` along ``axis``; ShardedWeights binds
+    its value."""
+    shape = list(var.type.shape)
+    shape[axis] = part.stop - part.start
     value = np.zeros(shape, var.type.dtype)
-    return shared(value, name=f"{var.name}[{rows.start}:{rows.stop}]", borrow=True, shape=shape)
+    where = ", ".join([":"] * axis + [f"{part.start}:{part.stop}"])
+    return shared(value, name=f"{var.name}[{where}]", borrow=True, shape=tuple(shape))
 
 
 def _rebuilt(exprs: list, replace: dict, shape: tuple):
@@ -139,18 +166,21 @@ def row_wise(optimizer, params: list) -> dict[int, list]:
 
 
 class ShardedWeights:
-    """The windows of the variables whose rows each process updates a block of, and the
-    barrier that ends each step (every process's rows updated before anyone reads them)."""
+    """The windows of the variables each process updates a block of (rows, or a split
+    pair's columns: ``split_pair.py``), and the barrier that ends each step (every
+    process's block updated before anyone reads a whole variable)."""
 
     def __init__(self, comm, entries: list):
         from backends.numpy.shared_allreduce import barrier
-        from backends.numpy.shared_rows import RowBlocks
+        from backends.numpy.shared_rows import ColumnBlocks, RowBlocks
 
         self.comm, self.barrier = comm, barrier
-        self.entries = []  # (variable, its block variable, RowBlocks)
-        for var, var_rows, rows in entries:
+        self.entries = []  # (variable, its block variable, RowBlocks or ColumnBlocks)
+        for var, var_rows, part, axis in entries:
             shape = var.type.shape
-            blocks = RowBlocks(comm, rows.stop - rows.start, tuple(shape[1:]), var.type.dtype)
+            blocks = (RowBlocks(comm, part.stop - part.start, tuple(shape[1:]), var.type.dtype)
+                      if axis == 0 else ColumnBlocks(comm, shape[0], part.stop - part.start,
+                                                     var.type.dtype))
             var_rows.set_value(blocks.mine, borrow=True)
             if comm.Get_rank() == 0:  # process 0's values, as fit's broadcast would give
                 blocks.full[...] = var.get_value(borrow=True)
@@ -185,11 +215,14 @@ class ShardedWeights:
 
 
 class ShardedStep:
-    """A training step function whose kernels' rows are updated by every process in turn:
-    binds the windows first and ends with a barrier. Attributes are the function's."""
+    """A training step function whose weights' blocks are updated by every process in
+    turn: binds the windows first and ends with a barrier. Attributes are the function's.
 
-    def __init__(self, fn, weights: ShardedWeights):
-        self._fn, self._weights = fn, weights
+    ``global_batch``: the step takes the whole global batch on every process (a split
+    Dense pair, ``split_pair.py``), not this process's slice of it."""
+
+    def __init__(self, fn, weights: ShardedWeights, global_batch: bool = False):
+        self._fn, self._weights, self.global_batch = fn, weights, global_batch
 
     def __call__(self, *args, **kwargs):
         self._weights.bind()

@@ -48,7 +48,7 @@ def fit_stream(model, train, epochs, verbose, callbacks, validation_data, shuffl
             tracker = tracker or model._new_tracker()
             if fn is None:  # after the first _prepare, which builds the train function
                 fn = nan_debug.guarded_train_fn(model, callbacks, debug_nan)
-            logs = tracker.add(fn(*dist_host.local_part(arrays, n)), n)
+            logs = tracker.add(fn(*dist_host.step_part(model._train_fn, arrays, n)), n)
             cbs.on_train_batch_end(step, logs)
             if model.stop_training:
                 break

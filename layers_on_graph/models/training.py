@@ -16,7 +16,7 @@ from core import function
 
 from .. import backend, losses as losses_mod, metrics as metrics_mod, optimizers
 from .. import distribution as dist
-from ..distribution import graph as dist_graph, host as dist_host, sharded
+from ..distribution import graph as dist_graph, host as dist_host, sharded, split_pair
 from ..distribution import runtime as dist_runtime
 from ..callbacks import CallbackList
 from ..keras_tensor import placeholder
@@ -207,7 +207,13 @@ class Trainer:
         gathered: dict = {}  # data parallel: kernels whose rows each process updates a block of
         # this process's own step, before any collective (debug_nan re-runs it alone)
         self._local_step = (x_vars + y_vars + sw_vars, total, params)
-        if self._built_data_parallel:  # one allreduce per step: see distribution/graph.py
+        split = None  # data parallel: a Dense pair split by its hidden units (split_pair.py)
+        if self._built_data_parallel and params:
+            split = split_pair.plan(train_outputs, params, updates, self.optimizer,
+                                    dist_runtime.communicator())
+        if split is not None:  # the whole global batch on every process, no reduction
+            train_outputs, grads = split.outputs, split.grads
+        elif self._built_data_parallel:  # one allreduce per step: see distribution/graph.py
             grads, train_outputs, updates, gathered = dist_graph.reduce_train_step(
                 total, train_outputs, len(self._loss_names), params, updates,
                 self.non_trainable_weights, x_vars[0],
@@ -218,13 +224,17 @@ class Trainer:
             updated = {id(v) for v, _ in updates}
             updates += [(v, e) for v, e in self.optimizer.get_updates(params, grads)
                         if id(v) not in updated]
-        rows = None
-        if gathered:
-            updates, rows = sharded.shard_updates(updates, gathered, dist_runtime.communicator())
+        blocks = None
+        if split is not None:
+            updates, blocks = split.shard(updates)
+        elif gathered:
+            updates, blocks = sharded.shard_updates(updates, gathered,
+                                                    dist_runtime.communicator())
         self._train_fn = function(x_vars + y_vars + sw_vars, train_outputs, updates=updates,
                                   trust_input=True, on_unused_input="ignore", name="train")
-        if rows is not None:
-            self._train_fn = sharded.ShardedStep(self._train_fn, rows)
+        if blocks is not None:
+            self._train_fn = sharded.ShardedStep(self._train_fn, blocks,
+                                                 global_batch=split is not None)
         # inference can update state too (stateful RNNs) and add losses (add_loss)
         with backend.collect_updates() as test_updates, backend.collect_losses() as extra:
             test_out = flatten_structure(self(model_in, training=False))
@@ -373,6 +383,7 @@ class Trainer:
         initial_epoch, self._initial_epoch = getattr(self, "_initial_epoch", None) or \
             initial_epoch, None
         fn = nan_debug.guarded_train_fn(self, callbacks, debug_nan)
+        rows = dist_host.step_rows(self._train_fn)  # this process's slice, or all rows
         rng = get_rng()
         logs: dict = {}
         for epoch in range(initial_epoch, epochs):
@@ -383,9 +394,9 @@ class Trainer:
                 cbs.on_train_batch_begin(step)
                 lo, hi = step * batch_size, min((step + 1) * batch_size, n)
                 if order is None:
-                    outs = fn(*[a[dist_host.local_slice(lo, hi)] for a in arrays])
+                    outs = fn(*[a[rows(lo, hi)] for a in arrays])
                 else:
-                    idx = order[dist_host.local_slice(lo, hi)]
+                    idx = order[rows(lo, hi)]
                     outs = fn(*[a[idx] for a in arrays])
                 logs = tracker.add(outs, hi - lo)
                 cbs.on_train_batch_end(step, logs)
@@ -503,7 +514,8 @@ class Trainer:
         self._require_compiled("train_on_batch")
         arrays, n = self._prepare(x, y, sample_weight, class_weight, "train_on_batch")
         tracker = self._new_tracker()
-        return self._format_result(tracker.add(self._train_fn(*arrays), n), return_dict)
+        outs = self._train_fn(*dist_host.whole_batch(self._train_fn, arrays))
+        return self._format_result(tracker.add(outs, n), return_dict)
 
     def test_on_batch(self, x, y=None, sample_weight=None, return_dict: bool = False):
         """Loss (and metrics) of one batch in inference mode."""

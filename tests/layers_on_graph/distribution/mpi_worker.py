@@ -19,7 +19,7 @@ import numpy as np  # noqa: E402
 
 from layers_on_graph import Input, Sequential, backend, distribution, layers, optimizers, utils  # noqa: E402
 from layers_on_graph.callbacks import CSVLogger, ModelCheckpoint  # noqa: E402
-from layers_on_graph.distribution import graph as dist_graph, runtime, sharded  # noqa: E402
+from layers_on_graph.distribution import graph as dist_graph, runtime, sharded, split_pair  # noqa: E402
 
 backend.set_floatx("float64")
 # The test models' kernels are small: gather every kernel's rows (each process updating a
@@ -89,8 +89,37 @@ def check_equal_to_one_process(build, n: int, shape: tuple, batch: int, epochs: 
 
 
 def scenario_mlp():
+    # on one machine a leading Dense pair is split by its hidden units: each process runs
+    # the whole batch through its columns of the first kernel and bias and its rows of the
+    # second kernel, and one exchange sums the partial products
     check_equal_to_one_process(mlp, 160, (6,), 32, 4)  # 20 steps
-    # on one machine the kernels' rows are split between the processes: each gathers the
+    check_equal_to_one_process(mlp, 101, (6,), 32, 2)  # a last batch of 5
+    model, _ = train(mlp, *data(32, (6,)), True, 32, 1)
+    rank = distribution.process_index()
+    assert _collectives(model) == [f"ExchangeProduct{{2, rank={rank}}}"], _collectives(model)
+    assert model._train_fn.global_batch
+    units = slice(8 * rank, 8 * rank + 8)
+    first, second = model.layers
+    want = {first.kernel.name: (6, 8), first.bias.name: (8,), second.kernel.name: (8, 3)}
+    want.update({f"sgd/{name.replace('/', '_')}_momentum": shape
+                 for name, shape in want.items()})
+    blocks = {var.name: var_rows.get_value(borrow=True).shape
+              for var, var_rows, _ in model._train_fn._weights.entries}
+    assert blocks == want, (blocks, want)
+    np.testing.assert_array_equal(  # the block is the window's memory
+        model._train_fn._weights.entries[0][1].get_value(borrow=True),
+        first.kernel.get_value(borrow=True)[:, units])
+    same_everywhere(model.get_weights())
+    x, y = data(16, (6,))  # train_on_batch: each process passes its own half
+    ref, _ = train(mlp, x, y, False, 16, 0)
+    ref.train_on_batch(x, y)
+    par, _ = train(mlp, x, y, True, 16, 0)
+    par.train_on_batch(x[units], y[units])
+    for a, b in zip(ref.get_weights(), par.get_weights()):
+        np.testing.assert_allclose(b, a, rtol=0, atol=1e-8)
+    split_pair.SMALL_REST = -1  # the row-sharded step
+    check_equal_to_one_process(mlp, 160, (6,), 32, 4)
+    # there, the kernels' rows are split between the processes: each gathers the
     # layers' inputs and deltas of every process and updates its rows of the kernels and
     # momenta in shared memory; the rest goes through one exchange
     model, _ = train(mlp, *data(32, (6,)), True, 32, 1)
@@ -106,6 +135,7 @@ def scenario_mlp():
         want[layer.kernel.name] = want[f"sgd/{layer.kernel.name.replace('/', '_')}_momentum"] \
             = share
     assert blocks == want, (blocks, want)
+    assert not model._train_fn.global_batch
     # kernels too narrow to gather: their gradients are summed, the products written by
     # BLAS straight into the shared exchange buffer
     dist_graph.GATHER_MIN_WIDTH = 64
@@ -114,6 +144,7 @@ def scenario_mlp():
     dist_graph.GATHER_MIN_WIDTH = 0
     # parts: kernel, bias (twice), the loss, the accuracy's sum and count, the sample count
     assert _collectives(model) == ["PackedExchange{2, products=p.p.....}"], _collectives(model)
+    split_pair.SMALL_REST = 0.125
     check_multi_output()
 
 
@@ -165,6 +196,10 @@ def scenario_no_shared_memory():
 
     for module in (graph, kernels):
         module.shared_memory_fits = lambda comm, nbytes: False
+    check_equal_to_one_process(mlp, 97, (6,), 32, 2)  # a split pair's exchange: Allgather
+    model, _ = train(mlp, *data(32, (6,)), True, 32, 1)
+    assert model._train_fn.global_batch
+    split_pair.SMALL_REST = -1  # the row-sharded step
     check_equal_to_one_process(mlp, 97, (6,), 32, 2)
     model, _ = train(mlp, *data(32, (6,)), True, 32, 1)
     ops = [str(node.op) for node in model._train_fn.maker.fgraph.toposort()]
@@ -186,15 +221,19 @@ def scenario_no_room_for_weights():
 
 
 def scenario_uneven():
-    check_equal_to_one_process(mlp, 101, (6,), 32, 5)  # last batch 5: 3 + 2 samples
-    with warnings.catch_warnings():  # an empty slice computes nothing that warns
-        warnings.simplefilter("error", RuntimeWarning)
-        check_equal_to_one_process(mlp, 97, (6,), 32, 2)   # last batch 1: process 1 gets none
+    for rest in (0.125, -1):  # the split pair (whole batches), then row-sharded (slices)
+        split_pair.SMALL_REST = rest
+        check_equal_to_one_process(mlp, 101, (6,), 32, 5)  # last batch 5: 3 + 2 samples
+        with warnings.catch_warnings():  # an empty slice computes nothing that warns
+            warnings.simplefilter("error", RuntimeWarning)
+            check_equal_to_one_process(mlp, 97, (6,), 32, 2)  # last batch 1: one gets none
     check_equal_to_one_process(lambda: cnn(True), 97, (6, 6, 2), 32, 1)  # an empty conv batch
 
 
 def scenario_lstm():
     check_equal_to_one_process(lstm, 160, (5, 4), 32, 4)
+    model, _ = train(lstm, *data(32, (5, 4)), True, 32, 1)
+    assert not getattr(model._train_fn, "global_batch", False)  # a scan: not split
 
 
 def stateful_lstm():
@@ -329,14 +368,17 @@ def scenario_stream():
         return model, history.history, scores, model.predict(Batches(), verbose=0)
 
     ref, ref_hist, ref_scores, ref_pred = run(False)
-    par, par_hist, par_scores, par_pred = run(True)
-    same_everywhere(par.get_weights())
-    for a, b in zip(ref.get_weights(), par.get_weights()):
-        np.testing.assert_allclose(b, a, rtol=0, atol=1e-8)
-    for key, values in ref_hist.items():
-        np.testing.assert_allclose(par_hist[key], values, atol=1e-8, err_msg=key)
-    np.testing.assert_allclose(par_scores, ref_scores, atol=1e-8)
-    np.testing.assert_allclose(par_pred, ref_pred, atol=1e-8)
+    for rest in (0.125, -1):  # the split pair (whole batches), then row-sharded (slices)
+        split_pair.SMALL_REST = rest
+        par, par_hist, par_scores, par_pred = run(True)
+        assert par._train_fn.global_batch == (rest > 0)
+        same_everywhere(par.get_weights())
+        for a, b in zip(ref.get_weights(), par.get_weights()):
+            np.testing.assert_allclose(b, a, rtol=0, atol=1e-8)
+        for key, values in ref_hist.items():
+            np.testing.assert_allclose(par_hist[key], values, atol=1e-8, err_msg=key)
+        np.testing.assert_allclose(par_scores, ref_scores, atol=1e-8)
+        np.testing.assert_allclose(par_pred, ref_pred, atol=1e-8)
 
 
 def _conv_same(x, kernel, bias):
