@@ -35,6 +35,20 @@ class RowBlocks:
         return self.full[self.offsets[q]:self.offsets[q + 1]]
 
 
+class ColumnBlocks:
+    """A matrix of ``rows x sum(columns over processes)`` in one window, process ``q``'s
+    block of columns after those of processes ``0 .. q-1`` (a column-split weight). Stored
+    transposed, so that each block is contiguous: ``full`` and ``mine`` are column-major
+    views. (Interleaved in each row, the blocks of two processes updating them at once
+    slowed each other: the momentum pass over one process's half of a 784x512 kernel took
+    0.28-0.35 ms in the step, against 0.06-0.08 ms for a contiguous block.) Collective:
+    every process makes it, in the same order, with its own number of columns."""
+
+    def __init__(self, comm, rows: int, columns: int, dtype):
+        transposed = RowBlocks(comm, columns, (rows,), dtype)
+        self.window, self.full, self.mine = (transposed.window, transposed.full.T,
+                                             transposed.mine.T)
+
 
 def block_rows(rows: int, processes: int, q: int) -> slice:
     """Process ``q``'s share of ``rows`` rows: contiguous, sizes differing by at most one."""
