@@ -130,8 +130,9 @@ def plan(outputs: list, params: list, state_updates: list, optimizer, comm) -> "
         if isinstance(node.op, Scan) or type(node.op).__module__ == collective.__name__:
             return None
     pair = find_pair(outputs, params)
-    if pair is None or None in [d for p in params for d in p.type.shape]:
-        return None
+    if (pair is None or None in [d for p in params for d in p.type.shape]
+            or pair.w1.type.shape[1] < comm.Get_size()):
+        return None  # (fewer hidden units than processes: some would hold none)
     split = [w for w in (pair.w1, pair.w2, pair.b1) if w is not None]
     ids = {id(w) for w in split}
     rest = sum(int(np.prod(p.type.shape)) for p in params if id(p) not in ids)
