@@ -2,14 +2,19 @@
 
 The 784-512-512-10 ReLU MLP (float32, SGD with momentum 0.9, global batch 256) trains
 one epoch on 60000 generated samples; each run is a fresh ``mpiexec`` launch (or a plain
-process for 1), warmed up with a few steps (C compilation) that are not timed. Two
-reference rows: one process on the share of one of the two (batch 128, half the
-samples), alone, and two such processes side by side, independent (no communication, both
-cores busy): what any data-parallel step could reach on this machine. Rows: samples per
-second, time per step, the time per step in the step's collectives (with every process
-on this machine, the barriers of the shared-memory step: gathering the kernels' inputs
-and deltas, exchanging the rest, and ending the step; else ``MPI_Allreduce``; waiting for
-the slower process included), and process 0's CPU time per step outside them. The runs
+process for 1), warmed up with a few steps (C compilation) that are not timed. The
+library's step for 2 processes on one machine splits the MLP's first two Dense layers by
+hidden units (``layers_on_graph/distribution/split_pair.py``); a second row times the
+row-sharded step it replaces for this model (``sharded.py``, the step of the models it
+does not split). Two reference rows: one process on the share of one of the two (batch
+128, half the samples), alone, and two such processes side by side, independent (no
+communication, both cores busy): what any data-parallel step could reach on this
+machine. Rows: samples per second, time per step, the time per step in the step's
+collectives (with every process on this machine, the barriers of the shared-memory
+step: the split step's exchange of partial products and its end; the row-sharded step's
+gathering of the kernels' inputs and deltas, exchange of the rest, and end; else
+``MPI_Allreduce``; waiting for the slower process included), and process 0's CPU time
+per step outside them. The runs
 alternate ``--repeats`` times; the best run of each is compared, and the median is
 printed next to it (the machine may be shared).
 
@@ -78,12 +83,15 @@ def time_collectives() -> Timer | None:
     return timer
 
 
-def worker(samples: int, batch: int) -> None:
+def worker(samples: int, batch: int, rows: bool) -> None:
     sys.path.insert(0, ROOT)
     import numpy as np
 
     from layers_on_graph import Input, Sequential, distribution, layers, optimizers, utils
+    from layers_on_graph.distribution import split_pair
 
+    if rows:
+        split_pair.SMALL_REST = -1  # no model splits: the row-sharded step
     distribution.set_distribution(distribution.DataParallel())
     timed = time_collectives()
     rng = np.random.default_rng(0)
@@ -112,14 +120,16 @@ def worker(samples: int, batch: int) -> None:
             "collective_calls_per_step": (timed.calls / steps) if timed else 0.0}), flush=True)
 
 
-def run(processes: int, samples: int, batch: int, side_by_side: int = 1) -> dict:
-    """One run; ``side_by_side`` independent copies of it at once (the slowest reported)."""
+def run(processes: int, samples: int, batch: int, side_by_side: int = 1,
+        rows: bool = False) -> dict:
+    """One run; ``side_by_side`` independent copies of it at once (the slowest reported);
+    ``rows``: the row-sharded step."""
     env = dict(os.environ)
     for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS",
                 "NUMEXPR_NUM_THREADS"):
         env[var] = "1"
     command = [sys.executable, os.path.abspath(__file__), "--worker", "--samples", str(samples),
-               "--batch", str(batch)]
+               "--batch", str(batch)] + (["--rows"] if rows else [])
     if processes > 1:
         command = [mpiexec("distributed_mlp"), "-n", str(processes)] + command
     runs = [subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
@@ -140,23 +150,25 @@ def main() -> None:
     parser.add_argument("--samples", type=int, default=60000)
     parser.add_argument("--batch", type=int, default=GLOBAL_BATCH, help=argparse.SUPPRESS)
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--rows", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.worker:
-        worker(args.samples, args.batch)
+        worker(args.samples, args.batch, args.rows)
         return
     half = GLOBAL_BATCH // 2
-    # (row, processes, batch per step, samples, copies side by side): the last two rows are
-    # one process's share alone, and two such shares side by side, independent
-    configs = [("1 process", 1, GLOBAL_BATCH, args.samples, 1),
-               ("2 processes", 2, GLOBAL_BATCH, args.samples, 1),
+    # (row, processes, batch per step, samples, copies side by side, row-sharded): the last
+    # two rows are one process's share alone, and two such shares side by side, independent
+    configs = [("1 process", 1, GLOBAL_BATCH, args.samples, 1, False),
+               ("2 processes", 2, GLOBAL_BATCH, args.samples, 1, False),
+               ("2 processes, row-sharded step", 2, GLOBAL_BATCH, args.samples, 1, True),
                (f"1 process, batch {half} (the share of one of 2), alone", 1, half,
-                args.samples // 2, 1),
+                args.samples // 2, 1, False),
                (f"2 independent processes, batch {half} each, side by side", 1, half,
-                args.samples // 2, 2)]
+                args.samples // 2, 2, False)]
     results: dict[str, list[dict]] = {label: [] for label, *_ in configs}
     for _ in range(args.repeats):
-        for label, processes, batch, samples, copies in configs:
-            r = run(processes, samples, batch, copies)
+        for label, processes, batch, samples, copies, rows in configs:
+            r = run(processes, samples, batch, copies, rows)
             # global samples per second: a share's step stands for a 256-sample step
             r["samples_per_s"] = GLOBAL_BATCH / r["step_ms"] * 1e3
             results[label].append(r)
@@ -175,9 +187,10 @@ def main() -> None:
         cpu = min(r["compute_cpu_ms"] for r in runs)
         print(f"| {label} | {top['samples_per_s']:.0f} ({median:.0f}) | {top['step_ms']:.2f} | "
               f"{cpu:.2f} | {top['collective_ms']:.2f} | {top['collective_calls_per_step']:.0f} |")
-    one, two, alone, side = (best[label] for label, *_ in configs)
-    print(f"\nspeed-up, 2 processes over 1: {two / one:.2f}x (wall time; two independent "
-          f"shares side by side: {side / one:.2f}x, one share alone: {alone / one:.2f}x)")
+    one, two, row_sharded, alone, side = (best[label] for label, *_ in configs)
+    print(f"\nspeed-up, 2 processes over 1: {two / one:.2f}x (wall time; the row-sharded "
+          f"step: {row_sharded / one:.2f}x; two independent shares side by side: "
+          f"{side / one:.2f}x, one share alone: {alone / one:.2f}x)")
 
 
 if __name__ == "__main__":

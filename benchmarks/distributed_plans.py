@@ -1,5 +1,7 @@
-"""Plans of a 2-process training step on one machine, in numpy: the row-sharded step the
-library runs against a tensor-parallel one, both against one process.
+"""Plans of a 2-process training step on one machine, in numpy: the row-sharded step
+against a tensor-parallel one, both against one process. (The library runs the first for
+the models it does not split, and a leaner form of the second, ``split_pair.py``, for
+this MLP.)
 
 The 784-512-512-10 ReLU MLP, softmax cross-entropy, SGD with momentum 0.9, float32,
 global batch 256, one BLAS thread per process; shared memory through MPI windows.
