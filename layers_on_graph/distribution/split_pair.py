@@ -11,7 +11,8 @@ gradients and updates) runs on every process alike, on the same numbers. The bac
 pass needs no collective: the gradient reaching the pair is the same on every process,
 and each process takes its blocks' gradients from it. Each process updates its blocks in
 windows every process maps (``sharded.ShardedWeights``), so a whole weight is there to
-read (``evaluate``, ``save``) after the barrier that ends the step.
+read (``evaluate``, ``save``) once every process has ended the step
+(``ShardedStep.settle``).
 
 Against the row-sharded step (``sharded.py``: each process runs its slice of the rows and
 gathers every layer's inputs and deltas) this moves one product per step instead of four

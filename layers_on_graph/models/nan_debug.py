@@ -37,6 +37,9 @@ class _NanCatcher:
         self.guarded = None  # compiled on the first NaN
 
     def __call__(self, *batch):
+        from ..distribution import host
+
+        host.settle(self.fn)  # (whole weights to save)
         saved = [(sv, sv.get_value()) for sv in self.fn.update_targets]
         outs = self.fn(*batch)
         loss = float(outs[0])

@@ -48,10 +48,14 @@ def fit_stream(model, train, epochs, verbose, callbacks, validation_data, shuffl
             tracker = tracker or model._new_tracker()
             if fn is None:  # after the first _prepare, which builds the train function
                 fn = nan_debug.guarded_train_fn(model, callbacks, debug_nan)
-            logs = tracker.add(fn(*dist_host.step_part(model._train_fn, arrays, n)), n)
+            outs = fn(*dist_host.step_part(model._train_fn, arrays, n))
+            if cbs.sees_each_batch:
+                dist_host.settle(model._train_fn)
+            logs = tracker.add(outs, n)
             cbs.on_train_batch_end(step, logs)
             if model.stop_training:
                 break
+        dist_host.settle(model._train_fn)  # whole weights to validate, save, end with
         if step < 0:
             raise ValueError(f"fit: the training data gave no batch in epoch {epoch + 1} (a "
                              f"generator runs out after one pass: give steps_per_epoch and "

@@ -398,10 +398,13 @@ class Trainer:
                 else:
                     idx = order[rows(lo, hi)]
                     outs = fn(*[a[idx] for a in arrays])
+                if cbs.sees_each_batch:
+                    dist_host.settle(self._train_fn)
                 logs = tracker.add(outs, hi - lo)
                 cbs.on_train_batch_end(step, logs)
                 if self.stop_training:
                     break
+            dist_host.settle(self._train_fn)  # whole weights to validate, save, end with
             epoch_logs = dict(logs)
             if val_arrays is not None and (epoch + 1) % validation_freq == 0:
                 val_logs = self._evaluate_arrays(val_arrays, validation_batch_size or batch_size,
@@ -515,6 +518,7 @@ class Trainer:
         arrays, n = self._prepare(x, y, sample_weight, class_weight, "train_on_batch")
         tracker = self._new_tracker()
         outs = self._train_fn(*dist_host.whole_batch(self._train_fn, arrays))
+        dist_host.settle(self._train_fn)
         return self._format_result(tracker.add(outs, n), return_dict)
 
     def test_on_batch(self, x, y=None, sample_weight=None, return_dict: bool = False):

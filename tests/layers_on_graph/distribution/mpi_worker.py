@@ -17,7 +17,8 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirna
 
 import numpy as np  # noqa: E402
 
-from layers_on_graph import Input, Sequential, backend, distribution, layers, optimizers, utils  # noqa: E402
+from layers_on_graph import (Input, Sequential, backend, callbacks, distribution, layers,  # noqa: E402
+                             optimizers, utils)
 from layers_on_graph.callbacks import CSVLogger, ModelCheckpoint  # noqa: E402
 from layers_on_graph.distribution import graph as dist_graph, runtime, sharded, split_pair  # noqa: E402
 
@@ -117,6 +118,33 @@ def scenario_mlp():
     par.train_on_batch(x[units], y[units])
     for a, b in zip(ref.get_weights(), par.get_weights()):
         np.testing.assert_allclose(b, a, rtol=0, atol=1e-8)
+    # a callback that reads the weights after each step sees them whole (the step leaves
+    # its final barrier to such readers)
+    class Record(callbacks.Callback):
+        def on_train_batch_end(self, batch, logs=None):
+            self.seen.append(self.model.get_weights())
+
+    barriers, settle = [], sharded.ShardedStep.settle
+
+    def counted(step):  # the barriers that settling a step takes
+        barriers.append(step._unsettled)
+        settle(step)
+
+    sharded.ShardedStep.settle = counted
+    seen = {}
+    for parallel in (False, True):
+        record = Record()
+        record.seen = seen[parallel] = []
+        train(mlp, *data(96, (6,)), parallel, 32, 1, callbacks=[record])
+    assert sum(barriers) == 3, barriers  # after each of the 3 steps
+    del barriers[:]
+    train(mlp, *data(96, (6,)), True, 32, 1)
+    assert sum(barriers) == 1, barriers  # no callback looks: once, after the epoch
+    sharded.ShardedStep.settle = settle
+    assert len(seen[True]) == 3
+    for ref_weights, par_weights in zip(seen[False], seen[True]):
+        for a, b in zip(ref_weights, par_weights):
+            np.testing.assert_allclose(b, a, rtol=0, atol=1e-8)
     split_pair.SMALL_REST = -1  # the row-sharded step
     check_equal_to_one_process(mlp, 160, (6,), 32, 4)
     # there, the kernels' rows are split between the processes: each gathers the
