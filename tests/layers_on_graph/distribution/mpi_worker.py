@@ -120,6 +120,13 @@ def scenario_mlp():
         np.testing.assert_allclose(b, a, rtol=0, atol=1e-8)
     # a callback that reads the weights after each step sees them whole (the step leaves
     # its final barrier to such readers)
+    x, y = data(100, (6,))  # sample and class weights: rows of the global batch
+    weights = np.linspace(0.5, 2.0, 100)
+    runs = [train(mlp, x, y, parallel, 32, 2, sample_weight=weights,
+                  validation_split=0.2)[0] for parallel in (False, True)]
+    for a, b in zip(*(model.get_weights() for model in runs)):
+        np.testing.assert_allclose(b, a, rtol=0, atol=1e-8)
+
     class Record(callbacks.Callback):
         def on_train_batch_end(self, batch, logs=None):
             self.seen.append(self.model.get_weights())
