@@ -376,8 +376,8 @@ def _overwritable(arrays: list, inputs: tuple, src, shape: tuple, dtype) -> bool
     if src is None:
         return False
     a = arrays[src]
-    return (a is inputs[src] and a.shape == shape and a.dtype == dtype
-            and a.flags.writeable)
+    return (a is inputs[src] and a.shape == shape and a.dtype == dtype and a.flags.writeable
+            and all(step or n == 1 for step, n in zip(a.strides, a.shape)))  # no repeats
 
 
 _TEMPLATE = """
