@@ -19,8 +19,9 @@ gathers every layer's inputs and deltas) this moves one product per step instead
 matrices, and its products keep all rows of the batch: BLAS packs a block of each split
 kernel per product, where every row-sharded process packs the whole kernel for half the
 rows. The layers after the pair run whole on every process, so the plan is taken only
-when their weights are small (``SMALL_REST``), nothing before the pair is trained, and the
-step updates no state (BatchNormalization statistics).
+when the step's other weights, frozen ones included, are small (``SMALL_REST``), nothing
+before the pair is trained, and the step updates no state (BatchNormalization
+statistics) and draws no random numbers (dropout: each process would draw its own).
 """
 from __future__ import annotations
 
@@ -122,21 +123,26 @@ def _bias(var, n_hidden: int, trained: set, clients: dict):
 def plan(outputs: list, params: list, state_updates: list, optimizer, comm) -> "Split | None":
     """The split step of ``outputs`` (the loss first) when the plan applies (see the module
     docstring); None to take the row-sharded step."""
+    from core.compile.shared import SharedVariable
     from core.scan.op import Scan
-    from core.tensor import collective
+    from core.tensor import collective, random
 
-    if not collective.shares_memory(comm) or state_updates or any(p.ndim > 2 for p in params):
-        return None  # several machines, statistics to average, convolutions: row-sharded
+    if not collective.shares_memory(comm) or state_updates:
+        return None  # several machines, statistics to average: row-sharded
     for node in toposort(outputs):
-        if isinstance(node.op, Scan) or type(node.op).__module__ == collective.__name__:
-            return None
+        if (isinstance(node.op, (Scan, random.RandomVariable))
+                or type(node.op).__module__ == collective.__name__):
+            return None  # a loop; a random draw each process would make its own
+    # every weight the step reads, frozen ones too: those outside the pair run whole
+    weights = [v for v in graph_inputs(outputs) if isinstance(v, SharedVariable)]
+    if any(w.ndim > 2 or None in w.type.shape for w in weights):
+        return None  # convolutions
     pair = find_pair(outputs, params)
-    if (pair is None or None in [d for p in params for d in p.type.shape]
-            or pair.w1.type.shape[1] < comm.Get_size()):
+    if pair is None or pair.w1.type.shape[1] < comm.Get_size():
         return None  # (fewer hidden units than processes: some would hold none)
     split = [w for w in (pair.w1, pair.w2, pair.b1) if w is not None]
     ids = {id(w) for w in split}
-    rest = sum(int(np.prod(p.type.shape)) for p in params if id(p) not in ids)
+    rest = sum(int(np.prod(w.type.shape)) for w in weights if id(w) not in ids)
     if rest > SMALL_REST * (int(np.prod(pair.w1.type.shape)) + int(np.prod(pair.w2.type.shape))):
         return None  # the rest, run whole on every process, would cost more than it saves
     states = sharded.row_wise(optimizer, params)  # (all: the optimizer builds for them)

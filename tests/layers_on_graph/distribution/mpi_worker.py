@@ -152,6 +152,16 @@ def scenario_mlp():
     for ref_weights, par_weights in zip(seen[False], seen[True]):
         for a, b in zip(ref_weights, par_weights):
             np.testing.assert_allclose(b, a, rtol=0, atol=1e-8)
+    # not split: a dropout draw each process would make its own; a frozen layer as large
+    # as the pair, which every process would run whole
+    for build in (lambda: Sequential([Input(shape=(6,)), layers.Dense(16, activation="tanh"),
+                                      layers.Dense(16), layers.Dropout(0.3),
+                                      layers.Dense(3, activation="softmax")]),
+                  lambda: Sequential([Input(shape=(6,)), layers.Dense(64, trainable=False),
+                                      layers.Dense(16, activation="tanh"),
+                                      layers.Dense(3, activation="softmax")])):
+        model, _ = train(build, *data(32, (6,)), True, 32, 1)
+        assert not model._train_fn.global_batch
     split_pair.SMALL_REST = -1  # the row-sharded step
     check_equal_to_one_process(mlp, 160, (6,), 32, 4)
     # there, the kernels' rows are split between the processes: each gathers the
