@@ -167,8 +167,8 @@ def row_wise(optimizer, params: list) -> dict[int, list]:
 
 class ShardedWeights:
     """The windows of the variables each process updates a block of (rows, or a split
-    pair's columns: ``split_pair.py``), and the barrier that ends each step (every
-    process's block updated before anyone reads a whole variable)."""
+    pair's columns: ``split_pair.py``), and the barrier after which every process has
+    updated its blocks (before anyone reads a whole variable)."""
 
     def __init__(self, comm, entries: list):
         from backends.numpy.shared_allreduce import barrier
@@ -176,15 +176,15 @@ class ShardedWeights:
 
         self.comm, self.barrier = comm, barrier
         self.entries = []  # (variable, its block variable, RowBlocks or ColumnBlocks)
-        for var, var_rows, part, axis in entries:
+        for var, var_block, part, axis in entries:
             shape = var.type.shape
             blocks = (RowBlocks(comm, part.stop - part.start, tuple(shape[1:]), var.type.dtype)
                       if axis == 0 else ColumnBlocks(comm, shape[0], part.stop - part.start,
                                                      var.type.dtype))
-            var_rows.set_value(blocks.mine, borrow=True)
+            var_block.set_value(blocks.mine, borrow=True)
             if comm.Get_rank() == 0:  # process 0's values, as fit's broadcast would give
                 blocks.full[...] = var.get_value(borrow=True)
-            self.entries.append((var, var_rows, blocks))
+            self.entries.append((var, var_block, blocks))
         self.windows = [blocks.window for _, _, blocks in self.entries]
         self.end_step()
         for var, _, blocks in self.entries:
@@ -208,11 +208,11 @@ class ShardedWeights:
     def keep(self) -> None:
         """Copy into the window an update the step did not write in place (the numpy
         backend's, or one that could not overwrite its variable)."""
-        for _, var_rows, blocks in self.entries:
-            value = var_rows.get_value(borrow=True)
+        for _, var_block, blocks in self.entries:
+            value = var_block.get_value(borrow=True)
             if value is not blocks.mine:
                 blocks.mine[...] = value
-                var_rows.set_value(blocks.mine, borrow=True)
+                var_block.set_value(blocks.mine, borrow=True)
 
     def end_step(self) -> None:
         """Wait until every process has updated its block (``keep`` first)."""
@@ -260,9 +260,9 @@ class ShardedStep:
     @property
     def update_targets(self) -> list:
         """The variables the step updates, with a kernel's (or slot's) whole variable in
-        place of this process's block of its rows: what a caller saves and restores
+        place of this process's block of it: what a caller saves and restores
         (``debug_nan``), a restored value reaching the window at the next step."""
-        whole = {id(var_rows): var for var, var_rows, _ in self._weights.entries}
+        whole = {id(var_block): var for var, var_block, _ in self._weights.entries}
         return [whole.get(id(v), v) for v in self._fn.update_targets]
 
     def __getattr__(self, name):
