@@ -320,7 +320,8 @@ def _strided_call(node, roles, fs, inputs):
     # An inplace output overwrites its input where it lies, strided or not (a column block
     # of a weight in shared memory): each element is read before it is written.
     inplace = dict(node.op.inplace_pattern)
-    outs = [arrays[inplace[k]] if _overwritable(arrays, inputs, inplace.get(k), shape, dt)
+    outs = [arrays[inplace[k]] if _overwritable(arrays, inputs, inplace.get(k), shape, dt,
+                                                perm[-1] if nd else None)
             else np.empty(pshape, dt).transpose(inv) for k, dt in enumerate(out_dtypes)]
     outs_p = [o.transpose(perm) for o in outs]
     ops = outs + views
@@ -358,7 +359,9 @@ def _column_major_path(node, arrays: list, dtype_cond: list, ret: str) -> str:
         src = inplace.get(k)
         fresh = f"empty(x{first}.shape, O{k}, order='F')"
         if src in arrays and node.inputs[src].dtype == node.outputs[k].dtype:
-            allocs.append(f"o{k} = x{src} if x{src}.flags.writeable else {fresh}")
+            apart = "".join(f" and (x{j} is x{src} or not may_share(x{src}, x{j}))"
+                            for j in arrays if j != src)  # (another view of its memory)
+            allocs.append(f"o{k} = x{src} if x{src}.flags.writeable{apart} else {fresh}")
         else:
             allocs.append(f"o{k} = {fresh}")
     # (the transposes are C-contiguous: the buffers the entry reads and writes)
@@ -371,13 +374,17 @@ def _column_major_path(node, arrays: list, dtype_cond: list, ret: str) -> str:
             f"            return {ret}\n")
 
 
-def _overwritable(arrays: list, inputs: tuple, src, shape: tuple, dtype) -> bool:
-    """Whether input ``src`` (None: no inplace output) can take the output itself."""
+def _overwritable(arrays: list, inputs: tuple, src, shape: tuple, dtype, inner) -> bool:
+    """Whether input ``src`` (None: no inplace output) can take the output itself: the
+    runner writes outputs contiguously along the ``inner`` axis, the last it iterates."""
     if src is None:
         return False
     a = arrays[src]
     return (a is inputs[src] and a.shape == shape and a.dtype == dtype and a.flags.writeable
-            and all(step or n == 1 for step, n in zip(a.strides, a.shape)))  # no repeats
+            and (inner is None or a.strides[inner] == a.itemsize)
+            and all(step or n == 1 for step, n in zip(a.strides, a.shape))  # no repeats
+            and not any(b is not a and np.may_share_memory(a, b)  # (x + x.T into x)
+                        for b in arrays))
 
 
 _TEMPLATE = """
@@ -487,7 +494,7 @@ def _make_kernel(node, roles, fc, fs, fr=None, fq=None):
                            caches="; ".join(f"c{k} = [None, None]" for k in range(nout)) or "pass",
                            small_path=small_path, alloc="\n            ".join(allocs), n=n, ptrs=ptrs,
                            ret=ret)
-    namespace: dict = {}
+    namespace: dict = {"may_share": np.may_share_memory}
     exec(compile_cached(src, "<c kernel>"), namespace)
     dtype_objs = [np.dtype(v.dtype) for v in node.inputs] + [np.dtype(v.dtype) for v in node.outputs]
     return namespace["make"](fc, fs, fr, fq, ffi_from_buffer, np.empty, _strided_call, numpy_small,

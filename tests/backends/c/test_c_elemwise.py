@@ -398,3 +398,24 @@ def test_column_major_operands_run_flat_and_inplace_outputs_stay_where_they_lie(
     out = kc(a, b)
     assert out.flags.f_contiguous
     assert_same(out, a + b, dtype)
+
+
+def test_an_inplace_output_is_written_where_its_input_lies_only_when_that_is_safe():
+    # the strided runner writes outputs contiguously along its innermost axis: an input
+    # laid out otherwise (transposed against the others, reversed), or one another input
+    # views (x + x.T into x), gets a fresh output instead
+    rng = np.random.default_rng(6)
+    a, b = T.dmatrix("a"), T.dmatrix("b")
+    (kc,), _ = c_and_numpy_kernels([Elemwise(ps.add, inplace_pattern={0: 0}).make_node(a, b)])
+    base = rng.normal(size=(5, 7))
+    other = rng.normal(size=(5, 7))
+    stepped = rng.normal(size=(10, 14))[::2, ::2]
+    for target in (np.asfortranarray(base), base[:, ::-1].copy()[:, ::-1], stepped):
+        want = target + other
+        assert_same(kc(target, other), want, "float64")
+    square = rng.normal(size=(40, 40))  # more rows than one tile of the runner
+    want = square + square.T
+    assert_same(kc(square[::-1][::-1], square.T), want, "float64")
+    wide = np.asfortranarray(rng.normal(size=(5, 8)))  # column-major views one column apart
+    want = wide[:, 1:5] + wide[:, 0:4]
+    assert_same(kc(wide[:, 1:5], wide[:, 0:4]), want, "float64")
