@@ -120,6 +120,19 @@ def scenario_mlp():
         np.testing.assert_allclose(b, a, rtol=0, atol=1e-8)
     # a callback that reads the weights after each step sees them whole (the step leaves
     # its final barrier to such readers)
+    def adam_run(parallel: bool):  # Adam's two slots per weight, split with it
+        distribution.set_distribution(distribution.DataParallel() if parallel else None)
+        utils.set_random_seed(3)
+        model = mlp()
+        model.compile(optimizer=optimizers.Adam(0.01), loss="sparse_categorical_crossentropy")
+        utils.set_random_seed(4)
+        model.fit(*data(96, (6,)), batch_size=32, epochs=2, verbose=0)
+        return model
+
+    ref, par = adam_run(False), adam_run(True)
+    assert par._train_fn.global_batch and len(par._train_fn._weights.entries) == 9
+    for a, b in zip(ref.get_weights(), par.get_weights()):
+        np.testing.assert_allclose(b, a, rtol=0, atol=1e-8)
     x, y = data(100, (6,))  # sample and class weights: rows of the global batch
     weights = np.linspace(0.5, 2.0, 100)
     runs = [train(mlp, x, y, parallel, 32, 2, sample_weight=weights,
