@@ -17,8 +17,7 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirna
 
 import numpy as np  # noqa: E402
 
-from layers_on_graph import (Input, Sequential, backend, callbacks, distribution, layers,  # noqa: E402
-                             optimizers, utils)
+from layers_on_graph import Input, Sequential, backend, distribution, layers, optimizers, utils  # noqa: E402
 from layers_on_graph.callbacks import CSVLogger, ModelCheckpoint  # noqa: E402
 from layers_on_graph.distribution import graph as dist_graph, runtime, sharded, split_pair  # noqa: E402
 
@@ -90,99 +89,15 @@ def check_equal_to_one_process(build, n: int, shape: tuple, batch: int, epochs: 
 
 
 def scenario_mlp():
-    # on one machine a leading Dense pair is split by its hidden units: each process runs
-    # the whole batch through its columns of the first kernel and bias and its rows of the
-    # second kernel, and one exchange sums the partial products
+    """The row-sharded step (the split of a leading Dense pair: mpi_split_worker.py)."""
+    rest, split_pair.SMALL_REST = split_pair.SMALL_REST, -1
     check_equal_to_one_process(mlp, 160, (6,), 32, 4)  # 20 steps
-    check_equal_to_one_process(mlp, 101, (6,), 32, 2)  # a last batch of 5
-    model, _ = train(mlp, *data(32, (6,)), True, 32, 1)
-    rank = distribution.process_index()
-    assert _collectives(model) == [f"ExchangeProduct{{2, rank={rank}}}"], _collectives(model)
-    assert model._train_fn.global_batch
-    units = slice(8 * rank, 8 * rank + 8)
-    first, second = model.layers
-    want = {first.kernel.name: (6, 8), first.bias.name: (8,), second.kernel.name: (8, 3)}
-    want.update({f"sgd/{name.replace('/', '_')}_momentum": shape
-                 for name, shape in want.items()})
-    blocks = {var.name: var_rows.get_value(borrow=True).shape
-              for var, var_rows, _ in model._train_fn._weights.entries}
-    assert blocks == want, (blocks, want)
-    np.testing.assert_array_equal(  # the block is the window's memory
-        model._train_fn._weights.entries[0][1].get_value(borrow=True),
-        first.kernel.get_value(borrow=True)[:, units])
-    same_everywhere(model.get_weights())
-    x, y = data(16, (6,))  # train_on_batch: each process passes its own half
-    ref, _ = train(mlp, x, y, False, 16, 0)
-    ref.train_on_batch(x, y)
-    par, _ = train(mlp, x, y, True, 16, 0)
-    par.train_on_batch(x[units], y[units])
-    for a, b in zip(ref.get_weights(), par.get_weights()):
-        np.testing.assert_allclose(b, a, rtol=0, atol=1e-8)
-    # a callback that reads the weights after each step sees them whole (the step leaves
-    # its final barrier to such readers)
-    def adam_run(parallel: bool):  # Adam's two slots per weight, split with it
-        distribution.set_distribution(distribution.DataParallel() if parallel else None)
-        utils.set_random_seed(3)
-        model = mlp()
-        model.compile(optimizer=optimizers.Adam(0.01), loss="sparse_categorical_crossentropy")
-        utils.set_random_seed(4)
-        model.fit(*data(96, (6,)), batch_size=32, epochs=2, verbose=0)
-        return model
-
-    ref, par = adam_run(False), adam_run(True)
-    assert par._train_fn.global_batch and len(par._train_fn._weights.entries) == 9
-    for a, b in zip(ref.get_weights(), par.get_weights()):
-        np.testing.assert_allclose(b, a, rtol=0, atol=1e-8)
-    x, y = data(100, (6,))  # sample and class weights: rows of the global batch
-    weights = np.linspace(0.5, 2.0, 100)
-    runs = [train(mlp, x, y, parallel, 32, 2, sample_weight=weights,
-                  validation_split=0.2)[0] for parallel in (False, True)]
-    for a, b in zip(*(model.get_weights() for model in runs)):
-        np.testing.assert_allclose(b, a, rtol=0, atol=1e-8)
-
-    class Record(callbacks.Callback):
-        def on_train_batch_end(self, batch, logs=None):
-            self.seen.append(self.model.get_weights())
-
-    barriers, settle = [], sharded.ShardedStep.settle
-
-    def counted(step):  # the barriers that settling a step takes
-        barriers.append(step._unsettled)
-        settle(step)
-
-    sharded.ShardedStep.settle = counted
-    seen = {}
-    for parallel in (False, True):
-        record = Record()
-        record.seen = seen[parallel] = []
-        train(mlp, *data(96, (6,)), parallel, 32, 1, callbacks=[record])
-    assert sum(barriers) == 3, barriers  # after each of the 3 steps
-    del barriers[:]
-    train(mlp, *data(96, (6,)), True, 32, 1)
-    assert sum(barriers) == 1, barriers  # no callback looks: once, after the epoch
-    sharded.ShardedStep.settle = settle
-    assert len(seen[True]) == 3
-    for ref_weights, par_weights in zip(seen[False], seen[True]):
-        for a, b in zip(ref_weights, par_weights):
-            np.testing.assert_allclose(b, a, rtol=0, atol=1e-8)
-    # not split: a dropout draw each process would make its own; a frozen layer as large
-    # as the pair, which every process would run whole
-    for build in (lambda: Sequential([Input(shape=(6,)), layers.Dense(16, activation="tanh"),
-                                      layers.Dense(16), layers.Dropout(0.3),
-                                      layers.Dense(3, activation="softmax")]),
-                  lambda: Sequential([Input(shape=(6,)), layers.Dense(64, trainable=False),
-                                      layers.Dense(16, activation="tanh"),
-                                      layers.Dense(3, activation="softmax")])):
-        model, _ = train(build, *data(32, (6,)), True, 32, 1)
-        assert not model._train_fn.global_batch
-    split_pair.SMALL_REST = -1  # the row-sharded step
-    check_equal_to_one_process(mlp, 160, (6,), 32, 4)
     # there, the kernels' rows are split between the processes: each gathers the
     # layers' inputs and deltas of every process and updates its rows of the kernels and
     # momenta in shared memory; the rest goes through one exchange
     model, _ = train(mlp, *data(32, (6,)), True, 32, 1)
     # parts: bias (twice), the loss, the accuracy's sum and count, the sample count
-    assert _collectives(model) == ["GatherRows{2}", "PackedExchange{2, products=}"]
+    assert collectives(model) == ["GatherRows{2}", "PackedExchange{2, products=}"]
     rank = distribution.process_index()
     blocks = {var.name: var_rows.get_value(borrow=True).shape
               for var, var_rows, _ in model._train_fn._weights.entries}
@@ -201,12 +116,12 @@ def scenario_mlp():
     model, _ = train(mlp, *data(32, (6,)), True, 32, 1)
     dist_graph.GATHER_MIN_WIDTH = 0
     # parts: kernel, bias (twice), the loss, the accuracy's sum and count, the sample count
-    assert _collectives(model) == ["PackedExchange{2, products=p.p.....}"], _collectives(model)
-    split_pair.SMALL_REST = 0.125
+    assert collectives(model) == ["PackedExchange{2, products=p.p.....}"], collectives(model)
+    split_pair.SMALL_REST = rest
     check_multi_output()
 
 
-def _collectives(model) -> list[str]:
+def collectives(model) -> list[str]:
     return sorted(str(node.op) for node in model._train_fn.maker.fgraph.toposort()
                   if "Exchange" in str(node.op) or "Gather" in str(node.op))
 
@@ -275,7 +190,7 @@ def scenario_no_room_for_weights():
     check_equal_to_one_process(mlp, 97, (6,), 32, 2)
     model, _ = train(mlp, *data(32, (6,)), True, 32, 1)
     assert not isinstance(model._train_fn, sharded.ShardedStep)
-    assert _collectives(model) == ["GatherRows{2}", "PackedExchange{2, products=}"]
+    assert collectives(model) == ["GatherRows{2}", "PackedExchange{2, products=}"]
 
 
 def scenario_uneven():

@@ -15,6 +15,7 @@ import pytest
 
 WORKER = os.path.join(os.path.dirname(os.path.abspath(__file__)), "mpi_worker.py")
 FAULT_WORKER = os.path.join(os.path.dirname(WORKER), "mpi_fault_worker.py")
+SPLIT_WORKER = os.path.join(os.path.dirname(WORKER), "mpi_split_worker.py")
 TIMEOUT = 120  # far above the few seconds a scenario takes: a hang fails, never blocks CI
 
 
@@ -82,6 +83,12 @@ def test_same_weights_as_one_process(scenario):
     done = run_worker(scenario)
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     assert f"OK {scenario}" in done.stdout
+
+
+def test_split_pair_same_weights_as_one_process():
+    done = run_worker("split_pair", script=SPLIT_WORKER)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    assert "OK split_pair" in done.stdout
 
 
 def test_files_written_once_and_load_back(tmp_path):
