@@ -75,8 +75,9 @@ int @K@_gemm(intptr_t f, intptr_t wide, intptr_t ta, intptr_t tb, intptr_t m, in
                     or 0 in x.shape or 0 in y.shape
                     or not (z.dtype == x.dtype == y.dtype == dtype)):
                 return gemm_reference(z, a, x, y, b)  # shape errors and empty products
-            ldc = _rows_pitch(z) if inplace and z.flags.writeable else None
-            if ldc is None and inplace and z.flags.writeable and _rows_pitch(z.T) is not None:
+            own = inplace and z.flags.writeable
+            ldc = _rows_pitch(z) if own else None
+            if ldc is None and own and _rows_pitch(z.T) is not None:
                 kernel(z.T, a, y.T, x.T, b)  # column-major z: z.T = b z.T + a y.T @ x.T
                 return z
             if ldc is None:

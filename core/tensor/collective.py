@@ -247,8 +247,7 @@ class ExchangeProduct(Op):
 
 def exchange_product(a, w, processes: int, rank: int) -> list:
     """Every process's ``a @ w`` (``ExchangeProduct``), one output per process."""
-    outputs = ExchangeProduct(processes, rank).make_node(a, w).outputs
-    return list(outputs)
+    return list(ExchangeProduct(processes, rank).make_node(a, w).outputs)
 
 
 class Unpack(Op):
@@ -360,5 +359,5 @@ def allreduce(x):
 
 __all__ = ["AllReduce", "ExchangeProduct", "GatherRows", "PackedAllReduce", "PackedExchange",
            "PackedProductsAllReduce", "Unpack", "allreduce", "allreduce_packed",
-           "exchange_packed", "exchange_product", "gather_rows", "get_communicator", "set_communicator",
-           "shared_memory_fits", "shares_memory"]
+           "exchange_packed", "exchange_product", "gather_rows", "get_communicator",
+           "set_communicator", "shared_memory_fits", "shares_memory"]

@@ -60,13 +60,16 @@ def local_slice(lo: int, hi: int) -> slice:
     return slice(lo + part.start, lo + part.stop)
 
 
+def _whole(step) -> bool:
+    """Whether ``step`` (a train function) runs the whole global batch on every process
+    (``ShardedStep.global_batch``), not this process's slice."""
+    return getattr(step, "global_batch", False)
+
+
 def step_rows(step):
-    """``rows(lo, hi)``: the rows of the global batch ``[lo, hi)`` that ``step`` (a train
-    function) takes on this process: all of them for a step that runs the whole batch on
-    every process (``ShardedStep.global_batch``), else this process's slice."""
-    if getattr(step, "global_batch", False):
-        return slice
-    return local_slice
+    """``rows(lo, hi)``: the rows of the global batch ``[lo, hi)`` that ``step`` takes on
+    this process: all of them (``_whole``), or this process's slice."""
+    return slice if _whole(step) else local_slice
 
 
 def settle(step) -> None:
@@ -80,7 +83,7 @@ def settle(step) -> None:
 
 def step_part(step, arrays: list, n: int) -> list:
     """``step``'s part of one global batch of ``n`` samples (a stream's batch)."""
-    return arrays if getattr(step, "global_batch", False) else local_part(arrays, n)
+    return arrays if _whole(step) else local_part(arrays, n)
 
 
 def whole_batch(step, arrays: list) -> list:
@@ -88,7 +91,7 @@ def whole_batch(step, arrays: list) -> list:
     ``train_on_batch``), for a ``step`` that runs the whole batch on every process; else
     ``arrays``."""
     comm = _comm()
-    if comm is None or not getattr(step, "global_batch", False):
+    if comm is None or not _whole(step):
         return arrays
     return [np.concatenate(comm.allgather(np.asarray(a))) for a in arrays]
 

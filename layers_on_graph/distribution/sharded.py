@@ -62,7 +62,7 @@ class Block:
 
     def __init__(self, param, state: list, part: slice, axis: int, grad, block_grad,
                  variable=None):
-        self.param, self.state, self.part, self.axis = param, state, part, axis
+        self.state, self.part, self.axis = state, part, axis
         self.grad, self.block_grad = grad, block_grad
         self.variables = {v: (variable if v is param and variable is not None
                               else block_variable(v, part, axis)) for v in state}
@@ -214,10 +214,14 @@ class ShardedWeights:
                 blocks.mine[...] = value
                 var_block.set_value(blocks.mine, borrow=True)
 
-    def end_step(self) -> None:
-        """Wait until every process has updated its block (``keep`` first)."""
-        self.keep()
+    def wait(self) -> None:
+        """Wait until every process has updated its blocks."""
         self.barrier(self.comm, self.windows)
+
+    def end_step(self) -> None:
+        """``keep``, then ``wait``."""
+        self.keep()
+        self.wait()
 
 
 class ShardedStep:
@@ -255,7 +259,7 @@ class ShardedStep:
         weights can be read. Collective: every process calls it at the same points."""
         if self._unsettled:
             self._unsettled = False
-            self._weights.barrier(self._weights.comm, self._weights.windows)
+            self._weights.wait()
 
     @property
     def update_targets(self) -> list:

@@ -62,7 +62,7 @@ class _NanCatcher:
         if self.guarded is None:
             fn = self.fn
             inputs, outputs = [i.variable for i in fn.ins], fn.maker.outputs
-            if parallel:  # this process's slice alone: no collective to leave others in
+            if parallel:  # this process's batch alone: no collective to leave others in
                 inputs, total, params = self.model._local_step
                 outputs = _without_collectives(
                     [total] + T.grad(total, params, disconnected_inputs="ignore"))
